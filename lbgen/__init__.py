@@ -1,0 +1,3 @@
+"""lbgen: compile one fabric spec into every config an ECMP load-balancer fabric needs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from lbgen.cli import main
+
+raise SystemExit(main())

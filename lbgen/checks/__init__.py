@@ -1,0 +1,14 @@
+"""Semantic checks of a schema-valid spec: every finding at once, each with a stable code."""
+
+from __future__ import annotations
+
+from lbgen.checks import addressing, bgp, names, placement
+from lbgen.errors import Diagnostic
+from lbgen.spec import Fabric
+
+CHECKS = (names.check, addressing.check, bgp.check, placement.check)
+
+
+def run_checks(fabric: Fabric) -> list[Diagnostic]:
+    """All findings of all checks; the caller locates and sorts them."""
+    return [finding for check in CHECKS for finding in check(fabric)]

@@ -1,0 +1,212 @@
+"""LB103–LB109, LB117–LB121: where addresses and prefixes sit, and which of them collide."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from ipaddress import IPv4Address, IPv4Network
+
+from lbgen.checks.finding import error, warning
+from lbgen.errors import Diagnostic, Path, format_path
+from lbgen.spec import Fabric
+
+
+def check(fabric: Fabric) -> Iterator[Diagnostic]:
+    yield from _networks(fabric)
+    yield from _host_addresses(fabric)
+    yield from _router_ids(fabric)
+    yield from _reflector_ranges(fabric)
+    yield from _service_prefixes(fabric)
+    yield from _vips(fabric)
+    yield from _ports(fabric)
+
+
+def _networks(fabric: Fabric) -> Iterator[Diagnostic]:
+    nets = fabric.spec.networks
+    if nets.nodes.overlaps(nets.pods):
+        yield error(
+            "LB119",
+            ("spec", "networks", "pods"),
+            f"{nets.pods} overlaps networks.nodes {nets.nodes}",
+            "the pod (overlay) and node networks must be disjoint",
+            ("spec", "networks", "nodes"),
+        )
+
+
+def _hosts(fabric: Fabric) -> Iterator[tuple[Path, str, IPv4Address]]:
+    spec = fabric.spec
+    for group, kind in (("routers", "router"), ("reflectors", "reflector"), ("nodes", "node")):
+        for index, host in enumerate(getattr(spec, group)):
+            yield ("spec", group, index, "address"), kind, host.address
+
+
+def _host_addresses(fabric: Fabric) -> Iterator[Diagnostic]:
+    network = fabric.spec.networks.nodes
+    seen: dict[IPv4Address, Path] = {}
+    for path, kind, address in _hosts(fabric):
+        if address not in network:
+            yield error(
+                "LB106",
+                path,
+                f"{kind} address {address} is outside networks.nodes {network}",
+                f"use an address inside {network}, or widen networks.nodes",
+                ("spec", "networks", "nodes"),
+            )
+        elif network.prefixlen < 31 and address in (
+            network.network_address,
+            network.broadcast_address,
+        ):
+            yield error(
+                "LB106",
+                path,
+                f"{kind} address {address} is the network or broadcast address of {network}",
+                "use a host address of the node network",
+            )
+        if address in seen:
+            yield error(
+                "LB107",
+                path,
+                f"address {address} is already used by {format_path(seen[address])}",
+                "every router, reflector and node needs its own address",
+                seen[address],
+            )
+        else:
+            seen[address] = path
+
+
+def _router_ids(fabric: Fabric) -> Iterator[Diagnostic]:
+    spec = fabric.spec
+    seen: dict[IPv4Address, Path] = {}
+    for group in ("routers", "reflectors"):
+        for index, speaker in enumerate(getattr(spec, group)):
+            explicit = speaker.router_id is not None
+            router_id = speaker.router_id or speaker.address
+            path: Path = ("spec", group, index, "routerId" if explicit else "address")
+            if router_id in seen:
+                yield error(
+                    "LB108",
+                    path,
+                    f"router-id {router_id} is already used by {format_path(seen[router_id][:3])}",
+                    "give every BGP speaker its own routerId",
+                    seen[router_id],
+                )
+            else:
+                seen[router_id] = path
+            if explicit and router_id in spec.networks.pods:
+                yield error(
+                    "LB108",
+                    path,
+                    f"router-id {router_id} is inside networks.pods, where LB pods take theirs",
+                    "pick a router-id outside the pod network (the node address is a good one)",
+                )
+
+
+def _reflector_ranges(fabric: Fabric) -> Iterator[Diagnostic]:
+    nets = fabric.spec.networks
+    for index, reflector in enumerate(fabric.spec.reflectors):
+        accepted = reflector.pod_range or nets.pods
+        path: Path = ("spec", "reflectors", index, "podRange")
+        if not nets.pods.subnet_of(accepted):
+            yield error(
+                "LB109",
+                path,
+                f"reflector {reflector.name} accepts LB peers only from {accepted}, "
+                f"which does not cover networks.pods {nets.pods}",
+                f"set podRange to {nets.pods} (the default) or a range containing it",
+                ("spec", "networks", "pods"),
+            )
+        elif accepted.overlaps(nets.nodes):
+            yield warning(
+                "LB121",
+                path,
+                f"podRange {accepted} also covers networks.nodes {nets.nodes}: any host of the "
+                "node network could peer as an LB",
+                "narrow podRange to the pod network",
+            )
+
+
+def _service_prefixes(fabric: Fabric) -> Iterator[Diagnostic]:
+    spec = fabric.spec
+    for index, service in enumerate(spec.services):
+        for net_name, net in (("nodes", spec.networks.nodes), ("pods", spec.networks.pods)):
+            if service.prefix.overlaps(net):
+                yield error(
+                    "LB105",
+                    ("spec", "services", index, "prefix"),
+                    f"{service.prefix} overlaps networks.{net_name} {net}",
+                    "announce a prefix outside the node and pod networks",
+                    ("spec", "networks", net_name),
+                )
+    # sorted by start, a prefix overlaps an earlier one iff it starts before the furthest end
+    ordered = sorted(
+        enumerate(spec.services), key=lambda item: (item[1].prefix.network_address, item[0])
+    )
+    furthest: tuple[IPv4Network, int] | None = None
+    for index, service in ordered:
+        prefix = service.prefix
+        if furthest is not None and prefix.network_address <= furthest[0].broadcast_address:
+            other = furthest[1]
+            yield error(
+                "LB104",
+                ("spec", "services", index, "prefix"),
+                f"{prefix} overlaps services[{other}].prefix {furthest[0]}",
+                "give each service its own, non-overlapping prefix",
+                ("spec", "services", other, "prefix"),
+            )
+        if furthest is None or prefix.broadcast_address > furthest[0].broadcast_address:
+            furthest = (prefix, index)
+
+
+def _vips(fabric: Fabric) -> Iterator[Diagnostic]:
+    for index, service in enumerate(fabric.spec.services):
+        if service.vips is None:
+            continue
+        seen: dict[IPv4Address, int] = {}
+        for position, vip in enumerate(service.vips):
+            path: Path = ("spec", "services", index, "vips", position)
+            prefix = service.prefix
+            if vip not in prefix:
+                yield error(
+                    "LB103",
+                    path,
+                    f"VIP {vip} is outside the service prefix {prefix}",
+                    f"use an address inside {prefix}, or change the prefix",
+                    ("spec", "services", index, "prefix"),
+                )
+            elif prefix.prefixlen < 31 and vip in (
+                prefix.network_address,
+                prefix.broadcast_address,
+            ):
+                yield warning(
+                    "LB118",
+                    path,
+                    f"VIP {vip} is the network or broadcast address of {prefix}",
+                    "some clients and middleboxes drop such addresses; use a host address",
+                )
+            if vip in seen:
+                yield error(
+                    "LB117",
+                    path,
+                    f"VIP {vip} is listed twice",
+                    "list each VIP once",
+                    ("spec", "services", index, "vips", seen[vip]),
+                )
+            else:
+                seen[vip] = position
+
+
+def _ports(fabric: Fabric) -> Iterator[Diagnostic]:
+    for index, service in enumerate(fabric.spec.services):
+        seen: dict[tuple[int, str], int] = {}
+        for position, port in enumerate(service.ports):
+            key = (port.port, port.protocol)
+            if key in seen:
+                yield error(
+                    "LB113",
+                    ("spec", "services", index, "ports", position, "port"),
+                    f"{port.protocol} port {port.port} is already served on the same VIPs by "
+                    f"ports[{seen[key]}]",
+                    "each port and protocol may appear once per service",
+                    ("spec", "services", index, "ports", seen[key], "port"),
+                )
+            else:
+                seen[key] = position

@@ -1,0 +1,113 @@
+"""LB110–LB116, LB130: AS number, timers, ECMP width and the router implementation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lbgen.checks.finding import error, warning
+from lbgen.errors import Diagnostic
+from lbgen.spec import Fabric
+
+RESERVED_ASNS = {0: "reserved", 23456: "AS_TRANS", 65535: "reserved", 4_294_967_295: "reserved"}
+PRIVATE_ASNS = ((64512, 65534), (4_200_000_000, 4_294_967_294))
+DOCUMENTATION_ASNS = ((64496, 64511), (65536, 65551))
+
+
+def check(fabric: Fabric) -> Iterator[Diagnostic]:
+    yield from _asn(fabric.spec.asn)
+    yield from _timers(fabric)
+    yield from _ecmp_width(fabric)
+    yield from _implementations(fabric)
+
+
+def _asn(asn: int) -> Iterator[Diagnostic]:
+    path = ("spec", "asn")
+    if asn in RESERVED_ASNS:
+        yield error(
+            "LB114",
+            path,
+            f"AS {asn} is {RESERVED_ASNS[asn]} and cannot be used",
+            "use a private AS: 64512–65534 or 4200000000–4294967294",
+        )
+    elif any(lo <= asn <= hi for lo, hi in DOCUMENTATION_ASNS):
+        yield warning(
+            "LB114",
+            path,
+            f"AS {asn} is reserved for documentation (RFC 5398)",
+            "use a private AS: 64512–65534 or 4200000000–4294967294",
+        )
+    elif not any(lo <= asn <= hi for lo, hi in PRIVATE_ASNS):
+        yield warning(
+            "LB114",
+            path,
+            f"AS {asn} is a public AS number",
+            "use it only if it is yours; an internal fabric normally uses a private AS",
+        )
+
+
+def _timers(fabric: Fabric) -> Iterator[Diagnostic]:
+    timers = fabric.spec.bgp
+    hold, keepalive = timers.hold_time, timers.keepalive
+    if 0 < hold < 3:
+        yield error(
+            "LB110",
+            ("spec", "bgp", "holdTime"),
+            f"hold time {hold} s is not allowed (RFC 4271)",
+            "use 0 (no keepalives) or at least 3 seconds",
+        )
+    elif hold == 0 and keepalive != 0:
+        yield error(
+            "LB110",
+            ("spec", "bgp", "keepalive"),
+            f"keepalive {keepalive} s with hold time 0: keepalives are off when the hold time is 0",
+            "set keepalive to 0 too, or use a hold time of at least 3",
+        )
+    elif hold > 0 and keepalive == 0:
+        yield error(
+            "LB110",
+            ("spec", "bgp", "keepalive"),
+            f"keepalive 0 with hold time {hold} s: the sessions would expire",
+            f"use a keepalive of at most {hold // 3} s",
+        )
+    elif hold > 0 and keepalive >= hold:
+        yield error(
+            "LB110",
+            ("spec", "bgp", "keepalive"),
+            f"keepalive {keepalive} s is not shorter than the hold time {hold} s",
+            f"use a keepalive of at most {hold // 3} s",
+        )
+    elif hold > 0 and keepalive * 3 > hold:
+        yield warning(
+            "LB111",
+            ("spec", "bgp", "keepalive"),
+            f"keepalive {keepalive} s is more than a third of the hold time {hold} s: "
+            "one lost keepalive may drop a session",
+            f"use a keepalive of at most {hold // 3} s",
+        )
+
+
+def _ecmp_width(fabric: Fabric) -> Iterator[Diagnostic]:
+    for s_index, service in enumerate(fabric.spec.services):
+        replicas = service.load_balancers.replicas
+        for r_index, router in enumerate(fabric.spec.routers):
+            if replicas > router.max_paths:
+                yield error(
+                    "LB116",
+                    ("spec", "services", s_index, "loadBalancers", "replicas"),
+                    f"{replicas} LBs but router {router.name} installs at most "
+                    f"{router.max_paths} ECMP paths: {replicas - router.max_paths} would idle",
+                    f"raise routers[{r_index}].maxPaths to {replicas} or lower the replicas",
+                    ("spec", "routers", r_index, "maxPaths"),
+                )
+
+
+def _implementations(fabric: Fabric) -> Iterator[Diagnostic]:
+    for index, router in enumerate(fabric.spec.routers):
+        if router.implementation == "gobgp":
+            yield warning(
+                "LB130",
+                ("spec", "routers", index, "implementation"),
+                "gobgpd 3.10 panics against FRR 8.4's zebra (osrg/gobgp#2681); "
+                "this pair is rendered and dry-run checked but not proven to route",
+                "use implementation: frr unless your gobgpd and zebra are known to work together",
+            )

@@ -1,0 +1,42 @@
+"""LB102, LB112, LB115: where each service's LBs may run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lbgen.checks.finding import error, warning
+from lbgen.errors import Diagnostic
+from lbgen.spec import Fabric
+from lbgen.spec.selection import eligible_nodes
+
+
+def check(fabric: Fabric) -> Iterator[Diagnostic]:
+    spec = fabric.spec
+    if not spec.services:
+        yield warning(
+            "LB115",
+            ("spec", "services"),
+            "no services: nothing will be announced",
+            "add a service, or ignore this while the fabric is being set up",
+        )
+    known = {node.name for node in spec.nodes}
+    for index, service in enumerate(spec.services):
+        base = ("spec", "services", index, "loadBalancers")
+        for position, name in enumerate(service.load_balancers.nodes or ()):
+            if name not in known:
+                yield error(
+                    "LB102",
+                    (*base, "nodes", position),
+                    f"unknown node {name!r}",
+                    f"use one of: {', '.join(sorted(known))}",
+                )
+        eligible = eligible_nodes(service, spec.nodes)
+        replicas = service.load_balancers.replicas
+        if replicas > len(eligible):
+            yield error(
+                "LB112",
+                (*base, "replicas"),
+                f"{replicas} LBs need {replicas} nodes (two LBs of a service never share a node) "
+                f"but only {len(eligible)} node(s) are eligible",
+                "lower the replicas, or widen loadBalancers.nodes / nodeSelector",
+            )

@@ -1,0 +1,152 @@
+"""Command line: wiring only. Exit codes: 0 ok, 1 findings or stale output, 2 usage or internal."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lbgen import __version__
+from lbgen.compiler import Compiled, compile_file
+from lbgen.errors import LbgenError
+from lbgen.output import apply, compare
+from lbgen.report import FORMATS
+from lbgen.schema import SCHEMA_PATH, render_schema
+
+OK, FINDINGS, INTERNAL = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lbgen", description="Compile a load-balancer fabric spec into every config it needs."
+    )
+    parser.add_argument("--version", action="version", version=f"lbgen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def spec_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("specs", nargs="+", type=Path, metavar="SPEC")
+        command.add_argument(
+            "--format",
+            choices=sorted(FORMATS),
+            default=None,
+            help="diagnostics format (default: github when GITHUB_ACTIONS=true, else text)",
+        )
+        return command
+
+    build = spec_command("build", "Validate SPEC and write its files to out/<name>/.")
+    build.add_argument("-o", "--output", type=Path, help="output folder (one SPEC only)")
+    mode = build.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 with a diff when the output is stale",
+    )
+    mode.add_argument(
+        "--diff", action="store_true", help="write nothing; print what a build would change"
+    )
+    spec_command("validate", "Check SPEC and everything it compiles to; write nothing.")
+
+    schema = commands.add_parser("schema", help="Write the spec's JSON Schema.")
+    schema.add_argument("-o", "--output", type=Path, default=Path(SCHEMA_PATH))
+    schema.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when the schema file is stale"
+    )
+    return parser
+
+
+def _display(path: Path) -> str:
+    """How a spec is named in headers and diagnostics: relative to here when below here."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _report(results: Sequence[Compiled], fmt: str | None) -> None:
+    chosen = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    found = [d for result in results for d in result.diagnostics]
+    if found or chosen == "json":
+        sys.stdout.write(FORMATS[chosen](found))
+
+
+def _status(results: Sequence[Compiled]) -> int:
+    if any(r.internal for r in results):
+        return INTERNAL
+    return OK if all(r.ok for r in results) else FINDINGS
+
+
+def _validate(args: argparse.Namespace) -> int:
+    results = [compile_file(spec, _display(spec)) for spec in args.specs]
+    _report(results, args.format)
+    return _status(results)
+
+
+def _build(args: argparse.Namespace) -> int:
+    if args.output is not None and len(args.specs) > 1:
+        raise LbgenError("-o/--output takes one SPEC; build several specs into out/<name>/")
+    results = [compile_file(spec, _display(spec)) for spec in args.specs]
+    _report(results, args.format)
+    status = _status(results)
+    if status != OK:
+        return status
+    pending = []
+    for result in results:
+        assert result.tree is not None
+        assert result.plan is not None
+        out_dir = args.output or Path("out") / result.plan.fabric
+        pending.append((out_dir, compare(out_dir, result.tree)))
+    if args.check or args.diff:
+        stale = False
+        for out_dir, changes in pending:
+            sys.stdout.write(changes.diff)
+            if changes.stale:
+                stale = True
+                if args.check:
+                    sys.stderr.write(f"{out_dir}: stale; run `lbgen build` and commit the result\n")
+        return FINDINGS if (stale and args.check) else OK
+    for out_dir, changes in pending:
+        apply(out_dir, changes)
+        sys.stderr.write(
+            f"{out_dir}: {len(changes.write)} written, {len(changes.delete)} removed\n"
+            if changes.stale
+            else f"{out_dir}: up to date\n"
+        )
+    return OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    text = render_schema()
+    path: Path = args.output
+    current = path.read_text(encoding="utf-8") if path.exists() else None
+    if args.check:
+        if current != text:
+            sys.stderr.write(f"{path}: stale; run `lbgen schema` and commit the result\n")
+            return FINDINGS
+        return OK
+    if current != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.lbgen-tmp")
+        temp.write_text(text, encoding="utf-8")
+        temp.replace(path)
+    return OK
+
+
+COMMANDS = {"build": _build, "validate": _validate, "schema": _schema}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except LbgenError as error:
+        sys.stderr.write(f"lbgen: error: {error}\n")
+        return INTERNAL
+    except Exception as error:  # noqa: BLE001 -- the last line of defence: never a traceback
+        sys.stderr.write(
+            f"lbgen: internal error: {type(error).__name__}: {error}\n"
+            "this is a bug in lbgen; please report it with the spec that caused it\n"
+        )
+        return INTERNAL

@@ -1,0 +1,66 @@
+"""The pipeline, wired once: load → checks → plan → render → verify. Pure but for the spec read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path as FsPath
+
+from lbgen.checks import run_checks
+from lbgen.errors import Diagnostic, Related
+from lbgen.load import Loaded, load_fabric, load_fabric_text
+from lbgen.plan import Plan, build_plan
+from lbgen.render import Tree, render_tree
+from lbgen.source import Document
+from lbgen.verify import verify_tree
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What one spec compiled to. `tree` is None unless there are no errors at all."""
+
+    name: str
+    diagnostics: tuple[Diagnostic, ...]
+    plan: Plan | None = None
+    tree: Tree | None = None
+    # errors found in lbgen's own output, not in the spec
+    internal: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.tree is not None
+
+
+def compile_file(path: FsPath, name: str) -> Compiled:
+    return _compile(name, load_fabric(path, name))
+
+
+def compile_text(text: str, name: str) -> Compiled:
+    return _compile(name, load_fabric_text(text, name))
+
+
+def _compile(name: str, loaded: Loaded | list[Diagnostic]) -> Compiled:
+    if not isinstance(loaded, Loaded):
+        return Compiled(name, tuple(loaded))
+    findings = _located(loaded.document, run_checks(loaded.fabric))
+    if any(d.is_error for d in findings):
+        return Compiled(name, findings)
+    plan = build_plan(loaded.fabric, name)
+    tree = render_tree(plan)
+    broken = tuple(verify_tree(plan, tree))
+    if broken:
+        return Compiled(name, findings + broken, plan, internal=True)
+    return Compiled(name, findings, plan, tree)
+
+
+def _located(document: Document, found: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    located = [
+        replace(
+            d,
+            position=d.position or document.position(d.path),
+            related=tuple(
+                Related(r.path, r.position or document.position(r.path)) for r in d.related
+            ),
+        )
+        for d in found
+    ]
+    return tuple(sorted(located, key=Diagnostic.sort_key))

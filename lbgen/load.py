@@ -1,0 +1,122 @@
+"""Spec text → `Fabric` model, or every schema finding at once with its file:line:col."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from lbgen.errors import Diagnostic, Path, Severity
+from lbgen.source import Document, parse_document, read_document
+from lbgen.spec import API_VERSION, Fabric
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A spec that passed schema validation, with the document to locate later findings in."""
+
+    fabric: Fabric
+    document: Document
+
+
+def load_fabric(path: FsPath, name: str) -> Loaded | list[Diagnostic]:
+    return _validate(read_document(path, name))
+
+
+def load_fabric_text(text: str, name: str) -> Loaded | list[Diagnostic]:
+    return _validate(parse_document(text, name))
+
+
+def _validate(document: Document | Diagnostic) -> Loaded | list[Diagnostic]:
+    if isinstance(document, Diagnostic):
+        return [document]
+    try:
+        fabric = Fabric.model_validate(document.data)
+    except ValidationError as error:
+        details = error.errors(include_url=False)
+        failed_inside = {tuple(d["loc"][:n]) for d in details for n in range(len(d["loc"]))}
+        found = [
+            _diagnostic(document, detail)
+            for detail in details
+            # a list whose items failed is also reported "too short": the items say it better
+            if not (detail["type"] == "too_short" and tuple(detail["loc"]) in failed_inside)
+        ]
+        return sorted(found, key=Diagnostic.sort_key)
+    return Loaded(fabric, document)
+
+
+def _diagnostic(document: Document, detail: ErrorDetails) -> Diagnostic:
+    path: Path = tuple(part for part in detail["loc"] if isinstance(part, str | int))
+    kind = detail["type"]
+    if kind == "missing":
+        return Diagnostic(
+            "LB011",
+            Severity.ERROR,
+            path,
+            "required field is missing",
+            f"add `{path[-1]}:` here",
+            document.position(path[:-1]),
+        )
+    if kind == "extra_forbidden":
+        return Diagnostic(
+            "LB010",
+            Severity.ERROR,
+            path,
+            f"unknown field `{path[-1]}`",
+            "check its spelling against schema/lbgen.schema.json (field names are camelCase)",
+            document.key_position(path),
+        )
+    return Diagnostic(
+        "LB012",
+        Severity.ERROR,
+        path,
+        f"{_describe(detail['input'])}: {_message(detail)}",
+        _hint(path, detail),
+        document.position(path),
+    )
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "an empty value"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _message(detail: ErrorDetails) -> str:
+    message = detail["msg"]
+    message = message.removeprefix("Value error, ").replace("Tuple should", "List should")
+    message = re.sub(r" after validation, not \d+$", "", message)
+    return message[:1].lower() + message[1:]
+
+
+def _hint(path: Path, detail: ErrorDetails) -> str:
+    kind = detail["type"]
+    last = path[-1] if path else ""
+    if last == "apiVersion":
+        return f"use `apiVersion: {API_VERSION}`"
+    if last == "kind":
+        return "use `kind: Fabric`"
+    if kind.startswith("ip_v4_network"):
+        return "write an IPv4 network in CIDR form with no host bits set, e.g. 10.1.1.0/24"
+    if kind.startswith("ip_v4_address"):
+        return "write an IPv4 address, e.g. 10.0.0.1"
+    if kind == "literal_error":
+        return "use one of the values listed"
+    if kind == "string_pattern_mismatch":
+        return "use a DNS label: lower-case letters, digits and '-', starting and ending alnum"
+    if kind == "too_short":
+        return f"add at least one entry to `{last}`"
+    if kind == "too_long":
+        return f"remove entries from `{last}`"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return "change the value to the expected type"
+    return "change the value to satisfy the constraint"

@@ -1,0 +1,29 @@
+"""The plan: frozen, sorted, resolved facts per box; the contract between build and run time."""
+
+from lbgen.plan.build import build_plan
+from lbgen.plan.model import (
+    BackendPlan,
+    HealthCheckPlan,
+    NodePlan,
+    Peer,
+    Plan,
+    PortPlan,
+    ReflectorPlan,
+    RouterPlan,
+    ServicePlan,
+    Timers,
+)
+
+__all__ = [
+    "BackendPlan",
+    "HealthCheckPlan",
+    "NodePlan",
+    "Peer",
+    "Plan",
+    "PortPlan",
+    "ReflectorPlan",
+    "RouterPlan",
+    "ServicePlan",
+    "Timers",
+    "build_plan",
+]

@@ -1,0 +1,151 @@
+"""Spec (already checked) → Plan. Cannot fail: every rule it relies on was checked before."""
+
+from __future__ import annotations
+
+from lbgen.plan.model import (
+    PREFIXES_PER_LB,
+    BackendPlan,
+    HealthCheckPlan,
+    NodePlan,
+    Peer,
+    Plan,
+    PortPlan,
+    ReflectorPlan,
+    RouterPlan,
+    ServicePlan,
+    Timers,
+)
+from lbgen.spec import Fabric, Service
+from lbgen.spec.selection import eligible_nodes
+
+
+def build_plan(fabric: Fabric, source: str) -> Plan:
+    spec = fabric.spec
+    timers = Timers(
+        hold_time=spec.bgp.hold_time,
+        keepalive=spec.bgp.keepalive,
+        connect_retry=spec.bgp.connect_retry,
+    )
+    reflector_peers = tuple(
+        sorted(
+            (Peer(name=r.name, address=r.address) for r in spec.reflectors), key=lambda p: p.name
+        )
+    )
+    router_peers = tuple(
+        sorted((Peer(name=r.name, address=r.address) for r in spec.routers), key=lambda p: p.name)
+    )
+    prefixes = tuple(sorted(s.prefix for s in spec.services))
+    services = sorted(spec.services, key=lambda s: s.name)
+    placement = _spread(fabric)
+    most_lbs = max((s.load_balancers.replicas for s in spec.services), default=1)
+
+    return Plan(
+        fabric=fabric.metadata.name,
+        source=source,
+        asn=spec.asn,
+        node_network=spec.networks.nodes,
+        pod_network=spec.networks.pods,
+        timers=timers,
+        routers=tuple(
+            RouterPlan(
+                name=r.name,
+                address=r.address,
+                router_id=r.router_id or r.address,
+                asn=spec.asn,
+                implementation=r.implementation,
+                max_paths=r.max_paths,
+                zebra_version=r.zebra_version,
+                zebra_software=r.zebra_software,
+                zebra_socket=r.zebra_socket,
+                timers=timers,
+                reflectors=reflector_peers,
+                service_prefixes=prefixes,
+            )
+            for r in sorted(spec.routers, key=lambda r: r.name)
+        ),
+        reflectors=tuple(
+            ReflectorPlan(
+                name=r.name,
+                address=r.address,
+                router_id=r.router_id or r.address,
+                cluster_id=r.cluster_id or r.address,
+                asn=spec.asn,
+                timers=timers,
+                pod_range=r.pod_range or spec.networks.pods,
+                node_network=spec.networks.nodes,
+                routers=router_peers,
+                service_prefixes=prefixes,
+                add_paths_send_max=most_lbs,
+                max_prefixes_per_lb=PREFIXES_PER_LB,
+            )
+            for r in sorted(spec.reflectors, key=lambda r: r.name)
+        ),
+        nodes=tuple(
+            NodePlan(
+                name=n.name,
+                address=n.address,
+                labels=tuple(sorted(n.labels.items())),
+                load_balancers=tuple(s.name for s in services if n.name in placement[s.name]),
+            )
+            for n in sorted(spec.nodes, key=lambda n: n.name)
+        ),
+        services=tuple(
+            _service(fabric, s, placement[s.name], timers, reflector_peers) for s in services
+        ),
+    )
+
+
+def _service(
+    fabric: Fabric,
+    s: Service,
+    placed: tuple[str, ...],
+    timers: Timers,
+    reflectors: tuple[Peer, ...],
+) -> ServicePlan:
+    hc = s.health_check
+    return ServicePlan(
+        name=s.name,
+        namespace=s.namespace,
+        prefix=s.prefix,
+        vips=tuple(sorted(s.vips)) if s.vips else (next(s.prefix.hosts()),),
+        ports=tuple(
+            PortPlan(name=p.name, port=p.port, protocol=p.protocol)
+            for p in sorted(s.ports, key=lambda p: (p.protocol, p.port))
+        ),
+        backend=BackendPlan(
+            service=s.backend.service,
+            namespace=s.backend.namespace or s.namespace,
+            port=s.backend.port,
+        ),
+        scheduler=s.scheduler,
+        health_check=HealthCheckPlan(
+            type=hc.type,
+            path=hc.path,
+            status=hc.status,
+            connect_timeout=hc.connect_timeout,
+            interval=hc.interval,
+            retries=hc.retries,
+        ),
+        replicas=s.load_balancers.replicas,
+        eligible_nodes=tuple(n.name for n in eligible_nodes(s, fabric.spec.nodes)),
+        placement=placed,
+        asn=fabric.spec.asn,
+        timers=timers,
+        reflectors=reflectors,
+    )
+
+
+def _spread(fabric: Fabric) -> dict[str, tuple[str, ...]]:
+    """Each service's LBs on its least-loaded eligible nodes (ties by name), services by name."""
+    load = {node.name: 0 for node in fabric.spec.nodes}
+    placed: dict[str, tuple[str, ...]] = {}
+    for service in sorted(fabric.spec.services, key=lambda s: s.name):
+        candidates = sorted(
+            (n.name for n in eligible_nodes(service, fabric.spec.nodes)),
+            key=lambda name: (load[name], name),
+        )
+        chosen = tuple(sorted(candidates[: service.load_balancers.replicas]))
+        for name in chosen:
+            load[name] += 1
+        placed[service.name] = chosen
+    return placed

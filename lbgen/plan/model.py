@@ -1,0 +1,117 @@
+"""Plan models. Everything a renderer or the runtime needs is here, resolved; nothing is optional
+that a renderer would have to default. Serialisable to JSON so the LB pod can read its share."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+# one LB pod serves one (service, node) and announces exactly its service prefix
+PREFIXES_PER_LB = 1
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Timers(Frozen):
+    hold_time: int
+    keepalive: int
+    connect_retry: int
+
+
+class Peer(Frozen):
+    name: str
+    address: IPv4Address
+
+
+class RouterPlan(Frozen):
+    name: str
+    address: IPv4Address
+    router_id: IPv4Address
+    asn: int
+    implementation: Literal["frr", "gobgp"]
+    max_paths: int
+    zebra_version: int
+    zebra_software: str | None
+    zebra_socket: str
+    timers: Timers
+    reflectors: tuple[Peer, ...]
+    service_prefixes: tuple[IPv4Network, ...]
+
+
+class ReflectorPlan(Frozen):
+    name: str
+    address: IPv4Address
+    router_id: IPv4Address
+    cluster_id: IPv4Address
+    asn: int
+    timers: Timers
+    pod_range: IPv4Network
+    node_network: IPv4Network
+    routers: tuple[Peer, ...]
+    service_prefixes: tuple[IPv4Network, ...]
+    add_paths_send_max: int
+    max_prefixes_per_lb: int
+
+
+class PortPlan(Frozen):
+    name: str
+    port: int
+    protocol: Literal["TCP", "UDP"]
+
+
+class BackendPlan(Frozen):
+    service: str
+    namespace: str
+    port: str
+
+
+class HealthCheckPlan(Frozen):
+    type: Literal["tcp", "http"]
+    path: str | None
+    status: int
+    connect_timeout: int
+    interval: int
+    retries: int
+
+
+class ServicePlan(Frozen):
+    name: str
+    namespace: str
+    prefix: IPv4Network
+    vips: tuple[IPv4Address, ...]
+    ports: tuple[PortPlan, ...]
+    backend: BackendPlan
+    scheduler: str
+    health_check: HealthCheckPlan
+    replicas: int
+    eligible_nodes: tuple[str, ...]
+    # where the LBs are expected to run: a deterministic spread used by tests and the testbed;
+    # in a cluster the scheduler places them among eligible_nodes
+    placement: tuple[str, ...]
+    asn: int
+    timers: Timers
+    reflectors: tuple[Peer, ...]
+
+
+class NodePlan(Frozen):
+    name: str
+    address: IPv4Address
+    labels: tuple[tuple[str, str], ...]
+    load_balancers: tuple[str, ...]
+
+
+class Plan(Frozen):
+    fabric: str
+    source: str
+    asn: int
+    node_network: IPv4Network
+    pod_network: IPv4Network
+    timers: Timers
+    routers: tuple[RouterPlan, ...]
+    reflectors: tuple[ReflectorPlan, ...]
+    nodes: tuple[NodePlan, ...]
+    services: tuple[ServicePlan, ...]

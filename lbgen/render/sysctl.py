@@ -1,0 +1,47 @@
+"""sysctl.conf for routers, reflectors and nodes: each key with the reason it is set."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from lbgen.render.text import header, render_template
+
+
+class Setting(NamedTuple):
+    key: str
+    value: str
+    why: str
+
+
+FORWARDING = Setting("net.ipv4.ip_forward", "1", "forward client traffic towards the LB nodes")
+LOOSE_RP_FILTER = Setting(
+    "net.ipv4.conf.all.rp_filter",
+    "2",
+    "loose reverse-path filter: the prefix routes to LB pods come and go with the pods",
+)
+ROUTER = (
+    FORWARDING,
+    Setting(
+        "net.ipv4.fib_multipath_hash_policy",
+        "1",
+        "hash ECMP on the 5-tuple so the flows of one client spread over all LBs",
+    ),
+    Setting(
+        "net.ipv4.fib_multipath_use_neigh",
+        "1",
+        "skip a next hop whose neighbour entry failed while BGP still holds its path",
+    ),
+)
+REFLECTOR = (LOOSE_RP_FILTER,)
+NODE = (
+    Setting("net.ipv4.ip_forward", "1", "route the service prefix from the router to the LB pod"),
+    LOOSE_RP_FILTER,
+)
+
+
+def render_sysctl(source: str, settings: tuple[Setting, ...]) -> str:
+    return render_template(
+        "sysctl/sysctl.conf.j2",
+        header=header(source, "#"),
+        settings=sorted(settings, key=lambda s: s.key),
+    )

@@ -1,0 +1,152 @@
+"""Read a spec file: YAML (round-trip, so every node keeps its line and column) → plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from lbgen.errors import Diagnostic, Path, Position, Severity
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed spec: plain data plus the round-trip tree that knows where each node came from."""
+
+    name: str
+    data: Any
+    tree: Any
+
+    def position(self, path: Path) -> Position:
+        """Where the node at `path` starts; for a path that does not exist, its nearest parent."""
+        node = self.tree
+        line, column = 0, 0
+        for part in path:
+            if isinstance(node, CommentedMap) and part in node:
+                line, column = _value_position(node, part)
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                line, column = node.lc.item(part)
+                node = node[part]
+            else:
+                if isinstance(node, CommentedMap | CommentedSeq):
+                    line, column = node.lc.line, node.lc.col
+                break
+        return Position(self.name, line + 1, column + 1)
+
+    def key_position(self, path: Path) -> Position:
+        """Where the key of the mapping entry at `path` is (for `unknown field` findings)."""
+        parent = self.tree
+        for part in path[:-1]:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                return self.position(path)
+        if isinstance(parent, CommentedMap) and path and path[-1] in parent:
+            line, column = parent.lc.key(path[-1])
+            return Position(self.name, line + 1, column + 1)
+        return self.position(path)
+
+
+def _value_position(node: CommentedMap, key: object) -> tuple[int, int]:
+    value = node[key]
+    if isinstance(value, CommentedMap | CommentedSeq) and value.lc.line is not None:
+        # a block collection starts on its own line; point at its first entry
+        return int(value.lc.line), int(value.lc.col)
+    line, column = node.lc.value(key)
+    return int(line), int(column)
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k) if not isinstance(k, int | bool) else k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _mark_position(name: str, error: MarkedYAMLError) -> Position:
+    mark = error.problem_mark or error.context_mark
+    if mark is None:
+        return Position(name, 1, 1)
+    return Position(name, mark.line + 1, mark.column + 1)
+
+
+def parse_document(text: str, name: str) -> Document | Diagnostic:
+    """Parse YAML text into a Document, or one diagnostic saying what is wrong and where."""
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        tree = yaml.load(text)
+    except DuplicateKeyError as error:
+        return Diagnostic(
+            "LB002",
+            Severity.ERROR,
+            (),
+            f"duplicate key: {_first_line(error.problem)}",
+            "each key may appear once per mapping; remove or merge the repeated one",
+            _mark_position(name, error),
+        )
+    except MarkedYAMLError as error:
+        problem = error.problem or error.context or "not valid YAML"
+        return Diagnostic(
+            "LB001",
+            Severity.ERROR,
+            (),
+            f"YAML syntax error: {_first_line(problem)}",
+            "fix the YAML syntax at this position (indentation, quotes, a missing ':')",
+            _mark_position(name, error),
+        )
+    except YAMLError as error:
+        return Diagnostic(
+            "LB001",
+            Severity.ERROR,
+            (),
+            f"YAML syntax error: {_first_line(str(error))}",
+            "fix the YAML syntax",
+            Position(name, 1, 1),
+        )
+    if not isinstance(tree, CommentedMap):
+        return Diagnostic(
+            "LB003",
+            Severity.ERROR,
+            (),
+            "the document is not a mapping",
+            "a spec starts with `apiVersion: lbgen.io/v1alpha1` and `kind: Fabric`",
+            Position(name, 1, 1),
+        )
+    return Document(name=name, data=_plain(tree), tree=tree)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def read_document(path: FsPath, name: str) -> Document | Diagnostic:
+    """Read and parse a spec file; an unreadable file is a diagnostic too, never a traceback."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return Diagnostic(
+            "LB000",
+            Severity.ERROR,
+            (),
+            f"cannot read the spec: {reason}",
+            "check the path and that the file is UTF-8 text",
+            Position(name, 1, 1),
+        )
+    return parse_document(text, name)

@@ -1,0 +1,157 @@
+"""The `lbgen.io/v1alpha1` `Fabric` spec: shape and types; cross-field rules live in checks/."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+API_VERSION = "lbgen.io/v1alpha1"
+
+# a DNS-1123 label: it names Kubernetes objects and output folders
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"),
+]
+Asn = Annotated[int, Field(ge=1, le=4_294_967_295)]
+Scheduler = Literal["rr", "wrr", "lc", "wlc", "sh", "mh"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        strict=False,
+    )
+
+
+class Metadata(Model):
+    name: Name = Field(description="The fabric's name; output goes to out/<name>/.")
+
+
+class Networks(Model):
+    nodes: IPv4Network = Field(description="The node (underlay) network the router shares.")
+    pods: IPv4Network = Field(description="The pod (overlay) network LB pods get addresses from.")
+
+
+class BgpTimers(Model):
+    hold_time: Annotated[int, Field(ge=0, le=65535)] = Field(
+        9, description="BGP hold time in seconds (0 disables keepalives, else at least 3)."
+    )
+    keepalive: Annotated[int, Field(ge=0, le=21845)] = Field(
+        3, description="Keepalive interval in seconds (at most a third of the hold time)."
+    )
+    connect_retry: Annotated[int, Field(ge=1, le=65535)] = Field(
+        5, description="Seconds between connection attempts of an active side."
+    )
+
+
+class Router(Model):
+    name: Name
+    address: IPv4Address = Field(description="The router's address in the node network.")
+    router_id: IPv4Address | None = Field(None, description="BGP router-id; default the address.")
+    implementation: Literal["frr", "gobgp"] = Field(
+        "frr",
+        description=(
+            "frr: FRR bgpd + zebra (default, proven). gobgp: the paper's gobgpd + zebra pair; "
+            "gobgpd 3.10 panics against FRR 8.4's zebra (osrg/gobgp#2681)."
+        ),
+    )
+    max_paths: Annotated[int, Field(ge=1, le=64)] = Field(
+        16, description="Most ECMP next hops the router installs for one prefix."
+    )
+    zebra_version: Literal[2, 3, 4, 5, 6] = Field(
+        6, description="zebra API version gobgpd speaks (implementation: gobgp only)."
+    )
+    zebra_software: str | None = Field(
+        None, description="gobgpd's zebra software-name (e.g. frr7.2) if the version is ambiguous."
+    )
+    zebra_socket: str = Field(
+        "unix:/run/frr/zserv.api", description="zebra API socket URL (implementation: gobgp only)."
+    )
+
+
+class Reflector(Model):
+    name: Name
+    address: IPv4Address = Field(description="Address the LB pods and routers peer with.")
+    router_id: IPv4Address | None = Field(None, description="BGP router-id; default the address.")
+    cluster_id: IPv4Address | None = Field(None, description="Cluster-id; default the address.")
+    pod_range: IPv4Network | None = Field(
+        None, description="Range dynamic neighbours are accepted from; default networks.pods."
+    )
+
+
+class Node(Model):
+    name: Name
+    address: IPv4Address = Field(description="The node's address in the node network.")
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class Port(Model):
+    name: Name
+    port: Annotated[int, Field(ge=1, le=65535)]
+    protocol: Literal["TCP", "UDP"] = "TCP"
+
+
+class Backend(Model):
+    service: Name = Field(description="The Kubernetes Service whose EndpointSlices are the pool.")
+    namespace: Name | None = Field(None, description="Default: the load balancer's namespace.")
+    port: Name = Field(description="The name of the backend Service's port to send traffic to.")
+
+
+class HealthCheck(Model):
+    type: Literal["tcp", "http"] = "tcp"
+    path: str | None = Field(None, description="HTTP path (type http only).")
+    status: Annotated[int, Field(ge=100, le=599)] = Field(200, description="Expected HTTP status.")
+    connect_timeout: Annotated[int, Field(ge=1, le=3600)] = Field(2, description="Seconds.")
+    interval: Annotated[int, Field(ge=1, le=3600)] = Field(2, description="Seconds between checks.")
+    retries: Annotated[int, Field(ge=0, le=100)] = Field(2, description="Failures before removal.")
+
+
+class LoadBalancers(Model):
+    replicas: Annotated[int, Field(ge=1, le=1024)] = Field(
+        2, description="LB pods for this service, each on its own node."
+    )
+    nodes: tuple[Name, ...] | None = Field(None, description="Only these nodes may run its LBs.")
+    node_selector: dict[str, str] = Field(
+        default_factory=dict, description="Only nodes with all these labels may run its LBs."
+    )
+
+
+class Service(Model):
+    name: Name
+    namespace: Name = "default"
+    prefix: IPv4Network = Field(description="The prefix announced over BGP for this service.")
+    vips: tuple[IPv4Address, ...] | None = Field(
+        None, description="Virtual IPs inside the prefix; default its first host."
+    )
+    ports: tuple[Port, ...] = Field(min_length=1)
+    backend: Backend
+    scheduler: Scheduler = Field(
+        "mh", description="IPVS scheduler; mh makes every LB pick the same backend for a flow."
+    )
+    health_check: HealthCheck = Field(default_factory=HealthCheck)
+    load_balancers: LoadBalancers = Field(default_factory=LoadBalancers)
+
+
+class FabricSpec(Model):
+    asn: Asn = Field(description="The iBGP AS shared by routers, reflectors and LBs.")
+    networks: Networks
+    bgp: BgpTimers = Field(default_factory=BgpTimers)
+    routers: tuple[Router, ...] = Field(min_length=1)
+    reflectors: tuple[Reflector, ...] = Field(min_length=1)
+    nodes: tuple[Node, ...] = Field(min_length=1)
+    services: tuple[Service, ...] = ()
+
+
+class Fabric(Model):
+    """One site's load-balancer fabric."""
+
+    api_version: Literal["lbgen.io/v1alpha1"]
+    kind: Literal["Fabric"]
+    metadata: Metadata
+    spec: FabricSpec

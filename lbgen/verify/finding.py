@@ -1,0 +1,11 @@
+"""Findings about rendered files: a bug in lbgen, never the user's fault, so always errors."""
+
+from __future__ import annotations
+
+from lbgen.errors import Diagnostic, Position, Severity
+
+BUG = "this is a bug in lbgen's renderer: please report it with the spec"
+
+
+def broken(code: str, where: Position, message: str) -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, ("out", where.file), message, BUG, where)

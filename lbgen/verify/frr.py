@@ -1,0 +1,84 @@
+"""Read the BGP speaker back out of a rendered FRR frr.conf (the subset lbgen writes)."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, ip_address
+
+from lbgen.errors import Position
+from lbgen.verify.speaker import Neighbor, Speaker
+
+
+def read_frr(text: str, file: str, name: str, address: IPv4Address) -> Speaker:
+    asn: int | None = None
+    asn_line = 1
+    multipath = 1
+    default_ipv4 = True
+    section = ""
+    facts: dict[str, dict[str, object]] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("!", 1)[0].rstrip()
+        words = line.split()
+        if not words:
+            continue
+        if not raw.startswith(" "):
+            section = ""
+            if words[:2] == ["router", "bgp"] and len(words) >= 3:
+                section, asn, asn_line = "bgp", int(words[2]), number
+            continue
+        if section == "" or words[0] == "exit":
+            continue
+        if words == ["address-family", "ipv4", "unicast"]:
+            section = "ipv4"
+        elif words[0] == "exit-address-family":
+            section = "bgp"
+        elif words == ["no", "bgp", "default", "ipv4-unicast"]:
+            default_ipv4 = False
+        elif words[:2] == ["maximum-paths", "ibgp"] and section == "ipv4":
+            multipath = int(words[2])
+        elif words[0] == "neighbor" and len(words) >= 3:
+            peer = words[1]
+            entry = facts.setdefault(peer, {"line": number, "column": raw.index("neighbor") + 1})
+            option = words[2]
+            if option == "remote-as":
+                entry["remote_as"] = int(words[3]) if words[3].isdigit() else None
+            elif option == "passive":
+                entry["passive"] = True
+            elif option == "activate" and section == "ipv4":
+                entry["ipv4"] = True
+            elif option == "disable-addpath-rx" and section == "ipv4":
+                entry["no_addpath_rx"] = True
+            elif option == "route-reflector-client" and section == "ipv4":
+                entry["rr_client"] = True
+    neighbors = []
+    for peer, entry in facts.items():
+        activated = bool(entry.get("ipv4", default_ipv4))
+        remote_as = entry.get("remote_as")
+        neighbors.append(
+            Neighbor(
+                peer=_address(peer),
+                peer_as=remote_as if isinstance(remote_as, int) else None,
+                position=Position(file, int(str(entry["line"])), int(str(entry["column"]))),
+                passive=bool(entry.get("passive", False)),
+                families=("ipv4-unicast",) if activated else (),
+                # FRR advertises add-paths receive for every activated family unless disabled
+                add_paths_receive=activated and not entry.get("no_addpath_rx", False),
+                route_reflector_client=bool(entry.get("rr_client", False)),
+            )
+        )
+    return Speaker(
+        name=name,
+        kind="router",
+        file=file,
+        address=address,
+        asn=asn,
+        position=Position(file, asn_line, 1),
+        multipath=multipath,
+        neighbors=tuple(neighbors),
+    )
+
+
+def _address(text: str) -> IPv4Address:
+    parsed = ip_address(text)
+    if not isinstance(parsed, IPv4Address):
+        raise ValueError(f"not an IPv4 neighbour: {text}")
+    return parsed

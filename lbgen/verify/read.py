@@ -1,0 +1,67 @@
+"""Find each router's and reflector's rendered config in the tree and read its speaker."""
+
+from __future__ import annotations
+
+from lbgen.errors import Diagnostic, Position
+from lbgen.plan import Plan
+from lbgen.source import parse_document
+from lbgen.verify.finding import broken
+from lbgen.verify.frr import read_frr
+from lbgen.verify.gobgp import check_families, check_import_policy, read_gobgp
+from lbgen.verify.speaker import Speaker
+
+
+def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list[Diagnostic]]:
+    speakers: list[Speaker] = []
+    found: list[Diagnostic] = []
+    boxes = [
+        (
+            f"routers/{r.name}/" + ("frr.conf" if r.implementation == "frr" else "gobgpd.yaml"),
+            "router",
+            r.name,
+            r.address,
+        )
+        for r in plan.routers
+    ] + [
+        (f"reflectors/{r.name}/gobgpd.yaml", "reflector", r.name, r.address)
+        for r in plan.reflectors
+    ]
+    for file, kind, name, address in boxes:
+        text = tree.get(file)
+        if text is None:
+            found.append(broken("LB200", Position(file, 1, 1), f"{kind} {name} has no config"))
+            continue
+        try:
+            if file.endswith(".conf"):
+                speakers.append(read_frr(text, file, name, address))
+                continue
+            doc = parse_document(text, file)
+            if isinstance(doc, Diagnostic):
+                found.append(
+                    broken(
+                        "LB200",
+                        doc.position or Position(file, 1, 1),
+                        f"not valid YAML: {doc.message}",
+                    )
+                )
+                continue
+            speakers.append(read_gobgp(doc, kind, name, address))
+            found.extend(check_families(doc))
+            rr = next((r for r in plan.reflectors if r.name == name), None)
+            found.extend(
+                check_import_policy(
+                    doc,
+                    tuple(sorted({s.prefix for s in plan.services})),
+                    rr.pod_range if kind == "reflector" and rr else None,
+                    plan.node_network if kind == "reflector" else None,
+                )
+            )
+        except (ValueError, TypeError, AttributeError) as error:
+            found.append(
+                broken(
+                    "LB200",
+                    Position(file, 1, 1),
+                    f"cannot read {kind} {name}'s BGP settings back: {error}",
+                )
+            )
+    return speakers, found

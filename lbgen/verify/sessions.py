@@ -1,0 +1,137 @@
+"""Session compatibility across boxes: every session the plan implies has two matching ends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from ipaddress import IPv4Address
+
+from lbgen.errors import Diagnostic
+from lbgen.plan import Plan
+from lbgen.verify.finding import broken
+from lbgen.verify.speaker import Neighbor, Speaker
+
+FAMILY = "ipv4-unicast"
+
+
+def check_sessions(plan: Plan, speakers: list[Speaker]) -> Iterator[Diagnostic]:
+    by_name = {(s.kind, s.name): s for s in speakers}
+    most_lbs = max((s.replicas for s in plan.services), default=1)
+    for router in plan.routers:
+        for rr in plan.reflectors:
+            a, b = by_name.get(("router", router.name)), by_name.get(("reflector", rr.name))
+            if a is None or b is None:
+                continue
+            yield from _pair(a, b)
+            up, down = _statement(b, a.address), _statement(a, b.address)
+            if up is not None and down is not None:
+                yield from _add_paths(b, up, a, down, most_lbs)
+    for speaker in speakers:
+        if speaker.kind == "router" and speaker.multipath < most_lbs:
+            yield broken(
+                "LB205",
+                speaker.position,
+                f"router {speaker.name} installs {speaker.multipath} path(s) per prefix "
+                f"but a service has {most_lbs} LBs: ECMP would leave LBs idle",
+            )
+        yield from _unexpected(plan, speaker)
+    for rr in plan.reflectors:
+        reflector = by_name.get(("reflector", rr.name))
+        if reflector is not None:
+            yield from _lb_peers(plan, reflector)
+
+
+def _statement(speaker: Speaker, address: IPv4Address) -> Neighbor | None:
+    return next((n for n in speaker.neighbors if n.covers(address)), None)
+
+
+def _pair(a: Speaker, b: Speaker) -> Iterator[Diagnostic]:
+    there, back = _statement(a, b.address), _statement(b, a.address)
+    for speaker, statement, other in ((a, there, b), (b, back, a)):
+        if statement is None:
+            yield broken(
+                "LB201",
+                speaker.position,
+                f"{speaker.kind} {speaker.name} has no neighbour for {other.kind} "
+                f"{other.name} ({other.address}): that session has one end only",
+            )
+        elif statement.peer_as != other.asn:
+            yield broken(
+                "LB202",
+                statement.position,
+                f"{speaker.kind} {speaker.name} expects AS {statement.peer_as} from "
+                f"{other.name}, which speaks AS {other.asn}",
+            )
+    if there is None or back is None:
+        return
+    if there.passive and back.passive:
+        yield broken(
+            "LB203",
+            there.position,
+            f"both ends of {a.name}–{b.name} are passive: neither opens the session",
+        )
+    if FAMILY not in there.families or FAMILY not in back.families:
+        yield broken(
+            "LB206", there.position, f"{a.name}–{b.name} does not carry {FAMILY} on both ends"
+        )
+
+
+def _add_paths(
+    rr: Speaker, up: Neighbor, router: Speaker, down: Neighbor, most_lbs: int
+) -> Iterator[Diagnostic]:
+    if up.add_paths_send < most_lbs:
+        yield broken(
+            "LB204",
+            up.position,
+            f"reflector {rr.name} sends {up.add_paths_send} path(s) per prefix to "
+            f"{router.name}, fewer than the {most_lbs} LBs of the largest service",
+        )
+    if most_lbs > 1 and not down.add_paths_receive:
+        yield broken(
+            "LB204",
+            down.position,
+            f"router {router.name} does not receive add-paths from {rr.name}: "
+            "it would learn only one LB per prefix",
+        )
+
+
+def _lb_peers(plan: Plan, rr: Speaker) -> Iterator[Diagnostic]:
+    """LB pods (exabgp, always the active side) dial every reflector from the pod network."""
+    ranges = [n for n in rr.neighbors if not isinstance(n.peer, IPv4Address)]
+    covering = next((n for n in ranges if plan.pod_network.subnet_of(n.peer)), None)  # type: ignore[arg-type]
+    if covering is None:
+        if plan.services:
+            yield broken(
+                "LB201",
+                rr.position,
+                f"reflector {rr.name} accepts no dynamic neighbours covering the pod "
+                f"network {plan.pod_network}: LB pods could not peer",
+            )
+        return
+    if covering.peer_as != plan.asn:
+        yield broken(
+            "LB202",
+            covering.position,
+            f"reflector {rr.name} expects AS {covering.peer_as} from LB pods, "
+            f"which speak AS {plan.asn}",
+        )
+    if not covering.route_reflector_client:
+        yield broken(
+            "LB208",
+            covering.position,
+            f"LB peers of {rr.name} are not route-reflector clients: their iBGP routes "
+            "would not be reflected to the routers",
+        )
+    if FAMILY not in covering.families:
+        yield broken("LB206", covering.position, f"LB peers of {rr.name} do not carry {FAMILY}")
+
+
+def _unexpected(plan: Plan, speaker: Speaker) -> Iterator[Diagnostic]:
+    known = {r.address for r in plan.routers} | {r.address for r in plan.reflectors}
+    for statement in speaker.neighbors:
+        if isinstance(statement.peer, IPv4Address) and statement.peer not in known:
+            yield broken(
+                "LB201",
+                statement.position,
+                f"{speaker.kind} {speaker.name} has a neighbour {statement.peer} that "
+                "is no router or reflector of the fabric",
+            )

@@ -1,0 +1,39 @@
+"""A BGP speaker as its rendered config describes it, whatever the daemon."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+
+from lbgen.errors import Position
+
+
+@dataclass(frozen=True)
+class Neighbor:
+    """One neighbour statement: a fixed address, or a range of dynamic neighbours."""
+
+    peer: IPv4Address | IPv4Network
+    peer_as: int | None
+    position: Position
+    passive: bool = False
+    families: tuple[str, ...] = ()
+    add_paths_send: int = 0
+    add_paths_receive: bool = False
+    route_reflector_client: bool = False
+
+    def covers(self, address: IPv4Address) -> bool:
+        if isinstance(self.peer, IPv4Network):
+            return address in self.peer
+        return address == self.peer
+
+
+@dataclass(frozen=True)
+class Speaker:
+    name: str
+    kind: str
+    file: str
+    address: IPv4Address
+    asn: int | None
+    position: Position
+    multipath: int = 1
+    neighbors: tuple[Neighbor, ...] = field(default=())

@@ -1,0 +1,49 @@
+"""The kernel settings ECMP forwarding cannot work without, stated apart from the renderer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lbgen.errors import Diagnostic, Position
+from lbgen.plan import Plan
+from lbgen.verify.finding import broken
+
+REQUIRED = {
+    "routers": {"net.ipv4.ip_forward": "1", "net.ipv4.fib_multipath_hash_policy": "1"},
+    "nodes": {"net.ipv4.ip_forward": "1"},
+    "reflectors": {},
+}
+
+
+def read_sysctl(text: str) -> dict[str, tuple[str, int]]:
+    """key → (value, line) of a sysctl.conf; later lines win, as with `sysctl -p`."""
+    settings = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        key, _, value = line.partition("=")
+        settings[key.strip().lstrip("-")] = (value.strip(), number)
+    return settings
+
+
+def check_sysctl(plan: Plan, tree: dict[str, str]) -> Iterator[Diagnostic]:
+    boxes = (
+        [("routers", r.name) for r in plan.routers]
+        + [("reflectors", r.name) for r in plan.reflectors]
+        + [("nodes", n.name) for n in plan.nodes]
+    )
+    for group, name in boxes:
+        file = f"{group}/{name}/sysctl.conf"
+        if file not in tree:
+            yield broken("LB200", Position(file, 1, 1), f"{group[:-1]} {name} has no sysctl.conf")
+            continue
+        settings = read_sysctl(tree[file])
+        for key, wanted in REQUIRED[group].items():
+            value, line = settings.get(key, ("<unset>", 1))
+            if value != wanted:
+                yield broken(
+                    "LB209",
+                    Position(file, line, 1),
+                    f"{key} is {value}, ECMP forwarding needs {wanted}",
+                )
