@@ -36,7 +36,7 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
             yield error(
                 "LB112",
                 (*base, "replicas"),
-                f"{replicas} LBs need {replicas} nodes (two LBs of a service never share a node) "
-                f"but only {len(eligible)} node(s) are eligible",
+                f"replicas {replicas} needs {replicas} eligible nodes (two LBs of a service "
+                f"never share a node); {len(eligible)} found",
                 "lower the replicas, or widen loadBalancers.nodes / nodeSelector",
             )

@@ -1,0 +1,60 @@
+"""Data-driven cases: a spec beside exactly what lbgen must say about it, or exactly what it
+must write. Refresh the expected files only with `pytest --update-golden`, then read the diff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lbgen.compiler import compile_file
+from lbgen.report import format_text
+from tests.conftest import CASES
+
+INVALID = sorted(p for p in (CASES / "invalid").iterdir() if p.is_dir())
+VALID = sorted(p for p in (CASES / "valid").iterdir() if p.is_dir())
+
+
+def _compile(case: Path):  # type: ignore[no-untyped-def]
+    return compile_file(case / "spec.yaml", "spec.yaml")
+
+
+@pytest.mark.parametrize("case", INVALID, ids=[p.name for p in INVALID])
+def test_invalid_spec_is_reported_exactly(case: Path, update_golden: bool) -> None:
+    result = _compile(case)
+    said = format_text(result.diagnostics)
+    expected = case / "diagnostics.txt"
+    if update_golden:
+        expected.write_text(said, encoding="utf-8")
+    assert not result.ok
+    assert not result.internal
+    assert said == expected.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", VALID, ids=[p.name for p in VALID])
+def test_valid_spec_renders_its_expected_tree(case: Path, update_golden: bool) -> None:
+    result = _compile(case)
+    said = format_text(result.diagnostics)
+    expected_dir = case / "expected"
+    warnings = case / "diagnostics.txt"
+    if update_golden:
+        for old in expected_dir.rglob("*"):
+            if old.is_file():
+                old.unlink()
+        for relative, text in (result.tree or {}).items():
+            (expected_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+            (expected_dir / relative).write_text(text, encoding="utf-8")
+        if said:
+            warnings.write_text(said, encoding="utf-8")
+    assert result.ok, said
+    assert said == (warnings.read_text(encoding="utf-8") if warnings.exists() else "")
+    on_disk = {
+        p.relative_to(expected_dir).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(expected_dir.rglob("*"))
+        if p.is_file()
+    }
+    assert result.tree == on_disk
+
+
+def test_there_are_enough_invalid_cases_to_cover_the_checks() -> None:
+    assert len(INVALID) >= 25
