@@ -14,7 +14,9 @@ CASES = ROOT / "tests" / "cases"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--update-golden", action="store_true", default=False,
+        "--update-golden",
+        action="store_true",
+        default=False,
         help="rewrite the expected files of tests/cases from the current output",
     )
 

@@ -3,6 +3,7 @@ must write. Refresh the expected files only with `pytest --update-golden`, then 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,14 @@ def test_valid_spec_renders_its_expected_tree(case: Path, update_golden: bool) -
 
 def test_there_are_enough_invalid_cases_to_cover_the_checks() -> None:
     assert len(INVALID) >= 25
+
+
+def test_every_code_the_spec_side_can_emit_has_a_case() -> None:
+    """Each diagnostic code that loading and checking a spec can give appears in some case."""
+    lbgen = Path(__file__).resolve().parent.parent / "lbgen"
+    sources = [lbgen / "source.py", lbgen / "load.py", *sorted((lbgen / "checks").glob("*.py"))]
+    emitted = {code for src in sources for code in re.findall(r'"(LB\d{3})"', src.read_text())}
+    said = "".join(p.read_text() for p in CASES.glob("*/*/diagnostics.txt"))
+    covered = set(re.findall(r"\[(LB\d{3})\]", said))
+    # LB000 (an unreadable file) is shown by tests/unit/test_source.py, not by a spec
+    assert emitted - covered - {"LB000"} == set()

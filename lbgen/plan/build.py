@@ -36,7 +36,10 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
     )
     prefixes = tuple(sorted(s.prefix for s in spec.services))
     services = sorted(spec.services, key=lambda s: s.name)
-    placement = _spread(fabric)
+    eligible = {
+        s.name: tuple(sorted(n.name for n in eligible_nodes(s, spec.nodes))) for s in spec.services
+    }
+    placement = _spread(fabric, eligible)
     most_lbs = max((s.load_balancers.replicas for s in spec.services), default=1)
 
     return Plan(
@@ -90,7 +93,15 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
             for n in sorted(spec.nodes, key=lambda n: n.name)
         ),
         services=tuple(
-            _service(fabric, s, placement[s.name], timers, reflector_peers) for s in services
+            _service(
+                fabric,
+                s,
+                eligible=eligible[s.name],
+                placed=placement[s.name],
+                timers=timers,
+                reflectors=reflector_peers,
+            )
+            for s in services
         ),
     )
 
@@ -98,6 +109,8 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
 def _service(
     fabric: Fabric,
     s: Service,
+    *,
+    eligible: tuple[str, ...],
     placed: tuple[str, ...],
     timers: Timers,
     reflectors: tuple[Peer, ...],
@@ -127,7 +140,7 @@ def _service(
             retries=hc.retries,
         ),
         replicas=s.load_balancers.replicas,
-        eligible_nodes=tuple(n.name for n in eligible_nodes(s, fabric.spec.nodes)),
+        eligible_nodes=eligible,
         placement=placed,
         asn=fabric.spec.asn,
         timers=timers,
@@ -135,13 +148,13 @@ def _service(
     )
 
 
-def _spread(fabric: Fabric) -> dict[str, tuple[str, ...]]:
+def _spread(fabric: Fabric, eligible: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     """Each service's LBs on its least-loaded eligible nodes (ties by name), services by name."""
     load = {node.name: 0 for node in fabric.spec.nodes}
     placed: dict[str, tuple[str, ...]] = {}
     for service in sorted(fabric.spec.services, key=lambda s: s.name):
         candidates = sorted(
-            (n.name for n in eligible_nodes(service, fabric.spec.nodes)),
+            eligible[service.name],
             key=lambda name: (load[name], name),
         )
         chosen = tuple(sorted(candidates[: service.load_balancers.replicas]))

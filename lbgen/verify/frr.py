@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from ipaddress import IPv4Address, ip_address
 
 from lbgen.errors import Position
@@ -57,7 +58,7 @@ def read_frr(text: str, file: str, name: str, address: IPv4Address) -> Speaker:
             Neighbor(
                 peer=_address(peer),
                 peer_as=remote_as if isinstance(remote_as, int) else None,
-                position=Position(file, int(str(entry["line"])), int(str(entry["column"]))),
+                where=partial(Position, file, int(str(entry["line"])), int(str(entry["column"]))),
                 passive=bool(entry.get("passive", False)),
                 families=("ipv4-unicast",) if activated else (),
                 # FRR advertises add-paths receive for every activated family unless disabled
@@ -71,7 +72,7 @@ def read_frr(text: str, file: str, name: str, address: IPv4Address) -> Speaker:
         file=file,
         address=address,
         asn=asn,
-        position=Position(file, asn_line, 1),
+        where=partial(Position, file, asn_line, 1),
         multipath=multipath,
         neighbors=tuple(neighbors),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
@@ -56,7 +57,7 @@ def read_gobgp(doc: Document, kind: str, name: str, address: IPv4Address) -> Spe
         file=doc.name,
         address=address,
         asn=_get(data, "global", "config", "as"),
-        position=doc.position(("global", "config", "as")),
+        where=partial(doc.position, ("global", "config", "as")),
         multipath=1_000_000 if multipath else 1,
         neighbors=tuple(neighbors),
     )
@@ -74,7 +75,7 @@ def _neighbor(doc: Document, path: Path, entry: Any, peer: IPv4Address | IPv4Net
     return Neighbor(
         peer=peer,
         peer_as=_get(entry, "config", "peer-as"),
-        position=doc.position(path),
+        where=partial(doc.position, path),
         passive=_get(entry, "transport", "config", "passive-mode") is True,
         families=tuple(str(f) for f in families),
         add_paths_send=send,
@@ -111,11 +112,11 @@ def check_import_policy(
     """Accept only the service prefixes, exactly; from LBs only with a next hop on a node."""
     data = doc.data
     apply = _get(data, "global", "apply-policy", "config") or {}
-    where = doc.position(("global", "apply-policy"))
+    where = partial(doc.position, ("global", "apply-policy"))
     if apply.get("default-import-policy") != "reject-route":
         yield broken(
             "LB207",
-            where,
+            where(),
             "the default import policy is not reject-route: routes no "
             "statement matches would be accepted",
         )
@@ -129,7 +130,7 @@ def check_import_policy(
     accepting = []
     for name in apply.get("import-policy-list") or ():
         if name not in defined:
-            yield broken("LB207", where, f"import policy {name!r} is not defined")
+            yield broken("LB207", where(), f"import policy {name!r} is not defined")
             continue
         for statement in defined[name].get("statements") or ():
             if _get(statement, "actions", "route-disposition") == "accept-route":
@@ -137,7 +138,7 @@ def check_import_policy(
     if prefixes and not accepting:
         yield broken(
             "LB207",
-            where,
+            where(),
             "no import statement accepts the service prefixes: every LB route would be rejected",
         )
     for statement in accepting:
@@ -155,14 +156,14 @@ def _accepting_statement(  # noqa: PLR0917 -- one statement against each fact it
     lb_range: IPv4Network | None,
     node_network: IPv4Network | None,
 ) -> Iterator[Diagnostic]:
-    where = doc.position(("policy-definitions",))
+    where = partial(doc.position, ("policy-definitions",))
     label = f"import statement {statement.get('name')!r}"
     conditions = statement.get("conditions") or {}
     match = conditions.get("match-prefix-set") or {}
     chosen = prefix_sets.get(match.get("prefix-set"))
     if chosen is None or match.get("match-set-options", "any") != "any":
         yield broken(
-            "LB207", where, f"{label} accepts routes without matching the service prefix set"
+            "LB207", where(), f"{label} accepts routes without matching the service prefix set"
         )
     else:
         listed = set()
@@ -170,13 +171,13 @@ def _accepting_statement(  # noqa: PLR0917 -- one statement against each fact it
             net = IPv4Network(entry.get("ip-prefix"))
             exact = f"{net.prefixlen}..{net.prefixlen}"
             if entry.get("masklength-range", exact) != exact:
-                yield broken("LB207", where, f"{label} accepts more-specifics of {net}")
+                yield broken("LB207", where(), f"{label} accepts more-specifics of {net}")
             listed.add(net)
         if listed != set(prefixes):
             shown = ", ".join(str(p) for p in sorted(listed ^ set(prefixes)))
             yield broken(
                 "LB207",
-                where,
+                where(),
                 f"{label}: the accepted prefixes differ from the services' prefixes at {shown}",
             )
     if lb_range is not None:
@@ -189,7 +190,7 @@ def _accepting_statement(  # noqa: PLR0917 -- one statement against each fact it
         ):
             yield broken(
                 "LB207",
-                where,
+                where(),
                 f"{label} does not limit the accepted routes to LB peers in {lb_range}",
             )
     if node_network is not None:
@@ -197,6 +198,6 @@ def _accepting_statement(  # noqa: PLR0917 -- one statement against each fact it
         if [str(h) for h in hops] != [str(node_network)]:
             yield broken(
                 "LB207",
-                where,
+                where(),
                 f"{label} does not require a next hop inside the node network {node_network}",
             )

@@ -29,7 +29,7 @@ def check_sessions(plan: Plan, speakers: list[Speaker]) -> Iterator[Diagnostic]:
         if speaker.kind == "router" and speaker.multipath < most_lbs:
             yield broken(
                 "LB205",
-                speaker.position,
+                speaker.where(),
                 f"router {speaker.name} installs {speaker.multipath} path(s) per prefix "
                 f"but a service has {most_lbs} LBs: ECMP would leave LBs idle",
             )
@@ -50,14 +50,14 @@ def _pair(a: Speaker, b: Speaker) -> Iterator[Diagnostic]:
         if statement is None:
             yield broken(
                 "LB201",
-                speaker.position,
+                speaker.where(),
                 f"{speaker.kind} {speaker.name} has no neighbour for {other.kind} "
                 f"{other.name} ({other.address}): that session has one end only",
             )
         elif statement.peer_as != other.asn:
             yield broken(
                 "LB202",
-                statement.position,
+                statement.where(),
                 f"{speaker.kind} {speaker.name} expects AS {statement.peer_as} from "
                 f"{other.name}, which speaks AS {other.asn}",
             )
@@ -66,12 +66,12 @@ def _pair(a: Speaker, b: Speaker) -> Iterator[Diagnostic]:
     if there.passive and back.passive:
         yield broken(
             "LB203",
-            there.position,
+            there.where(),
             f"both ends of {a.name}–{b.name} are passive: neither opens the session",
         )
     if FAMILY not in there.families or FAMILY not in back.families:
         yield broken(
-            "LB206", there.position, f"{a.name}–{b.name} does not carry {FAMILY} on both ends"
+            "LB206", there.where(), f"{a.name}–{b.name} does not carry {FAMILY} on both ends"
         )
 
 
@@ -81,14 +81,14 @@ def _add_paths(
     if up.add_paths_send < most_lbs:
         yield broken(
             "LB204",
-            up.position,
+            up.where(),
             f"reflector {rr.name} sends {up.add_paths_send} path(s) per prefix to "
             f"{router.name}, fewer than the {most_lbs} LBs of the largest service",
         )
     if most_lbs > 1 and not down.add_paths_receive:
         yield broken(
             "LB204",
-            down.position,
+            down.where(),
             f"router {router.name} does not receive add-paths from {rr.name}: "
             "it would learn only one LB per prefix",
         )
@@ -102,7 +102,7 @@ def _lb_peers(plan: Plan, rr: Speaker) -> Iterator[Diagnostic]:
         if plan.services:
             yield broken(
                 "LB201",
-                rr.position,
+                rr.where(),
                 f"reflector {rr.name} accepts no dynamic neighbours covering the pod "
                 f"network {plan.pod_network}: LB pods could not peer",
             )
@@ -110,19 +110,19 @@ def _lb_peers(plan: Plan, rr: Speaker) -> Iterator[Diagnostic]:
     if covering.peer_as != plan.asn:
         yield broken(
             "LB202",
-            covering.position,
+            covering.where(),
             f"reflector {rr.name} expects AS {covering.peer_as} from LB pods, "
             f"which speak AS {plan.asn}",
         )
     if not covering.route_reflector_client:
         yield broken(
             "LB208",
-            covering.position,
+            covering.where(),
             f"LB peers of {rr.name} are not route-reflector clients: their iBGP routes "
             "would not be reflected to the routers",
         )
     if FAMILY not in covering.families:
-        yield broken("LB206", covering.position, f"LB peers of {rr.name} do not carry {FAMILY}")
+        yield broken("LB206", covering.where(), f"LB peers of {rr.name} do not carry {FAMILY}")
 
 
 def _unexpected(plan: Plan, speaker: Speaker) -> Iterator[Diagnostic]:
@@ -131,7 +131,7 @@ def _unexpected(plan: Plan, speaker: Speaker) -> Iterator[Diagnostic]:
         if isinstance(statement.peer, IPv4Address) and statement.peer not in known:
             yield broken(
                 "LB201",
-                statement.position,
+                statement.where(),
                 f"{speaker.kind} {speaker.name} has a neighbour {statement.peer} that "
                 "is no router or reflector of the fabric",
             )

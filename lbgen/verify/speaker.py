@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from lbgen.errors import Position
+
+# where a statement is, asked only when there is something to report there
+Where = Callable[[], Position]
 
 
 @dataclass(frozen=True)
@@ -14,7 +18,7 @@ class Neighbor:
 
     peer: IPv4Address | IPv4Network
     peer_as: int | None
-    position: Position
+    where: Where
     passive: bool = False
     families: tuple[str, ...] = ()
     add_paths_send: int = 0
@@ -34,6 +38,6 @@ class Speaker:
     file: str
     address: IPv4Address
     asn: int | None
-    position: Position
+    where: Where
     multipath: int = 1
     neighbors: tuple[Neighbor, ...] = field(default=())

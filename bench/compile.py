@@ -1,0 +1,77 @@
+"""Build time of lbgen for growing fabrics: 10, 100 and 1000 services over 200 nodes.
+
+Run: .venv/bin/python bench/compile.py   (prints a table; asserts nothing)
+Each size is a spec text compiled end to end (parse, checks, plan, render, verify) and written to
+a fresh folder; the number is the median of 5 runs."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+from lbgen.compiler import compile_text
+from lbgen.output import apply, compare
+
+NODES = 200
+SIZES = (10, 100, 1000)
+RUNS = 5
+
+
+def spec_text(services: int) -> str:
+    lines = [
+        "apiVersion: lbgen.io/v1alpha1",
+        "kind: Fabric",
+        f"metadata: {{name: bench-{services}}}",
+        "spec:",
+        "  asn: 64512",
+        "  networks: {nodes: 10.0.0.0/16, pods: 172.16.0.0/12}",
+        "  routers:",
+        "    - {name: edge-a, address: 10.0.0.1, maxPaths: 64}",
+        "    - {name: edge-b, address: 10.0.0.2, maxPaths: 64}",
+        "  reflectors:",
+        "    - {name: rr-a, address: 10.0.0.3}",
+        "    - {name: rr-b, address: 10.0.0.4}",
+        "  nodes:",
+    ]
+    base = IPv4Address("10.0.1.0")
+    for n in range(NODES):
+        rack = n % 8
+        lines.append(
+            f"    - {{name: node{n:03d}, address: {base + n + 1}, labels: {{rack: r{rack}}}}}"
+        )
+    lines.append("  services:")
+    first = IPv4Network("100.64.0.0/28")
+    for s in range(services):
+        prefix = IPv4Network((int(first.network_address) + 16 * s, 28))
+        lines += [
+            f"    - name: svc{s:04d}",
+            "      namespace: apps",
+            f"      prefix: {prefix}",
+            "      ports: [{name: http, port: 80}, {name: https, port: 443}]",
+            f"      backend: {{service: backend{s:04d}, port: http}}",
+            f"      loadBalancers: {{replicas: {2 + s % 4}}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    print(f"{'services':>8} {'nodes':>6} {'files':>6} {'build ms (median of 5)':>24}")
+    for size in SIZES:
+        text = spec_text(size)
+        timings, files = [], 0
+        for _ in range(RUNS):
+            with tempfile.TemporaryDirectory() as out:
+                start = time.perf_counter()
+                result = compile_text(text, f"bench-{size}.yaml")
+                assert result.tree is not None, result.diagnostics[:3]
+                apply(Path(out), compare(Path(out), result.tree))
+                timings.append(time.perf_counter() - start)
+                files = len(result.tree)
+        print(f"{size:>8} {NODES:>6} {files:>6} {statistics.median(timings) * 1000:>24.1f}")
+
+
+if __name__ == "__main__":
+    main()

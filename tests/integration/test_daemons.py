@@ -1,0 +1,145 @@
+"""Every rendered file is accepted by the program that consumes it, run for real.
+
+The dry runs that set an exit code here: `gobgpd -d -t yaml -f`, `vtysh -C -f` (not `bgpd -C`,
+which exits 0 on errors). sysctl keys must exist in this kernel's /proc/sys, except the few whose
+module is not loaded here (ALLOWED_ABSENT)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lbgen.compiler import compile_file
+from lbgen.source import Document, parse_document
+from lbgen.verify.gobgp import check_families
+from lbgen.verify.sysctl import read_sysctl
+from tests.conftest import CASES, ROOT, require_tool
+
+pytestmark = pytest.mark.daemons
+
+# keys of modules this kernel lacks (no IPVS here); checked by name against the module's docs
+ALLOWED_ABSENT = ("net.ipv4.vs.",)
+
+SPECS = [ROOT / "examples/paper.yaml", *sorted((CASES / "valid").glob("*/spec.yaml"))]
+
+
+def _rendered() -> list[tuple[str, str, str]]:
+    files = []
+    for spec in SPECS:
+        result = compile_file(spec, spec.relative_to(ROOT).as_posix())
+        assert result.tree is not None, result.diagnostics
+        label = spec.parent.name if spec.name == "spec.yaml" else spec.stem
+        files += [(f"{label}/{path}", path, text) for path, text in result.tree.items()]
+    return files
+
+
+FILES = _rendered()
+
+
+def _by_name(name: str) -> list[tuple[str, str, str]]:
+    return [f for f in FILES if f[1].endswith(name)]
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def _write(tmp_path: Path, path: str, text: str) -> Path:
+    target = tmp_path / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize(
+    ("label", "path", "text"), _by_name("gobgpd.yaml"), ids=[f[0] for f in _by_name("gobgpd.yaml")]
+)
+def test_gobgpd_accepts_every_gobgpd_yaml(label: str, path: str, text: str, tmp_path: Path) -> None:
+    gobgpd = require_tool("gobgpd")
+    done = _run([gobgpd, "-d", "-t", "yaml", "-f", str(_write(tmp_path, path, text))])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("label", "path", "text"),
+    _by_name("frr.conf") + _by_name("zebra.conf"),
+    ids=[f[0] for f in _by_name("frr.conf") + _by_name("zebra.conf")],
+)
+def test_vtysh_accepts_every_frr_config(label: str, path: str, text: str, tmp_path: Path) -> None:
+    vtysh = require_tool("vtysh")
+    done = _run([vtysh, "-C", "-f", str(_write(tmp_path, path, text))])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("label", "path", "text"), _by_name("daemons"), ids=[f[0] for f in _by_name("daemons")]
+)
+def test_the_frr_daemons_file_is_valid_shell_that_enables_bgpd(
+    label: str, path: str, text: str, tmp_path: Path
+) -> None:
+    target = _write(tmp_path, path, text)
+    done = _run(["bash", "-c", f'set -eu; . "{target}"; echo "$bgpd $vtysh_enable"'])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["yes", "yes"]
+
+
+@pytest.mark.parametrize(
+    ("label", "path", "text"), _by_name("sysctl.conf"), ids=[f[0] for f in _by_name("sysctl.conf")]
+)
+def test_every_sysctl_key_exists_in_this_kernel(label: str, path: str, text: str) -> None:
+    for key, (value, line) in read_sysctl(text).items():
+        if key.startswith(ALLOWED_ABSENT):
+            continue
+        assert Path("/proc/sys", *key.split(".")).exists(), f"{label}:{line}: no sysctl {key}"
+        assert value.lstrip("-").isdigit(), f"{label}:{line}: {key} = {value}"
+
+
+def test_vtysh_dry_run_fails_on_a_broken_line(tmp_path: Path) -> None:
+    """A negative control: the FRR check above can fail."""
+    vtysh = require_tool("vtysh")
+    _, path, text = _by_name("frr.conf")[0]
+    broken = text.replace("maximum-paths ibgp", "maximum-paths ibgp-typo")
+    done = _run([vtysh, "-C", "-f", str(_write(tmp_path, path, broken))])
+    assert done.returncode != 0
+
+
+def test_gobgpd_dry_run_fails_on_a_wrong_type(tmp_path: Path) -> None:
+    """A negative control: the gobgpd check above can fail."""
+    gobgpd = require_tool("gobgpd")
+    _, path, text = _by_name("gobgpd.yaml")[0]
+    broken = text.replace("hold-time: 9", "hold-time: nine", 1)
+    assert broken != text
+    done = _run([gobgpd, "-d", "-t", "yaml", "-f", str(_write(tmp_path, path, broken))])
+    assert done.returncode != 0
+
+
+@pytest.mark.parametrize(
+    ("where", "family", "gobgpd_says"),
+    [
+        ("peer-group", "ipv4-unicas", 0),
+        ("peer-group", "ipv6-unicast", 0),
+        ("neighbor", "ipv6-unicast", 0),
+        ("neighbor", "ipv4-unicas", 1),
+    ],
+)
+def test_gobgpd_dry_run_lets_wrong_families_through_and_lbgen_stops_them(
+    where: str, family: str, gobgpd_says: int, tmp_path: Path
+) -> None:
+    """Measured with gobgpd 3.10: the dry run checks a neighbour's afi-safi-name but not a
+    peer-group's (the one LB pods use), and takes a real but wrong family anywhere."""
+    gobgpd = require_tool("gobgpd")
+    _, path, text = next(f for f in _by_name("gobgpd.yaml") if f[0].startswith("paper/"))
+    head, sep, tail = text.partition("\nneighbors:\n")
+    if where == "peer-group":
+        head = head.replace("afi-safi-name: ipv4-unicast", f"afi-safi-name: {family}")
+    else:
+        tail = tail.replace("afi-safi-name: ipv4-unicast", f"afi-safi-name: {family}")
+    broken = head + sep + tail
+    assert broken != text
+    done = _run([gobgpd, "-d", "-t", "yaml", "-f", str(_write(tmp_path, path, broken))])
+    assert done.returncode == gobgpd_says, done.stdout
+    doc = parse_document(broken, path)
+    assert isinstance(doc, Document)
+    assert [d.code for d in check_families(doc)] == ["LB206"]

@@ -1,0 +1,121 @@
+"""The CLI as users and CI drive it: exit codes 0 ok, 1 findings or stale, 2 usage or internal."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lbgen import cli
+from tests.conftest import ROOT
+
+PAPER = ROOT / "examples" / "paper.yaml"
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    shutil.copy(PAPER, tmp_path / "paper.yaml")
+    return tmp_path
+
+
+def test_build_writes_out_name_then_check_passes(site: Path) -> None:
+    assert cli.main(["build", "paper.yaml"]) == 0
+    assert (site / "out/paper/routers/router/frr.conf").exists()
+    assert cli.main(["build", "paper.yaml", "--check"]) == 0
+
+
+def test_check_fails_with_a_diff_and_writes_nothing_when_stale(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli.main(["build", "paper.yaml"])
+    frr = site / "out/paper/routers/router/frr.conf"
+    frr.write_text(frr.read_text().replace("maximum-paths ibgp 16", "maximum-paths ibgp 1"))
+    capsys.readouterr()
+    assert cli.main(["build", "paper.yaml", "--check"]) == 1
+    out = capsys.readouterr()
+    assert "-  maximum-paths ibgp 1\n+  maximum-paths ibgp 16\n" in out.out
+    assert "stale" in out.err
+    assert "maximum-paths ibgp 1\n" in frr.read_text()
+
+
+def test_diff_prints_the_change_and_writes_nothing(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["build", "paper.yaml", "--diff"]) == 0
+    assert "+++ b/out/paper/routers/router/frr.conf" in capsys.readouterr().out
+    assert not (site / "out").exists()
+
+
+def test_an_invalid_spec_exits_1_and_leaves_out_untouched(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli.main(["build", "paper.yaml"])
+    before = {p: p.read_bytes() for p in (site / "out").rglob("*") if p.is_file()}
+    spec = site / "paper.yaml"
+    spec.write_text(spec.read_text().replace("prefix: 10.1.2.0/24", "prefix: 10.1.1.0/24"))
+    assert cli.main(["build", "paper.yaml"]) == 1
+    said = capsys.readouterr().out
+    assert "paper.yaml:47:15: error[LB104] services[1].prefix: 10.1.1.0/24 overlaps" in said
+    assert {p: p.read_bytes() for p in (site / "out").rglob("*") if p.is_file()} == before
+
+
+def test_output_folder_override(site: Path) -> None:
+    assert cli.main(["build", "paper.yaml", "-o", "elsewhere"]) == 0
+    assert (site / "elsewhere/reflectors/rr/gobgpd.yaml").exists()
+
+
+def test_usage_errors_exit_2(site: Path) -> None:
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["build"])
+    assert raised.value.code == 2
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["frobnicate"])
+    assert raised.value.code == 2
+    assert cli.main(["build", "paper.yaml", "paper.yaml", "-o", "x"]) == 2
+
+
+def test_an_internal_error_is_one_line_exit_2_never_a_traceback(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def explode(*_args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "compile_file", explode)
+    assert cli.main(["validate", "paper.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: boom" in err
+    assert "Traceback" not in err
+
+
+def test_missing_spec_is_a_finding(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", "nope.yaml"]) == 1
+    assert "nope.yaml:1:1: error[LB000]" in capsys.readouterr().out
+
+
+def test_github_format_is_chosen_inside_github_actions(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (site / "bad.yaml").write_text(PAPER.read_text().replace("asn: 65021", "asn: 23456"))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert cli.main(["validate", "bad.yaml"]) == 1
+    assert capsys.readouterr().out.startswith("::error file=bad.yaml,line=")
+
+
+def test_json_format_lists_every_diagnostic(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (site / "bad.yaml").write_text(PAPER.read_text().replace("asn: 65021", "asn: 23456"))
+    assert cli.main(["validate", "bad.yaml", "--format", "json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["errors"] == 1
+    assert document["diagnostics"][0]["code"] == "LB114"
+    assert document["diagnostics"][0]["file"] == "bad.yaml"
+
+
+def test_schema_check(site: Path) -> None:
+    target = site / "schema.json"
+    assert cli.main(["schema", "-o", str(target), "--check"]) == 1
+    assert cli.main(["schema", "-o", str(target)]) == 0
+    assert cli.main(["schema", "-o", str(target), "--check"]) == 0

@@ -1,0 +1,54 @@
+"""YAML is read with positions; whatever is wrong with the text is a diagnostic, never a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lbgen.errors import Diagnostic, Position
+from lbgen.source import Document, parse_document, read_document
+
+TEXT = """\
+spec:
+  services:
+    - name: a
+      ports: [{port: 80}]
+    - name: b
+"""
+
+
+def test_positions_point_at_values_items_and_the_nearest_existing_parent() -> None:
+    doc = parse_document(TEXT, "s.yaml")
+    assert isinstance(doc, Document)
+    assert doc.position(("spec", "services", 1, "name")) == Position("s.yaml", 5, 13)
+    assert doc.position(("spec", "services", 0, "ports", 0, "port")) == Position("s.yaml", 4, 22)
+    assert doc.position(("spec", "services", 1, "missing")) == Position("s.yaml", 5, 7)
+    assert doc.key_position(("spec", "services", 0, "ports")) == Position("s.yaml", 4, 7)
+
+
+def test_yaml_1_2_keeps_yes_and_on_as_strings() -> None:
+    doc = parse_document("a: yes\nb: on\nc: 010\n", "s.yaml")
+    assert isinstance(doc, Document)
+    assert doc.data == {"a": "yes", "b": "on", "c": 10}
+
+
+def test_tabs_unclosed_brackets_and_duplicate_keys_are_diagnostics() -> None:
+    for text, code in (
+        ("a:\n\t- b\n", "LB001"),
+        ("a: [1\n", "LB001"),
+        ("a: 1\na: 2\n", "LB002"),
+        ("", "LB003"),
+        ("- 1\n", "LB003"),
+    ):
+        found = parse_document(text, "s.yaml")
+        assert isinstance(found, Diagnostic), text
+        assert found.code == code, text
+
+
+def test_an_unreadable_spec_is_a_diagnostic(tmp_path: Path) -> None:
+    missing = read_document(tmp_path / "nope.yaml", "nope.yaml")
+    assert isinstance(missing, Diagnostic)
+    assert missing.code == "LB000"
+    (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe\x00")
+    binary = read_document(tmp_path / "bin.yaml", "bin.yaml")
+    assert isinstance(binary, Diagnostic)
+    assert binary.code == "LB000"

@@ -1,0 +1,219 @@
+"""Break each renderer on purpose: the cross-box verifier must catch what the daemons let through.
+
+Each case wraps one real renderer with a mutation a plausible bug would make, compiles the paper's
+fabric end to end, and expects the build to stop with exit 2 and the named finding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from lbgen import cli
+from lbgen.compiler import compile_file
+from lbgen.render import tree as tree_module
+from tests.conftest import CASES, ROOT
+
+PAPER = ROOT / "examples/paper.yaml"
+DUAL = CASES / "valid/gobgp-router-two-reflectors/spec.yaml"
+
+
+def replacing(old: str, new: str) -> Callable[[str], str]:
+    def mutate(text: str) -> str:
+        assert old in text, f"the mutation no longer applies: {old!r}"
+        return text.replace(old, new)
+
+    return mutate
+
+
+BREAKAGES = {
+    # name: (renderer in lbgen.render.tree, its mutation, spec, the code expected)
+    "frr-without-multipath": (
+        "render_frr_conf",
+        replacing("maximum-paths ibgp 16", "maximum-paths ibgp 1"),
+        PAPER,
+        "LB205",
+    ),
+    "frr-refuses-add-paths": (
+        "render_frr_conf",
+        replacing(
+            "  neighbor 10.0.0.109 activate\n",
+            "  neighbor 10.0.0.109 activate\n  neighbor 10.0.0.109 disable-addpath-rx\n",
+        ),
+        PAPER,
+        "LB204",
+    ),
+    "frr-wrong-remote-as": (
+        "render_frr_conf",
+        replacing("remote-as 65021", "remote-as 65022"),
+        PAPER,
+        "LB202",
+    ),
+    "frr-neighbour-lost": (
+        "render_frr_conf",
+        replacing("neighbor 10.0.0.109", "neighbor 10.0.0.199"),
+        PAPER,
+        "LB201",
+    ),
+    "frr-family-not-activated": (
+        "render_frr_conf",
+        replacing("  neighbor 10.0.0.109 activate\n", ""),
+        PAPER,
+        "LB206",
+    ),
+    "reflector-bogus-afi-safi": (
+        "render_reflector_gobgpd",
+        replacing("afi-safi-name: ipv4-unicast", "afi-safi-name: ipv4-unicas"),
+        PAPER,
+        "LB206",
+    ),
+    "reflector-add-paths-too-few": (
+        "render_reflector_gobgpd",
+        replacing("send-max: 3", "send-max: 1"),
+        PAPER,
+        "LB204",
+    ),
+    "reflector-no-dynamic-neighbours": (
+        "render_reflector_gobgpd",
+        replacing("      prefix: 172.16.0.0/16\n", "      prefix: 172.16.0.0/24\n"),
+        PAPER,
+        "LB201",
+    ),
+    "reflector-lbs-not-clients": (
+        "render_reflector_gobgpd",
+        replacing(
+            "        route-reflector-client: true\n        route-reflector-cluster-id: 10.0.0.109\n    afi-safis:\n      - config:\n          afi-safi-name: ipv4-unicast\n        prefix-limit",
+            "        route-reflector-client: false\n        route-reflector-cluster-id: 10.0.0.109\n    afi-safis:\n      - config:\n          afi-safi-name: ipv4-unicast\n        prefix-limit",
+        ),
+        PAPER,
+        "LB208",
+    ),
+    "reflector-accepts-by-default": (
+        "render_reflector_gobgpd",
+        replacing("default-import-policy: reject-route", "default-import-policy: accept-route"),
+        PAPER,
+        "LB207",
+    ),
+    "reflector-accepts-more-specifics": (
+        "render_reflector_gobgpd",
+        replacing("masklength-range: 24..24", "masklength-range: 24..32"),
+        PAPER,
+        "LB207",
+    ),
+    "reflector-any-next-hop": (
+        "render_reflector_gobgpd",
+        replacing("              - 10.0.0.0/16\n", "              - 0.0.0.0/0\n"),
+        PAPER,
+        "LB207",
+    ),
+    "reflector-lbs-from-anywhere": (
+        "render_reflector_gobgpd",
+        replacing("        - 172.16.0.0/16\n", "        - 0.0.0.0/0\n"),
+        PAPER,
+        "LB207",
+    ),
+    "reflector-forgets-a-service": (
+        "render_reflector_gobgpd",
+        replacing("        - ip-prefix: 10.1.2.0/24\n          masklength-range: 24..24\n", ""),
+        PAPER,
+        "LB207",
+    ),
+    "reflector-wrong-peer-as": (
+        "render_reflector_gobgpd",
+        replacing(
+            "      peer-as: 65021\n      description", "      peer-as: 65000\n      description"
+        ),
+        PAPER,
+        "LB202",
+    ),
+    "router-gobgpd-no-add-paths-receive": (
+        "render_router_gobgpd",
+        replacing("receive: true", "receive: false"),
+        DUAL,
+        "LB204",
+    ),
+    "router-gobgpd-no-multipath": (
+        "render_router_gobgpd",
+        replacing(
+            "  use-multiple-paths:\n    config:\n      enabled: true",
+            "  use-multiple-paths:\n    config:\n      enabled: false",
+        ),
+        DUAL,
+        "LB205",
+    ),
+    "router-gobgpd-not-yaml": (
+        "render_router_gobgpd",
+        replacing("global:", "global: ["),
+        DUAL,
+        "LB200",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BREAKAGES))
+def test_a_broken_renderer_stops_the_build(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    renderer, mutate, spec, code = BREAKAGES[name]
+    real = getattr(tree_module, renderer)
+    monkeypatch.setattr(tree_module, renderer, lambda *a: mutate(real(*a)))
+    result = compile_file(spec, "spec.yaml")
+    assert result.internal
+    assert result.tree is None
+    assert code in {d.code for d in result.diagnostics if d.is_error}
+
+
+def test_passive_ends_on_both_sides_are_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_frr, real_rr = tree_module.render_frr_conf, tree_module.render_reflector_gobgpd
+    monkeypatch.setattr(
+        tree_module,
+        "render_frr_conf",
+        lambda *a: real_frr(*a).replace(
+            " neighbor 10.0.0.109 timers connect 5\n",
+            " neighbor 10.0.0.109 timers connect 5\n neighbor 10.0.0.109 passive\n",
+        ),
+    )
+    monkeypatch.setattr(
+        tree_module,
+        "render_reflector_gobgpd",
+        lambda *a: real_rr(*a).replace(
+            "    route-reflector:\n      config:\n        route-reflector-client: true\n"
+            "        route-reflector-cluster-id: 10.0.0.109\n    afi-safis:\n      - config:\n"
+            "          afi-safi-name: ipv4-unicast\n        add-paths",
+            "    transport:\n      config:\n        passive-mode: true\n"
+            "    route-reflector:\n      config:\n        route-reflector-client: true\n"
+            "        route-reflector-cluster-id: 10.0.0.109\n    afi-safis:\n      - config:\n"
+            "          afi-safi-name: ipv4-unicast\n        add-paths",
+        ),
+    )
+    result = compile_file(PAPER, "spec.yaml")
+    assert {d.code for d in result.diagnostics} == {"LB203"}
+
+
+def test_a_sysctl_without_the_multipath_hash_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = tree_module.sysctl.render_sysctl
+    monkeypatch.setattr(
+        tree_module.sysctl,
+        "render_sysctl",
+        lambda *a: real(*a).replace(
+            "net.ipv4.fib_multipath_hash_policy = 1", "net.ipv4.fib_multipath_hash_policy = 0"
+        ),
+    )
+    result = compile_file(PAPER, "spec.yaml")
+    assert {d.code for d in result.diagnostics} == {"LB209"}
+
+
+def test_the_cli_exits_2_and_writes_nothing_when_its_own_output_is_broken(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = tree_module.render_frr_conf
+    monkeypatch.setattr(
+        tree_module,
+        "render_frr_conf",
+        lambda *a: real(*a).replace("remote-as 65021", "remote-as 1"),
+    )
+    monkeypatch.chdir(str(tmp_path))
+    assert cli.main(["build", str(PAPER)]) == 2
+    said = capsys.readouterr().out
+    assert "routers/router/frr.conf:" in said
+    assert "error[LB202]" in said
+    assert "bug in lbgen" in said
+    assert not (tmp_path / "out").exists()  # type: ignore[operator]
