@@ -15,14 +15,27 @@ from ruamel.yaml import YAML
 from tests.conftest import ROOT
 
 HOOKS = YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+BUILD_CHECK = next(h for h in HOOKS if h["id"] == "lbgen-build-check")
 
 
-def _argv(entry: str) -> list[str]:
-    program, *args = shlex.split(entry)
+def _run_hook(
+    hook: dict[str, object], files: list[str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    program, *args = shlex.split(str(hook["entry"]))
     beside = Path(sys.executable).with_name(program)
     found = str(beside) if beside.exists() else shutil.which(program)
     assert found, f"{program} is not installed"
-    return [found, *args]
+    return subprocess.run(
+        [found, *args, *files], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _site(tmp_path: Path, old: str = "", new: str = "") -> Path:
+    """A repository holding the paper's spec (edited), without its out/."""
+    (tmp_path / "examples").mkdir()
+    text = (ROOT / "examples/paper.yaml").read_text(encoding="utf-8")
+    (tmp_path / "examples/paper.yaml").write_text(text.replace(old, new), encoding="utf-8")
+    return tmp_path
 
 
 def _matched(hook: dict[str, object]) -> list[str]:
@@ -35,47 +48,18 @@ def _matched(hook: dict[str, object]) -> list[str]:
 def test_hook_passes_on_this_repository(hook: dict[str, object]) -> None:
     files = _matched(hook)
     assert "examples/paper.yaml" in files
-    done = subprocess.run(
-        [*_argv(str(hook["entry"])), *files],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run_hook(hook, files, ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("hook", HOOKS, ids=[h["id"] for h in HOOKS])
 def test_hook_fails_on_a_broken_spec(hook: dict[str, object], tmp_path: Path) -> None:
-    spec = tmp_path / "examples" / "site.yaml"
-    spec.parent.mkdir()
-    spec.write_text(
-        (ROOT / "examples/paper.yaml").read_text().replace("replicas: 3", "replicas: 9")
-    )
-    done = subprocess.run(
-        [*_argv(str(hook["entry"])), "examples/site.yaml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run_hook(hook, ["examples/paper.yaml"], _site(tmp_path, "replicas: 3", "replicas: 9"))
     assert done.returncode == 1
     assert "error[LB112]" in done.stdout
 
 
 def test_build_check_hook_fails_when_out_is_stale(tmp_path: Path) -> None:
-    hook = next(h for h in HOOKS if h["id"] == "lbgen-build-check")
-    (tmp_path / "examples").mkdir()
-    shutil.copy(ROOT / "examples/paper.yaml", tmp_path / "examples/paper.yaml")
-    done = subprocess.run(
-        [*_argv(str(hook["entry"])), "examples/paper.yaml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run_hook(BUILD_CHECK, ["examples/paper.yaml"], _site(tmp_path))
     assert done.returncode == 1
     assert "+++ b/out/paper/routers/router/frr.conf" in done.stdout
