@@ -13,6 +13,7 @@ from pydantic_core import ErrorDetails
 from lbgen.errors import Diagnostic, Path, Severity
 from lbgen.source import Document, parse_document, read_document
 from lbgen.spec import API_VERSION, Fabric
+from lbgen.spec.model import PATTERN_MEANING
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,14 @@ def _diagnostic(document: Document, detail: ErrorDetails) -> Diagnostic:
         "LB012",
         Severity.ERROR,
         path,
-        f"{_describe(detail['input'])}: {_message(detail)}",
+        _join(_describe(detail["input"]), _message(detail)),
         _hint(path, detail),
         document.position(path),
     )
+
+
+def _join(value: str, message: str) -> str:
+    return f"{value} {message}" if message.startswith("is not") else f"{value}: {message}"
 
 
 def _describe(value: Any) -> str:
@@ -92,6 +97,10 @@ def _describe(value: Any) -> str:
 
 
 def _message(detail: ErrorDetails) -> str:
+    if detail["type"] == "string_pattern_mismatch":
+        meaning = PATTERN_MEANING.get(str((detail.get("ctx") or {}).get("pattern")))
+        if meaning:
+            return f"is not {meaning}"
     message = detail["msg"]
     message = message.removeprefix("Value error, ").replace("Tuple should", "List should")
     message = re.sub(r" after validation, not \d+$", "", message)
@@ -112,7 +121,7 @@ def _hint(path: Path, detail: ErrorDetails) -> str:
     if kind == "literal_error":
         return "use one of the values listed"
     if kind == "string_pattern_mismatch":
-        return "use a DNS label: lower-case letters, digits and '-', starting and ending alnum"
+        return "change the value to match that form"
     if kind == "too_short":
         return f"add at least one entry to `{last}`"
     if kind == "too_long":

@@ -3,7 +3,9 @@
 from lbgen.plan.build import build_plan
 from lbgen.plan.model import (
     BackendPlan,
+    GitOpsPlan,
     HealthCheckPlan,
+    KubePlan,
     NodePlan,
     Peer,
     Plan,
@@ -16,7 +18,9 @@ from lbgen.plan.model import (
 
 __all__ = [
     "BackendPlan",
+    "GitOpsPlan",
     "HealthCheckPlan",
+    "KubePlan",
     "NodePlan",
     "Peer",
     "Plan",

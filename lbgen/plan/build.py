@@ -5,7 +5,9 @@ from __future__ import annotations
 from lbgen.plan.model import (
     PREFIXES_PER_LB,
     BackendPlan,
+    GitOpsPlan,
     HealthCheckPlan,
+    KubePlan,
     NodePlan,
     Peer,
     Plan,
@@ -41,6 +43,16 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
     }
     placement = _spread(fabric, eligible)
     most_lbs = max((s.load_balancers.replicas for s in spec.services), default=1)
+    k8s = spec.kubernetes
+    kube = KubePlan(
+        namespace=k8s.namespace,
+        image=k8s.image,
+        image_pull_policy=k8s.image_pull_policy,
+        drain_seconds=k8s.drain_seconds,
+        cpu=k8s.resources.cpu,
+        memory=k8s.resources.memory,
+    )
+    modules = ("ip_vs", *sorted({f"ip_vs_{s.scheduler}" for s in spec.services}))
 
     return Plan(
         fabric=fabric.metadata.name,
@@ -89,6 +101,8 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 address=n.address,
                 labels=tuple(sorted(n.labels.items())),
                 load_balancers=tuple(s.name for s in services if n.name in placement[s.name]),
+                ipvs_modules=modules,
+                conntrack_max=k8s.conntrack_max,
             )
             for n in sorted(spec.nodes, key=lambda n: n.name)
         ),
@@ -100,9 +114,25 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 placed=placement[s.name],
                 timers=timers,
                 reflectors=reflector_peers,
+                kube=kube,
             )
             for s in services
         ),
+        kube=kube,
+        gitops=_gitops(fabric),
+    )
+
+
+def _gitops(fabric: Fabric) -> GitOpsPlan | None:
+    gitops = fabric.spec.gitops
+    if gitops is None:
+        return None
+    return GitOpsPlan(
+        repo_url=gitops.repo_url,
+        revision=gitops.revision,
+        path=gitops.path or f"out/{fabric.metadata.name}/cluster",
+        argocd_namespace=gitops.argocd_namespace,
+        flux_namespace=gitops.flux_namespace,
     )
 
 
@@ -114,6 +144,7 @@ def _service(
     placed: tuple[str, ...],
     timers: Timers,
     reflectors: tuple[Peer, ...],
+    kube: KubePlan,
 ) -> ServicePlan:
     hc = s.health_check
     return ServicePlan(
@@ -122,7 +153,12 @@ def _service(
         prefix=s.prefix,
         vips=tuple(sorted(s.vips)) if s.vips else (next(s.prefix.hosts()),),
         ports=tuple(
-            PortPlan(name=p.name, port=p.port, protocol=p.protocol)
+            PortPlan(
+                name=p.name,
+                port=p.port,
+                protocol=p.protocol,
+                target_port=p.target_port or s.backend.port,
+            )
             for p in sorted(s.ports, key=lambda p: (p.protocol, p.port))
         ),
         backend=BackendPlan(
@@ -133,8 +169,8 @@ def _service(
         scheduler=s.scheduler,
         health_check=HealthCheckPlan(
             type=hc.type,
-            path=hc.path,
-            status=hc.status,
+            path=hc.path or "/",
+            status=hc.status or 200,
             connect_timeout=hc.connect_timeout,
             interval=hc.interval,
             retries=hc.retries,
@@ -145,6 +181,9 @@ def _service(
         asn=fabric.spec.asn,
         timers=timers,
         reflectors=reflectors,
+        node_network=fabric.spec.networks.nodes,
+        pod_network=fabric.spec.networks.pods,
+        kube=kube,
     )
 
 

@@ -61,6 +61,8 @@ class PortPlan(Frozen):
     name: str
     port: int
     protocol: Literal["TCP", "UDP"]
+    # the backend Service's port (by name) whose endpoint port number the real servers use
+    target_port: str
 
 
 class BackendPlan(Frozen):
@@ -71,11 +73,22 @@ class BackendPlan(Frozen):
 
 class HealthCheckPlan(Frozen):
     type: Literal["tcp", "http"]
-    path: str | None
+    path: str
     status: int
     connect_timeout: int
     interval: int
     retries: int
+
+
+class KubePlan(Frozen):
+    """How the LB side runs in the cluster."""
+
+    namespace: str
+    image: str
+    image_pull_policy: str
+    drain_seconds: int
+    cpu: str
+    memory: str
 
 
 class ServicePlan(Frozen):
@@ -95,6 +108,17 @@ class ServicePlan(Frozen):
     asn: int
     timers: Timers
     reflectors: tuple[Peer, ...]
+    node_network: IPv4Network
+    pod_network: IPv4Network
+    kube: KubePlan
+
+
+class GitOpsPlan(Frozen):
+    repo_url: str
+    revision: str
+    path: str
+    argocd_namespace: str
+    flux_namespace: str
 
 
 class NodePlan(Frozen):
@@ -102,6 +126,9 @@ class NodePlan(Frozen):
     address: IPv4Address
     labels: tuple[tuple[str, str], ...]
     load_balancers: tuple[str, ...]
+    # kernel modules IPVS needs on every node that may run an LB: ip_vs and each scheduler used
+    ipvs_modules: tuple[str, ...]
+    conntrack_max: int
 
 
 class Plan(Frozen):
@@ -115,3 +142,5 @@ class Plan(Frozen):
     reflectors: tuple[ReflectorPlan, ...]
     nodes: tuple[NodePlan, ...]
     services: tuple[ServicePlan, ...]
+    kube: KubePlan
+    gitops: GitOpsPlan | None

@@ -10,11 +10,26 @@ from pydantic.alias_generators import to_camel
 
 API_VERSION = "lbgen.io/v1alpha1"
 
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+QUANTITY_PATTERN = r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
+IMAGE_PATTERN = (
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$"
+)
+GIT_URL_PATTERN = r"^(https://|ssh://|git@)\S+$"
+NO_SPACE_PATTERN = r"^\S+$"
+# what each pattern asks for, in words, for diagnostics
+PATTERN_MEANING = {
+    NAME_PATTERN: "a DNS label: lower-case letters, digits and '-', starting and ending with "
+    "a letter or digit",
+    QUANTITY_PATTERN: "a Kubernetes quantity such as 100m, 0.5 or 128Mi",
+    IMAGE_PATTERN: "an image reference with a tag or digest, such as ghcr.io/org/lbgen:0.1.0",
+    GIT_URL_PATTERN: "a git URL starting with https://, ssh:// or git@",
+    NO_SPACE_PATTERN: "a branch, tag or commit, without spaces",
+}
+
 # a DNS-1123 label: it names Kubernetes objects and output folders
-Name = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"),
-]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=NAME_PATTERN)]
 Asn = Annotated[int, Field(ge=1, le=4_294_967_295)]
 Scheduler = Literal["rr", "wrr", "lc", "wlc", "sh", "mh"]
 
@@ -95,18 +110,23 @@ class Port(Model):
     name: Name
     port: Annotated[int, Field(ge=1, le=65535)]
     protocol: Literal["TCP", "UDP"] = "TCP"
+    target_port: Name | None = Field(
+        None, description="Name of the backend Service's port for this one; default backend.port."
+    )
 
 
 class Backend(Model):
     service: Name = Field(description="The Kubernetes Service whose EndpointSlices are the pool.")
     namespace: Name | None = Field(None, description="Default: the load balancer's namespace.")
-    port: Name = Field(description="The name of the backend Service's port to send traffic to.")
+    port: Name = Field(description="The backend Service's port (by name) traffic goes to.")
 
 
 class HealthCheck(Model):
     type: Literal["tcp", "http"] = "tcp"
-    path: str | None = Field(None, description="HTTP path (type http only).")
-    status: Annotated[int, Field(ge=100, le=599)] = Field(200, description="Expected HTTP status.")
+    path: str | None = Field(None, description="HTTP path (type http only); default /.")
+    status: Annotated[int, Field(ge=100, le=599)] | None = Field(
+        None, description="Expected HTTP status (type http only); default 200."
+    )
     connect_timeout: Annotated[int, Field(ge=1, le=3600)] = Field(2, description="Seconds.")
     interval: Annotated[int, Field(ge=1, le=3600)] = Field(2, description="Seconds between checks.")
     retries: Annotated[int, Field(ge=0, le=100)] = Field(2, description="Failures before removal.")
@@ -138,6 +158,42 @@ class Service(Model):
     load_balancers: LoadBalancers = Field(default_factory=LoadBalancers)
 
 
+Quantity = Annotated[str, StringConstraints(pattern=QUANTITY_PATTERN)]
+Image = Annotated[str, StringConstraints(pattern=IMAGE_PATTERN)]
+
+
+class Resources(Model):
+    cpu: Quantity = Field("100m", description="CPU request of each LB container.")
+    memory: Quantity = Field("64Mi", description="Memory request and limit of each container.")
+
+
+class Kubernetes(Model):
+    namespace: Name = Field("lbgen-system", description="Where LB pods and the node agent run.")
+    image: Image = Field(
+        "ghcr.io/lbgen/lbgen:0.1.0", description="Image with keepalived, exabgp and lbgen."
+    )
+    image_pull_policy: Literal["IfNotPresent", "Always", "Never"] = "IfNotPresent"
+    drain_seconds: Annotated[int, Field(ge=0, le=3600)] = Field(
+        10, description="After the route is withdrawn, how long IPVS keeps serving open flows."
+    )
+    resources: Resources = Field(default_factory=Resources)
+    conntrack_max: Annotated[int, Field(ge=65536, le=67108864)] = Field(
+        1048576, description="net.netfilter.nf_conntrack_max on nodes (IPVS NAT tracks every flow)."
+    )
+
+
+class GitOps(Model):
+    repo_url: Annotated[str, StringConstraints(pattern=GIT_URL_PATTERN)] = Field(
+        description="The git repository Argo CD / Flux read out/ from."
+    )
+    revision: Annotated[str, StringConstraints(min_length=1, pattern=NO_SPACE_PATTERN)] = "main"
+    path: str | None = Field(
+        None, description="Folder of cluster/ in the repo; default out/<name>/cluster."
+    )
+    argocd_namespace: Name = "argocd"
+    flux_namespace: Name = "flux-system"
+
+
 class FabricSpec(Model):
     asn: Asn = Field(description="The iBGP AS shared by routers, reflectors and LBs.")
     networks: Networks
@@ -146,6 +202,8 @@ class FabricSpec(Model):
     reflectors: tuple[Reflector, ...] = Field(min_length=1)
     nodes: tuple[Node, ...] = Field(min_length=1)
     services: tuple[Service, ...] = ()
+    kubernetes: Kubernetes = Field(default_factory=Kubernetes)
+    gitops: GitOps | None = None
 
 
 class Fabric(Model):
