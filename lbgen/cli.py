@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -48,6 +49,30 @@ def _parser() -> argparse.ArgumentParser:
         "--diff", action="store_true", help="write nothing; print what a build would change"
     )
     spec_command("validate", "Check SPEC and everything it compiles to; write nothing.")
+
+    pod = commands.add_parser("pod", help="Steps run inside an LB pod (see cluster/).")
+    steps = pod.add_subparsers(dest="step", required=True, metavar="STEP")
+    for name, text in (
+        ("setup", "init container: check sysctls, route the prefix locally, masquerade rules"),
+        ("exabgp", "render exabgp.conf for this pod and node, then exec exabgp"),
+    ):
+        step = steps.add_parser(name, help=text, description=text)
+        step.add_argument("--config", type=Path, default=Path("/etc/lbgen/lb.json"))
+    check = steps.add_parser("check", help="probes: `ready` or `alive`")
+    check.add_argument("probe", choices=("ready", "alive"))
+    check.add_argument("--config", type=Path, default=Path("/etc/lbgen/lb.json"))
+    check.add_argument("--pidfile", type=Path, default=Path("/run/lbgen/exabgp.pid"))
+    withdraw = steps.add_parser("withdraw", help="preStop: stop exabgp so the route goes")
+    withdraw.add_argument("--pidfile", type=Path, default=Path("/run/lbgen/exabgp.pid"))
+    drain = steps.add_parser("drain", help="preStop: keep IPVS serving while flows drain")
+    drain.add_argument("--seconds", type=int, required=True)
+
+    agent = commands.add_parser("node-agent", help="Route LB prefixes to the LB pods of a node.")
+    agent.add_argument("--namespace", required=True)
+    agent.add_argument("--fabric", required=True)
+    agent.add_argument(
+        "--node", default=os.environ.get("NODE_NAME"), help="this node's name (default: $NODE_NAME)"
+    )
 
     schema = commands.add_parser("schema", help="Write the spec's JSON Schema.")
     schema.add_argument("-o", "--output", type=Path, default=Path(SCHEMA_PATH))
@@ -134,7 +159,50 @@ def _schema(args: argparse.Namespace) -> int:
     return OK
 
 
-COMMANDS = {"build": _build, "validate": _validate, "schema": _schema}
+def _pod(args: argparse.Namespace) -> int:
+    from lbgen.pod import steps  # noqa: PLC0415 -- only inside LB pods
+    from lbgen.pod.facts import read_pod_config  # noqa: PLC0415
+
+    if args.step == "withdraw":
+        sys.stdout.write(steps.withdraw(args.pidfile) + "\n")
+        return OK
+    if args.step == "drain":
+        steps.drain(args.seconds)
+        return OK
+    if args.step == "check" and args.probe == "alive":
+        problem = steps.alive(args.pidfile)
+        if problem:
+            sys.stderr.write(f"not alive: {problem}\n")
+        return FINDINGS if problem else OK
+    config = read_pod_config(args.config)
+    if args.step == "setup":
+        steps.setup(config, args.config.parent)
+        return OK
+    if args.step == "exabgp":
+        steps.start_exabgp(config, os.environ)
+        return INTERNAL  # exec returned: cannot happen
+    problems = steps.ready(config, os.environ)
+    for problem in problems:
+        sys.stderr.write(f"not ready: {problem}\n")
+    return FINDINGS if problems else OK
+
+
+def _node_agent(args: argparse.Namespace) -> int:
+    from lbgen.agent.run import run_agent  # noqa: PLC0415 -- imports the kubernetes client
+
+    if not args.node:
+        raise LbgenError("the node's name is unknown: pass --node or set NODE_NAME")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    return run_agent(args.namespace, args.fabric, args.node)
+
+
+COMMANDS = {
+    "build": _build,
+    "validate": _validate,
+    "schema": _schema,
+    "pod": _pod,
+    "node-agent": _node_agent,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -144,3 +144,13 @@ class Plan(Frozen):
     services: tuple[ServicePlan, ...]
     kube: KubePlan
     gitops: GitOpsPlan | None
+
+
+class PodConfig(Frozen):
+    """What one LB pod reads when it starts (lb.json): its service's share of the plan."""
+
+    # JSON has no comments: the generated-file header is the first key
+    header: str
+    # the spec it was compiled from, named in every file the pod renders
+    source: str
+    service: ServicePlan

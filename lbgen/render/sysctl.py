@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from lbgen.plan import NodePlan
 from lbgen.render.text import header, render_template
 
 
@@ -33,10 +34,29 @@ ROUTER = (
     ),
 )
 REFLECTOR = (LOOSE_RP_FILTER,)
-NODE = (
-    Setting("net.ipv4.ip_forward", "1", "route the service prefix from the router to the LB pod"),
-    LOOSE_RP_FILTER,
-)
+
+
+def node(plan: NodePlan) -> tuple[Setting, ...]:
+    return (
+        Setting(
+            "net.ipv4.ip_forward", "1", "route the service prefix from the router to the LB pod"
+        ),
+        LOOSE_RP_FILTER,
+        Setting(
+            "net.netfilter.nf_conntrack_max",
+            str(plan.conntrack_max),
+            "IPVS NAT tracks every flow; only the host's netns may set the table size",
+        ),
+    )
+
+
+def render_modules(source: str, plan: NodePlan) -> str:
+    """/etc/modules-load.d/lbgen.conf: IPVS and its schedulers, loaded before LB pods start."""
+    return render_template(
+        "sysctl/modules-load.conf.j2",
+        header=header(source, "#"),
+        modules=("nf_conntrack", *plan.ipvs_modules),
+    )
 
 
 def render_sysctl(source: str, settings: tuple[Setting, ...]) -> str:

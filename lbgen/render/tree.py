@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from lbgen.plan import Plan
-from lbgen.render import sysctl
+from lbgen.plan import Plan, PodConfig
+from lbgen.render import k8s, sysctl
 from lbgen.render.frr import render_frr_conf, render_frr_daemons, render_zebra_conf
 from lbgen.render.gobgp import render_reflector_gobgpd, render_router_gobgpd
+from lbgen.render.keepalived import render_keepalived
+from lbgen.render.text import header
 
 Tree = dict[str, str]
 
 
 def render_tree(plan: Plan) -> Tree:
+    tree: Tree = {**_network(plan), **_cluster(plan)}
+    return dict(sorted(tree.items()))
+
+
+def _network(plan: Plan) -> Tree:
     src = plan.source
     tree: Tree = {}
     for router in plan.routers:
@@ -27,5 +34,29 @@ def render_tree(plan: Plan) -> Tree:
         tree[f"{base}/gobgpd.yaml"] = render_reflector_gobgpd(rr, src)
         tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.REFLECTOR)
     for node in plan.nodes:
-        tree[f"nodes/{node.name}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.NODE)
-    return dict(sorted(tree.items()))
+        tree[f"nodes/{node.name}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.node(node))
+        tree[f"nodes/{node.name}/modules-load.conf"] = sysctl.render_modules(src, node)
+    return tree
+
+
+def _cluster(plan: Plan) -> Tree:
+    src = plan.source
+    docs = k8s.dump_manifests
+    tree: Tree = {
+        "cluster/kustomization.yaml": docs(src, [k8s.kustomization(plan)]),
+        "cluster/namespace.yaml": docs(src, [k8s.namespace(plan)]),
+        "cluster/rbac.yaml": docs(src, k8s.rbac(plan)),
+        "cluster/node-agent.yaml": docs(src, [k8s.node_agent(plan)]),
+    }
+    for service in plan.services:
+        base = f"cluster/services/{service.name}"
+        pod = PodConfig(header=header(src, "").strip(), source=src, service=service)
+        tree[f"{base}/lb.json"] = pod.model_dump_json(indent=2) + "\n"
+        tree[f"{base}/keepalived.conf"] = render_keepalived(service, {}, src)
+        tree[f"{base}/deployment.yaml"] = docs(src, [k8s.deployment(plan, service)])
+        tree[f"{base}/pdb.yaml"] = docs(src, [k8s.disruption_budget(plan, service)])
+        tree[f"{base}/service.yaml"] = docs(src, [k8s.load_balancer_service(plan, service)])
+    if plan.gitops is not None:
+        tree["gitops/argocd-application.yaml"] = docs(src, [k8s.argocd_application(plan)])
+        tree["gitops/flux.yaml"] = docs(src, k8s.flux(plan))
+    return tree

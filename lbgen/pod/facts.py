@@ -1,0 +1,40 @@
+"""The pod's inputs: its share of the plan (lb.json) and the downward-API facts (env)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from ipaddress import IPv4Address
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from lbgen.errors import LbgenError
+from lbgen.plan import PodConfig
+
+
+class PodFacts(BaseModel):
+    """Known only when the pod starts: status.podIP and status.hostIP."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pod_ip: IPv4Address
+    node_ip: IPv4Address
+
+
+def read_pod_config(path: Path) -> PodConfig:
+    try:
+        return PodConfig.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise LbgenError(f"{path}: cannot read the LB config: {error}") from error
+    except ValidationError as error:
+        raise LbgenError(f"{path}: not an lbgen LB config: {error}") from error
+
+
+def pod_facts(env: Mapping[str, str]) -> PodFacts:
+    try:
+        return PodFacts(pod_ip=env.get("POD_IP", ""), node_ip=env.get("NODE_IP", ""))
+    except ValidationError as error:
+        raise LbgenError(
+            "POD_IP and NODE_IP must hold the pod's and node's IPv4 addresses "
+            "(the downward API's status.podIP and status.hostIP)"
+        ) from error

@@ -1,0 +1,22 @@
+"""exabgp.conf for one LB pod (the paper's appendix D): a neighbour per reflector, router-id and
+local address = the pod's IP, next hop = its node's IP. Both are known only when the pod starts,
+so `lbgen pod exabgp` renders this in the pod, with the same function the build tests use."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+
+from lbgen.plan import ServicePlan
+from lbgen.render.text import header, render_template
+
+
+def render_exabgp(
+    service: ServicePlan, pod_ip: IPv4Address, node_ip: IPv4Address, source: str
+) -> str:
+    return render_template(
+        "exabgp/exabgp.conf.j2",
+        header=header(source, "#"),
+        service=service,
+        pod_ip=pod_ip,
+        node_ip=node_ip,
+    )
