@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,23 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{message}; with CI=true this test must run, not skip")
         pytest.skip(message)
     return found
+
+
+@pytest.fixture
+def netns(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A network namespace of this test's own, deleted afterwards even when the test fails."""
+    import subprocess  # noqa: PLC0415
+
+    ip = require_tool("ip")
+    if os.geteuid() != 0:
+        message = "network namespaces need root"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; with CI=true this test must run, not skip")
+        pytest.skip(message)
+    name = f"lbgen-test-{os.getpid()}-{abs(hash(request.node.nodeid)) % 100000}"
+    subprocess.run([ip, "netns", "add", name], check=True)
+    try:
+        subprocess.run([ip, "-n", name, "link", "set", "lo", "up"], check=True)
+        yield name
+    finally:
+        subprocess.run([ip, "netns", "del", name], check=False)

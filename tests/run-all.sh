@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
-for tool in gobgpd:gobgpd vtysh:frr keepalived:keepalived exabgp:exabgp ipvsadm:ipvsadm; do
+for tool in gobgpd:gobgpd vtysh:frr keepalived:keepalived exabgp:exabgp ipvsadm:ipvsadm nft:nftables ip:iproute2; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then

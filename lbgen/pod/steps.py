@@ -121,9 +121,19 @@ def withdraw(pidfile: Path, wait: float = 5.0, proc: Path = Path("/proc")) -> st
         return f"process {pid} is not exabgp; left alone"
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and (proc / str(pid)).exists():
+    while time.monotonic() < deadline and _running(proc / str(pid)):
         time.sleep(0.05)
+    if _running(proc / str(pid)):
+        return f"exabgp {pid} did not stop within {wait:.0f} s; the hold time will withdraw it"
     return f"exabgp {pid} stopped; route withdrawn"
+
+
+def _running(process: Path) -> bool:
+    """True while the process exists and has not exited (a zombie has, its sessions closed)."""
+    try:
+        return process_state((process / "stat").read_text(encoding="ascii")) != "Z"
+    except OSError:
+        return False
 
 
 def drain(seconds: int) -> None:

@@ -1,0 +1,166 @@
+"""A small Kubernetes API server for tests: list and watch (chunked JSON lines) of one resource,
+with resourceVersions, bookmarks, 410 Gone after compaction, dropped connections and failing
+lists on demand. It speaks the wire protocol the real kubernetes client reads."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from kubernetes import client
+
+
+class FakeApi:
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.lock = threading.Condition()
+        self.version = 100
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.log: list[tuple[int, str, dict[str, Any]]] = []
+        self.compacted = 0  # watches from below this version get 410 Gone
+        self.failing_lists = 0
+        self.lists = 0
+        self.watches = 0
+        self.drop_watch = False
+
+    # what a test does to the cluster
+    def put(self, obj: dict[str, Any]) -> None:
+        with self.lock:
+            self.version += 1
+            obj = json.loads(json.dumps(obj))
+            obj["metadata"]["resourceVersion"] = str(self.version)
+            name = obj["metadata"]["name"]
+            kind = "MODIFIED" if name in self.objects else "ADDED"
+            self.objects[name] = obj
+            self.log.append((self.version, kind, obj))
+            self.lock.notify_all()
+
+    def delete(self, name: str) -> None:
+        with self.lock:
+            self.version += 1
+            obj = self.objects.pop(name)
+            obj["metadata"]["resourceVersion"] = str(self.version)
+            self.log.append((self.version, "DELETED", obj))
+            self.lock.notify_all()
+
+    def compact(self) -> None:
+        """Forget history: open and future watches from older versions get 410 Gone."""
+        with self.lock:
+            self.compacted = self.version + 1
+            self.lock.notify_all()
+
+    def drop(self) -> None:
+        with self.lock:
+            self.drop_watch = True
+            self.lock.notify_all()
+
+    # what the handler serves
+    def listing(self) -> dict[str, Any]:
+        with self.lock:
+            self.lists += 1
+            return {
+                "kind": f"{self.kind}List",
+                "apiVersion": "v1",
+                "metadata": {"resourceVersion": str(self.version)},
+                "items": [self.objects[k] for k in sorted(self.objects)],
+            }
+
+    def events(self, since: int, timeout: float) -> Iterator[dict[str, Any] | None]:
+        """Watch events after `since`; None means: end the stream abruptly."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            self.watches += 1
+        while time.monotonic() < deadline:
+            with self.lock:
+                if since < self.compacted:
+                    yield {
+                        "type": "ERROR",
+                        "object": {
+                            "kind": "Status",
+                            "code": 410,
+                            "reason": "Expired",
+                            "message": "too old",
+                        },
+                    }
+                    return
+                if self.drop_watch:
+                    self.drop_watch = False
+                    yield None
+                    return
+                fresh = [e for e in self.log if e[0] > since]
+                if not fresh:
+                    self.lock.wait(timeout=0.05)
+                    continue
+            for version, kind, obj in fresh:
+                since = version
+                yield {"type": kind, "object": obj}
+        yield {
+            "type": "BOOKMARK",
+            "object": {"kind": self.kind, "metadata": {"resourceVersion": str(since)}},
+        }
+
+
+def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+            if query.get("watch") == "true":
+                self._watch(
+                    int(query.get("resourceVersion", "0")), float(query.get("timeoutSeconds", "5"))
+                )
+                return
+            if api.failing_lists:
+                api.failing_lists -= 1
+                self._send(500, {"kind": "Status", "code": 500, "message": "etcd is down"})
+                return
+            self._send(200, api.listing())
+
+        def _send(self, code: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _watch(self, since: int, timeout: float) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for event in api.events(since, min(timeout, 5.0)):
+                if event is None:
+                    self.close_connection = True
+                    return  # no final chunk: the client sees a broken stream
+                line = json.dumps(event).encode() + b"\n"
+                self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+
+    return Handler
+
+
+@contextmanager
+def serve(api: FakeApi) -> Iterator[client.ApiClient]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    configuration = client.Configuration(host=f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        with client.ApiClient(configuration) as api_client:
+            yield api_client
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,207 @@
+"""cluster/ is what Argo CD or Flux applies: it must build with kustomize, validate against the
+Kubernetes schemas, and carry daemon configs their daemons accept."""
+
+from __future__ import annotations
+
+import subprocess
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+from ruamel.yaml import YAML
+
+from lbgen.compiler import compile_file
+from lbgen.output import apply, compare
+from lbgen.plan import ServicePlan
+from lbgen.render.exabgp import render_exabgp
+from lbgen.render.keepalived import RealServer, render_keepalived
+from tests.conftest import CASES, ROOT, require_tool
+
+pytestmark = pytest.mark.daemons
+
+KUBERNETES = "1.32.0"
+# custom resources have no schema in kubernetes-validate; their shape is pinned by the goldens
+CUSTOM_KINDS = {"Application", "GitRepository", "Kustomization"}
+SPECS = [ROOT / "examples/paper.yaml", *sorted((CASES / "valid").glob("*/spec.yaml"))]
+GOLDEN = ROOT / "tests/golden"
+
+
+def _built(spec: Path, tmp_path: Path) -> Path:
+    result = compile_file(spec, "spec.yaml")
+    assert result.tree is not None, result.diagnostics
+    apply(tmp_path, compare(tmp_path, result.tree))
+    return tmp_path
+
+
+def _kustomize(folder: Path) -> list[dict[str, Any]]:
+    kubectl = require_tool("kubectl")
+    done = subprocess.run(
+        [kubectl, "kustomize", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return [d for d in YAML(typ="safe").load_all(done.stdout) if d]
+
+
+@pytest.mark.parametrize(
+    "spec", SPECS, ids=[s.parent.name if s.name == "spec.yaml" else s.stem for s in SPECS]
+)
+def test_cluster_builds_with_kustomize_and_validates_strictly(spec: Path, tmp_path: Path) -> None:
+    out = _built(spec, tmp_path)
+    docs = _kustomize(out / "cluster")
+    assert {d["kind"] for d in docs} >= {
+        "Namespace",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "DaemonSet",
+    }
+    gitops = [
+        d
+        for p in sorted((out / "gitops").glob("*.yaml"))
+        for d in YAML(typ="safe").load_all(p.read_text())
+        if d
+    ]
+    for doc in docs + gitops:
+        if doc["kind"] in CUSTOM_KINDS:
+            continue
+        kubernetes_validate.validate(doc, KUBERNETES, strict=True)
+
+
+def test_strict_validation_rejects_an_unknown_field(tmp_path: Path) -> None:
+    """A negative control: the validation above can fail."""
+    docs = _kustomize(_built(ROOT / "examples/paper.yaml", tmp_path) / "cluster")
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    deployment["spec"]["template"]["spec"]["containers"][0]["privilegd"] = True
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBERNETES, strict=True)
+
+
+def test_a_changed_daemon_config_renames_the_configmap_so_pods_roll(tmp_path: Path) -> None:
+    out = _built(ROOT / "examples/paper.yaml", tmp_path)
+    before = _configmap_refs(_kustomize(out / "cluster"))
+    conf = out / "cluster/services/web1/keepalived.conf"
+    conf.write_text(conf.read_text() + "! changed\n")
+    after = _configmap_refs(_kustomize(out / "cluster"))
+    assert before["lb-web1"] != after["lb-web1"]
+    assert before["lb-web2"] == after["lb-web2"]
+
+
+def _configmap_refs(docs: list[dict[str, Any]]) -> dict[str, str]:
+    """Deployment → the (hashed) ConfigMap name its pods mount."""
+    refs = {}
+    for doc in docs:
+        if doc["kind"] == "Deployment":
+            volumes = doc["spec"]["template"]["spec"]["volumes"]
+            name = next(v["configMap"]["name"] for v in volumes if "configMap" in v)
+            assert any(d["kind"] == "ConfigMap" and d["metadata"]["name"] == name for d in docs)
+            refs[doc["metadata"]["name"]] = name
+    return refs
+
+
+def _paper_services() -> list[ServicePlan]:
+    plan = compile_file(ROOT / "examples/paper.yaml", "examples/paper.yaml").plan
+    assert plan is not None
+    return list(plan.services)
+
+
+SAMPLE_POOL = {
+    "http": (
+        RealServer(IPv4Address("172.16.1.5"), 8080),
+        RealServer(IPv4Address("172.16.2.7"), 8080, weight=0),
+    ),
+}
+
+
+@pytest.mark.parametrize("service", _paper_services(), ids=lambda s: s.name)
+def test_keepalived_accepts_the_sample_with_two_real_servers(
+    service: ServicePlan, tmp_path: Path, update_golden: bool
+) -> None:
+    keepalived = require_tool("keepalived")
+    text = render_keepalived(service, SAMPLE_POOL, "examples/paper.yaml")
+    golden = GOLDEN / f"keepalived-{service.name}-two-real-servers.conf"
+    if update_golden:
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+    assert text.count("real_server ") == 2
+    target = tmp_path / "keepalived.conf"
+    target.write_text(text)
+    done = subprocess.run(
+        [keepalived, "-t", "-e", "-f", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_keepalived_accepts_every_starting_config_and_rejects_a_broken_one(tmp_path: Path) -> None:
+    keepalived = require_tool("keepalived")
+    for spec in SPECS:
+        result = compile_file(spec, "spec.yaml")
+        assert result.tree is not None
+        for path, text in result.tree.items():
+            if path.endswith("keepalived.conf"):
+                target = tmp_path / "k.conf"
+                target.write_text(text)
+                done = subprocess.run(
+                    [keepalived, "-t", "-e", "-f", str(target)],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=False,
+                )
+                assert done.returncode == 0, (spec, path, done.stderr)
+    broken = render_keepalived(_paper_services()[0], SAMPLE_POOL, "x").replace(
+        "lb_kind NAT", "lb_kind NATT"
+    )
+    (tmp_path / "bad.conf").write_text(broken)
+    done = subprocess.run(
+        [keepalived, "-t", "-e", "-f", str(tmp_path / "bad.conf")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+
+
+@pytest.mark.parametrize("service", _paper_services(), ids=lambda s: s.name)
+def test_exabgp_accepts_the_config_rendered_in_the_pod(
+    service: ServicePlan, tmp_path: Path, update_golden: bool
+) -> None:
+    exabgp = require_tool("exabgp")
+    text = render_exabgp(
+        service, IPv4Address("172.16.20.2"), IPv4Address("10.0.0.106"), "examples/paper.yaml"
+    )
+    golden = GOLDEN / f"exabgp-{service.name}.conf"
+    if update_golden:
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+    target = tmp_path / "exabgp.conf"
+    target.write_text(text)
+    done = subprocess.run(
+        [exabgp, "--test", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "exabgp.daemon.user": "root"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    target.write_text(text.replace("hold-time", "hold-tim"))
+    done = subprocess.run(
+        [exabgp, "--test", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode != 0

@@ -1,0 +1,185 @@
+"""The LB pod's steps: datapath commands, /proc parsers, and the edges that act on processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from ipaddress import IPv4Address
+from pathlib import Path
+
+import pytest
+
+from lbgen.compiler import compile_file
+from lbgen.errors import LbgenError
+from lbgen.plan import PodConfig
+from lbgen.pod import steps
+from lbgen.pod.datapath import local_route, nft_ruleset, sysctl_problems
+from lbgen.pod.facts import pod_facts, read_pod_config
+from lbgen.pod.probes import established_bgp_peers, ipvs_services, readiness_problems
+from tests.conftest import ROOT
+
+# /proc/net/tcp as the kernel prints it: 172.16.20.2:41000 → 10.0.0.109:179 established,
+# a listening socket, and a session to another host's port 179 in TIME_WAIT
+PROC_NET_TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 021410AC:A028 6D00000A:00B3 01 00000000:00000000 00:00000000 00000000     0        0 1 1
+   1: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1
+   2: 021410AC:A029 6E00000A:00B3 06 00000000:00000000 00:00000000 00000000     0        0 3 1
+"""
+# /proc/net/ip_vs with TCP 10.1.1.1:80 (mh) and one real server
+PROC_NET_IP_VS = """\
+IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port Forward Weight ActiveConn InActConn
+TCP  0A010101:0050 mh
+  -> AC100105:1F90      Masq    1      0          0
+"""
+
+
+@pytest.fixture(scope="module")
+def config() -> PodConfig:
+    plan = compile_file(ROOT / "examples/paper.yaml", "examples/paper.yaml").plan
+    assert plan is not None
+    return PodConfig(header="h", source="examples/paper.yaml", service=plan.services[0])
+
+
+def test_the_prefix_is_routed_as_local_so_ipvs_sees_every_vip(config: PodConfig) -> None:
+    assert local_route(config.service) == [
+        "ip",
+        "route",
+        "replace",
+        "local",
+        "10.1.1.0/24",
+        "dev",
+        "lo",
+        "table",
+        "local",
+    ]
+
+
+def test_ipvs_traffic_to_backends_is_masqueraded(config: PodConfig) -> None:
+    assert "ip daddr 172.16.0.0/16 ct original ip daddr { 10.1.1.1 } masquerade" in nft_ruleset(
+        config.service
+    )
+
+
+def test_missing_or_wrong_sysctls_are_named() -> None:
+    problems = sysctl_problems(
+        {
+            "net.ipv4.ip_forward": "0\n",
+            "net.ipv4.vs.conntrack": None,
+            "net.ipv4.vs.conn_reuse_mode": "0",
+            "net.ipv4.vs.expire_nodest_conn": "1",
+        }
+    )
+    assert problems == [
+        "net.ipv4.ip_forward is 0, needs 1",
+        "net.ipv4.vs.conntrack does not exist (is ip_vs loaded on the node?)",
+    ]
+
+
+def test_established_bgp_sessions_are_read_from_proc() -> None:
+    assert established_bgp_peers(PROC_NET_TCP, IPv4Address("172.16.20.2")) == {
+        IPv4Address("10.0.0.109")
+    }
+
+
+def test_ipvs_virtual_services_are_read_from_proc() -> None:
+    assert ipvs_services(PROC_NET_IP_VS) == {("TCP", IPv4Address("10.1.1.1"), 80)}
+
+
+def test_ready_needs_a_session_and_every_virtual_service() -> None:
+    rr = [IPv4Address("10.0.0.109")]
+    vs = ("TCP", IPv4Address("10.1.1.1"), 80)
+    assert readiness_problems({rr[0]}, rr, {vs}, [vs]) == []
+    assert readiness_problems(set(), rr, set(), [vs]) == [
+        "no BGP session with any reflector is established",
+        "IPVS has no virtual service for TCP 10.1.1.1:80",
+    ]
+
+
+def test_the_ready_probe_reads_a_proc_tree(config: PodConfig, tmp_path: Path) -> None:
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net/tcp").write_text(PROC_NET_TCP)
+    env = {"POD_IP": "172.16.20.2", "NODE_IP": "10.0.0.106"}
+    assert steps.ready(config, env, proc=tmp_path) == [
+        "IPVS has no virtual service for TCP 10.1.1.1:80"
+    ]
+    (tmp_path / "net/ip_vs").write_text(PROC_NET_IP_VS)
+    assert steps.ready(config, env, proc=tmp_path) == []
+
+
+def test_downward_api_facts_must_be_addresses() -> None:
+    assert pod_facts({"POD_IP": "172.16.20.2", "NODE_IP": "10.0.0.106"}).node_ip == IPv4Address(
+        "10.0.0.106"
+    )
+    with pytest.raises(LbgenError, match="POD_IP and NODE_IP"):
+        pod_facts({"POD_IP": "172.16.20.2"})
+
+
+def test_the_pod_reads_the_lb_json_the_build_wrote(tmp_path: Path) -> None:
+    result = compile_file(ROOT / "examples/paper.yaml", "examples/paper.yaml")
+    assert result.tree is not None
+    (tmp_path / "lb.json").write_text(result.tree["cluster/services/web2/lb.json"])
+    assert read_pod_config(tmp_path / "lb.json").service.name == "web2"
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(LbgenError, match="not an lbgen LB config"):
+        read_pod_config(tmp_path / "bad.json")
+
+
+def test_exabgp_starts_with_its_config_rendered_and_no_pid_file_of_its_own(
+    config: PodConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: dict[str, object] = {}
+    monkeypatch.setattr(os, "execvpe", lambda f, a, e: started.update(file=f, argv=a, env=e))
+    steps.start_exabgp(config, {"POD_IP": "172.16.20.2", "NODE_IP": "10.0.0.106"}, run=tmp_path)
+    conf = (tmp_path / "exabgp.conf").read_text()
+    assert "route 10.1.1.0/24 next-hop 10.0.0.106;" in conf
+    assert "local-address 172.16.20.2;" in conf
+    assert started["argv"] == ["exabgp", str(tmp_path / "exabgp.conf")]
+    env = started["env"]
+    assert isinstance(env, dict)
+    assert env["exabgp.daemon.daemonize"] == "false"
+    assert env["exabgp.daemon.pid"] == ""
+    assert (tmp_path / "exabgp.pid").read_text() == f"{os.getpid()}\n"
+
+
+def _child(*argv: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", *argv])
+
+
+def test_alive_sees_a_running_process_and_a_missing_one(tmp_path: Path) -> None:
+    child = _child()
+    try:
+        (tmp_path / "k.pid").write_text(f"{child.pid}\n")
+        assert steps.alive(tmp_path / "k.pid") is None
+    finally:
+        child.kill()
+        child.wait()
+    assert "no running process" in (steps.alive(tmp_path / "k.pid") or "")
+    assert "no running process" in (steps.alive(tmp_path / "missing.pid") or "")
+
+
+def test_withdraw_stops_exabgp_and_leaves_other_processes_alone(tmp_path: Path) -> None:
+    exabgp, other = _child("exabgp", "/run/lbgen/exabgp.conf"), _child("keepalived")
+    try:
+        (tmp_path / "other.pid").write_text(f"{other.pid}\n")
+        assert "not exabgp" in steps.withdraw(tmp_path / "other.pid")
+        assert other.poll() is None
+        (tmp_path / "exabgp.pid").write_text(f"{exabgp.pid}\n")
+        assert "route withdrawn" in steps.withdraw(tmp_path / "exabgp.pid")
+        assert exabgp.wait(timeout=5) != 0
+    finally:
+        for child in (exabgp, other):
+            child.kill()
+            child.wait()
+    assert "nothing to withdraw" in steps.withdraw(tmp_path / "exabgp.pid")
+
+
+def test_setup_refuses_to_start_without_the_ipvs_sysctls(config: PodConfig, tmp_path: Path) -> None:
+    """On this kernel ip_vs is not loaded: setup must say so, not half-configure the pod."""
+    if Path("/proc/sys/net/ipv4/vs").exists():
+        pytest.skip("ip_vs is loaded here")
+    with pytest.raises(LbgenError, match="is ip_vs loaded on the node"):
+        steps.setup(config, tmp_path, run=tmp_path)
