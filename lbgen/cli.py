@@ -67,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     drain = steps.add_parser("drain", help="preStop: keep IPVS serving while flows drain")
     drain.add_argument("--seconds", type=int, required=True)
 
+    hook = commands.add_parser(
+        "hook",
+        help="In an LB pod: keep keepalived's real servers equal to live endpoints.",
+        description="Settings come from LBGEN_HOOK_* variables; these flags override them.",
+    )
+    hook.add_argument("--config", type=Path, help="the pod's lb.json")
+    hook.add_argument("--api-server", help="API URL when not running in a cluster")
+    hook.add_argument("--metrics-port", type=int, help="0 disables /metrics, /healthz, /readyz")
+
     agent = commands.add_parser("node-agent", help="Route LB prefixes to the LB pods of a node.")
     agent.add_argument("--namespace", required=True)
     agent.add_argument("--fabric", required=True)
@@ -187,6 +196,20 @@ def _pod(args: argparse.Namespace) -> int:
     return FINDINGS if problems else OK
 
 
+def _hook(args: argparse.Namespace) -> int:
+    from lbgen.hook.run import run_hook  # noqa: PLC0415 -- imports the kubernetes client
+    from lbgen.hook.settings import HookSettings  # noqa: PLC0415
+    from lbgen.pod.facts import read_pod_config  # noqa: PLC0415
+
+    given = {
+        k: v
+        for k in ("config", "api_server", "metrics_port")
+        if (v := getattr(args, k)) is not None
+    }
+    settings = HookSettings(**given)
+    return run_hook(read_pod_config(settings.config), settings)
+
+
 def _node_agent(args: argparse.Namespace) -> int:
     from lbgen.agent.run import run_agent  # noqa: PLC0415 -- imports the kubernetes client
 
@@ -201,6 +224,7 @@ COMMANDS = {
     "validate": _validate,
     "schema": _schema,
     "pod": _pod,
+    "hook": _hook,
     "node-agent": _node_agent,
 }
 

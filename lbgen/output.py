@@ -101,17 +101,19 @@ def apply(out_dir: Path, changes: Changes) -> None:
     """Write every changed file to a temporary sibling first, then rename them all into place;
     the manifest goes last, then stale owned files are pruned."""
     staged: list[tuple[Path, Path]] = []
+    made: set[Path] = set()
     try:
         for relative, text in sorted(changes.write.items(), key=lambda i: i[0] == MANIFEST):
             target = out_dir / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             fd, temp = tempfile.mkstemp(
                 prefix=f".{target.name}.", suffix=".lbgen-tmp", dir=target.parent
             )
+            # no fsync: out/ is regenerable and lives in git; the rename keeps each file whole
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
                 stream.write(text)
-                stream.flush()
-                os.fsync(stream.fileno())
             os.chmod(temp, 0o644)  # noqa: PTH101 -- mkstemp makes 0600; outputs are shared configs
             staged.append((Path(temp), target))
     except OSError as error:

@@ -28,6 +28,9 @@ class FakeApi:
         self.lists = 0
         self.watches = 0
         self.drop_watch = False
+        self.garbage_next = False
+        self.services: dict[str, dict[str, Any]] = {}
+        self.status_patches = 0
 
     # what a test does to the cluster
     def put(self, obj: dict[str, Any]) -> None:
@@ -53,6 +56,12 @@ class FakeApi:
         """Forget history: open and future watches from older versions get 410 Gone."""
         with self.lock:
             self.compacted = self.version + 1
+            self.lock.notify_all()
+
+    def garbage(self) -> None:
+        """The next watch line is not JSON."""
+        with self.lock:
+            self.garbage_next = True
             self.lock.notify_all()
 
     def drop(self) -> None:
@@ -93,6 +102,10 @@ class FakeApi:
                     self.drop_watch = False
                     yield None
                     return
+                if self.garbage_next:
+                    self.garbage_next = False
+                    yield {"garbage": True}
+                    continue
                 fresh = [e for e in self.log if e[0] > since]
                 if not fresh:
                     self.lock.wait(timeout=0.05)
@@ -114,7 +127,14 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
-            query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+            url = urlparse(self.path)
+            if "/services/" in url.path:
+                name = url.path.split("/services/")[1].split("/")[0]
+                with api.lock:
+                    found = api.services.get(name)
+                self._send(200 if found else 404, found or {"kind": "Status", "code": 404})
+                return
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
             if query.get("watch") == "true":
                 self._watch(
                     int(query.get("resourceVersion", "0")), float(query.get("timeoutSeconds", "5"))
@@ -125,6 +145,15 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 self._send(500, {"kind": "Status", "code": 500, "message": "etcd is down"})
                 return
             self._send(200, api.listing())
+
+        def do_PATCH(self) -> None:
+            name = urlparse(self.path).path.split("/services/")[1].split("/")[0]
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with api.lock:
+                service = api.services[name]
+                service["status"] = body["status"]
+                api.status_patches += 1
+            self._send(200, service)
 
         def _send(self, code: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()
@@ -143,7 +172,7 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 if event is None:
                     self.close_connection = True
                     return  # no final chunk: the client sees a broken stream
-                line = json.dumps(event).encode() + b"\n"
+                line = b"{not json\n" if "garbage" in event else json.dumps(event).encode() + b"\n"
                 self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")

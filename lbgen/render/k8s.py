@@ -17,6 +17,7 @@ AGENT = "lbgen-node-agent"
 CONFIG_DIR = "/etc/lbgen"
 RUN_DIR = "/run/lbgen"
 NON_ROOT = 65532
+HOOK_PORT = 9153
 # namespaced sysctls IPVS NAT needs in the LB pod's own netns; the kubelet must allow them
 # (allowedUnsafeSysctls: net.ipv4.ip_forward, net.ipv4.vs.*) since they are not "safe" ones
 POD_SYSCTLS = (
@@ -257,6 +258,24 @@ def deployment(plan: Plan, service: ServicePlan) -> Manifest:
         },
         "securityContext": _security(add=(), root=False),
     }
+    hook = {
+        "name": "hook",
+        **common,
+        "command": _lbgen("hook", *config),
+        "ports": [{"name": "metrics", "containerPort": HOOK_PORT, "protocol": "TCP"}],
+        "readinessProbe": {
+            "httpGet": {"path": "/readyz", "port": "metrics"},
+            "periodSeconds": 2,
+            "failureThreshold": 1,
+        },
+        "livenessProbe": {
+            "httpGet": {"path": "/healthz", "port": "metrics"},
+            "periodSeconds": 10,
+            "failureThreshold": 3,
+        },
+        # root like keepalived, whose config it replaces and which it SIGHUPs: no capability
+        "securityContext": _security(add=(), root=True),
+    }
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -277,8 +296,12 @@ def deployment(plan: Plan, service: ServicePlan) -> Manifest:
             "template": {
                 "metadata": {
                     "labels": _labels(plan.fabric, "load-balancer", service.name),
-                    # the node agent routes this prefix to the pod on its node
-                    "annotations": {"lbgen.io/prefix": str(service.prefix)},
+                    "annotations": {
+                        # the node agent routes this prefix to the pod on its node
+                        "lbgen.io/prefix": str(service.prefix),
+                        "prometheus.io/scrape": "true",
+                        "prometheus.io/port": str(HOOK_PORT),
+                    },
                 },
                 "spec": {
                     "serviceAccountName": LB_ACCOUNT,
@@ -316,7 +339,7 @@ def deployment(plan: Plan, service: ServicePlan) -> Manifest:
                         "sysctls": [{"name": k, "value": v} for k, v in POD_SYSCTLS],
                     },
                     "initContainers": [setup],
-                    "containers": [keepalived, exabgp],
+                    "containers": [keepalived, exabgp, hook],
                     "volumes": [
                         {"name": "config", "configMap": {"name": lb_name(service)}},
                         {"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},

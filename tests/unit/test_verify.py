@@ -6,12 +6,15 @@ fabric end to end, and expects the build to stop with exit 2 and the named findi
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from lbgen import cli
 from lbgen.compiler import compile_file
 from lbgen.render import tree as tree_module
+from lbgen.render.yamldoc import dump_yaml
 from tests.conftest import CASES, ROOT
 
 PAPER = ROOT / "examples/paper.yaml"
@@ -26,127 +29,40 @@ def replacing(old: str, new: str) -> Callable[[str], str]:
     return mutate
 
 
+def editing(change: Callable[[Any], object]) -> Callable[[str], str]:
+    """Change the rendered gobgpd.yaml as data, keeping its header."""
+
+    def mutate(text: str) -> str:
+        data = YAML(typ="safe").load(text)
+        before = dump_yaml(data)
+        change(data)
+        assert dump_yaml(data) != before, "the mutation no longer applies"
+        head = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
+        return head + dump_yaml(data)
+
+    return mutate
+
+
 BREAKAGES = {
     # name: (renderer in lbgen.render.tree, its mutation, spec, the code expected)
-    "frr-without-multipath": (
-        "render_frr_conf",
-        replacing("maximum-paths ibgp 16", "maximum-paths ibgp 1"),
-        PAPER,
-        "LB205",
-    ),
-    "frr-refuses-add-paths": (
-        "render_frr_conf",
-        replacing(
-            "  neighbor 10.0.0.109 activate\n",
-            "  neighbor 10.0.0.109 activate\n  neighbor 10.0.0.109 disable-addpath-rx\n",
-        ),
-        PAPER,
-        "LB204",
-    ),
-    "frr-wrong-remote-as": (
-        "render_frr_conf",
-        replacing("remote-as 65021", "remote-as 65022"),
-        PAPER,
-        "LB202",
-    ),
-    "frr-neighbour-lost": (
-        "render_frr_conf",
-        replacing("neighbor 10.0.0.109", "neighbor 10.0.0.199"),
-        PAPER,
-        "LB201",
-    ),
-    "frr-family-not-activated": (
-        "render_frr_conf",
-        replacing("  neighbor 10.0.0.109 activate\n", ""),
-        PAPER,
-        "LB206",
-    ),
-    "reflector-bogus-afi-safi": (
-        "render_reflector_gobgpd",
-        replacing("afi-safi-name: ipv4-unicast", "afi-safi-name: ipv4-unicas"),
-        PAPER,
-        "LB206",
-    ),
-    "reflector-add-paths-too-few": (
-        "render_reflector_gobgpd",
-        replacing("send-max: 3", "send-max: 1"),
-        PAPER,
-        "LB204",
-    ),
-    "reflector-no-dynamic-neighbours": (
-        "render_reflector_gobgpd",
-        replacing("      prefix: 172.16.0.0/16\n", "      prefix: 172.16.0.0/24\n"),
-        PAPER,
-        "LB201",
-    ),
-    "reflector-lbs-not-clients": (
-        "render_reflector_gobgpd",
-        replacing(
-            "        route-reflector-client: true\n        route-reflector-cluster-id: 10.0.0.109\n    afi-safis:\n      - config:\n          afi-safi-name: ipv4-unicast\n        prefix-limit",
-            "        route-reflector-client: false\n        route-reflector-cluster-id: 10.0.0.109\n    afi-safis:\n      - config:\n          afi-safi-name: ipv4-unicast\n        prefix-limit",
-        ),
-        PAPER,
-        "LB208",
-    ),
-    "reflector-accepts-by-default": (
-        "render_reflector_gobgpd",
-        replacing("default-import-policy: reject-route", "default-import-policy: accept-route"),
-        PAPER,
-        "LB207",
-    ),
-    "reflector-accepts-more-specifics": (
-        "render_reflector_gobgpd",
-        replacing("masklength-range: 24..24", "masklength-range: 24..32"),
-        PAPER,
-        "LB207",
-    ),
-    "reflector-any-next-hop": (
-        "render_reflector_gobgpd",
-        replacing("              - 10.0.0.0/16\n", "              - 0.0.0.0/0\n"),
-        PAPER,
-        "LB207",
-    ),
-    "reflector-lbs-from-anywhere": (
-        "render_reflector_gobgpd",
-        replacing("        - 172.16.0.0/16\n", "        - 0.0.0.0/0\n"),
-        PAPER,
-        "LB207",
-    ),
-    "reflector-forgets-a-service": (
-        "render_reflector_gobgpd",
-        replacing("        - ip-prefix: 10.1.2.0/24\n          masklength-range: 24..24\n", ""),
-        PAPER,
-        "LB207",
-    ),
-    "reflector-wrong-peer-as": (
-        "render_reflector_gobgpd",
-        replacing(
-            "      peer-as: 65021\n      description", "      peer-as: 65000\n      description"
-        ),
-        PAPER,
-        "LB202",
-    ),
-    "router-gobgpd-no-add-paths-receive": (
-        "render_router_gobgpd",
-        replacing("receive: true", "receive: false"),
-        DUAL,
-        "LB204",
-    ),
-    "router-gobgpd-no-multipath": (
-        "render_router_gobgpd",
-        replacing(
-            "  use-multiple-paths:\n    config:\n      enabled: true",
-            "  use-multiple-paths:\n    config:\n      enabled: false",
-        ),
-        DUAL,
-        "LB205",
-    ),
-    "router-gobgpd-not-yaml": (
-        "render_router_gobgpd",
-        replacing("global:", "global: ["),
-        DUAL,
-        "LB200",
-    ),
+    "frr-without-multipath": ("render_frr_conf", replacing("maximum-paths ibgp 16", "maximum-paths ibgp 1"), PAPER, "LB205"),
+    "frr-refuses-add-paths": ("render_frr_conf", replacing("  neighbor 10.0.0.109 activate\n", "  neighbor 10.0.0.109 activate\n  neighbor 10.0.0.109 disable-addpath-rx\n"), PAPER, "LB204"),
+    "frr-wrong-remote-as": ("render_frr_conf", replacing("remote-as 65021", "remote-as 65022"), PAPER, "LB202"),
+    "frr-neighbour-lost": ("render_frr_conf", replacing("neighbor 10.0.0.109", "neighbor 10.0.0.199"), PAPER, "LB201"),
+    "frr-family-not-activated": ("render_frr_conf", replacing("  neighbor 10.0.0.109 activate\n", ""), PAPER, "LB206"),
+    "reflector-bogus-afi-safi": ("render_reflector_gobgpd", replacing("afi-safi-name: ipv4-unicast", "afi-safi-name: ipv4-unicas"), PAPER, "LB206"),
+    "reflector-add-paths-too-few": ("render_reflector_gobgpd", replacing("send-max: 3", "send-max: 1"), PAPER, "LB204"),
+    "reflector-no-dynamic-neighbours": ("render_reflector_gobgpd", editing(lambda d: d["dynamic-neighbors"][0]["config"].update(prefix="172.16.0.0/24")), PAPER, "LB201"),
+    "reflector-lbs-not-clients": ("render_reflector_gobgpd", editing(lambda d: d["peer-groups"][0]["route-reflector"]["config"].update({"route-reflector-client": False})), PAPER, "LB208"),
+    "reflector-accepts-by-default": ("render_reflector_gobgpd", replacing("default-import-policy: reject-route", "default-import-policy: accept-route"), PAPER, "LB207"),
+    "reflector-accepts-more-specifics": ("render_reflector_gobgpd", replacing("masklength-range: 24..24", "masklength-range: 24..32"), PAPER, "LB207"),
+    "reflector-any-next-hop": ("render_reflector_gobgpd", editing(lambda d: d["policy-definitions"][0]["statements"][0]["conditions"]["bgp-conditions"].update({"next-hop-in-list": ["0.0.0.0/0"]})), PAPER, "LB207"),
+    "reflector-lbs-from-anywhere": ("render_reflector_gobgpd", editing(lambda d: d["defined-sets"]["neighbor-sets"][0].update({"neighbor-info-list": ["0.0.0.0/0"]})), PAPER, "LB207"),
+    "reflector-forgets-a-service": ("render_reflector_gobgpd", editing(lambda d: d["defined-sets"]["prefix-sets"][0]["prefix-list"].pop()), PAPER, "LB207"),
+    "reflector-wrong-peer-as": ("render_reflector_gobgpd", editing(lambda d: d["neighbors"][0]["config"].update({"peer-as": 65000})), PAPER, "LB202"),
+    "router-gobgpd-no-add-paths-receive": ("render_router_gobgpd", replacing("receive: true", "receive: false"), DUAL, "LB204"),
+    "router-gobgpd-no-multipath": ("render_router_gobgpd", editing(lambda d: d["global"]["use-multiple-paths"]["config"].update(enabled=False)), DUAL, "LB205"),
+    "router-gobgpd-not-yaml": ("render_router_gobgpd", replacing("global:", "global: ["), DUAL, "LB200"),
 }
 
 
@@ -163,27 +79,15 @@ def test_a_broken_renderer_stops_the_build(name: str, monkeypatch: pytest.Monkey
 
 def test_passive_ends_on_both_sides_are_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     real_frr, real_rr = tree_module.render_frr_conf, tree_module.render_reflector_gobgpd
-    monkeypatch.setattr(
-        tree_module,
-        "render_frr_conf",
-        lambda *a: real_frr(*a).replace(
-            " neighbor 10.0.0.109 timers connect 5\n",
-            " neighbor 10.0.0.109 timers connect 5\n neighbor 10.0.0.109 passive\n",
-        ),
+    passive_router = replacing(
+        " neighbor 10.0.0.109 timers connect 5\n",
+        " neighbor 10.0.0.109 timers connect 5\n neighbor 10.0.0.109 passive\n",
     )
-    monkeypatch.setattr(
-        tree_module,
-        "render_reflector_gobgpd",
-        lambda *a: real_rr(*a).replace(
-            "    route-reflector:\n      config:\n        route-reflector-client: true\n"
-            "        route-reflector-cluster-id: 10.0.0.109\n    afi-safis:\n      - config:\n"
-            "          afi-safi-name: ipv4-unicast\n        add-paths",
-            "    transport:\n      config:\n        passive-mode: true\n"
-            "    route-reflector:\n      config:\n        route-reflector-client: true\n"
-            "        route-reflector-cluster-id: 10.0.0.109\n    afi-safis:\n      - config:\n"
-            "          afi-safi-name: ipv4-unicast\n        add-paths",
-        ),
+    passive_rr = editing(
+        lambda d: d["neighbors"][0].update({"transport": {"config": {"passive-mode": True}}})
     )
+    monkeypatch.setattr(tree_module, "render_frr_conf", lambda *a: passive_router(real_frr(*a)))
+    monkeypatch.setattr(tree_module, "render_reflector_gobgpd", lambda *a: passive_rr(real_rr(*a)))
     result = compile_file(PAPER, "spec.yaml")
     assert {d.code for d in result.diagnostics} == {"LB203"}
 

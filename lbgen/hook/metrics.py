@@ -1,0 +1,91 @@
+"""Prometheus metrics and the /metrics, /healthz and /readyz endpoints of the hook."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+
+class HookMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.reloads = Counter(
+            "lbgen_hook_reloads", "keepalived reloads (SIGHUP sent)", registry=self.registry
+        )
+        self.failed = Counter(
+            "lbgen_hook_failed_renders",
+            "rendered configs keepalived refused (kept as .failed)",
+            registry=self.registry,
+        )
+        self.endpoints = Gauge(
+            "lbgen_hook_endpoints",
+            "endpoints in the pool, by state",
+            ["state"],
+            registry=self.registry,
+        )
+        self.last_sync = Gauge(
+            "lbgen_hook_last_sync_timestamp_seconds",
+            "when the pool last matched the API (Unix time)",
+            registry=self.registry,
+        )
+        self.sync_age = Gauge(
+            "lbgen_hook_last_sync_age_seconds",
+            "seconds since the pool last matched the API",
+            registry=self.registry,
+        )
+        self.sync_age.set_function(self._age)
+        self.latency = Histogram(
+            "lbgen_hook_event_to_reload_seconds",
+            "from an EndpointSlice change arriving to keepalived.conf in place and signalled",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self._synced_at: float | None = None
+        self.listed = threading.Event()
+        self.applied = threading.Event()
+
+    def synced(self) -> None:
+        self._synced_at = time.time()
+        self.last_sync.set(self._synced_at)
+
+    def _age(self) -> float:
+        return float("nan") if self._synced_at is None else time.time() - self._synced_at
+
+    @property
+    def ready(self) -> bool:
+        """Ready once the first complete list was seen and its config is in place."""
+        return self.listed.is_set() and self.applied.is_set()
+
+
+def serve_metrics(metrics: HookMetrics, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:  # noqa: S104
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path == "/metrics":
+                self._send(200, generate_latest(metrics.registry), CONTENT_TYPE_LATEST)
+            elif self.path == "/healthz":
+                self._send(200, b"ok\n")
+            elif self.path == "/readyz":
+                ok = metrics.ready
+                self._send(200 if ok else 503, b"ready\n" if ok else b"not ready\n")
+            else:
+                self._send(404, b"not found\n")
+
+        def _send(self, code: int, body: bytes, kind: str = "text/plain") -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server

@@ -1,0 +1,163 @@
+"""The hook, wired: follow the backend's EndpointSlices, coalesce, render, check, reload;
+publish the Service's status; serve metrics; stop cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
+from lbgen.hook.coalesce import Coalescer
+from lbgen.hook.metrics import HookMetrics, serve_metrics
+from lbgen.hook.pool import MemberCache, count, pools_from_members
+from lbgen.hook.reload import Outcome, Reloader
+from lbgen.hook.settings import HookSettings
+from lbgen.hook.status import publish
+from lbgen.kube.watch import Follower, Objects
+from lbgen.plan import PodConfig
+from lbgen.render.keepalived import render_keepalived
+
+log = logging.getLogger("lbgen.hook")
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object a line: time, level, message, and the fields passed as `extra`."""
+
+    FIELDS = ("service", "outcome", "ready", "draining", "seconds")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        entry.update({k: getattr(record, k) for k in self.FIELDS if hasattr(record, k)})
+        return json.dumps(entry, sort_keys=True)
+
+
+class Hook:
+    def __init__(self, pod: PodConfig, settings: HookSettings, api: client.ApiClient) -> None:
+        self.service = pod.service
+        self.source = pod.source
+        self.settings = settings
+        self.metrics = HookMetrics()
+        self.reloader = Reloader(
+            settings.keepalived_conf, settings.keepalived_pid, settings.check_command
+        )
+        self.coalescer: Coalescer[Objects] = Coalescer(
+            self._apply,
+            settle=settings.settle_seconds,
+            min_interval=settings.min_interval_seconds,
+        )
+        backend = self.service.backend
+        self.follower = Follower(
+            client.DiscoveryV1Api(api).list_namespaced_endpoint_slice,
+            backend.namespace,
+            self._on_state,
+            label_selector=f"kubernetes.io/service-name={backend.service}",
+            watch_timeout=settings.watch_timeout_seconds,
+            stop=self.coalescer.stop,
+        )
+        self.core = client.CoreV1Api(api)
+        self.cache = MemberCache()
+
+    def _on_state(self, slices: Objects) -> None:
+        """Called with complete snapshots only: after a full list, then after each event."""
+        self.metrics.listed.set()
+        self.coalescer.submit(slices)
+
+    def _apply(self, slices: Objects, since: float) -> None:
+        pools = pools_from_members(self.cache.members(slices), self.service)
+        counts = count(pools)
+        self.metrics.endpoints.labels("ready").set(counts.ready)
+        self.metrics.endpoints.labels("draining").set(counts.draining)
+        fields = {"service": self.service.name, "ready": counts.ready, "draining": counts.draining}
+        if counts.ready == 0:
+            log.warning(
+                "the API lists no ready endpoint for %s/%s: the pool is empty",
+                self.service.backend.namespace,
+                self.service.backend.service,
+                extra=fields,
+            )
+        outcome = self.reloader.apply(
+            render_keepalived(self.service, pools, self.source),
+            signal_anyway=not self.metrics.applied.is_set(),
+        )
+        elapsed = self.coalescer.clock() - since
+        if outcome is Outcome.RELOADED:
+            self.metrics.reloads.inc()
+            self.metrics.latency.observe(elapsed)
+        if outcome is Outcome.REFUSED:
+            self.metrics.failed.inc()
+        else:
+            self.metrics.applied.set()
+            self.metrics.synced()
+        log.info("pool applied", extra={**fields, "outcome": outcome.value, "seconds": elapsed})
+
+    def _publish_status(self) -> None:
+        def read(name: str, namespace: str) -> dict[str, Any]:
+            answer: Any = self.core.read_namespaced_service_status(
+                name, namespace, _preload_content=False
+            )
+            return dict(json.loads(answer.data))
+
+        def patch(name: str, namespace: str, body: dict[str, Any]) -> object:
+            return self.core.patch_namespaced_service_status(name, namespace, body)
+
+        while not self.coalescer.stop.is_set():
+            try:
+                if publish(self.service, read, patch):
+                    log.info("service status set", extra={"service": self.service.name})
+            except (ApiException, HTTPError, OSError, ValueError) as error:
+                log.warning("cannot set the service status yet: %s", error)
+            self.coalescer.stop.wait(self.settings.status_interval_seconds)
+
+    def start(self) -> list[threading.Thread]:
+        threads = [
+            threading.Thread(target=self.follower.run, name="follow", daemon=True),
+            threading.Thread(target=self.coalescer.run, name="apply", daemon=True),
+            threading.Thread(target=self._publish_status, name="status", daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def stop(self, threads: list[threading.Thread]) -> None:
+        """Let an apply in flight finish its write; the watch thread is left to die with us."""
+        self.coalescer.stop.set()
+        threads[1].join(timeout=30)
+
+
+def run_hook(pod: PodConfig, settings: HookSettings) -> int:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLines())
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    if settings.api_server:
+        api = client.ApiClient(client.Configuration(host=settings.api_server))
+    else:
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+        api = client.ApiClient()
+    hook = Hook(pod, settings, api)
+    if settings.metrics_port:
+        serve_metrics(hook.metrics, settings.metrics_port)
+    stopping = threading.Event()
+
+    def on_term(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    threads = hook.start()
+    while not stopping.wait(1):
+        pass
+    hook.stop(threads)
+    log.info("stopped", extra={"service": pod.service.name})
+    return 0
