@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import generate_latest
 
+from lbgen.hook.metrics import serve_metrics
 from lbgen.hook.run import Hook
 from lbgen.hook.settings import HookSettings
 from lbgen.render.keepalived import render_keepalived
@@ -276,3 +279,24 @@ def test_kill_9_mid_stream_then_restart_converges_without_an_empty_reload(tmp_pa
     assert contents[0].count("real_server") == 3
     assert contents[1].count("real_server") == 4
     assert not (tmp_path / "keepalived.conf.failed").exists()
+
+
+def test_healthz_and_readyz_over_http(rig: Rig) -> None:
+    server = serve_metrics(rig.hook.metrics, 0, host="127.0.0.1")
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        rig.expect("three-ready", reloads=1)
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
+            assert answer.status == 200
+        with urllib.request.urlopen(f"{base}/readyz", timeout=5) as answer:
+            assert answer.status == 200
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as answer:
+            assert b"lbgen_hook_reloads_total 1.0" in answer.read()
+        rig.hook.metrics.applied.clear()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base}/readyz", timeout=5)
+        assert refused.value.code == 503
+        refused.value.close()
+    finally:
+        server.shutdown()
+        server.server_close()
