@@ -1,0 +1,1 @@
+"""`lbgen testbed`: the compiled fabric run by the real daemons in network namespaces."""

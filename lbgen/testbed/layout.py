@@ -1,0 +1,111 @@
+"""Where everything of a testbed goes: namespaces, links, addresses, routes. Pure, from the plan.
+
+Node network: a bridge in its own namespace. Pod network: one /24 per node, routed between nodes
+and to the reflectors the way flannel host-gw does. A client sits behind the router on a /30 of
+198.18.0.0/15 (RFC 2544's benchmarking range), inside the testbed only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+
+from lbgen.plan import Plan
+
+CLIENT_NET = IPv4Network("198.18.0.0/30")
+
+
+@dataclass(frozen=True)
+class Box:
+    """One namespace with one interface (eth0) on a link, and its routes."""
+
+    name: str
+    netns: str
+    address: IPv4Address
+    network: IPv4Network
+    routes: tuple[tuple[str, str], ...]  # (destination, gateway)
+
+
+@dataclass(frozen=True)
+class LbPod:
+    service: str
+    node: str
+    box: Box
+    node_address: IPv4Address
+    bridge_netns: str  # the node's namespace, where its pod bridge is
+
+
+@dataclass(frozen=True)
+class Layout:
+    prefix: str
+    lan: str
+    routers: tuple[Box, ...]
+    reflectors: tuple[Box, ...]
+    nodes: tuple[Box, ...]
+    pod_subnets: tuple[tuple[str, IPv4Network], ...]  # node → its pod /24
+    lbs: tuple[LbPod, ...]
+    client: Box
+    router_client_side: IPv4Address
+
+    def namespaces(self) -> list[str]:
+        boxes = [
+            *self.routers,
+            *self.reflectors,
+            *self.nodes,
+            *(lb.box for lb in self.lbs),
+            self.client,
+        ]
+        return [self.lan, *(b.netns for b in boxes)]
+
+
+def layout(plan: Plan, prefix: str) -> Layout:
+    net = plan.node_network
+    subnets = list(plan.pod_network.subnets(new_prefix=24))[1:]
+    pod_subnets = tuple((node.name, subnets[i]) for i, node in enumerate(plan.nodes))
+    by_node = dict(pod_subnets)
+    host_gw = tuple((str(by_node[n.name]), str(n.address)) for n in plan.nodes)
+    routers = tuple(Box(r.name, f"{prefix}r-{r.name}", r.address, net, ()) for r in plan.routers)
+    default_gw = str(plan.routers[0].address)
+    reflectors = tuple(
+        Box(r.name, f"{prefix}rr-{r.name}", r.address, net, host_gw) for r in plan.reflectors
+    )
+    nodes = tuple(
+        Box(
+            n.name,
+            f"{prefix}n-{n.name}",
+            n.address,
+            net,
+            (*((dst, gw) for dst, gw in host_gw if gw != str(n.address)), ("default", default_gw)),
+        )
+        for n in plan.nodes
+    )
+    lbs = []
+    addresses = {n.name: n.address for n in plan.nodes}
+    for s_index, service in enumerate(plan.services):
+        for node in service.placement:
+            subnet = by_node[node]
+            box = Box(
+                f"{service.name}@{node}",
+                f"{prefix}l{s_index}-{node}",
+                subnet.network_address + 10 + s_index,
+                subnet,
+                (("default", str(subnet.network_address + 1)),),
+            )
+            lbs.append(LbPod(service.name, node, box, addresses[node], f"{prefix}n-{node}"))
+    client = Box(
+        "client",
+        f"{prefix}client",
+        CLIENT_NET.network_address + 2,
+        CLIENT_NET,
+        (("default", str(CLIENT_NET.network_address + 1)),),
+    )
+    return Layout(
+        prefix,
+        f"{prefix}lan",
+        routers,
+        reflectors,
+        nodes,
+        pod_subnets,
+        tuple(lbs),
+        client,
+        CLIENT_NET.network_address + 1,
+    )

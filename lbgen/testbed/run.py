@@ -1,0 +1,398 @@
+"""Bring a testbed up and down, and read what it routes. Everything lives in namespaces named
+with one prefix; processes are tracked by PID in the work folder's state.json."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Any
+
+from lbgen.agent.run import RouteTable
+from lbgen.errors import LbgenError
+from lbgen.plan import Plan
+from lbgen.pod.datapath import local_route
+from lbgen.pod.steps import exabgp_env
+from lbgen.render.exabgp import render_exabgp
+from lbgen.testbed.layout import Box, Layout, layout
+from lbgen.verify.sysctl import read_sysctl
+
+FRR = Path("/usr/lib/frr")
+
+
+def _ip(*argv: str, netns: str | None = None) -> None:
+    command = ["ip", *(["-n", netns] if netns else []), *argv]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise LbgenError(f"{' '.join(command)}: {done.stderr.strip()}")
+
+
+def _reachable_by_everyone(folder: Path) -> bool:
+    return all(p.stat().st_mode & 0o001 for p in [folder.resolve(), *folder.resolve().parents])
+
+
+def _in(netns: str, *argv: str) -> list[str]:
+    return ["ip", "netns", "exec", netns, *argv]
+
+
+@dataclass
+class Testbed:
+    __test__ = False  # not a pytest test class, despite the name
+
+    plan: Plan
+    tree: dict[str, str]
+    workdir: Path
+    prefix: str
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
+
+    @property
+    def layout(self) -> Layout:
+        return layout(self.plan, self.prefix)
+
+    # state: what we started, so `down` ends only that
+    def _state(self) -> dict[str, Any]:
+        path = self.workdir / "state.json"
+        if path.exists():
+            state: dict[str, Any] = json.loads(path.read_text())
+            return state
+        return {"prefix": self.prefix, "namespaces": [], "processes": {}}
+
+    def _save(self, state: dict[str, Any]) -> None:
+        (self.workdir / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True))
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
+        log = (self.workdir / "log" / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
+        log.close()
+        self.children[name] = process
+        state = self._state()
+        state["processes"][name] = process.pid
+        self._save(state)
+        return process.pid
+
+    def up(self) -> None:
+        for tool in ("gobgpd", "exabgp"):
+            if shutil.which(tool) is None:
+                raise LbgenError(f"{tool} is not installed")
+        if any(r.implementation != "frr" for r in self.plan.routers):
+            raise LbgenError(
+                "the testbed runs FRR routers only: gobgpd 3.10 panics against "
+                "FRR 8.4's zebra (osrg/gobgp#2681)"
+            )
+        (self.workdir / "log").mkdir(parents=True, exist_ok=True)
+        # zebra and bgpd run as user frr and must reach their folders in here
+        self.workdir.chmod(0o755)
+        if not _reachable_by_everyone(self.workdir):
+            raise LbgenError(
+                f"{self.workdir}: a parent folder is not searchable by others; "
+                "FRR's daemons (user frr) could not reach their files"
+            )
+        self._save(self._state())
+        try:
+            self._network()
+            self._routers()
+            self._reflectors()
+            self._nodes()
+            for lb in self.layout.lbs:
+                self.start_lb(lb.box.name)
+        except BaseException:
+            self.down()
+            raise
+
+    def _add_netns(self, name: str) -> None:
+        _ip("netns", "add", name)
+        state = self._state()
+        state["namespaces"].append(name)
+        self._save(state)
+        _ip("link", "set", "lo", "up", netns=name)
+
+    def _attach(self, bridge_netns: str, bridge: str, box: Box, host_side: str) -> None:
+        _ip(
+            "link",
+            "add",
+            host_side,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            box.netns,
+            netns=bridge_netns,
+        )
+        _ip("link", "set", host_side, "master", bridge, "up", netns=bridge_netns)
+        _ip("addr", "add", f"{box.address}/{box.network.prefixlen}", "dev", "eth0", netns=box.netns)
+        _ip("link", "set", "eth0", "up", netns=box.netns)
+        for destination, gateway in box.routes:
+            _ip("route", "replace", destination, "via", gateway, netns=box.netns)
+
+    def _network(self) -> None:
+        lay = self.layout
+        self._add_netns(lay.lan)
+        _ip("link", "add", "br0", "type", "bridge", netns=lay.lan)
+        _ip("link", "set", "br0", "up", netns=lay.lan)
+        for index, box in enumerate([*lay.routers, *lay.reflectors, *lay.nodes]):
+            self._add_netns(box.netns)
+            self._attach(lay.lan, "br0", box, f"v{index}")
+        for node, (_, subnet) in zip(lay.nodes, lay.pod_subnets, strict=True):
+            _ip("link", "add", "cni0", "type", "bridge", netns=node.netns)
+            _ip(
+                "addr",
+                "add",
+                f"{subnet.network_address + 1}/{subnet.prefixlen}",
+                "dev",
+                "cni0",
+                netns=node.netns,
+            )
+            _ip("link", "set", "cni0", "up", netns=node.netns)
+        for index, lb in enumerate(lay.lbs):
+            self._add_netns(lb.box.netns)
+            self._attach(lb.bridge_netns, "cni0", lb.box, f"p{index}")
+            subprocess.run(_in(lb.box.netns, *local_route(self._service(lb.service))), check=True)
+        router = lay.routers[0]
+        self._add_netns(lay.client.netns)
+        _ip(
+            "link",
+            "add",
+            "eth1",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            lay.client.netns,
+            netns=router.netns,
+        )
+        _ip(
+            "addr",
+            "add",
+            f"{lay.router_client_side}/{lay.client.network.prefixlen}",
+            "dev",
+            "eth1",
+            netns=router.netns,
+        )
+        _ip("link", "set", "eth1", "up", netns=router.netns)
+        _ip(
+            "addr",
+            "add",
+            f"{lay.client.address}/{lay.client.network.prefixlen}",
+            "dev",
+            "eth0",
+            netns=lay.client.netns,
+        )
+        _ip("link", "set", "eth0", "up", netns=lay.client.netns)
+        _ip(
+            "route",
+            "replace",
+            "default",
+            "via",
+            str(lay.router_client_side),
+            netns=lay.client.netns,
+        )
+
+    def _sysctl(self, netns: str, file: str) -> None:
+        """Apply a compiled sysctl.conf in a namespace; host-only keys cannot be, and are named."""
+        skipped = []
+        for key, (value, _) in read_sysctl(self.tree[file]).items():
+            done = subprocess.run(
+                _in(netns, "sysctl", "-qw", f"{key}={value}"),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                skipped.append(key)
+        if skipped:
+            (self.workdir / "log" / "sysctl-skipped.txt").open("a").write(
+                f"{netns}: {', '.join(skipped)} (host-only, not settable in a namespace)\n"
+            )
+
+    def _routers(self) -> None:
+        for box in self.layout.routers:
+            folder = self.workdir / box.netns
+            folder.mkdir(exist_ok=True)
+            conf = folder / "frr.conf"
+            conf.write_text(self.tree[f"routers/{box.name}/frr.conf"])
+            shutil.chown(folder, "frr", "frr")
+            self._sysctl(box.netns, f"routers/{box.name}/sysctl.conf")
+            common = [
+                "-u",
+                "frr",
+                "-g",
+                "frr",
+                "-f",
+                str(conf),
+                "-z",
+                str(folder / "zserv.api"),
+                "--vty_socket",
+                str(folder),
+            ]
+            self._spawn(
+                f"{box.netns}-zebra",
+                _in(box.netns, str(FRR / "zebra"), *common, "-i", str(folder / "zebra.pid")),
+            )
+            deadline = time.monotonic() + 10
+            while not (folder / "zserv.api").exists():
+                if time.monotonic() > deadline:
+                    raise LbgenError(f"zebra in {box.netns} did not start")
+                time.sleep(0.05)
+            self._spawn(
+                f"{box.netns}-bgpd",
+                _in(box.netns, str(FRR / "bgpd"), *common, "-i", str(folder / "bgpd.pid")),
+            )
+
+    def _reflectors(self) -> None:
+        for box in self.layout.reflectors:
+            conf = self.workdir / f"{box.netns}.gobgpd.yaml"
+            conf.write_text(self.tree[f"reflectors/{box.name}/gobgpd.yaml"])
+            self._sysctl(box.netns, f"reflectors/{box.name}/sysctl.conf")
+            self._spawn(
+                box.netns,
+                _in(
+                    box.netns,
+                    "gobgpd",
+                    "-t",
+                    "yaml",
+                    "-f",
+                    str(conf),
+                    "--api-hosts",
+                    "127.0.0.1:50051",
+                    "-l",
+                    "info",
+                ),
+            )
+
+    def _nodes(self) -> None:
+        pods = {}
+        for lb in self.layout.lbs:
+            pods[lb.box.netns] = {
+                "metadata": {
+                    "name": lb.box.netns,
+                    "annotations": {"lbgen.io/prefix": str(self._service(lb.service).prefix)},
+                },
+                "spec": {"nodeName": lb.node},
+                "status": {"phase": "Running", "podIP": str(lb.box.address)},
+            }
+        for node in self.layout.nodes:
+            self._sysctl(node.netns, f"nodes/{node.name}/sysctl.conf")
+            # what the node agent DaemonSet does on a node
+            RouteTable(node.netns).reconcile(pods, node.name)
+
+    def _service(self, name: str) -> Any:
+        return next(s for s in self.plan.services if s.name == name)
+
+    def start_lb(self, name: str) -> None:
+        """An LB pod's exabgp as its container runs it, and the VIP responder."""
+        lb = next(lb for lb in self.layout.lbs if lb.box.name == name)
+        service = self._service(lb.service)
+        conf = self.workdir / f"{lb.box.netns}.exabgp.conf"
+        conf.write_text(render_exabgp(service, lb.box.address, lb.node_address, self.plan.source))
+        env = {**exabgp_env("root"), "exabgp.log.destination": "stdout"}
+        self._spawn(f"{lb.box.netns}-exabgp", _in(lb.box.netns, "exabgp", str(conf)), env)
+        if not any(k.startswith(f"{lb.box.netns}-responder") for k in self._state()["processes"]):
+            ports = [
+                a for p in service.ports if p.protocol == "TCP" for a in ("--port", str(p.port))
+            ]
+            for vip in service.vips:
+                self._spawn(
+                    f"{lb.box.netns}-responder",
+                    _in(
+                        lb.box.netns,
+                        sys.executable,
+                        "-m",
+                        "lbgen.testbed.responder",
+                        "--bind",
+                        str(vip),
+                        *ports,
+                        "--label",
+                        lb.box.name,
+                    ),
+                )
+
+    def stop_lb(self, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
+        lb = next(lb for lb in self.layout.lbs if lb.box.name == name)
+        self._end(f"{lb.box.netns}-exabgp", sig)
+
+    def _end(self, key: str, sig: signal.Signals) -> None:
+        state = self._state()
+        pid = state["processes"].pop(key, None)
+        self._save(state)
+        if pid is None:
+            return
+        child = self.children.pop(key, None)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        if child is not None:
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            return
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid if not Path(f"/proc/{pid}").exists() else 0
+            if done:
+                return
+            time.sleep(0.02)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+    def down(self) -> None:
+        state = self._state()
+        for key in list(state["processes"]):
+            self._end(key, signal.SIGTERM)
+        for name in reversed(state["namespaces"]):
+            subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
+        state["namespaces"] = []
+        self._save(state)
+
+    def nexthops(self) -> dict[str, set[IPv4Address]]:
+        """service → next hops of its prefix in the (first) router's FIB."""
+        router = self.layout.routers[0].netns
+        found = {}
+        for service in self.plan.services:
+            shown = subprocess.run(
+                ["ip", "-n", router, "-j", "route", "show", str(service.prefix)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            routes = json.loads(shown.stdout or "[]")
+            hops: set[IPv4Address] = set()
+            for route in routes:
+                if "nexthops" in route:
+                    hops |= {IPv4Address(h["gateway"]) for h in route["nexthops"]}
+                elif "gateway" in route:
+                    hops.add(IPv4Address(route["gateway"]))
+            found[service.name] = hops
+        return found
+
+    def expected(self) -> dict[str, set[IPv4Address]]:
+        live = self._state()["processes"]
+        return {
+            s.name: {
+                lb.node_address
+                for lb in self.layout.lbs
+                if lb.service == s.name and f"{lb.box.netns}-exabgp" in live
+            }
+            for s in self.plan.services
+        }

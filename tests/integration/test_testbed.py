@@ -1,0 +1,243 @@
+"""The compiled paper fabric, run by the real daemons in network namespaces (issue: testbed).
+
+FRR bgpd + zebra on the router, gobgpd on the reflector, exabgp in each LB pod, all from the
+files lbgen compiled; the node agent's routes on the nodes; a client behind the router. This
+kernel has no IPVS: traffic is proved to reach the LB pods through ECMP, not forwarded by IPVS."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from ipaddress import IPv4Address
+from pathlib import Path
+
+import pytest
+
+from lbgen.compiler import compile_file
+from lbgen.testbed.run import Testbed
+from tests.conftest import ROOT, require_tool
+from tests.hookrig import wait_for
+
+pytestmark = pytest.mark.daemons
+
+
+def _require_root() -> None:
+    if os.geteuid() != 0:
+        message = "the testbed needs root (network namespaces)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; with CI=true it must run, not skip")
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def testbed() -> Iterator[Testbed]:
+    _require_root()
+    for tool in ("gobgpd", "exabgp", "vtysh"):
+        require_tool(tool)
+    result = compile_file(ROOT / "examples/paper.yaml", "examples/paper.yaml")
+    assert result.plan is not None
+    assert result.tree is not None
+    # not under pytest's own temp folder, which user frr (zebra, bgpd) cannot enter
+    work = Path(tempfile.mkdtemp(prefix="lbgen-testbed-"))
+    bed = Testbed(result.plan, result.tree, work, f"lbt{os.getpid() % 10000}-")
+    try:
+        bed.up()
+        wait_for(lambda: bed.nexthops() == bed.expected(), timeout=60, what="convergence")
+        yield bed
+    finally:
+        bed.down()
+        left = subprocess.run(
+            ["ip", "netns", "list"], capture_output=True, text=True, check=True
+        ).stdout
+        assert bed.prefix not in left
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _a(*hosts: int) -> set[IPv4Address]:
+    return {IPv4Address(f"10.0.0.{h}") for h in hosts}
+
+
+def test_each_service_has_one_next_hop_per_node_running_one_of_its_lbs(testbed: Testbed) -> None:
+    # the paper's Fig. 12 (c): two services sharing nodes, three and two LBs
+    assert testbed.nexthops() == {"web1": _a(104, 105, 106), "web2": _a(104, 105)}
+
+
+def _ask(testbed: Testbed, vip: str, port: int, connections: int) -> list[str]:
+    code = (
+        "import socket,sys\n"
+        "for _ in range(int(sys.argv[3])):\n"
+        "    s=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)\n"
+        "    print(s.recv(200).decode().strip()); s.close()\n"
+    )
+    done = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            testbed.layout.client.netns,
+            sys.executable,
+            "-c",
+            code,
+            vip,
+            str(port),
+            str(connections),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.splitlines()
+
+
+def test_a_client_reaches_every_vip_through_ecmp_and_the_flows_spread(testbed: Testbed) -> None:
+    answers = _ask(testbed, "10.1.1.1", 80, 60)
+    assert all("ipvs=not-in-kernel" in a for a in answers)
+    lbs = {a.split()[1] for a in answers}
+    assert lbs <= {"lb=web1@node4", "lb=web1@node5", "lb=web1@node6"}
+    assert len(lbs) >= 2  # 5-tuple hashing (fib_multipath_hash_policy=1) spreads new flows
+    assert {a.split()[1] for a in _ask(testbed, "10.1.2.1", 80, 20)} <= {
+        "lb=web2@node4",
+        "lb=web2@node5",
+    }
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "graceful"])
+def test_the_fib_follows_an_lb_that_stops_and_comes_back(
+    testbed: Testbed, sig: signal.Signals
+) -> None:
+    testbed.stop_lb("web1@node5", sig)
+    wait_for(lambda: testbed.nexthops()["web1"] == _a(104, 106), timeout=30, what="withdraw")
+    assert testbed.nexthops()["web2"] == _a(104, 105)
+    testbed.start_lb("web1@node5")
+    wait_for(
+        lambda: testbed.nexthops()["web1"] == _a(104, 105, 106), timeout=30, what="re-announce"
+    )
+
+
+@contextmanager
+def rogue_speaker(testbed: Testbed, routes: list[str], folder: Path) -> Iterator[str]:
+    """An exabgp in a pod of its own on the first node's pod network, announcing `routes`."""
+    node = testbed.layout.nodes[0]
+    rogue, address = f"{testbed.prefix}rogue", "172.16.1.99"
+    conf = folder / "rogue.conf"
+    conf.write_text(
+        f"neighbor {testbed.layout.reflectors[0].address} {{\n"
+        f"    router-id {address};\n    local-address {address};\n"
+        f"    local-as {testbed.plan.asn};\n    peer-as {testbed.plan.asn};\n"
+        "    family { ipv4 unicast; }\n    static {\n"
+        + "".join(f"        route {r};\n" for r in routes)
+        + "    }\n}\n"
+    )
+    process = None
+    subprocess.run(["ip", "netns", "add", rogue], check=True)
+    try:
+        for argv in (
+            ["-n", rogue, "link", "set", "lo", "up"],
+            [
+                "-n",
+                node.netns,
+                "link",
+                "add",
+                "rogue0",
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "eth0",
+                "netns",
+                rogue,
+            ],
+            ["-n", node.netns, "link", "set", "rogue0", "master", "cni0", "up"],
+            ["-n", rogue, "addr", "add", f"{address}/24", "dev", "eth0"],
+            ["-n", rogue, "link", "set", "eth0", "up"],
+            ["-n", rogue, "route", "add", "default", "via", "172.16.1.1"],
+        ):
+            subprocess.run(["ip", *argv], check=True)
+        with (folder / "rogue.log").open("wb") as log:
+            process = subprocess.Popen(
+                ["ip", "netns", "exec", rogue, "exabgp", str(conf)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={
+                    **os.environ,
+                    "exabgp.daemon.daemonize": "false",
+                    "exabgp.daemon.pid": "",
+                    "exabgp.daemon.user": "root",
+                    "exabgp.log.destination": "stdout",
+                },
+            )
+        yield address
+    finally:
+        if process is not None:
+            process.kill()
+            process.wait()
+        subprocess.run(["ip", "netns", "del", rogue], check=False)
+
+
+def _gobgp(testbed: Testbed, *argv: str) -> str:
+    rr = testbed.layout.reflectors[0].netns
+    return subprocess.run(
+        ["ip", "netns", "exec", rr, "gobgp", "-u", "127.0.0.1", "-p", "50051", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+
+
+def _router_fib(testbed: Testbed) -> str:
+    return subprocess.run(
+        ["ip", "-n", testbed.layout.routers[0].netns, "route", "show"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+@pytest.mark.parametrize(
+    ("route", "shown"),
+    [
+        ("0.0.0.0/0 next-hop 10.0.0.101", "0.0.0.0/0"),
+        ("10.1.1.0/25 next-hop 10.0.0.101", "10.1.1.0/25"),
+        ("10.1.2.0/24 next-hop 10.9.9.9", "10.9.9.9"),
+    ],
+    ids=["default-route", "more-specific-of-a-service", "service-prefix-foreign-next-hop"],
+)
+def test_the_reflector_refuses_what_no_lb_may_announce(
+    testbed: Testbed, tmp_path: Path, route: str, shown: str
+) -> None:
+    before, fib = testbed.nexthops(), _router_fib(testbed)
+    with rogue_speaker(testbed, [route], tmp_path) as address:
+        # the route arrived at the reflector (adj-in, before policy) ...
+        wait_for(
+            lambda: shown in _gobgp(testbed, "neighbor", address, "adj-in"),
+            timeout=30,
+            what="the rogue route to reach the reflector",
+        )
+        time.sleep(1)
+        # ... and went no further
+        assert shown not in _gobgp(testbed, "global", "rib")
+        assert testbed.nexthops() == before
+        assert _router_fib(testbed) == fib
+
+
+def test_ten_thousand_junk_prefixes_trip_the_prefix_limit(testbed: Testbed, tmp_path: Path) -> None:
+    before, fib = testbed.nexthops(), _router_fib(testbed)
+    junk = [f"100.{64 + i // 256}.{i % 256}.0/24 next-hop 10.0.0.101" for i in range(10000)]
+    rr_log = testbed.workdir / "log" / f"{testbed.layout.reflectors[0].netns}.log"
+    with rogue_speaker(testbed, junk, tmp_path):
+        wait_for(
+            lambda: "prefix limit" in rr_log.read_text().lower(),
+            timeout=60,
+            what="the prefix limit to trip",
+        )
+        assert "100.64." not in _gobgp(testbed, "global", "rib")
+        assert testbed.nexthops() == before
+        assert _router_fib(testbed) == fib
