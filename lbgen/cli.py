@@ -83,6 +83,14 @@ def _parser() -> argparse.ArgumentParser:
         "--node", default=os.environ.get("NODE_NAME"), help="this node's name (default: $NODE_NAME)"
     )
 
+    testbed = commands.add_parser(
+        "testbed", help="Run the compiled fabric with the real daemons in network namespaces."
+    )
+    testbed.add_argument("action", choices=("up", "status", "check", "down"))
+    testbed.add_argument("spec", type=Path, metavar="SPEC")
+    testbed.add_argument("--workdir", type=Path, help="default: .testbed/<fabric>")
+    testbed.add_argument("--timeout", type=float, default=60, help="seconds to converge (up)")
+
     schema = commands.add_parser("schema", help="Write the spec's JSON Schema.")
     schema.add_argument("-o", "--output", type=Path, default=Path(SCHEMA_PATH))
     schema.add_argument(
@@ -210,6 +218,30 @@ def _hook(args: argparse.Namespace) -> int:
     return run_hook(read_pod_config(settings.config), settings)
 
 
+def _testbed(args: argparse.Namespace) -> int:
+    import time  # noqa: PLC0415
+
+    from lbgen.testbed.report import fib_report  # noqa: PLC0415 -- root-only machinery
+    from lbgen.testbed.run import Testbed  # noqa: PLC0415
+
+    result = compile_file(args.spec, _display(args.spec))
+    _report([result], None)
+    if result.tree is None or result.plan is None:
+        return _status([result])
+    work = args.workdir or Path(".testbed") / result.plan.fabric
+    bed = Testbed(result.plan, result.tree, work.resolve(), f"lbt-{result.plan.fabric[:8]}-")
+    if args.action == "down":
+        bed.down()
+        return OK
+    if args.action == "up":
+        bed.up()
+        deadline = time.monotonic() + args.timeout
+        while bed.nexthops() != bed.expected() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    sys.stdout.write(fib_report(bed.nexthops(), bed.expected()))
+    return OK if bed.nexthops() == bed.expected() or args.action == "status" else FINDINGS
+
+
 def _node_agent(args: argparse.Namespace) -> int:
     from lbgen.agent.run import run_agent  # noqa: PLC0415 -- imports the kubernetes client
 
@@ -225,6 +257,7 @@ COMMANDS = {
     "schema": _schema,
     "pod": _pod,
     "hook": _hook,
+    "testbed": _testbed,
     "node-agent": _node_agent,
 }
 

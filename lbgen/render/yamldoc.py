@@ -33,8 +33,12 @@ def _scalar(value: Any) -> str:
         return str(value)
     if not isinstance(value, str):
         raise TypeError(f"cannot write {type(value).__name__} to YAML: {value!r}")
-    if value and _PLAIN.fullmatch(value) and not _SPECIAL.fullmatch(value) \
-            and value == value.strip():
+    if (
+        value
+        and _PLAIN.fullmatch(value)
+        and not _SPECIAL.fullmatch(value)
+        and value == value.strip()
+    ):
         return value
     if value.isprintable():
         return "'" + value.replace("'", "''") + "'"
@@ -63,7 +67,7 @@ def _lines(data: Any, indent: int) -> list[str]:
         for item in data:
             if isinstance(item, dict | list) and item:
                 nested = _lines(item, indent + 2)
-                out += [f"{pad}- {nested[0][indent + 2:]}", *nested[1:]]
+                out += [f"{pad}- {nested[0][indent + 2 :]}", *nested[1:]]
             else:
                 out.append(f"{pad}- {_inline(item)}")
         return out

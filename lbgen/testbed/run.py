@@ -96,6 +96,9 @@ class Testbed:
         (self.workdir / "log").mkdir(parents=True, exist_ok=True)
         # zebra and bgpd run as user frr and must reach their folders in here
         self.workdir.chmod(0o755)
+        if self._state()["namespaces"]:
+            raise LbgenError(f"a testbed is already up in {self.workdir}")
+        (self.workdir / "state.json").unlink(missing_ok=True)
         if not _reachable_by_everyone(self.workdir):
             raise LbgenError(
                 f"{self.workdir}: a parent folder is not searchable by others; "
@@ -321,12 +324,19 @@ class Testbed:
                         *ports,
                         "--label",
                         lb.box.name,
+                        "--owner",
+                        str(self.workdir),
                     ),
                 )
 
     def stop_lb(self, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
         lb = next(lb for lb in self.layout.lbs if lb.box.name == name)
         self._end(f"{lb.box.netns}-exabgp", sig)
+
+    def set_lb_link(self, name: str, *, up: bool) -> None:
+        """Cut or restore an LB pod's link on its node: no FIN, only the hold time notices."""
+        index, lb = next((i, lb) for i, lb in enumerate(self.layout.lbs) if lb.box.name == name)
+        _ip("link", "set", f"p{index}", "up" if up else "down", netns=lb.bridge_netns)
 
     def _end(self, key: str, sig: signal.Signals) -> None:
         state = self._state()
@@ -335,6 +345,8 @@ class Testbed:
         if pid is None:
             return
         child = self.children.pop(key, None)
+        if child is None and not self._ours(pid):
+            return  # started elsewhere, or the PID was reused: not ours to end
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
         if child is not None:
@@ -356,14 +368,21 @@ class Testbed:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
+    def _ours(self, pid: int) -> bool:
+        """Every process the testbed starts names a file in its work folder."""
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return False
+        return str(self.workdir).encode() in cmdline
+
     def down(self) -> None:
         state = self._state()
         for key in list(state["processes"]):
             self._end(key, signal.SIGTERM)
         for name in reversed(state["namespaces"]):
             subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
-        state["namespaces"] = []
-        self._save(state)
+        (self.workdir / "state.json").unlink(missing_ok=True)
 
     def nexthops(self) -> dict[str, set[IPv4Address]]:
         """service → next hops of its prefix in the (first) router's FIB."""

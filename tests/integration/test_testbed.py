@@ -69,6 +69,15 @@ def test_each_service_has_one_next_hop_per_node_running_one_of_its_lbs(testbed: 
     assert testbed.nexthops() == {"web1": _a(104, 105, 106), "web2": _a(104, 105)}
 
 
+def test_a_cut_link_is_noticed_by_the_hold_time_and_healed(testbed: Testbed) -> None:
+    testbed.set_lb_link("web2@node4", up=False)
+    try:
+        wait_for(lambda: testbed.nexthops()["web2"] == _a(105), timeout=30, what="hold expiry")
+    finally:
+        testbed.set_lb_link("web2@node4", up=True)
+    wait_for(lambda: testbed.nexthops()["web2"] == _a(104, 105), timeout=60, what="recovery")
+
+
 def _ask(testbed: Testbed, vip: str, port: int, connections: int) -> list[str]:
     code = (
         "import socket,sys\n"

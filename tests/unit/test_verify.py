@@ -45,24 +45,129 @@ def editing(change: Callable[[Any], object]) -> Callable[[str], str]:
 
 BREAKAGES = {
     # name: (renderer in lbgen.render.tree, its mutation, spec, the code expected)
-    "frr-without-multipath": ("render_frr_conf", replacing("maximum-paths ibgp 16", "maximum-paths ibgp 1"), PAPER, "LB205"),
-    "frr-refuses-add-paths": ("render_frr_conf", replacing("  neighbor 10.0.0.109 activate\n", "  neighbor 10.0.0.109 activate\n  neighbor 10.0.0.109 disable-addpath-rx\n"), PAPER, "LB204"),
-    "frr-wrong-remote-as": ("render_frr_conf", replacing("remote-as 65021", "remote-as 65022"), PAPER, "LB202"),
-    "frr-neighbour-lost": ("render_frr_conf", replacing("neighbor 10.0.0.109", "neighbor 10.0.0.199"), PAPER, "LB201"),
-    "frr-family-not-activated": ("render_frr_conf", replacing("  neighbor 10.0.0.109 activate\n", ""), PAPER, "LB206"),
-    "reflector-bogus-afi-safi": ("render_reflector_gobgpd", replacing("afi-safi-name: ipv4-unicast", "afi-safi-name: ipv4-unicas"), PAPER, "LB206"),
-    "reflector-add-paths-too-few": ("render_reflector_gobgpd", replacing("send-max: 3", "send-max: 1"), PAPER, "LB204"),
-    "reflector-no-dynamic-neighbours": ("render_reflector_gobgpd", editing(lambda d: d["dynamic-neighbors"][0]["config"].update(prefix="172.16.0.0/24")), PAPER, "LB201"),
-    "reflector-lbs-not-clients": ("render_reflector_gobgpd", editing(lambda d: d["peer-groups"][0]["route-reflector"]["config"].update({"route-reflector-client": False})), PAPER, "LB208"),
-    "reflector-accepts-by-default": ("render_reflector_gobgpd", replacing("default-import-policy: reject-route", "default-import-policy: accept-route"), PAPER, "LB207"),
-    "reflector-accepts-more-specifics": ("render_reflector_gobgpd", replacing("masklength-range: 24..24", "masklength-range: 24..32"), PAPER, "LB207"),
-    "reflector-any-next-hop": ("render_reflector_gobgpd", editing(lambda d: d["policy-definitions"][0]["statements"][0]["conditions"]["bgp-conditions"].update({"next-hop-in-list": ["0.0.0.0/0"]})), PAPER, "LB207"),
-    "reflector-lbs-from-anywhere": ("render_reflector_gobgpd", editing(lambda d: d["defined-sets"]["neighbor-sets"][0].update({"neighbor-info-list": ["0.0.0.0/0"]})), PAPER, "LB207"),
-    "reflector-forgets-a-service": ("render_reflector_gobgpd", editing(lambda d: d["defined-sets"]["prefix-sets"][0]["prefix-list"].pop()), PAPER, "LB207"),
-    "reflector-wrong-peer-as": ("render_reflector_gobgpd", editing(lambda d: d["neighbors"][0]["config"].update({"peer-as": 65000})), PAPER, "LB202"),
-    "router-gobgpd-no-add-paths-receive": ("render_router_gobgpd", replacing("receive: true", "receive: false"), DUAL, "LB204"),
-    "router-gobgpd-no-multipath": ("render_router_gobgpd", editing(lambda d: d["global"]["use-multiple-paths"]["config"].update(enabled=False)), DUAL, "LB205"),
-    "router-gobgpd-not-yaml": ("render_router_gobgpd", replacing("global:", "global: ["), DUAL, "LB200"),
+    "frr-without-multipath": (
+        "render_frr_conf",
+        replacing("maximum-paths ibgp 16", "maximum-paths ibgp 1"),
+        PAPER,
+        "LB205",
+    ),
+    "frr-refuses-add-paths": (
+        "render_frr_conf",
+        replacing(
+            "  neighbor 10.0.0.109 activate\n",
+            "  neighbor 10.0.0.109 activate\n  neighbor 10.0.0.109 disable-addpath-rx\n",
+        ),
+        PAPER,
+        "LB204",
+    ),
+    "frr-wrong-remote-as": (
+        "render_frr_conf",
+        replacing("remote-as 65021", "remote-as 65022"),
+        PAPER,
+        "LB202",
+    ),
+    "frr-neighbour-lost": (
+        "render_frr_conf",
+        replacing("neighbor 10.0.0.109", "neighbor 10.0.0.199"),
+        PAPER,
+        "LB201",
+    ),
+    "frr-family-not-activated": (
+        "render_frr_conf",
+        replacing("  neighbor 10.0.0.109 activate\n", ""),
+        PAPER,
+        "LB206",
+    ),
+    "reflector-bogus-afi-safi": (
+        "render_reflector_gobgpd",
+        replacing("afi-safi-name: ipv4-unicast", "afi-safi-name: ipv4-unicas"),
+        PAPER,
+        "LB206",
+    ),
+    "reflector-add-paths-too-few": (
+        "render_reflector_gobgpd",
+        replacing("send-max: 3", "send-max: 1"),
+        PAPER,
+        "LB204",
+    ),
+    "reflector-no-dynamic-neighbours": (
+        "render_reflector_gobgpd",
+        editing(lambda d: d["dynamic-neighbors"][0]["config"].update(prefix="172.16.0.0/24")),
+        PAPER,
+        "LB201",
+    ),
+    "reflector-lbs-not-clients": (
+        "render_reflector_gobgpd",
+        editing(
+            lambda d: d["peer-groups"][0]["route-reflector"]["config"].update(
+                {"route-reflector-client": False}
+            )
+        ),
+        PAPER,
+        "LB208",
+    ),
+    "reflector-accepts-by-default": (
+        "render_reflector_gobgpd",
+        replacing("default-import-policy: reject-route", "default-import-policy: accept-route"),
+        PAPER,
+        "LB207",
+    ),
+    "reflector-accepts-more-specifics": (
+        "render_reflector_gobgpd",
+        replacing("masklength-range: 24..24", "masklength-range: 24..32"),
+        PAPER,
+        "LB207",
+    ),
+    "reflector-any-next-hop": (
+        "render_reflector_gobgpd",
+        editing(
+            lambda d: d["policy-definitions"][0]["statements"][0]["conditions"][
+                "bgp-conditions"
+            ].update({"next-hop-in-list": ["0.0.0.0/0"]})
+        ),
+        PAPER,
+        "LB207",
+    ),
+    "reflector-lbs-from-anywhere": (
+        "render_reflector_gobgpd",
+        editing(
+            lambda d: d["defined-sets"]["neighbor-sets"][0].update(
+                {"neighbor-info-list": ["0.0.0.0/0"]}
+            )
+        ),
+        PAPER,
+        "LB207",
+    ),
+    "reflector-forgets-a-service": (
+        "render_reflector_gobgpd",
+        editing(lambda d: d["defined-sets"]["prefix-sets"][0]["prefix-list"].pop()),
+        PAPER,
+        "LB207",
+    ),
+    "reflector-wrong-peer-as": (
+        "render_reflector_gobgpd",
+        editing(lambda d: d["neighbors"][0]["config"].update({"peer-as": 65000})),
+        PAPER,
+        "LB202",
+    ),
+    "router-gobgpd-no-add-paths-receive": (
+        "render_router_gobgpd",
+        replacing("receive: true", "receive: false"),
+        DUAL,
+        "LB204",
+    ),
+    "router-gobgpd-no-multipath": (
+        "render_router_gobgpd",
+        editing(lambda d: d["global"]["use-multiple-paths"]["config"].update(enabled=False)),
+        DUAL,
+        "LB205",
+    ),
+    "router-gobgpd-not-yaml": (
+        "render_router_gobgpd",
+        replacing("global:", "global: ["),
+        DUAL,
+        "LB200",
+    ),
 }
 
 

@@ -9,11 +9,51 @@ from ruamel.yaml import YAML
 
 from lbgen.render.yamldoc import dump_yaml
 
-AMBIGUOUS_IN_YAML_1_1 = ["yes", "No", "on", "OFF", "y", "n", "~", "null", "0644", "0x1f",
-                         "1_000", "1:20", "1.0", ".5", "1e3", "-3", "+7", ".inf", "true", ""]
-TRICKY = ["x: y", "a #b", "-dash", " lead", "trail ", "it's", "multi\nline", "tab\there",
-          "@at", "*star", "&amp", "!bang", "%pct", "[x]", "{x}", "https://x.y/z.git", "é",
-          "10.0.0.0/16", "24..24", "lbgen.io/prefix", "ghcr.io/lbgen/lbgen:0.1.0"]
+AMBIGUOUS_IN_YAML_1_1 = [
+    "yes",
+    "No",
+    "on",
+    "OFF",
+    "y",
+    "n",
+    "~",
+    "null",
+    "0644",
+    "0x1f",
+    "1_000",
+    "1:20",
+    "1.0",
+    ".5",
+    "1e3",
+    "-3",
+    "+7",
+    ".inf",
+    "true",
+    "",
+]
+TRICKY = [
+    "x: y",
+    "a #b",
+    "-dash",
+    " lead",
+    "trail ",
+    "it's",
+    "multi\nline",
+    "tab\there",
+    "@at",
+    "*star",
+    "&amp",
+    "!bang",
+    "%pct",
+    "[x]",
+    "{x}",
+    "https://x.y/z.git",
+    "é",
+    "10.0.0.0/16",
+    "24..24",
+    "lbgen.io/prefix",
+    "ghcr.io/lbgen/lbgen:0.1.0",
+]
 
 
 @pytest.mark.parametrize("text", AMBIGUOUS_IN_YAML_1_1 + TRICKY)
