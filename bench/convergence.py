@@ -1,0 +1,120 @@
+"""How fast the router's FIB follows the LBs, against the paper's Fig. 13c (most updates within
+6 s, at most 10 s over 20 h), and how evenly ECMP spreads flows.
+
+Run as root: .venv/bin/python -m bench.convergence   (prints numbers; asserts nothing)
+The paper's fabric with 3/1 s timers, run by the real daemons in network namespaces (the
+testbed). Each number is the time from the action to the router's FIB showing it, polled every
+10 ms: an LB added, stopped gracefully (SIGTERM: the session closes), killed with SIGKILL (the
+kernel closes the socket), or cut off (its link down: only the hold time notices)."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from lbgen.compiler import compile_text
+from lbgen.testbed.run import Testbed
+
+ROOT = Path(__file__).resolve().parent.parent
+POLL = 0.01
+
+
+def timed(bed: Testbed, action: Callable[[], None], done: Callable[[], bool]) -> float:
+    start = time.monotonic()
+    action()
+    while not done():
+        if time.monotonic() - start > 60:
+            raise TimeoutError("the FIB did not follow within 60 s")
+        time.sleep(POLL)
+    return time.monotonic() - start
+
+
+def has(bed: Testbed, lb: str) -> Callable[[], bool]:
+    target = next(x for x in bed.layout.lbs if x.box.name == lb)
+    return lambda: target.node_address in bed.nexthops()[target.service]
+
+
+def lacks(bed: Testbed, lb: str) -> Callable[[], bool]:
+    present = has(bed, lb)
+    return lambda: not present()
+
+
+def spread(bed: Testbed, flows: int) -> Counter[str]:
+    code = (
+        "import socket,sys\n"
+        "for _ in range(int(sys.argv[1])):\n"
+        "    s=socket.create_connection(('10.1.1.1', 80), timeout=5)\n"
+        "    print(s.recv(200).decode().split()[1]); s.close()\n"
+    )
+    out = subprocess.run(["ip", "netns", "exec", bed.layout.client.netns, sys.executable, "-c",
+                          code, str(flows)], capture_output=True, text=True, check=True).stdout
+    return Counter(out.split())
+
+
+def main() -> None:
+    text = (ROOT / "examples/paper.yaml").read_text().replace(
+        "holdTime: 9\n    keepalive: 3", "holdTime: 3\n    keepalive: 1")
+    result = compile_text(text, "examples/paper.yaml")
+    assert result.plan is not None
+    assert result.tree is not None
+    work = Path(tempfile.mkdtemp(prefix="lbgen-bench-"))
+    bed = Testbed(result.plan, result.tree, work, "lbtb-")
+    rng = random.Random(20)
+    samples: dict[str, list[float]] = {k: [] for k in ("add", "graceful", "kill -9", "link cut")}
+    try:
+        bed.up()
+        while bed.nexthops() != bed.expected():
+            time.sleep(POLL)
+        lbs = [lb.box.name for lb in bed.layout.lbs]
+        running = set(lbs)
+        for _ in range(3):  # silent failures first: each costs a hold time
+            lb = rng.choice(sorted(running))
+            samples["link cut"].append(timed(bed, lambda lb=lb: bed.set_lb_link(lb, up=False),
+                                             lacks(bed, lb)))
+            bed.set_lb_link(lb, up=True)
+            bed.stop_lb(lb, signal.SIGKILL)
+            bed.start_lb(lb)
+            while not has(bed, lb)():
+                time.sleep(POLL)
+        for _ in range(100):  # random add/remove events, as the paper's 20 h run
+            lb = rng.choice(lbs)
+            if lb in running and len(running) > 1:
+                kind = rng.choice(["graceful", "kill -9"])
+                sig = signal.SIGTERM if kind == "graceful" else signal.SIGKILL
+                samples[kind].append(timed(bed, lambda lb=lb, sig=sig: bed.stop_lb(lb, sig),
+                                           lacks(bed, lb)))
+                running.discard(lb)
+            elif lb not in running:
+                samples["add"].append(timed(bed, lambda lb=lb: bed.start_lb(lb), has(bed, lb)))
+                running.add(lb)
+        for lb in sorted(set(lbs) - running):
+            bed.start_lb(lb)
+        while bed.nexthops() != bed.expected():
+            time.sleep(POLL)
+        counts = spread(bed, 3000)
+    finally:
+        bed.down()
+        shutil.rmtree(work, ignore_errors=True)
+    print("router FIB update after an LB event (s), timers 3/1 s")
+    print(f"{'event':>9} {'n':>4} {'p50':>6} {'p99':>6} {'max':>6}")
+    for kind, values in samples.items():
+        values.sort()
+        p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+        print(f"{kind:>9} {len(values):>4} {statistics.median(values):>6.2f} {p99:>6.2f} "
+              f"{values[-1]:>6.2f}")
+    shares = ", ".join(f"{label.removeprefix('lb=')} {n}" for label, n in sorted(counts.items()))
+    ratio = max(counts.values()) / min(counts.values())
+    print(f"\nECMP spread of 3000 flows to web1 over its 3 LBs: {shares} (max/min {ratio:.2f})")
+
+
+if __name__ == "__main__":
+    main()
