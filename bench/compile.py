@@ -63,8 +63,10 @@ def _median_ms(runs: list[float]) -> float:
 
 
 def main() -> None:
-    print(f"{'services':>8} {'nodes':>6} {'files':>6} {'compile ms':>11} {'first write ms':>15} "
-          f"{'no-change rebuild ms':>21}")
+    print(
+        f"{'services':>8} {'nodes':>6} {'files':>6} {'compile ms':>11} {'first write ms':>15} "
+        f"{'no-change rebuild ms':>21}"
+    )
     for size in SIZES:
         text = spec_text(size)
         compiled, written, unchanged, files = [], [], [], 0
@@ -81,8 +83,10 @@ def main() -> None:
                 start = time.perf_counter()
                 assert not compare(Path(out), result.tree).stale
                 unchanged.append(time.perf_counter() - start)
-        print(f"{size:>8} {NODES:>6} {files:>6} {_median_ms(compiled):>11.0f} "
-              f"{_median_ms(written):>15.0f} {_median_ms(unchanged):>21.0f}")
+        print(
+            f"{size:>8} {NODES:>6} {files:>6} {_median_ms(compiled):>11.0f} "
+            f"{_median_ms(written):>15.0f} {_median_ms(unchanged):>21.0f}"
+        )
 
 
 if __name__ == "__main__":

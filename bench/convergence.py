@@ -55,14 +55,21 @@ def spread(bed: Testbed, flows: int) -> Counter[str]:
         "    s=socket.create_connection(('10.1.1.1', 80), timeout=5)\n"
         "    print(s.recv(200).decode().split()[1]); s.close()\n"
     )
-    out = subprocess.run(["ip", "netns", "exec", bed.layout.client.netns, sys.executable, "-c",
-                          code, str(flows)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ip", "netns", "exec", bed.layout.client.netns, sys.executable, "-c", code, str(flows)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return Counter(out.split())
 
 
 def main() -> None:
-    text = (ROOT / "examples/paper.yaml").read_text().replace(
-        "holdTime: 9\n    keepalive: 3", "holdTime: 3\n    keepalive: 1")
+    text = (
+        (ROOT / "examples/paper.yaml")
+        .read_text()
+        .replace("holdTime: 9\n    keepalive: 3", "holdTime: 3\n    keepalive: 1")
+    )
     result = compile_text(text, "examples/paper.yaml")
     assert result.plan is not None
     assert result.tree is not None
@@ -78,8 +85,9 @@ def main() -> None:
         running = set(lbs)
         for _ in range(3):  # silent failures first: each costs a hold time
             lb = rng.choice(sorted(running))
-            samples["link cut"].append(timed(bed, lambda lb=lb: bed.set_lb_link(lb, up=False),
-                                             lacks(bed, lb)))
+            samples["link cut"].append(
+                timed(bed, lambda lb=lb: bed.set_lb_link(lb, up=False), lacks(bed, lb))
+            )
             bed.set_lb_link(lb, up=True)
             bed.stop_lb(lb, signal.SIGKILL)
             bed.start_lb(lb)
@@ -90,8 +98,9 @@ def main() -> None:
             if lb in running and len(running) > 1:
                 kind = rng.choice(["graceful", "kill -9"])
                 sig = signal.SIGTERM if kind == "graceful" else signal.SIGKILL
-                samples[kind].append(timed(bed, lambda lb=lb, sig=sig: bed.stop_lb(lb, sig),
-                                           lacks(bed, lb)))
+                samples[kind].append(
+                    timed(bed, lambda lb=lb, sig=sig: bed.stop_lb(lb, sig), lacks(bed, lb))
+                )
                 running.discard(lb)
             elif lb not in running:
                 samples["add"].append(timed(bed, lambda lb=lb: bed.start_lb(lb), has(bed, lb)))
@@ -109,8 +118,10 @@ def main() -> None:
     for kind, values in samples.items():
         values.sort()
         p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-        print(f"{kind:>9} {len(values):>4} {statistics.median(values):>6.2f} {p99:>6.2f} "
-              f"{values[-1]:>6.2f}")
+        print(
+            f"{kind:>9} {len(values):>4} {statistics.median(values):>6.2f} {p99:>6.2f} "
+            f"{values[-1]:>6.2f}"
+        )
     shares = ", ".join(f"{label.removeprefix('lb=')} {n}" for label, n in sorted(counts.items()))
     ratio = max(counts.values()) / min(counts.values())
     print(f"\nECMP spread of 3000 flows to web1 over its 3 LBs: {shares} (max/min {ratio:.2f})")

@@ -123,11 +123,21 @@ class Testbed:
         self._save(state)
         _ip("link", "set", "lo", "up", netns=name)
 
-    def _attach(self, bridge_netns: str, bridge: str, box: Box, host_side: str) -> None:
+    def _attach(
+        self,
+        outer_netns: str,
+        outer: str,
+        box: Box,
+        *,
+        bridge: str | None = None,
+        outer_address: str | None = None,
+    ) -> None:
+        """A veth from `outer_netns` (its end named `outer`, on `bridge` or with its own
+        address) to the box's eth0, with the box's address and routes."""
         _ip(
             "link",
             "add",
-            host_side,
+            outer,
             "type",
             "veth",
             "peer",
@@ -135,9 +145,13 @@ class Testbed:
             "eth0",
             "netns",
             box.netns,
-            netns=bridge_netns,
+            netns=outer_netns,
         )
-        _ip("link", "set", host_side, "master", bridge, "up", netns=bridge_netns)
+        if bridge is not None:
+            _ip("link", "set", outer, "master", bridge, netns=outer_netns)
+        if outer_address is not None:
+            _ip("addr", "add", outer_address, "dev", outer, netns=outer_netns)
+        _ip("link", "set", outer, "up", netns=outer_netns)
         _ip("addr", "add", f"{box.address}/{box.network.prefixlen}", "dev", "eth0", netns=box.netns)
         _ip("link", "set", "eth0", "up", netns=box.netns)
         for destination, gateway in box.routes:
@@ -150,7 +164,7 @@ class Testbed:
         _ip("link", "set", "br0", "up", netns=lay.lan)
         for index, box in enumerate([*lay.routers, *lay.reflectors, *lay.nodes]):
             self._add_netns(box.netns)
-            self._attach(lay.lan, "br0", box, f"v{index}")
+            self._attach(lay.lan, f"v{index}", box, bridge="br0")
         for node, (_, subnet) in zip(lay.nodes, lay.pod_subnets, strict=True):
             _ip("link", "add", "cni0", "type", "bridge", netns=node.netns)
             _ip(
@@ -164,49 +178,35 @@ class Testbed:
             _ip("link", "set", "cni0", "up", netns=node.netns)
         for index, lb in enumerate(lay.lbs):
             self._add_netns(lb.box.netns)
-            self._attach(lb.bridge_netns, "cni0", lb.box, f"p{index}")
+            self._attach(lb.bridge_netns, f"p{index}", lb.box, bridge="cni0")
             subprocess.run(_in(lb.box.netns, *local_route(self._service(lb.service))), check=True)
-        router = lay.routers[0]
         self._add_netns(lay.client.netns)
-        _ip(
-            "link",
-            "add",
+        self._attach(
+            lay.routers[0].netns,
             "eth1",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "eth0",
-            "netns",
-            lay.client.netns,
-            netns=router.netns,
+            lay.client,
+            outer_address=f"{lay.router_client_side}/{lay.client.network.prefixlen}",
         )
-        _ip(
-            "addr",
-            "add",
-            f"{lay.router_client_side}/{lay.client.network.prefixlen}",
-            "dev",
-            "eth1",
-            netns=router.netns,
+
+    def add_pod(self, name: str, node: str, address: IPv4Address) -> str:
+        """Another pod on a node's pod network (a test's rogue speaker); `down` removes it too."""
+        subnet = dict(self.layout.pod_subnets)[node]
+        box = Box(
+            name,
+            f"{self.prefix}{name}",
+            address,
+            subnet,
+            (("default", str(subnet.network_address + 1)),),
         )
-        _ip("link", "set", "eth1", "up", netns=router.netns)
-        _ip(
-            "addr",
-            "add",
-            f"{lay.client.address}/{lay.client.network.prefixlen}",
-            "dev",
-            "eth0",
-            netns=lay.client.netns,
-        )
-        _ip("link", "set", "eth0", "up", netns=lay.client.netns)
-        _ip(
-            "route",
-            "replace",
-            "default",
-            "via",
-            str(lay.router_client_side),
-            netns=lay.client.netns,
-        )
+        self._add_netns(box.netns)
+        self._attach(f"{self.prefix}n-{node}", f"x-{name}"[:15], box, bridge="cni0")
+        return box.netns
+
+    def remove_pod(self, netns: str) -> None:
+        subprocess.run(["ip", "netns", "del", netns], capture_output=True, check=False)
+        state = self._state()
+        state["namespaces"] = [n for n in state["namespaces"] if n != netns]
+        self._save(state)
 
     def _sysctl(self, netns: str, file: str) -> None:
         """Apply a compiled sysctl.conf in a namespace; host-only keys cannot be, and are named."""

@@ -35,15 +35,22 @@ def _built(spec: Path, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _kustomize(folder: Path) -> list[dict[str, Any]]:
-    kubectl = require_tool("kubectl")
-    done = subprocess.run(
-        [kubectl, "kustomize", str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def _run(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(argv), capture_output=True, text=True, timeout=120, check=False, env=env
     )
+
+
+def _golden(name: str, text: str, update: bool) -> str:
+    """The committed expected text (rewritten first with --update-golden)."""
+    path = GOLDEN / name
+    if update:
+        path.write_text(text, encoding="utf-8")
+    return path.read_text(encoding="utf-8")
+
+
+def _kustomize(folder: Path) -> list[dict[str, Any]]:
+    done = _run(require_tool("kubectl"), "kustomize", str(folder))
     assert done.returncode == 0, done.stderr
     return [d for d in YAML(typ="safe").load_all(done.stdout) if d]
 
@@ -104,6 +111,11 @@ def _configmap_refs(docs: list[dict[str, Any]]) -> dict[str, str]:
     return refs
 
 
+def _keepalived_check(keepalived: str, target: Path, text: str) -> subprocess.CompletedProcess[str]:
+    target.write_text(text)
+    return _run(keepalived, "-t", "-e", "-f", str(target))
+
+
 def _paper_services() -> list[ServicePlan]:
     plan = compile_file(ROOT / "examples/paper.yaml", "examples/paper.yaml").plan
     assert plan is not None
@@ -124,20 +136,9 @@ def test_keepalived_accepts_the_sample_with_two_real_servers(
 ) -> None:
     keepalived = require_tool("keepalived")
     text = render_keepalived(service, SAMPLE_POOL, "examples/paper.yaml")
-    golden = GOLDEN / f"keepalived-{service.name}-two-real-servers.conf"
-    if update_golden:
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    assert text == _golden(f"keepalived-{service.name}-two-real-servers.conf", text, update_golden)
     assert text.count("real_server ") == 2
-    target = tmp_path / "keepalived.conf"
-    target.write_text(text)
-    done = subprocess.run(
-        [keepalived, "-t", "-e", "-f", str(target)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = _keepalived_check(keepalived, tmp_path / "keepalived.conf", text)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -148,28 +149,12 @@ def test_keepalived_accepts_every_starting_config_and_rejects_a_broken_one(tmp_p
         assert result.tree is not None
         for path, text in result.tree.items():
             if path.endswith("keepalived.conf"):
-                target = tmp_path / "k.conf"
-                target.write_text(text)
-                done = subprocess.run(
-                    [keepalived, "-t", "-e", "-f", str(target)],
-                    capture_output=True,
-                    text=True,
-                    timeout=60,
-                    check=False,
-                )
+                done = _keepalived_check(keepalived, tmp_path / "k.conf", text)
                 assert done.returncode == 0, (spec, path, done.stderr)
     broken = render_keepalived(_paper_services()[0], SAMPLE_POOL, "x").replace(
         "lb_kind NAT", "lb_kind NATT"
     )
-    (tmp_path / "bad.conf").write_text(broken)
-    done = subprocess.run(
-        [keepalived, "-t", "-e", "-f", str(tmp_path / "bad.conf")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode != 0
+    assert _keepalived_check(keepalived, tmp_path / "bad.conf", broken).returncode != 0
 
 
 @pytest.mark.parametrize("service", _paper_services(), ids=lambda s: s.name)
@@ -180,28 +165,11 @@ def test_exabgp_accepts_the_config_rendered_in_the_pod(
     text = render_exabgp(
         service, IPv4Address("172.16.20.2"), IPv4Address("10.0.0.106"), "examples/paper.yaml"
     )
-    golden = GOLDEN / f"exabgp-{service.name}.conf"
-    if update_golden:
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    assert text == _golden(f"exabgp-{service.name}.conf", text, update_golden)
     target = tmp_path / "exabgp.conf"
+    env = {"PATH": "/usr/bin:/bin", "exabgp.daemon.user": "root"}
     target.write_text(text)
-    done = subprocess.run(
-        [exabgp, "--test", str(target)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "exabgp.daemon.user": "root"},
-    )
+    done = _run(exabgp, "--test", str(target), env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     target.write_text(text.replace("hold-time", "hold-tim"))
-    done = subprocess.run(
-        [exabgp, "--test", str(target)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PATH": "/usr/bin:/bin"},
-    )
-    assert done.returncode != 0
+    assert _run(exabgp, "--test", str(target), env=env).returncode != 0

@@ -135,7 +135,7 @@ def test_the_fib_follows_an_lb_that_stops_and_comes_back(
 def rogue_speaker(testbed: Testbed, routes: list[str], folder: Path) -> Iterator[str]:
     """An exabgp in a pod of its own on the first node's pod network, announcing `routes`."""
     node = testbed.layout.nodes[0]
-    rogue, address = f"{testbed.prefix}rogue", "172.16.1.99"
+    address = IPv4Address("172.16.1.99")
     conf = folder / "rogue.conf"
     conf.write_text(
         f"neighbor {testbed.layout.reflectors[0].address} {{\n"
@@ -146,30 +146,8 @@ def rogue_speaker(testbed: Testbed, routes: list[str], folder: Path) -> Iterator
         + "    }\n}\n"
     )
     process = None
-    subprocess.run(["ip", "netns", "add", rogue], check=True)
+    rogue = testbed.add_pod("rogue", node.name, address)
     try:
-        for argv in (
-            ["-n", rogue, "link", "set", "lo", "up"],
-            [
-                "-n",
-                node.netns,
-                "link",
-                "add",
-                "rogue0",
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "eth0",
-                "netns",
-                rogue,
-            ],
-            ["-n", node.netns, "link", "set", "rogue0", "master", "cni0", "up"],
-            ["-n", rogue, "addr", "add", f"{address}/24", "dev", "eth0"],
-            ["-n", rogue, "link", "set", "eth0", "up"],
-            ["-n", rogue, "route", "add", "default", "via", "172.16.1.1"],
-        ):
-            subprocess.run(["ip", *argv], check=True)
         with (folder / "rogue.log").open("wb") as log:
             process = subprocess.Popen(
                 ["ip", "netns", "exec", rogue, "exabgp", str(conf)],
@@ -183,12 +161,12 @@ def rogue_speaker(testbed: Testbed, routes: list[str], folder: Path) -> Iterator
                     "exabgp.log.destination": "stdout",
                 },
             )
-        yield address
+        yield str(address)
     finally:
         if process is not None:
             process.kill()
             process.wait()
-        subprocess.run(["ip", "netns", "del", rogue], check=False)
+        testbed.remove_pod(rogue)
 
 
 def _gobgp(testbed: Testbed, *argv: str) -> str:
