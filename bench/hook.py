@@ -25,7 +25,7 @@ from kubernetes import client
 from lbgen.hook.run import Hook
 from lbgen.hook.settings import HookSettings
 from lbgen.render.keepalived import render_keepalived
-from tests.fakeapi import FakeApi, serve
+from lbgen.testbed.apiserver import FakeApi, serve
 from tests.hookrig import endpoint, endpoint_slice, paper_pod, sighups, start_standin, wait_for
 
 SIZES = (10, 100, 1000)

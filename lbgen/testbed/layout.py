@@ -35,6 +35,19 @@ class LbPod:
 
 
 @dataclass(frozen=True)
+class Backend:
+    """A backend pod of a service: answers on its target port, listed in an EndpointSlice."""
+
+    service: str
+    box: Box
+    bridge_netns: str
+
+
+BACKENDS_PER_SERVICE = 2
+BACKEND_PORT = 8080
+
+
+@dataclass(frozen=True)
 class Layout:
     prefix: str
     lan: str
@@ -45,16 +58,8 @@ class Layout:
     lbs: tuple[LbPod, ...]
     client: Box
     router_client_side: IPv4Address
-
-    def namespaces(self) -> list[str]:
-        boxes = [
-            *self.routers,
-            *self.reflectors,
-            *self.nodes,
-            *(lb.box for lb in self.lbs),
-            self.client,
-        ]
-        return [self.lan, *(b.netns for b in boxes)]
+    api: Box  # the stand-in Kubernetes API server, on the node network
+    backends: tuple[Backend, ...]
 
 
 def layout(plan: Plan, prefix: str) -> Layout:
@@ -98,6 +103,28 @@ def layout(plan: Plan, prefix: str) -> Layout:
         CLIENT_NET,
         (("default", str(CLIENT_NET.network_address + 1)),),
     )
+    taken = (
+        {r.address for r in plan.routers}
+        | {r.address for r in plan.reflectors}
+        | set(addresses.values())
+    )
+    api_address = net.broadcast_address - 1
+    while api_address in taken:
+        api_address -= 1
+    api = Box("api", f"{prefix}api", api_address, net, host_gw)
+    backends = []
+    for s_index, service in enumerate(plan.services):
+        for k in range(BACKENDS_PER_SERVICE):
+            host = plan.nodes[(s_index + k) % len(plan.nodes)]
+            subnet = by_node[host.name]
+            box = Box(
+                f"{service.backend.service}-{k}",
+                f"{prefix}b{s_index}-{k}",
+                subnet.network_address + 100 + s_index * BACKENDS_PER_SERVICE + k,
+                subnet,
+                (("default", str(subnet.network_address + 1)),),
+            )
+            backends.append(Backend(service.name, box, f"{prefix}n-{host.name}"))
     return Layout(
         prefix,
         f"{prefix}lan",
@@ -108,4 +135,6 @@ def layout(plan: Plan, prefix: str) -> Layout:
         tuple(lbs),
         client,
         CLIENT_NET.network_address + 1,
+        api,
+        tuple(backends),
     )

@@ -20,12 +20,12 @@ from lbgen.agent.run import RouteTable
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan
 from lbgen.pod.datapath import local_route
-from lbgen.pod.steps import exabgp_env
-from lbgen.render.exabgp import render_exabgp
-from lbgen.testbed.layout import Box, Layout, layout
+from lbgen.testbed.layout import BACKEND_PORT, Box, Layout, LbPod, layout
+from lbgen.testbed.pods import environment, mount_script, pod_spec
 from lbgen.verify.sysctl import read_sysctl
 
 FRR = Path("/usr/lib/frr")
+API_PORT = 6443
 
 
 def _ip(*argv: str, netns: str | None = None) -> None:
@@ -110,8 +110,12 @@ class Testbed:
             self._routers()
             self._reflectors()
             self._nodes()
+            self._backends()
+            self._apiserver()
             for lb in self.layout.lbs:
+                self._pod_files(lb)
                 self.start_lb(lb.box.name)
+                self._container(lb, "hook", {"LBGEN_HOOK_API_SERVER": self.api_url})
         except BaseException:
             self.down()
             raise
@@ -187,6 +191,11 @@ class Testbed:
             lay.client,
             outer_address=f"{lay.router_client_side}/{lay.client.network.prefixlen}",
         )
+        self._add_netns(lay.api.netns)
+        self._attach(lay.lan, "vapi", lay.api, bridge="br0")
+        for index, backend in enumerate(lay.backends):
+            self._add_netns(backend.box.netns)
+            self._attach(backend.bridge_netns, f"b{index}", backend.box, bridge="cni0")
 
     def add_pod(self, name: str, node: str, address: IPv4Address) -> str:
         """Another pod on a node's pod network (a test's rogue speaker); `down` removes it too."""
@@ -299,21 +308,130 @@ class Testbed:
     def _service(self, name: str) -> Any:
         return next(s for s in self.plan.services if s.name == name)
 
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.layout.api.address}:{API_PORT}"
+
+    def _backends(self) -> None:
+        """Backend pods: each answers on the port its EndpointSlice lists."""
+        for backend in self.layout.backends:
+            self._spawn(
+                f"{backend.box.netns}-backend",
+                _in(
+                    backend.box.netns,
+                    sys.executable,
+                    "-m",
+                    "lbgen.testbed.responder",
+                    "--bind",
+                    str(backend.box.address),
+                    "--port",
+                    str(BACKEND_PORT),
+                    "--label",
+                    f"backend:{backend.box.name}",
+                    "--owner",
+                    str(self.workdir),
+                ),
+            )
+
+    def _apiserver(self) -> None:
+        """The stand-in API server with each backend Service's EndpointSlice, and the
+        LoadBalancer Services whose status the hooks set."""
+        slices, services = [], []
+        for service in self.plan.services:
+            targets = sorted({(p.target_port, p.protocol) for p in service.ports})
+            slices.append(
+                {
+                    "kind": "EndpointSlice",
+                    "apiVersion": "discovery.k8s.io/v1",
+                    "metadata": {
+                        "name": f"{service.backend.service}-testbed",
+                        "namespace": service.backend.namespace,
+                        "labels": {"kubernetes.io/service-name": service.backend.service},
+                    },
+                    "addressType": "IPv4",
+                    "ports": [
+                        {"name": name, "port": BACKEND_PORT, "protocol": protocol}
+                        for name, protocol in targets
+                    ],
+                    "endpoints": [
+                        {"addresses": [str(b.box.address)], "conditions": {"ready": True}}
+                        for b in self.layout.backends
+                        if b.service == service.name
+                    ],
+                }
+            )
+            services.append(
+                {
+                    "kind": "Service",
+                    "apiVersion": "v1",
+                    "status": {},
+                    "metadata": {"name": service.name, "namespace": service.namespace},
+                }
+            )
+        objects = self.workdir / "api-objects.json"
+        objects.write_text(json.dumps({"endpointslices": slices, "services": services}))
+        api = self.layout.api
+        self._spawn(
+            f"{api.netns}-apiserver",
+            _in(
+                api.netns,
+                sys.executable,
+                "-m",
+                "lbgen.testbed.apiserver",
+                "--listen",
+                f"{api.address}:{API_PORT}",
+                "--objects",
+                str(objects),
+            ),
+        )
+
+    def _pod_files(self, lb: LbPod) -> None:
+        """The pod's volumes: its ConfigMap's files, and the emptyDir the setup container
+        fills with keepalived's starting config."""
+        spec = pod_spec(self.tree, lb.service)
+        folder = self.workdir / lb.box.netns
+        for volume, files in spec.configmaps.items():
+            (folder / volume).mkdir(parents=True, exist_ok=True)
+            for key, path in files.items():
+                (folder / volume / key).write_text(self.tree[path])
+        for volume in spec.empty_dirs:
+            (folder / volume).mkdir(parents=True, exist_ok=True)
+        config = next(iter(spec.configmaps))
+        shutil.copyfile(folder / config / "keepalived.conf", folder / "run" / "keepalived.conf")
+
+    def _container(self, lb: LbPod, name: str, extra_env: dict[str, str] | None = None) -> None:
+        """One container of the LB pod, as its Deployment says: command, downward-API env,
+        volumes at their mountPaths (in a private mount namespace), in the pod's netns."""
+        spec = pod_spec(self.tree, lb.service)
+        container = next(c for c in spec.containers if c.name == name)
+        folder = self.workdir / lb.box.netns
+        binds = [(str(folder / volume), path) for volume, path in container.mounts]
+        script = mount_script(binds, str(folder / "overlay" / name), container.command)
+        facts = {"pod_ip": str(lb.box.address), "node_ip": str(lb.node_address), "node": lb.node}
+        env = {
+            **environment(container, facts),
+            **(extra_env or {}),
+            # `lbgen` as installed beside the Python running the testbed
+            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        }
+        self._spawn(
+            f"{lb.box.netns}-{name}",
+            _in(lb.box.netns, "unshare", "--mount", "--propagation", "private", "sh", "-c", script),
+            env,
+        )
+
     def start_lb(self, name: str) -> None:
-        """An LB pod's exabgp as its container runs it, and the VIP responder."""
+        """Start an LB pod's exabgp container, and the responder on its VIPs."""
         lb = next(lb for lb in self.layout.lbs if lb.box.name == name)
         service = self._service(lb.service)
-        conf = self.workdir / f"{lb.box.netns}.exabgp.conf"
-        conf.write_text(render_exabgp(service, lb.box.address, lb.node_address, self.plan.source))
-        env = {**exabgp_env("root"), "exabgp.log.destination": "stdout"}
-        self._spawn(f"{lb.box.netns}-exabgp", _in(lb.box.netns, "exabgp", str(conf)), env)
+        self._container(lb, "exabgp")
         if not any(k.startswith(f"{lb.box.netns}-responder") for k in self._state()["processes"]):
             ports = [
                 a for p in service.ports if p.protocol == "TCP" for a in ("--port", str(p.port))
             ]
             for vip in service.vips:
                 self._spawn(
-                    f"{lb.box.netns}-responder",
+                    f"{lb.box.netns}-responder-{vip}",
                     _in(
                         lb.box.netns,
                         sys.executable,
@@ -380,6 +498,14 @@ class Testbed:
         state = self._state()
         for key in list(state["processes"]):
             self._end(key, signal.SIGTERM)
+        # whatever still runs inside our namespaces is ours by construction
+        for name in state["namespaces"]:
+            pids = subprocess.run(
+                ["ip", "netns", "pids", name], capture_output=True, text=True, check=False
+            ).stdout.split()
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid), signal.SIGKILL)
         for name in reversed(state["namespaces"]):
             subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
         (self.workdir / "state.json").unlink(missing_ok=True)

@@ -22,8 +22,8 @@ from lbgen.hook.metrics import serve_metrics
 from lbgen.hook.run import Hook
 from lbgen.hook.settings import HookSettings
 from lbgen.render.keepalived import render_keepalived
+from lbgen.testbed.apiserver import FakeApi, serve
 from tests.conftest import ROOT, require_tool
-from tests.fakeapi import FakeApi, serve
 from tests.hookrig import (
     endpoint,
     endpoint_slice,

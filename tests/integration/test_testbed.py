@@ -78,6 +78,45 @@ def test_a_cut_link_is_noticed_by_the_hold_time_and_healed(testbed: Testbed) -> 
     wait_for(lambda: testbed.nexthops()["web2"] == _a(104, 105), timeout=60, what="recovery")
 
 
+def test_lbgen_hook_in_each_lb_pod_fills_its_pool_from_the_api(testbed: Testbed) -> None:
+    """The pods' hook containers, started as the Deployment says, against the stand-in API
+    server: each LB's keepalived.conf holds its own service's backends and no other's."""
+    every = {str(b.box.address) for b in testbed.layout.backends}
+    for lb in testbed.layout.lbs:
+        own = {str(b.box.address) for b in testbed.layout.backends if b.service == lb.service}
+        conf = testbed.workdir / lb.box.netns / "run" / "keepalived.conf"
+        wait_for(
+            lambda conf=conf, own=own: all(
+                f"real_server {a} 8080" in conf.read_text() for a in own
+            ),
+            timeout=60,
+            what="the pool",
+        )
+        assert not any(f"real_server {a} " in conf.read_text() for a in every - own)
+    code = (
+        "import json,sys,urllib.request as u\n"
+        "print(json.load(u.urlopen(sys.argv[1], timeout=5))['status'])"
+    )
+    for service in testbed.plan.services:
+        url = f"{testbed.api_url}/api/v1/namespaces/{service.namespace}/services/{service.name}"
+        status = subprocess.run(
+            [
+                "ip",
+                "netns",
+                "exec",
+                testbed.layout.lbs[0].box.netns,
+                sys.executable,
+                "-c",
+                code,
+                url + "/status",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert f"'ip': '{service.vips[0]}', 'ipMode': 'Proxy'" in status
+
+
 def _ask(testbed: Testbed, vip: str, port: int, connections: int) -> list[str]:
     code = (
         "import socket,sys\n"

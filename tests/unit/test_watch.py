@@ -12,7 +12,7 @@ import pytest
 from kubernetes import client
 
 from lbgen.kube.watch import Backoff, Follower, Objects
-from tests.fakeapi import FakeApi, serve
+from lbgen.testbed.apiserver import FakeApi, serve
 
 
 def pod(name: str, ip: str) -> dict[str, Any]:

@@ -1,19 +1,23 @@
-"""A small Kubernetes API server for tests: list and watch (chunked JSON lines) of one resource,
-with resourceVersions, bookmarks, 410 Gone after compaction, dropped connections and failing
-lists on demand. It speaks the wire protocol the real kubernetes client reads."""
+"""A small stand-in Kubernetes API server: list and watch (chunked JSON lines) of one resource
+kind, with resourceVersions, bookmarks, label selectors (equality) and namespaces, 410 Gone
+after compaction, dropped connections, malformed lines and failing lists on demand, and the
+Service status subresource. It speaks the wire protocol the real kubernetes client reads. The
+testbed serves backend EndpointSlices with it; the hook's tests drive its failure modes."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from kubernetes import client
+
+Selector = Callable[[dict[str, Any]], bool]
 
 
 class FakeApi:
@@ -70,17 +74,21 @@ class FakeApi:
             self.lock.notify_all()
 
     # what the handler serves
-    def listing(self) -> dict[str, Any]:
+    def listing(self, selected: Selector = lambda _obj: True) -> dict[str, Any]:
         with self.lock:
             self.lists += 1
             return {
                 "kind": f"{self.kind}List",
                 "apiVersion": "v1",
                 "metadata": {"resourceVersion": str(self.version)},
-                "items": [self.objects[k] for k in sorted(self.objects)],
+                "items": [
+                    self.objects[k] for k in sorted(self.objects) if selected(self.objects[k])
+                ],
             }
 
-    def events(self, since: int, timeout: float) -> Iterator[dict[str, Any] | None]:
+    def events(
+        self, since: int, timeout: float, selected: Selector = lambda _obj: True
+    ) -> Iterator[dict[str, Any] | None]:
         """Watch events after `since`; None means: end the stream abruptly."""
         deadline = time.monotonic() + timeout
         with self.lock:
@@ -106,17 +114,34 @@ class FakeApi:
                     self.garbage_next = False
                     yield {"garbage": True}
                     continue
-                fresh = [e for e in self.log if e[0] > since]
+                fresh = [e for e in self.log if e[0] > since and selected(e[2])]
+                # events the selector leaves out are passed too
+                since = max([since, *(e[0] for e in self.log)])
                 if not fresh:
                     self.lock.wait(timeout=0.05)
                     continue
-            for version, kind, obj in fresh:
-                since = version
+            for _version, kind, obj in fresh:
                 yield {"type": kind, "object": obj}
         yield {
             "type": "BOOKMARK",
             "object": {"kind": self.kind, "metadata": {"resourceVersion": str(since)}},
         }
+
+
+def selector(path: str, labels: str) -> Selector:
+    """Objects in the path's namespace (if any) carrying every `key=value` of the selector."""
+    parts = path.split("/")
+    namespace = parts[parts.index("namespaces") + 1] if "namespaces" in parts else None
+    wanted = dict(term.split("=", 1) for term in labels.split(",") if "=" in term)
+
+    def selected(obj: dict[str, Any]) -> bool:
+        meta = obj.get("metadata") or {}
+        if namespace is not None and meta.get("namespace", namespace) != namespace:
+            return False
+        have = meta.get("labels") or {}
+        return all(have.get(k) == v for k, v in wanted.items())
+
+    return selected
 
 
 def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
@@ -135,16 +160,19 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 self._send(200 if found else 404, found or {"kind": "Status", "code": 404})
                 return
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            selected = selector(url.path, query.get("labelSelector", ""))
             if query.get("watch") == "true":
                 self._watch(
-                    int(query.get("resourceVersion", "0")), float(query.get("timeoutSeconds", "5"))
+                    selected,
+                    int(query.get("resourceVersion", "0")),
+                    float(query.get("timeoutSeconds", "5")),
                 )
                 return
             if api.failing_lists:
                 api.failing_lists -= 1
                 self._send(500, {"kind": "Status", "code": 500, "message": "etcd is down"})
                 return
-            self._send(200, api.listing())
+            self._send(200, api.listing(selected))
 
         def do_PATCH(self) -> None:
             name = urlparse(self.path).path.split("/services/")[1].split("/")[0]
@@ -163,12 +191,12 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _watch(self, since: int, timeout: float) -> None:
+        def _watch(self, selected: Selector, since: int, timeout: float) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            for event in api.events(since, min(timeout, 5.0)):
+            for event in api.events(since, min(timeout, 5.0), selected):
                 if event is None:
                     self.close_connection = True
                     return  # no final chunk: the client sees a broken stream
@@ -193,3 +221,28 @@ def serve(api: FakeApi) -> Iterator[client.ApiClient]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def main() -> None:
+    """Serve the EndpointSlices and Services of a JSON file on ADDRESS:PORT, until killed."""
+    import argparse  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--listen", required=True, help="address:port")
+    parser.add_argument("--objects", required=True, help="JSON: {endpointslices: [], services: []}")
+    args = parser.parse_args()
+    with open(args.objects, encoding="utf-8") as stream:  # noqa: PTH123
+        objects = json.load(stream)
+    api = FakeApi("EndpointSlice")
+    for item in objects["endpointslices"]:
+        api.put(item)
+    for service in objects["services"]:
+        api.services[service["metadata"]["name"]] = service
+    host, port = args.listen.rsplit(":", 1)
+    server = ThreadingHTTPServer((host, int(port)), _handler(api))
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

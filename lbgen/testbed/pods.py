@@ -1,0 +1,97 @@
+"""LB pods as their compiled Deployment describes them: each container's command, environment
+and volume mounts, and the ConfigMap files kustomize would generate. Pure: from the tree."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from ruamel.yaml import YAML
+
+# the downward API fields the LB pods use, and what stands for them in the testbed
+DOWNWARD = {"status.podIP": "pod_ip", "status.hostIP": "node_ip", "spec.nodeName": "node"}
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    command: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]  # (name, literal value or "fieldRef:<path>")
+    mounts: tuple[tuple[str, str], ...]  # (volume, mountPath)
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    containers: tuple[Container, ...]
+    configmaps: dict[str, dict[str, str]]  # volume → {file name: tree path}
+    empty_dirs: tuple[str, ...]
+
+
+def _load(text: str) -> Any:
+    return YAML(typ="safe").load(text)
+
+
+def pod_spec(tree: dict[str, str], service: str) -> PodSpec:
+    deployment = _load(tree[f"cluster/services/{service}/deployment.yaml"])
+    spec = deployment["spec"]["template"]["spec"]
+    generated = {
+        generator["name"]: dict(entry.split("=", 1) for entry in generator["files"])
+        for generator in _load(tree["cluster/kustomization.yaml"]).get("configMapGenerator", [])
+    }
+    configmaps, empty = {}, []
+    for volume in spec["volumes"]:
+        if "configMap" in volume:
+            files = generated[volume["configMap"]["name"]]
+            configmaps[volume["name"]] = {key: f"cluster/{path}" for key, path in files.items()}
+        elif "emptyDir" in volume:
+            empty.append(volume["name"])
+    containers = tuple(
+        Container(
+            name=c["name"],
+            command=tuple(c["command"]),
+            env=tuple(
+                (
+                    e["name"],
+                    e["value"]
+                    if "value" in e
+                    else f"fieldRef:{e['valueFrom']['fieldRef']['fieldPath']}",
+                )
+                for e in c.get("env", [])
+            ),
+            mounts=tuple((m["name"], m["mountPath"]) for m in c.get("volumeMounts", [])),
+        )
+        for c in [*spec.get("initContainers", []), *spec["containers"]]
+    )
+    return PodSpec(containers, configmaps, tuple(empty))
+
+
+def environment(container: Container, facts: dict[str, str]) -> dict[str, str]:
+    env = {}
+    for name, value in container.env:
+        if value.startswith("fieldRef:"):
+            env[name] = facts[DOWNWARD[value.removeprefix("fieldRef:")]]
+        else:
+            env[name] = value
+    return env
+
+
+def mount_script(binds: list[tuple[str, str]], scratch: str, command: tuple[str, ...]) -> str:
+    """Shell for `unshare --mount`: lay a private overlay over each top folder of a mountPath
+    (so /etc/lbgen can exist without touching the host's /etc), bind each source there, exec."""
+    lines = ["set -e"]
+    tops = sorted({PurePosixPath(path).parts[1] for _, path in binds})
+    for top in tops:
+        upper, work = f"{scratch}/{top}/upper", f"{scratch}/{top}/work"
+        lines += [
+            f"mkdir -p {shlex.quote(upper)} {shlex.quote(work)}",
+            f"mount -t overlay overlay -o lowerdir=/{top},upperdir={upper},workdir={work} /{top}",
+        ]
+    for source, path in binds:
+        lines += [
+            f"mkdir -p {shlex.quote(path)}",
+            f"mount --bind {shlex.quote(source)} {shlex.quote(path)}",
+        ]
+    lines.append("exec " + " ".join(shlex.quote(part) for part in command))
+    return "\n".join(lines)
