@@ -456,6 +456,14 @@ class Testbed:
         index, lb = next((i, lb) for i, lb in enumerate(self.layout.lbs) if lb.box.name == name)
         _ip("link", "set", f"p{index}", "up" if up else "down", netns=lb.bridge_netns)
 
+    def set_node_link(self, node: str, *, up: bool) -> None:
+        """Cut or restore a node's uplink to the node network (every LB on it goes silent)."""
+        lay = self.layout
+        index = [*lay.routers, *lay.reflectors, *lay.nodes].index(
+            next(n for n in lay.nodes if n.name == node)
+        )
+        _ip("link", "set", f"v{index}", "up" if up else "down", netns=lay.lan)
+
     def _end(self, key: str, sig: signal.Signals) -> None:
         state = self._state()
         pid = state["processes"].pop(key, None)

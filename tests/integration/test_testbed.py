@@ -78,6 +78,23 @@ def test_a_cut_link_is_noticed_by_the_hold_time_and_healed(testbed: Testbed) -> 
     wait_for(lambda: testbed.nexthops()["web2"] == _a(104, 105), timeout=60, what="recovery")
 
 
+def test_a_node_cut_off_loses_the_paths_of_every_lb_on_it(testbed: Testbed) -> None:
+    testbed.set_node_link("node5", up=False)
+    try:
+        wait_for(
+            lambda: testbed.nexthops() == {"web1": _a(104, 106), "web2": _a(104)},
+            timeout=30,
+            what="hold expiry of both LBs on node5",
+        )
+    finally:
+        testbed.set_node_link("node5", up=True)
+    wait_for(
+        lambda: testbed.nexthops() == {"web1": _a(104, 105, 106), "web2": _a(104, 105)},
+        timeout=60,
+        what="recovery",
+    )
+
+
 def test_lbgen_hook_in_each_lb_pod_fills_its_pool_from_the_api(testbed: Testbed) -> None:
     """The pods' hook containers, started as the Deployment says, against the stand-in API
     server: each LB's keepalived.conf holds its own service's backends and no other's."""
