@@ -32,6 +32,7 @@ class LbPod:
     box: Box
     node_address: IPv4Address
     bridge_netns: str  # the node's namespace, where its pod bridge is
+    veth: str  # its link's end on the node's pod bridge (one LB of a service per node)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,23 @@ class Layout:
     backends: tuple[Backend, ...]
 
 
+def lb_pod(plan: Plan, prefix: str, service: str, node: str) -> LbPod:
+    """The LB pod of `service` on `node`: one per pair, so its names and address are fixed."""
+    s_index = [s.name for s in plan.services].index(service)
+    n_index = [n.name for n in plan.nodes].index(node)
+    subnet = list(plan.pod_network.subnets(new_prefix=24))[1 + n_index]
+    box = Box(
+        f"{service}@{node}",
+        f"{prefix}l{s_index}-{node}",
+        subnet.network_address + 10 + s_index,
+        subnet,
+        (("default", str(subnet.network_address + 1)),),
+    )
+    return LbPod(
+        service, node, box, plan.nodes[n_index].address, f"{prefix}n-{node}", f"p{s_index}"
+    )
+
+
 def layout(plan: Plan, prefix: str) -> Layout:
     net = plan.node_network
     subnets = list(plan.pod_network.subnets(new_prefix=24))[1:]
@@ -83,19 +101,8 @@ def layout(plan: Plan, prefix: str) -> Layout:
         )
         for n in plan.nodes
     )
-    lbs = []
+    lbs = [lb_pod(plan, prefix, s.name, node) for s in plan.services for node in s.placement]
     addresses = {n.name: n.address for n in plan.nodes}
-    for s_index, service in enumerate(plan.services):
-        for node in service.placement:
-            subnet = by_node[node]
-            box = Box(
-                f"{service.name}@{node}",
-                f"{prefix}l{s_index}-{node}",
-                subnet.network_address + 10 + s_index,
-                subnet,
-                (("default", str(subnet.network_address + 1)),),
-            )
-            lbs.append(LbPod(service.name, node, box, addresses[node], f"{prefix}n-{node}"))
     client = Box(
         "client",
         f"{prefix}client",

@@ -20,7 +20,7 @@ from lbgen.agent.run import RouteTable
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan
 from lbgen.pod.datapath import local_route
-from lbgen.testbed.layout import BACKEND_PORT, Box, Layout, LbPod, layout
+from lbgen.testbed.layout import BACKEND_PORT, Box, Layout, LbPod, layout, lb_pod
 from lbgen.testbed.pods import environment, mount_script, pod_spec
 from lbgen.verify.sysctl import read_sysctl
 
@@ -112,7 +112,7 @@ class Testbed:
             self._nodes()
             self._backends()
             self._apiserver()
-            for lb in self.layout.lbs:
+            for lb in self.lbs:
                 self._pod_files(lb)
                 self.start_lb(lb.box.name)
                 self._container(lb, "hook", {"LBGEN_HOOK_API_SERVER": self.api_url})
@@ -180,10 +180,8 @@ class Testbed:
                 netns=node.netns,
             )
             _ip("link", "set", "cni0", "up", netns=node.netns)
-        for index, lb in enumerate(lay.lbs):
-            self._add_netns(lb.box.netns)
-            self._attach(lb.bridge_netns, f"p{index}", lb.box, bridge="cni0")
-            subprocess.run(_in(lb.box.netns, *local_route(self._service(lb.service))), check=True)
+        for lb in lay.lbs:
+            self._lb_network(lb)
         self._add_netns(lay.client.netns)
         self._attach(
             lay.routers[0].netns,
@@ -290,8 +288,14 @@ class Testbed:
             )
 
     def _nodes(self) -> None:
+        for node in self.layout.nodes:
+            self._sysctl(node.netns, f"nodes/{node.name}/sysctl.conf")
+        self._node_routes()
+
+    def _node_routes(self) -> None:
+        """What the node agent DaemonSet does on each node, for the LB pods running now."""
         pods = {}
-        for lb in self.layout.lbs:
+        for lb in self.lbs:
             pods[lb.box.netns] = {
                 "metadata": {
                     "name": lb.box.netns,
@@ -301,12 +305,48 @@ class Testbed:
                 "status": {"phase": "Running", "podIP": str(lb.box.address)},
             }
         for node in self.layout.nodes:
-            self._sysctl(node.netns, f"nodes/{node.name}/sysctl.conf")
-            # what the node agent DaemonSet does on a node
             RouteTable(node.netns).reconcile(pods, node.name)
 
     def _service(self, name: str) -> Any:
         return next(s for s in self.plan.services if s.name == name)
+
+    @property
+    def lbs(self) -> list[LbPod]:
+        """The plan's LB pods, and those added by scaling out."""
+        extra = [lb_pod(self.plan, self.prefix, s, n) for s, n in self._state().get("extra", [])]
+        return [*self.layout.lbs, *extra]
+
+    def _lb_network(self, lb: LbPod) -> None:
+        self._add_netns(lb.box.netns)
+        self._attach(lb.bridge_netns, lb.veth, lb.box, bridge="cni0")
+        subprocess.run(_in(lb.box.netns, *local_route(self._service(lb.service))), check=True)
+
+    def add_lb(self, service: str, node: str) -> str:
+        """Scale out: an LB pod of `service` on a node that has none, started like the others."""
+        lb = lb_pod(self.plan, self.prefix, service, node)
+        if any(x.box.name == lb.box.name for x in self.lbs):
+            raise LbgenError(f"{lb.box.name} already runs")
+        state = self._state()
+        state.setdefault("extra", []).append([service, node])
+        self._save(state)
+        self._lb_network(lb)
+        self._node_routes()
+        self._pod_files(lb)
+        self.start_lb(lb.box.name)
+        self._container(lb, "hook", {"LBGEN_HOOK_API_SERVER": self.api_url})
+        return lb.box.name
+
+    def remove_lb(self, name: str) -> None:
+        """Scale in: stop an added LB pod, drop its node route, delete its namespace."""
+        lb = next(lb for lb in self.lbs if lb.box.name == name)
+        for key in [k for k in self._state()["processes"] if k.startswith(f"{lb.box.netns}-")]:
+            self._end(key, signal.SIGTERM)
+        state = self._state()
+        state["extra"] = [e for e in state.get("extra", []) if e != [lb.service, lb.node]]
+        state["namespaces"] = [n for n in state["namespaces"] if n != lb.box.netns]
+        self._save(state)
+        subprocess.run(["ip", "netns", "del", lb.box.netns], capture_output=True, check=False)
+        self._node_routes()
 
     @property
     def api_url(self) -> str:
@@ -422,7 +462,7 @@ class Testbed:
 
     def start_lb(self, name: str) -> None:
         """Start an LB pod's exabgp container, and the responder on its VIPs."""
-        lb = next(lb for lb in self.layout.lbs if lb.box.name == name)
+        lb = next(lb for lb in self.lbs if lb.box.name == name)
         service = self._service(lb.service)
         self._container(lb, "exabgp")
         if not any(k.startswith(f"{lb.box.netns}-responder") for k in self._state()["processes"]):
@@ -448,13 +488,13 @@ class Testbed:
                 )
 
     def stop_lb(self, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
-        lb = next(lb for lb in self.layout.lbs if lb.box.name == name)
+        lb = next(lb for lb in self.lbs if lb.box.name == name)
         self._end(f"{lb.box.netns}-exabgp", sig)
 
     def set_lb_link(self, name: str, *, up: bool) -> None:
         """Cut or restore an LB pod's link on its node: no FIN, only the hold time notices."""
-        index, lb = next((i, lb) for i, lb in enumerate(self.layout.lbs) if lb.box.name == name)
-        _ip("link", "set", f"p{index}", "up" if up else "down", netns=lb.bridge_netns)
+        lb = next(lb for lb in self.lbs if lb.box.name == name)
+        _ip("link", "set", lb.veth, "up" if up else "down", netns=lb.bridge_netns)
 
     def set_node_link(self, node: str, *, up: bool) -> None:
         """Cut or restore a node's uplink to the node network (every LB on it goes silent)."""
@@ -544,7 +584,7 @@ class Testbed:
         return {
             s.name: {
                 lb.node_address
-                for lb in self.layout.lbs
+                for lb in self.lbs
                 if lb.service == s.name and f"{lb.box.netns}-exabgp" in live
             }
             for s in self.plan.services

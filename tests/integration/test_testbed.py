@@ -69,6 +69,25 @@ def test_each_service_has_one_next_hop_per_node_running_one_of_its_lbs(testbed: 
     assert testbed.nexthops() == {"web1": _a(104, 105, 106), "web2": _a(104, 105)}
 
 
+def test_scaling_out_to_another_node_and_back_in(testbed: Testbed) -> None:
+    added = testbed.add_lb("web2", "node6")
+    try:
+        wait_for(
+            lambda: testbed.nexthops()["web2"] == _a(104, 105, 106),
+            timeout=30,
+            what="the new LB's path",
+        )
+        conf = testbed.workdir / f"{testbed.prefix}l1-node6" / "run" / "keepalived.conf"
+        wait_for(
+            lambda: conf.exists() and "real_server" in conf.read_text(),
+            timeout=30,
+            what="the new LB's pool",
+        )
+    finally:
+        testbed.remove_lb(added)
+    wait_for(lambda: testbed.nexthops()["web2"] == _a(104, 105), timeout=30, what="scale in")
+
+
 def test_a_cut_link_is_noticed_by_the_hold_time_and_healed(testbed: Testbed) -> None:
     testbed.set_lb_link("web2@node4", up=False)
     try:
