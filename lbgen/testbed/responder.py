@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import socketserver
+import threading
 
 
 def main() -> None:
@@ -22,8 +23,6 @@ def main() -> None:
 
     socketserver.ThreadingTCPServer.allow_reuse_address = True
     servers = [socketserver.ThreadingTCPServer((args.bind, port), Handler) for port in args.port]
-    import threading  # noqa: PLC0415
-
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     servers[0].serve_forever()
