@@ -8,13 +8,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lbgen import __version__
-from lbgen.compiler import Compiled, compile_file
 from lbgen.errors import LbgenError
-from lbgen.output import apply, compare
-from lbgen.report import FORMATS
-from lbgen.schema import SCHEMA_PATH, render_schema
+
+if TYPE_CHECKING:
+    from lbgen.compiler import Compiled
+
+# commands import what they use when they run: `lbgen pod check` is a kubelet probe run every
+# few seconds, and must not pay for the compiler
+FORMAT_NAMES = ("github", "json", "text")  # the keys of lbgen.report.FORMATS (a test checks)
 
 OK, FINDINGS, INTERNAL = 0, 1, 2
 
@@ -31,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("specs", nargs="+", type=Path, metavar="SPEC")
         command.add_argument(
             "--format",
-            choices=sorted(FORMATS),
+            choices=FORMAT_NAMES,
             default=None,
             help="diagnostics format (default: github when GITHUB_ACTIONS=true, else text)",
         )
@@ -92,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     testbed.add_argument("--timeout", type=float, default=60, help="seconds to converge (up)")
 
     schema = commands.add_parser("schema", help="Write the spec's JSON Schema.")
-    schema.add_argument("-o", "--output", type=Path, default=Path(SCHEMA_PATH))
+    schema.add_argument("-o", "--output", type=Path, help="default: schema/lbgen.schema.json")
     schema.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 when the schema file is stale"
     )
@@ -108,6 +112,8 @@ def _display(path: Path) -> str:
 
 
 def _report(results: Sequence[Compiled], fmt: str | None) -> None:
+    from lbgen.report import FORMATS  # noqa: PLC0415
+
     chosen = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     found = [d for result in results for d in result.diagnostics]
     if found or chosen == "json":
@@ -121,12 +127,17 @@ def _status(results: Sequence[Compiled]) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from lbgen.compiler import compile_file  # noqa: PLC0415
+
     results = [compile_file(spec, _display(spec)) for spec in args.specs]
     _report(results, args.format)
     return _status(results)
 
 
 def _build(args: argparse.Namespace) -> int:
+    from lbgen.compiler import compile_file  # noqa: PLC0415
+    from lbgen.output import apply, compare  # noqa: PLC0415
+
     if args.output is not None and len(args.specs) > 1:
         raise LbgenError("-o/--output takes one SPEC; build several specs into out/<name>/")
     results = [compile_file(spec, _display(spec)) for spec in args.specs]
@@ -160,8 +171,10 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from lbgen.schema import SCHEMA_PATH, render_schema  # noqa: PLC0415
+
     text = render_schema()
-    path: Path = args.output
+    path: Path = args.output or Path(SCHEMA_PATH)
     current = path.read_text(encoding="utf-8") if path.exists() else None
     if args.check:
         if current != text:
@@ -177,31 +190,40 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _pod(args: argparse.Namespace) -> int:
-    from lbgen.pod import steps  # noqa: PLC0415 -- only inside LB pods
-    from lbgen.pod.facts import read_pod_config  # noqa: PLC0415
+    # probes and preStop hooks run often: they import only what they use, never the plan models
+    if args.step in ("withdraw", "drain") or (args.step == "check" and args.probe == "alive"):
+        from lbgen.pod import process  # noqa: PLC0415
 
-    if args.step == "withdraw":
-        sys.stdout.write(steps.withdraw(args.pidfile) + "\n")
-        return OK
-    if args.step == "drain":
-        steps.drain(args.seconds)
-        return OK
-    if args.step == "check" and args.probe == "alive":
-        problem = steps.alive(args.pidfile)
+        if args.step == "withdraw":
+            sys.stdout.write(process.withdraw(args.pidfile) + "\n")
+            return OK
+        if args.step == "drain":
+            process.drain(args.seconds)
+            return OK
+        problem = process.alive(args.pidfile)
         if problem:
             sys.stderr.write(f"not alive: {problem}\n")
         return FINDINGS if problem else OK
+    if args.step == "check":
+        from lbgen.pod.probes import ready  # noqa: PLC0415
+
+        try:
+            text = args.config.read_text(encoding="utf-8")
+        except OSError as error:
+            raise LbgenError(f"{args.config}: cannot read the LB config: {error}") from error
+        problems = ready(text, os.environ)
+        for problem in problems:
+            sys.stderr.write(f"not ready: {problem}\n")
+        return FINDINGS if problems else OK
+    from lbgen.pod import steps  # noqa: PLC0415 -- once per pod start
+    from lbgen.pod.facts import read_pod_config  # noqa: PLC0415
+
     config = read_pod_config(args.config)
     if args.step == "setup":
         steps.setup(config, args.config.parent)
         return OK
-    if args.step == "exabgp":
-        steps.start_exabgp(config, os.environ)
-        return INTERNAL  # exec returned: cannot happen
-    problems = steps.ready(config, os.environ)
-    for problem in problems:
-        sys.stderr.write(f"not ready: {problem}\n")
-    return FINDINGS if problems else OK
+    steps.start_exabgp(config, os.environ)
+    return INTERNAL  # exec returned: cannot happen
 
 
 def _hook(args: argparse.Namespace) -> int:
@@ -221,6 +243,7 @@ def _hook(args: argparse.Namespace) -> int:
 def _testbed(args: argparse.Namespace) -> int:
     import time  # noqa: PLC0415
 
+    from lbgen.compiler import compile_file  # noqa: PLC0415
     from lbgen.testbed.report import fib_report  # noqa: PLC0415 -- root-only machinery
     from lbgen.testbed.run import Testbed  # noqa: PLC0415
 

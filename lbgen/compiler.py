@@ -8,8 +8,9 @@ from pathlib import Path as FsPath
 from lbgen.checks import run_checks
 from lbgen.errors import Diagnostic, Related
 from lbgen.load import Loaded, load_fabric, load_fabric_text
-from lbgen.plan import Plan, build_plan
-from lbgen.render import Tree, render_tree
+from lbgen.plan import Plan
+from lbgen.plan.build import build_plan
+from lbgen.render.tree import Tree, render_tree
 from lbgen.source import Document
 from lbgen.verify import verify_tree
 

@@ -1,6 +1,6 @@
-"""The plan: frozen, sorted, resolved facts per box; the contract between build and run time."""
+"""The plan: frozen, sorted, resolved facts per box; the contract between build and run time.
+Its models only: `lbgen.plan.build.build_plan` makes one from a spec (the LB pod never does)."""
 
-from lbgen.plan.build import build_plan
 from lbgen.plan.model import (
     BackendPlan,
     GitOpsPlan,
@@ -31,5 +31,4 @@ __all__ = [
     "RouterPlan",
     "ServicePlan",
     "Timers",
-    "build_plan",
 ]

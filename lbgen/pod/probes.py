@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address
+from pathlib import Path
 
 BGP_PORT = 179
 TCP_ESTABLISHED = "01"
@@ -61,3 +63,28 @@ def readiness_problems(
 def process_state(stat: str) -> str:
     """The state letter of /proc/<pid>/stat (after the command name in parentheses)."""
     return stat.rsplit(")", 1)[1].split(maxsplit=1)[0]
+
+
+def ready(lb_json: str, env: Mapping[str, str], proc: Path = Path("/proc")) -> list[str]:
+    """The readiness probe. It runs every few seconds, so it reads the few fields it needs from
+    lb.json (validated when the pod started) with `json`, not the plan's models."""
+    service = json.loads(lb_json)["service"]
+    try:
+        pod_ip = IPv4Address(env.get("POD_IP", ""))
+    except ValueError:
+        return ["POD_IP is not set to the pod's IPv4 address (downward API status.podIP)"]
+    tcp = (proc / "net/tcp").read_text(encoding="ascii")
+    try:
+        ip_vs = (proc / "net/ip_vs").read_text(encoding="ascii")
+    except OSError:
+        ip_vs = ""
+    return readiness_problems(
+        established_bgp_peers(tcp, pod_ip),
+        (IPv4Address(rr["address"]) for rr in service["reflectors"]),
+        ipvs_services(ip_vs),
+        (
+            (p["protocol"], IPv4Address(vip), p["port"])
+            for vip in service["vips"]
+            for p in service["ports"]
+        ),
+    )

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -17,13 +14,6 @@ from lbgen.errors import LbgenError
 from lbgen.plan import PodConfig
 from lbgen.pod.datapath import local_route, nft_ruleset, read_sysctls, sysctl_problems
 from lbgen.pod.facts import pod_facts
-from lbgen.pod.probes import (
-    established_bgp_peers,
-    ipvs_services,
-    process_state,
-    readiness_problems,
-)
-from lbgen.render.exabgp import render_exabgp
 
 RUN = Path("/run/lbgen")
 
@@ -65,6 +55,8 @@ def exabgp_env(user: str) -> dict[str, str]:
 
 def start_exabgp(config: PodConfig, env: Mapping[str, str], run: Path = RUN) -> None:
     """Render exabgp.conf with this pod's and node's addresses, then become exabgp."""
+    from lbgen.render.exabgp import render_exabgp  # noqa: PLC0415 -- only this step renders
+
     facts = pod_facts(env)
     conf = run / "exabgp.conf"
     text = render_exabgp(config.service, facts.pod_ip, facts.node_ip, config.source)
@@ -81,62 +73,3 @@ def _has_passwd_entry() -> bool:
     except KeyError:
         return False
     return True
-
-
-def ready(config: PodConfig, env: Mapping[str, str], proc: Path = Path("/proc")) -> list[str]:
-    facts = pod_facts(env)
-    tcp = (proc / "net/tcp").read_text(encoding="ascii")
-    try:
-        ip_vs = (proc / "net/ip_vs").read_text(encoding="ascii")
-    except OSError:
-        ip_vs = ""
-    service = config.service
-    return readiness_problems(
-        established_bgp_peers(tcp, facts.pod_ip),
-        (rr.address for rr in service.reflectors),
-        ipvs_services(ip_vs),
-        ((p.protocol, vip, p.port) for vip in service.vips for p in service.ports),
-    )
-
-
-def alive(pidfile: Path, proc: Path = Path("/proc")) -> str | None:
-    """None when the process named by the pid file runs, else why not."""
-    try:
-        pid = int(pidfile.read_text(encoding="ascii").strip())
-        stat = (proc / str(pid) / "stat").read_text(encoding="ascii")
-    except (OSError, ValueError) as error:
-        return f"{pidfile}: no running process ({error})"
-    state = process_state(stat)
-    return f"process {pid} is a zombie" if state == "Z" else None
-
-
-def withdraw(pidfile: Path, wait: float = 5.0, proc: Path = Path("/proc")) -> str:
-    """Stop exabgp so its sessions close and the reflectors withdraw the route at once."""
-    try:
-        pid = int(pidfile.read_text(encoding="ascii").strip())
-        cmdline = (proc / str(pid) / "cmdline").read_bytes()
-    except (OSError, ValueError):
-        return "exabgp is not running; nothing to withdraw"
-    if b"exabgp" not in cmdline:
-        return f"process {pid} is not exabgp; left alone"
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and _running(proc / str(pid)):
-        time.sleep(0.05)
-    if _running(proc / str(pid)):
-        return f"exabgp {pid} did not stop within {wait:.0f} s; the hold time will withdraw it"
-    return f"exabgp {pid} stopped; route withdrawn"
-
-
-def _running(process: Path) -> bool:
-    """True while the process exists and has not exited (a zombie has, its sessions closed)."""
-    try:
-        return process_state((process / "stat").read_text(encoding="ascii")) != "Z"
-    except OSError:
-        return False
-
-
-def drain(seconds: int) -> None:
-    """keepalived's preStop: keep IPVS serving open flows after the route is withdrawn."""
-    with contextlib.suppress(KeyboardInterrupt):
-        time.sleep(seconds)

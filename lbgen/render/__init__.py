@@ -1,5 +1,2 @@
-"""Plan → Tree {relative path: text}. Pure: never sees the spec, never touches the disk."""
-
-from lbgen.render.tree import Tree, render_tree
-
-__all__ = ["Tree", "render_tree"]
+"""Plan → Tree {relative path: text}. Pure: never sees the spec, never touches the disk.
+`lbgen.render.tree.render_tree` writes a whole fabric; each module renders one kind of file."""

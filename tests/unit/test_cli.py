@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lbgen import cli
+from lbgen import cli, compiler
 from tests.conftest import ROOT
 
 PAPER = ROOT / "examples" / "paper.yaml"
@@ -84,7 +84,7 @@ def test_an_internal_error_is_one_line_exit_2_never_a_traceback(
     def explode(*_args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "compile_file", explode)
+    monkeypatch.setattr(compiler, "compile_file", explode)
     assert cli.main(["validate", "paper.yaml"]) == 2
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: boom" in err

@@ -13,10 +13,10 @@ import pytest
 from lbgen.compiler import compile_file
 from lbgen.errors import LbgenError
 from lbgen.plan import PodConfig
-from lbgen.pod import steps
+from lbgen.pod import process, steps
 from lbgen.pod.datapath import local_route, nft_ruleset, sysctl_problems
 from lbgen.pod.facts import pod_facts, read_pod_config
-from lbgen.pod.probes import established_bgp_peers, ipvs_services, readiness_problems
+from lbgen.pod.probes import established_bgp_peers, ipvs_services, readiness_problems, ready
 from tests.conftest import ROOT
 
 # /proc/net/tcp as the kernel prints it: 172.16.20.2:41000 → 10.0.0.109:179 established,
@@ -99,15 +99,17 @@ def test_ready_needs_a_session_and_every_virtual_service() -> None:
     ]
 
 
-def test_the_ready_probe_reads_a_proc_tree(config: PodConfig, tmp_path: Path) -> None:
+def test_the_ready_probe_reads_lb_json_and_a_proc_tree(config: PodConfig, tmp_path: Path) -> None:
     (tmp_path / "net").mkdir()
     (tmp_path / "net/tcp").write_text(PROC_NET_TCP)
     env = {"POD_IP": "172.16.20.2", "NODE_IP": "10.0.0.106"}
-    assert steps.ready(config, env, proc=tmp_path) == [
-        "IPVS has no virtual service for TCP 10.1.1.1:80"
-    ]
+    lb_json = config.model_dump_json()
+    assert ready(lb_json, env, proc=tmp_path) == ["IPVS has no virtual service for TCP 10.1.1.1:80"]
     (tmp_path / "net/ip_vs").write_text(PROC_NET_IP_VS)
-    assert steps.ready(config, env, proc=tmp_path) == []
+    assert ready(lb_json, env, proc=tmp_path) == []
+    assert ready(lb_json, {}, proc=tmp_path) == [
+        "POD_IP is not set to the pod's IPv4 address (downward API status.podIP)"
+    ]
 
 
 def test_downward_api_facts_must_be_addresses() -> None:
@@ -153,28 +155,28 @@ def test_alive_sees_a_running_process_and_a_missing_one(tmp_path: Path) -> None:
     child = _child()
     try:
         (tmp_path / "k.pid").write_text(f"{child.pid}\n")
-        assert steps.alive(tmp_path / "k.pid") is None
+        assert process.alive(tmp_path / "k.pid") is None
     finally:
         child.kill()
         child.wait()
-    assert "no running process" in (steps.alive(tmp_path / "k.pid") or "")
-    assert "no running process" in (steps.alive(tmp_path / "missing.pid") or "")
+    assert "no running process" in (process.alive(tmp_path / "k.pid") or "")
+    assert "no running process" in (process.alive(tmp_path / "missing.pid") or "")
 
 
 def test_withdraw_stops_exabgp_and_leaves_other_processes_alone(tmp_path: Path) -> None:
     exabgp, other = _child("exabgp", "/run/lbgen/exabgp.conf"), _child("keepalived")
     try:
         (tmp_path / "other.pid").write_text(f"{other.pid}\n")
-        assert "not exabgp" in steps.withdraw(tmp_path / "other.pid")
+        assert "not exabgp" in process.withdraw(tmp_path / "other.pid")
         assert other.poll() is None
         (tmp_path / "exabgp.pid").write_text(f"{exabgp.pid}\n")
-        assert "route withdrawn" in steps.withdraw(tmp_path / "exabgp.pid")
+        assert "route withdrawn" in process.withdraw(tmp_path / "exabgp.pid")
         assert exabgp.wait(timeout=5) != 0
     finally:
         for child in (exabgp, other):
             child.kill()
             child.wait()
-    assert "nothing to withdraw" in steps.withdraw(tmp_path / "exabgp.pid")
+    assert "nothing to withdraw" in process.withdraw(tmp_path / "exabgp.pid")
 
 
 def test_setup_refuses_to_start_without_the_ipvs_sysctls(config: PodConfig, tmp_path: Path) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from lbgen.cli import FORMAT_NAMES
 from lbgen.errors import Diagnostic, Position, Related, Severity
-from lbgen.report import format_github, format_text
+from lbgen.report import FORMATS, format_github, format_text
 
 FINDING = Diagnostic(
     "LB104",
@@ -33,3 +34,7 @@ def test_github_annotations_escape_their_properties_and_message() -> None:
 
 def test_nothing_to_say_prints_nothing() -> None:
     assert format_text([]) == ""
+
+
+def test_the_cli_offers_exactly_the_formats_there_are() -> None:
+    assert set(FORMAT_NAMES) == set(FORMATS)

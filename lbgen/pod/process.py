@@ -1,0 +1,55 @@
+"""The pod steps that only look at processes: liveness, withdraw, drain. They run often (kubelet
+probes, preStop hooks), so this module imports nothing heavy."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from pathlib import Path
+
+from lbgen.pod.probes import process_state
+
+
+def alive(pidfile: Path, proc: Path = Path("/proc")) -> str | None:
+    """None when the process named by the pid file runs, else why not."""
+    try:
+        pid = int(pidfile.read_text(encoding="ascii").strip())
+        stat = (proc / str(pid) / "stat").read_text(encoding="ascii")
+    except (OSError, ValueError) as error:
+        return f"{pidfile}: no running process ({error})"
+    state = process_state(stat)
+    return f"process {pid} is a zombie" if state == "Z" else None
+
+
+def withdraw(pidfile: Path, wait: float = 5.0, proc: Path = Path("/proc")) -> str:
+    """Stop exabgp so its sessions close and the reflectors withdraw the route at once."""
+    try:
+        pid = int(pidfile.read_text(encoding="ascii").strip())
+        cmdline = (proc / str(pid) / "cmdline").read_bytes()
+    except (OSError, ValueError):
+        return "exabgp is not running; nothing to withdraw"
+    if b"exabgp" not in cmdline:
+        return f"process {pid} is not exabgp; left alone"
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and _running(proc / str(pid)):
+        time.sleep(0.05)
+    if _running(proc / str(pid)):
+        return f"exabgp {pid} did not stop within {wait:.0f} s; the hold time will withdraw it"
+    return f"exabgp {pid} stopped; route withdrawn"
+
+
+def _running(process: Path) -> bool:
+    """True while the process exists and has not exited (a zombie has, its sessions closed)."""
+    try:
+        return process_state((process / "stat").read_text(encoding="ascii")) != "Z"
+    except OSError:
+        return False
+
+
+def drain(seconds: int) -> None:
+    """keepalived's preStop: keep IPVS serving open flows after the route is withdrawn."""
+    with contextlib.suppress(KeyboardInterrupt):
+        time.sleep(seconds)
