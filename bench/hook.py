@@ -95,12 +95,12 @@ def running_hook(api: RemoteApi, min_interval: float) -> Iterator[Path]:
         )
         with client.ApiClient(client.Configuration(host=api.url)) as api_client:
             hook = Hook(pod, settings, api_client)
-            threads = hook.start()
+            hook.start()
             try:
                 wait_for(lambda: len(sighups(hups)) >= 1, timeout=60, what="the first reload")
                 yield hups
             finally:
-                hook.stop(threads)
+                hook.stop()
                 standin.terminate()
                 standin.wait()
                 api.close()

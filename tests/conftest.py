@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -27,31 +29,34 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
 
 
+def cannot_run(message: str) -> NoReturn:
+    """A test without what it needs: skipped locally, failed in CI (CI=true), never hidden."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; with CI=true this test must run, not skip")
+    pytest.skip(message)
+
+
 def require_tool(name: str) -> str:
-    """The path of a program the test needs; a skip locally, a failure in CI (CI=true)."""
+    """The path of a program the test needs (the README's test command installs them all)."""
     found = shutil.which(name) or next(
         (str(p) for p in (Path("/usr/sbin") / name, Path("/usr/lib/frr") / name) if p.exists()),
         None,
     )
     if found is None:
-        message = f"{name} is not installed (the README's test command installs it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; with CI=true this test must run, not skip")
-        pytest.skip(message)
+        cannot_run(f"{name} is not installed (the README's test command installs it)")
     return found
+
+
+def require_root(what: str) -> None:
+    if os.geteuid() != 0:
+        cannot_run(f"{what} needs root")
 
 
 @pytest.fixture
 def netns(request: pytest.FixtureRequest) -> Iterator[str]:
     """A network namespace of this test's own, deleted afterwards even when the test fails."""
-    import subprocess  # noqa: PLC0415
-
     ip = require_tool("ip")
-    if os.geteuid() != 0:
-        message = "network namespaces need root"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; with CI=true this test must run, not skip")
-        pytest.skip(message)
+    require_root("a network namespace")
     name = f"lbgen-test-{os.getpid()}-{abs(hash(request.node.nodeid)) % 100000}"
     subprocess.run([ip, "netns", "add", name], check=True)
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lbgen.compiler import compile_file
+from lbgen.compiler import Compiled, compile_file
 from lbgen.report import format_text
 from tests.conftest import CASES
 
@@ -16,7 +16,7 @@ INVALID = sorted(p for p in (CASES / "invalid").iterdir() if p.is_dir())
 VALID = sorted(p for p in (CASES / "valid").iterdir() if p.is_dir())
 
 
-def _compile(case: Path):  # type: ignore[no-untyped-def]
+def _compile(case: Path) -> Compiled:
     return compile_file(case / "spec.yaml", "spec.yaml")
 
 

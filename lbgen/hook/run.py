@@ -68,6 +68,7 @@ class Hook:
         )
         self.core = client.CoreV1Api(api)
         self.cache = MemberCache()
+        self._applier = threading.Thread(target=self.coalescer.run, name="apply", daemon=True)
 
     def _on_state(self, slices: Objects) -> None:
         """Called with complete snapshots only: after a full list, then after each event."""
@@ -120,20 +121,18 @@ class Hook:
                 log.warning("cannot set the service status yet: %s", error)
             self.coalescer.stop.wait(self.settings.status_interval_seconds)
 
-    def start(self) -> list[threading.Thread]:
-        threads = [
+    def start(self) -> None:
+        for thread in (
             threading.Thread(target=self.follower.run, name="follow", daemon=True),
-            threading.Thread(target=self.coalescer.run, name="apply", daemon=True),
+            self._applier,
             threading.Thread(target=self._publish_status, name="status", daemon=True),
-        ]
-        for thread in threads:
+        ):
             thread.start()
-        return threads
 
-    def stop(self, threads: list[threading.Thread]) -> None:
+    def stop(self) -> None:
         """Let an apply in flight finish its write; the watch thread is left to die with us."""
         self.coalescer.stop.set()
-        threads[1].join(timeout=30)
+        self._applier.join(timeout=30)
 
 
 def run_hook(pod: PodConfig, settings: HookSettings) -> int:
@@ -155,9 +154,9 @@ def run_hook(pod: PodConfig, settings: HookSettings) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-    threads = hook.start()
+    hook.start()
     while not stopping.wait(1):
         pass
-    hook.stop(threads)
+    hook.stop()
     log.info("stopped", extra={"service": pod.service.name})
     return 0

@@ -24,10 +24,12 @@ def _run(argv: list[str], stdin: str | None = None) -> None:
         raise LbgenError(f"{' '.join(argv)} failed: {done.stderr.strip() or done.returncode}")
 
 
-def setup(config: PodConfig, config_dir: Path, run: Path = RUN) -> None:
+def setup(
+    config: PodConfig, config_dir: Path, run: Path = RUN, proc_sys: Path = Path("/proc/sys")
+) -> None:
     """Init container: check the sysctls the kubelet set, route the prefix as local,
     load the masquerade rules, and hand keepalived its starting config."""
-    problems = sysctl_problems(read_sysctls())
+    problems = sysctl_problems(read_sysctls(proc_sys))
     if problems:
         raise LbgenError(
             "the LB pod's sysctls are not set: "

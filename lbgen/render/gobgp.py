@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lbgen.plan import ReflectorPlan, RouterPlan, Timers
-from lbgen.render.text import header
+from lbgen.render.text import generated_by
 from lbgen.render.yamldoc import dump_yaml
 
 FAMILY = "ipv4-unicast"
@@ -63,7 +63,7 @@ def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
             for router in rr.routers
         ],
     }
-    return dump_yaml(data, f"{header(source, '').strip()}\nroute reflector {rr.name}")
+    return dump_yaml(data, f"{generated_by(source)}\nroute reflector {rr.name}")
 
 
 def render_router_gobgpd(router: RouterPlan, source: str) -> str:
@@ -102,7 +102,7 @@ def render_router_gobgpd(router: RouterPlan, source: str) -> str:
         "upstream router " + router.name + " (gobgpd + zebra, the paper's appendix B)\n"
         "gobgpd 3.10 panics against FRR 8.4's zebra (osrg/gobgp#2681): prefer implementation frr"
     )
-    return dump_yaml(data, header(source, "").strip() + "\n" + note)
+    return dump_yaml(data, generated_by(source) + "\n" + note)
 
 
 def _global(asn: int, router_id: str) -> dict[str, Any]:

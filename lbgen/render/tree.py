@@ -7,7 +7,7 @@ from lbgen.render import k8s, sysctl
 from lbgen.render.frr import render_frr_conf, render_frr_daemons, render_zebra_conf
 from lbgen.render.gobgp import render_reflector_gobgpd, render_router_gobgpd
 from lbgen.render.keepalived import render_keepalived
-from lbgen.render.text import header
+from lbgen.render.text import generated_by
 
 Tree = dict[str, str]
 
@@ -50,7 +50,7 @@ def _cluster(plan: Plan) -> Tree:
     }
     for service in plan.services:
         base = f"cluster/services/{service.name}"
-        pod = PodConfig(header=header(src, "").strip(), source=src, service=service)
+        pod = PodConfig(header=generated_by(src), source=src, service=service)
         tree[f"{base}/lb.json"] = pod.model_dump_json(indent=2) + "\n"
         tree[f"{base}/keepalived.conf"] = render_keepalived(service, {}, src)
         tree[f"{base}/deployment.yaml"] = docs(src, [k8s.deployment(plan, service)])

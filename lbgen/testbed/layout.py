@@ -63,11 +63,17 @@ class Layout:
     backends: tuple[Backend, ...]
 
 
+def pod_subnet(plan: Plan, node_index: int) -> IPv4Network:
+    """Node i's pod /24: the (i+1)-th of the pod network (the first is left out, as flannel)."""
+    first = int(plan.pod_network.network_address)
+    return IPv4Network((first + (node_index + 1) * 256, 24))
+
+
 def lb_pod(plan: Plan, prefix: str, service: str, node: str) -> LbPod:
     """The LB pod of `service` on `node`: one per pair, so its names and address are fixed."""
     s_index = [s.name for s in plan.services].index(service)
     n_index = [n.name for n in plan.nodes].index(node)
-    subnet = list(plan.pod_network.subnets(new_prefix=24))[1 + n_index]
+    subnet = pod_subnet(plan, n_index)
     box = Box(
         f"{service}@{node}",
         f"{prefix}l{s_index}-{node}",
@@ -82,8 +88,7 @@ def lb_pod(plan: Plan, prefix: str, service: str, node: str) -> LbPod:
 
 def layout(plan: Plan, prefix: str) -> Layout:
     net = plan.node_network
-    subnets = list(plan.pod_network.subnets(new_prefix=24))[1:]
-    pod_subnets = tuple((node.name, subnets[i]) for i, node in enumerate(plan.nodes))
+    pod_subnets = tuple((node.name, pod_subnet(plan, i)) for i, node in enumerate(plan.nodes))
     by_node = dict(pod_subnets)
     host_gw = tuple((str(by_node[n.name]), str(n.address)) for n in plan.nodes)
     routers = tuple(Box(r.name, f"{prefix}r-{r.name}", r.address, net, ()) for r in plan.routers)

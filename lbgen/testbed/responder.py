@@ -13,7 +13,6 @@ def main() -> None:
     parser.add_argument("--bind", required=True)
     parser.add_argument("--port", type=int, action="append", required=True)
     parser.add_argument("--label", required=True)
-    parser.add_argument("--owner", help="the testbed folder that started it (for `down`)")
     args = parser.parse_args()
     answer = f"lbgen-testbed lb={args.label} datapath=routed-to-lb-pod ipvs=not-in-kernel\n"
 

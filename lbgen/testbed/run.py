@@ -368,8 +368,6 @@ class Testbed:
                     str(BACKEND_PORT),
                     "--label",
                     f"backend:{backend.box.name}",
-                    "--owner",
-                    str(self.workdir),
                 ),
             )
 
@@ -482,8 +480,6 @@ class Testbed:
                         *ports,
                         "--label",
                         lb.box.name,
-                        "--owner",
-                        str(self.workdir),
                     ),
                 )
 
@@ -535,12 +531,36 @@ class Testbed:
             os.kill(pid, signal.SIGKILL)
 
     def _ours(self, pid: int) -> bool:
-        """Every process the testbed starts names a file in its work folder."""
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return False
-        return str(self.workdir).encode() in cmdline
+        """Every process the testbed starts runs in one of its namespaces."""
+        named = subprocess.run(
+            ["ip", "netns", "identify", str(pid)], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        return named in self._state()["namespaces"]
+
+    def ask(self, vip: str, port: int, connections: int) -> list[str]:
+        """What the client gets back from `connections` new TCP connections to vip:port."""
+        code = (
+            "import socket,sys\n"
+            "for _ in range(int(sys.argv[3])):\n"
+            "    s=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)\n"
+            "    print(s.recv(200).decode().strip()); s.close()\n"
+        )
+        done = subprocess.run(
+            _in(
+                self.layout.client.netns,
+                sys.executable,
+                "-c",
+                code,
+                vip,
+                str(port),
+                str(connections),
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout.splitlines()
 
     def down(self) -> None:
         state = self._state()

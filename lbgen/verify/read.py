@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address, IPv4Network
+
 from lbgen.errors import Diagnostic, Position
 from lbgen.plan import Plan
 from lbgen.source import parse_document
@@ -14,19 +16,41 @@ from lbgen.verify.speaker import Speaker
 def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list[Diagnostic]]:
     speakers: list[Speaker] = []
     found: list[Diagnostic] = []
-    boxes = [
+    # (file, kind, name, address, accepted prefixes, LB peer range, next-hop network)
+    boxes: list[
+        tuple[
+            str,
+            str,
+            str,
+            IPv4Address,
+            tuple[IPv4Network, ...],
+            IPv4Network | None,
+            IPv4Network | None,
+        ]
+    ] = [
         (
             f"routers/{r.name}/" + ("frr.conf" if r.implementation == "frr" else "gobgpd.yaml"),
             "router",
             r.name,
             r.address,
+            r.service_prefixes,
+            None,
+            None,
         )
         for r in plan.routers
     ] + [
-        (f"reflectors/{r.name}/gobgpd.yaml", "reflector", r.name, r.address)
+        (
+            f"reflectors/{r.name}/gobgpd.yaml",
+            "reflector",
+            r.name,
+            r.address,
+            r.service_prefixes,
+            r.pod_range,
+            r.node_network,
+        )
         for r in plan.reflectors
     ]
-    for file, kind, name, address in boxes:
+    for file, kind, name, address, prefixes, lb_range, next_hops in boxes:
         text = tree.get(file)
         if text is None:
             found.append(broken("LB200", Position(file, 1, 1), f"{kind} {name} has no config"))
@@ -47,15 +71,7 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
                 continue
             speakers.append(read_gobgp(doc, kind, name, address))
             found.extend(check_families(doc))
-            rr = next((r for r in plan.reflectors if r.name == name), None)
-            found.extend(
-                check_import_policy(
-                    doc,
-                    tuple(sorted({s.prefix for s in plan.services})),
-                    rr.pod_range if kind == "reflector" and rr else None,
-                    plan.node_network if kind == "reflector" else None,
-                )
-            )
+            found.extend(check_import_policy(doc, prefixes, lb_range, next_hops))
         except (ValueError, TypeError, AttributeError) as error:
             found.append(
                 broken(

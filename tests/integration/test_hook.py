@@ -104,11 +104,11 @@ def rig(tmp_path: Path, update_golden: bool) -> Iterator[Rig]:
     with serve(api) as api_client:
         hook = Hook(pod, settings, api_client)
         hook.follower.backoff.base, hook.follower.backoff.cap = 0.05, 0.2
-        threads = hook.start()
+        hook.start()
         try:
             yield Rig(api, hook, tmp_path, hups, update_golden)
         finally:
-            hook.stop(threads)
+            hook.stop()
             standin.terminate()
             standin.wait(timeout=10)
 

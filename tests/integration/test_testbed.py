@@ -21,24 +21,17 @@ from pathlib import Path
 import pytest
 
 from lbgen.compiler import compile_file
+from lbgen.pod.steps import exabgp_env
 from lbgen.testbed.run import Testbed
-from tests.conftest import ROOT, require_tool
+from tests.conftest import ROOT, require_root, require_tool
 from tests.hookrig import wait_for
 
 pytestmark = pytest.mark.daemons
 
 
-def _require_root() -> None:
-    if os.geteuid() != 0:
-        message = "the testbed needs root (network namespaces)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; with CI=true it must run, not skip")
-        pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def testbed() -> Iterator[Testbed]:
-    _require_root()
+    require_root("the testbed (network namespaces)")
     for tool in ("gobgpd", "exabgp", "vtysh"):
         require_tool(tool)
     result = compile_file(ROOT / "examples/paper.yaml", "examples/paper.yaml")
@@ -153,41 +146,13 @@ def test_lbgen_hook_in_each_lb_pod_fills_its_pool_from_the_api(testbed: Testbed)
         assert f"'ip': '{service.vips[0]}', 'ipMode': 'Proxy'" in status
 
 
-def _ask(testbed: Testbed, vip: str, port: int, connections: int) -> list[str]:
-    code = (
-        "import socket,sys\n"
-        "for _ in range(int(sys.argv[3])):\n"
-        "    s=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)\n"
-        "    print(s.recv(200).decode().strip()); s.close()\n"
-    )
-    done = subprocess.run(
-        [
-            "ip",
-            "netns",
-            "exec",
-            testbed.layout.client.netns,
-            sys.executable,
-            "-c",
-            code,
-            vip,
-            str(port),
-            str(connections),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout.splitlines()
-
-
 def test_a_client_reaches_every_vip_through_ecmp_and_the_flows_spread(testbed: Testbed) -> None:
-    answers = _ask(testbed, "10.1.1.1", 80, 60)
+    answers = testbed.ask("10.1.1.1", 80, 60)
     assert all("ipvs=not-in-kernel" in a for a in answers)
     lbs = {a.split()[1] for a in answers}
     assert lbs <= {"lb=web1@node4", "lb=web1@node5", "lb=web1@node6"}
     assert len(lbs) >= 2  # 5-tuple hashing (fib_multipath_hash_policy=1) spreads new flows
-    assert {a.split()[1] for a in _ask(testbed, "10.1.2.1", 80, 20)} <= {
+    assert {a.split()[1] for a in testbed.ask("10.1.2.1", 80, 20)} <= {
         "lb=web2@node4",
         "lb=web2@node5",
     }
@@ -228,13 +193,7 @@ def rogue_speaker(testbed: Testbed, routes: list[str], folder: Path) -> Iterator
                 ["ip", "netns", "exec", rogue, "exabgp", str(conf)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={
-                    **os.environ,
-                    "exabgp.daemon.daemonize": "false",
-                    "exabgp.daemon.pid": "",
-                    "exabgp.daemon.user": "root",
-                    "exabgp.log.destination": "stdout",
-                },
+                env={**os.environ, **exabgp_env("root"), "exabgp.log.destination": "stdout"},
             )
         yield str(address)
     finally:
