@@ -1,26 +1,235 @@
-"""Command line: wiring only. Exit codes: 0 ok, 1 findings or stale output, 2 usage or internal."""
+"""Command line: wiring only. Each subcommand parses, calls one function of the module that owns
+the work, and maps the result to an exit code: 0 ok, 1 findings or stale output, 2 usage or
+internal error."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lbgen import __version__
+from lbgen.contract import EXABGP_PID, LB_CONFIG
 from lbgen.errors import LbgenError
 
 if TYPE_CHECKING:
     from lbgen.compiler import Compiled
+    from lbgen.output import Synced
 
 # commands import what they use when they run: `lbgen pod check` is a kubelet probe run every
 # few seconds, and must not pay for the compiler
 FORMAT_NAMES = ("github", "json", "text")  # the keys of lbgen.report.FORMATS (a test checks)
+CONFIG = Path(LB_CONFIG)
 
 OK, FINDINGS, INTERNAL = 0, 1, 2
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _display(path: Path) -> str:
+    """How diagnostics name a spec: relative to here when below here."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _say(fmt: str | None, results: Sequence[Compiled], outputs: Sequence[Synced] = ()) -> None:
+    from lbgen.report import FORMATS  # noqa: PLC0415
+
+    chosen = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    said = FORMATS[chosen]([d for r in results for d in r.diagnostics], outputs)
+    sys.stdout.write(said.stdout)
+    sys.stderr.write(said.stderr)
+
+
+def _status(results: Sequence[Compiled], outputs: Sequence[Synced] = ()) -> int:
+    if any(r.internal for r in results):
+        return INTERNAL
+    if not all(r.ok for r in results) or any(s.failed for s in outputs):
+        return FINDINGS
+    return OK
+
+
+def _compile_all(specs: Sequence[Path]) -> list[Compiled]:
+    from lbgen.compiler import compile_file  # noqa: PLC0415
+
+    return [compile_file(spec, _display(spec)) for spec in specs]
+
+
+def _specs(args: argparse.Namespace) -> list[Path]:
+    if not args.fabrics_only:
+        return list(args.specs)
+    from lbgen.source import looks_like_fabric  # noqa: PLC0415
+
+    return [spec for spec in args.specs if looks_like_fabric(spec)]
+
+
+def _validate(args: argparse.Namespace) -> int:
+    results = _compile_all(_specs(args))
+    _say(args.format, results)
+    return _status(results)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from lbgen.origin import default_output  # noqa: PLC0415
+    from lbgen.output import Mode, sync  # noqa: PLC0415
+
+    if args.output is not None and len(args.specs) > 1:
+        raise LbgenError("-o/--output takes one SPEC; build several specs into out/<name>/")
+    specs = _specs(args)
+    results = _compile_all(specs)
+    if _status(results) != OK:
+        _say(args.format, results)
+        return _status(results)
+    mode = Mode.CHECK if args.check else Mode.DIFF if args.diff else Mode.WRITE
+    outputs = []
+    for spec, result in zip(specs, results, strict=True):
+        assert result.tree is not None
+        assert result.plan is not None
+        folder = args.output or default_output(spec, result.plan.fabric)
+        outputs.append(sync(folder, result.tree, result.name, mode))
+    _say(args.format, results, outputs)
+    return _status(results, outputs)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from lbgen.origin import repository_root  # noqa: PLC0415
+    from lbgen.output import Mode, sync_file  # noqa: PLC0415
+    from lbgen.schema import SCHEMA_PATH, render_schema  # noqa: PLC0415
+
+    path: Path = args.output or (repository_root(Path.cwd()) or Path()) / SCHEMA_PATH
+    stale = sync_file(path, render_schema(), Mode.CHECK if args.check else Mode.WRITE)
+    if stale and args.check:
+        sys.stderr.write(f"{path}: stale; run `lbgen schema` and commit the result\n")
+        return FINDINGS
+    return OK
+
+
+def _pod_setup(args: argparse.Namespace) -> int:
+    from lbgen.pod import steps  # noqa: PLC0415 -- once per pod start
+    from lbgen.pod.facts import read_pod_config  # noqa: PLC0415
+
+    steps.setup(read_pod_config(args.config), args.config.parent)
+    return OK
+
+
+def _pod_exabgp(args: argparse.Namespace) -> int:
+    from lbgen.pod import steps  # noqa: PLC0415
+    from lbgen.pod.facts import read_pod_config  # noqa: PLC0415
+
+    config = read_pod_config(args.config)
+    if args.render_only:
+        sys.stdout.write(steps.exabgp_conf(config, os.environ))
+        return OK
+    steps.start_exabgp(config, os.environ)
+    return INTERNAL  # exec returned: cannot happen
+
+
+def _pod_check(args: argparse.Namespace) -> int:
+    # probes run every few seconds: they import only what they read, never the plan models
+    if args.probe == "alive":
+        from lbgen.pod.process import alive  # noqa: PLC0415
+
+        problems = [p] if (p := alive(args.pidfile)) else []
+    else:
+        from lbgen.pod.probes import ready  # noqa: PLC0415
+
+        try:
+            text = args.config.read_text(encoding="utf-8")
+        except OSError as error:
+            raise LbgenError(f"{args.config}: cannot read the LB config: {error}") from error
+        problems = ready(text, os.environ)
+    for problem in problems:
+        sys.stderr.write(f"not {args.probe}: {problem}\n")
+    return FINDINGS if problems else OK
+
+
+def _pod_withdraw(args: argparse.Namespace) -> int:
+    from lbgen.pod.process import withdraw  # noqa: PLC0415
+
+    sys.stdout.write(withdraw(args.pidfile) + "\n")
+    return OK
+
+
+def _pod_drain(args: argparse.Namespace) -> int:
+    from lbgen.pod.process import drain  # noqa: PLC0415
+
+    drain(args.seconds)
+    return OK
+
+
+def _hook(args: argparse.Namespace) -> int:
+    from lbgen.hook.run import run_hook_command  # noqa: PLC0415 -- imports the kubernetes client
+
+    given = {k: getattr(args, k) for k in ("config", "api_server", "metrics_port", "once")}
+    return run_hook_command({k: v for k, v in given.items() if v not in (None, False)})
+
+
+def _node_agent(args: argparse.Namespace) -> int:
+    from lbgen.agent.run import run_agent  # noqa: PLC0415 -- imports the kubernetes client
+
+    if not args.node:
+        raise LbgenError("the node's name is unknown: pass --node or set NODE_NAME")
+    return run_agent(args.namespace, args.fabric, args.node)
+
+
+def _testbed(args: argparse.Namespace) -> int:
+    from lbgen.testbed.command import run_testbed  # noqa: PLC0415 -- root-only machinery
+
+    result = _compile_all([args.spec])[0]
+    _say(None, [result])
+    if result.tree is None or result.plan is None:
+        return _status([result])
+    return OK if run_testbed(result.plan, result.tree, args) else FINDINGS
+
+
+def _spec_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str
+) -> argparse.ArgumentParser:
+    command = commands.add_parser(name, help=text, description=text)
+    command.add_argument("specs", nargs="+", type=Path, metavar="SPEC")
+    command.add_argument(
+        "--format",
+        choices=FORMAT_NAMES,
+        default=None,
+        help="report format (default: github when GITHUB_ACTIONS=true, else text)",
+    )
+    command.add_argument(
+        "--fabrics-only",
+        action="store_true",
+        help="skip YAML files that declare neither apiVersion lbgen.io/... nor kind Fabric "
+        "(pre-commit passes every YAML file of a folder)",
+    )
+    return command
+
+
+def _pod_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pod = commands.add_parser("pod", help="Steps run inside an LB pod (see cluster/).")
+    steps = pod.add_subparsers(dest="step", required=True, metavar="STEP")
+    setup = steps.add_parser("setup", help="init container: sysctls, local route, masquerade")
+    setup.add_argument("--config", type=Path, default=CONFIG)
+    setup.set_defaults(run=_pod_setup)
+    exabgp = steps.add_parser("exabgp", help="render exabgp.conf for this pod, then exec exabgp")
+    exabgp.add_argument("--config", type=Path, default=CONFIG)
+    exabgp.add_argument(
+        "--render-only", action="store_true", help="print the rendered exabgp.conf; start nothing"
+    )
+    exabgp.set_defaults(run=_pod_exabgp)
+    check = steps.add_parser("check", help="probes: `ready` or `alive`")
+    check.add_argument("probe", choices=("ready", "alive"))
+    check.add_argument("--config", type=Path, default=CONFIG)
+    check.add_argument("--pidfile", type=Path, default=Path(EXABGP_PID))
+    check.set_defaults(run=_pod_check)
+    withdraw = steps.add_parser("withdraw", help="preStop: stop exabgp so the route goes")
+    withdraw.add_argument("--pidfile", type=Path, default=Path(EXABGP_PID))
+    withdraw.set_defaults(run=_pod_withdraw)
+    drain = steps.add_parser("drain", help="preStop: keep IPVS serving while flows drain")
+    drain.add_argument("--seconds", type=int, required=True)
+    drain.set_defaults(run=_pod_drain)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,46 +239,26 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lbgen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def spec_command(name: str, help_text: str) -> argparse.ArgumentParser:
-        command = commands.add_parser(name, help=help_text, description=help_text)
-        command.add_argument("specs", nargs="+", type=Path, metavar="SPEC")
-        command.add_argument(
-            "--format",
-            choices=FORMAT_NAMES,
-            default=None,
-            help="diagnostics format (default: github when GITHUB_ACTIONS=true, else text)",
-        )
-        return command
-
-    build = spec_command("build", "Validate SPEC and write its files to out/<name>/.")
-    build.add_argument("-o", "--output", type=Path, help="output folder (one SPEC only)")
+    build = _spec_command(commands, "build", "Validate SPEC and write its files to out/<name>/.")
+    build.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="output folder (one SPEC only; default: out/<name> at the spec's repository root)",
+    )
     mode = build.add_mutually_exclusive_group()
     mode.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit 1 with a diff when the output is stale",
+        "--check", action="store_true", help="write nothing; exit 1 when the output is stale"
     )
     mode.add_argument(
         "--diff", action="store_true", help="write nothing; print what a build would change"
     )
-    spec_command("validate", "Check SPEC and everything it compiles to; write nothing.")
+    build.set_defaults(run=_build)
+    _spec_command(
+        commands, "validate", "Check SPEC and everything it compiles to; write nothing."
+    ).set_defaults(run=_validate)
 
-    pod = commands.add_parser("pod", help="Steps run inside an LB pod (see cluster/).")
-    steps = pod.add_subparsers(dest="step", required=True, metavar="STEP")
-    for name, text in (
-        ("setup", "init container: check sysctls, route the prefix locally, masquerade rules"),
-        ("exabgp", "render exabgp.conf for this pod and node, then exec exabgp"),
-    ):
-        step = steps.add_parser(name, help=text, description=text)
-        step.add_argument("--config", type=Path, default=Path("/etc/lbgen/lb.json"))
-    check = steps.add_parser("check", help="probes: `ready` or `alive`")
-    check.add_argument("probe", choices=("ready", "alive"))
-    check.add_argument("--config", type=Path, default=Path("/etc/lbgen/lb.json"))
-    check.add_argument("--pidfile", type=Path, default=Path("/run/lbgen/exabgp.pid"))
-    withdraw = steps.add_parser("withdraw", help="preStop: stop exabgp so the route goes")
-    withdraw.add_argument("--pidfile", type=Path, default=Path("/run/lbgen/exabgp.pid"))
-    drain = steps.add_parser("drain", help="preStop: keep IPVS serving while flows drain")
-    drain.add_argument("--seconds", type=int, required=True)
+    _pod_parser(commands)
 
     hook = commands.add_parser(
         "hook",
@@ -79,6 +268,10 @@ def _parser() -> argparse.ArgumentParser:
     hook.add_argument("--config", type=Path, help="the pod's lb.json")
     hook.add_argument("--api-server", help="API URL when not running in a cluster")
     hook.add_argument("--metrics-port", type=int, help="0 disables /metrics, /healthz, /readyz")
+    hook.add_argument(
+        "--once", action="store_true", help="list once, write and check keepalived.conf, exit"
+    )
+    hook.set_defaults(run=_hook)
 
     agent = commands.add_parser("node-agent", help="Route LB prefixes to the LB pods of a node.")
     agent.add_argument("--namespace", required=True)
@@ -86,6 +279,7 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument(
         "--node", default=os.environ.get("NODE_NAME"), help="this node's name (default: $NODE_NAME)"
     )
+    agent.set_defaults(run=_node_agent)
 
     testbed = commands.add_parser(
         "testbed", help="Run the compiled fabric with the real daemons in network namespaces."
@@ -94,201 +288,25 @@ def _parser() -> argparse.ArgumentParser:
     testbed.add_argument("spec", type=Path, metavar="SPEC")
     testbed.add_argument("--workdir", type=Path, help="default: .testbed/<fabric>")
     testbed.add_argument("--timeout", type=float, default=60, help="seconds to converge (up)")
+    testbed.add_argument(
+        "--rootfs", type=Path, help="run the LB pods' containers in this image root filesystem"
+    )
+    testbed.set_defaults(run=_testbed)
 
     schema = commands.add_parser("schema", help="Write the spec's JSON Schema.")
     schema.add_argument("-o", "--output", type=Path, help="default: schema/lbgen.schema.json")
     schema.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 when the schema file is stale"
     )
+    schema.set_defaults(run=_schema)
     return parser
-
-
-def _display(path: Path) -> str:
-    """How a spec is named in headers and diagnostics: relative to here when below here."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def _report(results: Sequence[Compiled], fmt: str | None) -> None:
-    from lbgen.report import FORMATS  # noqa: PLC0415
-
-    chosen = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    found = [d for result in results for d in result.diagnostics]
-    if found or chosen == "json":
-        sys.stdout.write(FORMATS[chosen](found))
-
-
-def _status(results: Sequence[Compiled]) -> int:
-    if any(r.internal for r in results):
-        return INTERNAL
-    return OK if all(r.ok for r in results) else FINDINGS
-
-
-def _validate(args: argparse.Namespace) -> int:
-    from lbgen.compiler import compile_file  # noqa: PLC0415
-
-    results = [compile_file(spec, _display(spec)) for spec in args.specs]
-    _report(results, args.format)
-    return _status(results)
-
-
-def _build(args: argparse.Namespace) -> int:
-    from lbgen.compiler import compile_file  # noqa: PLC0415
-    from lbgen.output import apply, compare  # noqa: PLC0415
-
-    if args.output is not None and len(args.specs) > 1:
-        raise LbgenError("-o/--output takes one SPEC; build several specs into out/<name>/")
-    results = [compile_file(spec, _display(spec)) for spec in args.specs]
-    _report(results, args.format)
-    status = _status(results)
-    if status != OK:
-        return status
-    pending = []
-    for result in results:
-        assert result.tree is not None
-        assert result.plan is not None
-        out_dir = args.output or Path("out") / result.plan.fabric
-        pending.append((out_dir, compare(out_dir, result.tree)))
-    if args.check or args.diff:
-        stale = False
-        for out_dir, changes in pending:
-            sys.stdout.write(changes.diff)
-            if changes.stale:
-                stale = True
-                if args.check:
-                    sys.stderr.write(f"{out_dir}: stale; run `lbgen build` and commit the result\n")
-        return FINDINGS if (stale and args.check) else OK
-    for out_dir, changes in pending:
-        apply(out_dir, changes)
-        sys.stderr.write(
-            f"{out_dir}: {len(changes.write)} written, {len(changes.delete)} removed\n"
-            if changes.stale
-            else f"{out_dir}: up to date\n"
-        )
-    return OK
-
-
-def _schema(args: argparse.Namespace) -> int:
-    from lbgen.schema import SCHEMA_PATH, render_schema  # noqa: PLC0415
-
-    text = render_schema()
-    path: Path = args.output or Path(SCHEMA_PATH)
-    current = path.read_text(encoding="utf-8") if path.exists() else None
-    if args.check:
-        if current != text:
-            sys.stderr.write(f"{path}: stale; run `lbgen schema` and commit the result\n")
-            return FINDINGS
-        return OK
-    if current != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.lbgen-tmp")
-        temp.write_text(text, encoding="utf-8")
-        temp.replace(path)
-    return OK
-
-
-def _pod(args: argparse.Namespace) -> int:
-    # probes and preStop hooks run often: they import only what they use, never the plan models
-    if args.step in ("withdraw", "drain") or (args.step == "check" and args.probe == "alive"):
-        from lbgen.pod import process  # noqa: PLC0415
-
-        if args.step == "withdraw":
-            sys.stdout.write(process.withdraw(args.pidfile) + "\n")
-            return OK
-        if args.step == "drain":
-            process.drain(args.seconds)
-            return OK
-        problem = process.alive(args.pidfile)
-        if problem:
-            sys.stderr.write(f"not alive: {problem}\n")
-        return FINDINGS if problem else OK
-    if args.step == "check":
-        from lbgen.pod.probes import ready  # noqa: PLC0415
-
-        try:
-            text = args.config.read_text(encoding="utf-8")
-        except OSError as error:
-            raise LbgenError(f"{args.config}: cannot read the LB config: {error}") from error
-        problems = ready(text, os.environ)
-        for problem in problems:
-            sys.stderr.write(f"not ready: {problem}\n")
-        return FINDINGS if problems else OK
-    from lbgen.pod import steps  # noqa: PLC0415 -- once per pod start
-    from lbgen.pod.facts import read_pod_config  # noqa: PLC0415
-
-    config = read_pod_config(args.config)
-    if args.step == "setup":
-        steps.setup(config, args.config.parent)
-        return OK
-    steps.start_exabgp(config, os.environ)
-    return INTERNAL  # exec returned: cannot happen
-
-
-def _hook(args: argparse.Namespace) -> int:
-    from lbgen.hook.run import run_hook  # noqa: PLC0415 -- imports the kubernetes client
-    from lbgen.hook.settings import HookSettings  # noqa: PLC0415
-    from lbgen.pod.facts import read_pod_config  # noqa: PLC0415
-
-    given = {
-        k: v
-        for k in ("config", "api_server", "metrics_port")
-        if (v := getattr(args, k)) is not None
-    }
-    settings = HookSettings(**given)
-    return run_hook(read_pod_config(settings.config), settings)
-
-
-def _testbed(args: argparse.Namespace) -> int:
-    import time  # noqa: PLC0415
-
-    from lbgen.compiler import compile_file  # noqa: PLC0415
-    from lbgen.testbed.report import fib_report  # noqa: PLC0415 -- root-only machinery
-    from lbgen.testbed.run import Testbed  # noqa: PLC0415
-
-    result = compile_file(args.spec, _display(args.spec))
-    _report([result], None)
-    if result.tree is None or result.plan is None:
-        return _status([result])
-    work = args.workdir or Path(".testbed") / result.plan.fabric
-    bed = Testbed(result.plan, result.tree, work.resolve(), f"lbt-{result.plan.fabric[:8]}-")
-    if args.action == "down":
-        bed.down()
-        return OK
-    if args.action == "up":
-        bed.up()
-        deadline = time.monotonic() + args.timeout
-        while bed.nexthops() != bed.expected() and time.monotonic() < deadline:
-            time.sleep(0.2)
-    sys.stdout.write(fib_report(bed.nexthops(), bed.expected()))
-    return OK if bed.nexthops() == bed.expected() or args.action == "status" else FINDINGS
-
-
-def _node_agent(args: argparse.Namespace) -> int:
-    from lbgen.agent.run import run_agent  # noqa: PLC0415 -- imports the kubernetes client
-
-    if not args.node:
-        raise LbgenError("the node's name is unknown: pass --node or set NODE_NAME")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    return run_agent(args.namespace, args.fabric, args.node)
-
-
-COMMANDS = {
-    "build": _build,
-    "validate": _validate,
-    "schema": _schema,
-    "pod": _pod,
-    "hook": _hook,
-    "testbed": _testbed,
-    "node-agent": _node_agent,
-}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    run: Command = args.run
     try:
-        return COMMANDS[args.command](args)
+        return run(args)
     except LbgenError as error:
         sys.stderr.write(f"lbgen: error: {error}\n")
         return INTERNAL

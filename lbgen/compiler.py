@@ -8,6 +8,7 @@ from pathlib import Path as FsPath
 from lbgen.checks import run_checks
 from lbgen.errors import Diagnostic, Related
 from lbgen.load import Loaded, load_fabric, load_fabric_text
+from lbgen.origin import safe_source, source_name
 from lbgen.plan import Plan
 from lbgen.plan.build import build_plan
 from lbgen.render.tree import Tree, render_tree
@@ -32,20 +33,21 @@ class Compiled:
 
 
 def compile_file(path: FsPath, name: str) -> Compiled:
-    return _compile(name, load_fabric(path, name))
+    """`name` is how diagnostics call the file; generated files call it by `source_name`."""
+    return _compile(name, source_name(path), load_fabric(path, name))
 
 
 def compile_text(text: str, name: str) -> Compiled:
-    return _compile(name, load_fabric_text(text, name))
+    return _compile(name, safe_source(name), load_fabric_text(text, name))
 
 
-def _compile(name: str, loaded: Loaded | list[Diagnostic]) -> Compiled:
+def _compile(name: str, source: str, loaded: Loaded | list[Diagnostic]) -> Compiled:
     if not isinstance(loaded, Loaded):
         return Compiled(name, tuple(loaded))
     findings = _located(loaded.document, run_checks(loaded.fabric))
     if any(d.is_error for d in findings):
         return Compiled(name, findings)
-    plan = build_plan(loaded.fabric, name)
+    plan = build_plan(loaded.fabric, source)
     tree = render_tree(plan)
     broken = tuple(verify_tree(plan, tree))
     if broken:

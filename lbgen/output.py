@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import enum
 import os
 import tempfile
 from dataclasses import dataclass
@@ -25,10 +26,53 @@ class Changes:
     write: dict[str, str]
     delete: tuple[str, ...]
     diff: str
+    # the folder holds no manifest yet: lbgen never built it
+    never_built: bool = False
 
     @property
     def stale(self) -> bool:
         return bool(self.write or self.delete)
+
+
+class Mode(enum.Enum):
+    WRITE = "write"
+    CHECK = "check"  # write nothing; stale output is a finding
+    DIFF = "diff"  # write nothing; say what a build would change
+
+
+@dataclass(frozen=True)
+class Synced:
+    """One spec's output folder after a sync: what changed, or would."""
+
+    folder: Path
+    spec: str
+    changes: Changes
+    mode: Mode
+
+    @property
+    def failed(self) -> bool:
+        return self.mode is Mode.CHECK and self.changes.stale
+
+
+def sync(folder: Path, tree: dict[str, str], spec: str, mode: Mode) -> Synced:
+    """Bring `folder` to `tree` (WRITE), or only compare (CHECK, DIFF)."""
+    changes = compare(folder, tree)
+    if mode is Mode.WRITE and changes.stale:
+        apply(folder, changes)
+    return Synced(folder, spec, changes, mode)
+
+
+def sync_file(path: Path, text: str, mode: Mode) -> bool:
+    """One file outside any manifest (the schema): atomically replaced; True when it was stale."""
+    stale = _read(path) != text
+    if stale and mode is Mode.WRITE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".lbgen-tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.chmod(temp, 0o644)  # noqa: PTH101 -- mkstemp makes 0600
+        Path(temp).replace(path)
+    return stale
 
 
 def with_manifest(tree: dict[str, str]) -> dict[str, str]:
@@ -66,6 +110,7 @@ def compare(out_dir: Path, tree: dict[str, str]) -> Changes:
     """Compare the wanted tree (without manifest) with what is on disk; reads only."""
     wanted = with_manifest(tree)
     owned = owned_files(out_dir)
+    never_built = not (out_dir / MANIFEST).exists()
     write: dict[str, str] = {}
     chunks: list[str] = []
     for relative, text in sorted(wanted.items()):
@@ -82,7 +127,7 @@ def compare(out_dir: Path, tree: dict[str, str]) -> Changes:
     delete = tuple(sorted(p for p in owned - set(wanted) if (out_dir / _safe(p)).exists()))
     for relative in delete:
         chunks.append(_unified(out_dir, relative, _read(out_dir / relative), None))
-    return Changes(write, delete, "".join(chunks))
+    return Changes(write, delete, "".join(chunks), never_built)
 
 
 def _unified(out_dir: Path, relative: str, old: str | None, new: str | None) -> str:

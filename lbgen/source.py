@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path as FsPath
@@ -142,6 +143,22 @@ def parse_document(text: str, name: str) -> Document | Diagnostic:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
+
+
+# a spec says what it is near its top; pre-commit hands lbgen every YAML file of a folder
+_DECLARES_FABRIC = re.compile(r"^(apiVersion:\s*[\"']?lbgen\.io/|kind:\s*[\"']?Fabric\b)", re.M)
+SNIFF_BYTES = 65536
+
+
+def looks_like_fabric(path: FsPath) -> bool:
+    """True unless the file plainly is not an lbgen spec (a kustomization.yaml beside it, say).
+    Unreadable files count as specs, so that reading them reports why they cannot be read."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(SNIFF_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return True
+    return _DECLARES_FABRIC.search(head) is not None
 
 
 def read_document(path: FsPath, name: str) -> Document | Diagnostic:

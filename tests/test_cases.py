@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lbgen.compiler import Compiled, compile_file
-from lbgen.report import format_text
+from lbgen.report import diagnostic_lines
 from tests.conftest import CASES
 
 INVALID = sorted(p for p in (CASES / "invalid").iterdir() if p.is_dir())
@@ -23,7 +23,7 @@ def _compile(case: Path) -> Compiled:
 @pytest.mark.parametrize("case", INVALID, ids=[p.name for p in INVALID])
 def test_invalid_spec_is_reported_exactly(case: Path, update_golden: bool) -> None:
     result = _compile(case)
-    said = format_text(result.diagnostics)
+    said = diagnostic_lines(result.diagnostics)
     expected = case / "diagnostics.txt"
     if update_golden:
         expected.write_text(said, encoding="utf-8")
@@ -35,7 +35,7 @@ def test_invalid_spec_is_reported_exactly(case: Path, update_golden: bool) -> No
 @pytest.mark.parametrize("case", VALID, ids=[p.name for p in VALID])
 def test_valid_spec_renders_its_expected_tree(case: Path, update_golden: bool) -> None:
     result = _compile(case)
-    said = format_text(result.diagnostics)
+    said = diagnostic_lines(result.diagnostics)
     expected_dir = case / "expected"
     warnings = case / "diagnostics.txt"
     if update_golden:

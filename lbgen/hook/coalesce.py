@@ -14,7 +14,7 @@ State = TypeVar("State")
 
 @dataclass
 class Coalescer(Generic[State]):
-    apply: Callable[[State, float], None]  # (latest state, time of the oldest unapplied change)
+    apply: Callable[[State, float], object]  # (latest state, time of the oldest unapplied change)
     settle: float = 0.005  # let the events of one API write arrive together
     min_interval: float = 1.0
     clock: Callable[[], float] = time.monotonic

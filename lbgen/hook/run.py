@@ -22,6 +22,7 @@ from lbgen.hook.settings import HookSettings
 from lbgen.hook.status import publish
 from lbgen.kube.watch import Follower, Objects
 from lbgen.plan import PodConfig
+from lbgen.pod.facts import read_pod_config
 from lbgen.render.keepalived import render_keepalived
 
 log = logging.getLogger("lbgen.hook")
@@ -75,7 +76,7 @@ class Hook:
         self.metrics.listed.set()
         self.coalescer.submit(slices)
 
-    def _apply(self, slices: Objects, since: float) -> None:
+    def _apply(self, slices: Objects, since: float) -> Outcome:
         pools = pools_from_members(self.cache.members(slices), self.service)
         counts = count(pools)
         self.metrics.endpoints.labels("ready").set(counts.ready)
@@ -102,6 +103,7 @@ class Hook:
             self.metrics.applied.set()
             self.metrics.synced()
         log.info("pool applied", extra={**fields, "outcome": outcome.value, "seconds": elapsed})
+        return outcome
 
     def _publish_status(self) -> None:
         def read(name: str, namespace: str) -> dict[str, Any]:
@@ -134,16 +136,39 @@ class Hook:
         self.coalescer.stop.set()
         self._applier.join(timeout=30)
 
+    def apply_once(self) -> Outcome:
+        """One complete list, applied at once: what `lbgen hook --once` does."""
+        objects, _version = self.follower.list_once()
+        return self._apply(objects, self.coalescer.clock())
 
-def run_hook(pod: PodConfig, settings: HookSettings) -> int:
+
+def run_hook_command(given: dict[str, Any]) -> int:
+    """`lbgen hook`: settings from the environment and flags, then run (or apply once)."""
+    once = bool(given.pop("once", False))
+    settings = HookSettings(**given)
+    pod = read_pod_config(settings.config)
+    _log_json_lines()
+    api = _api_client(settings)
+    if once:
+        outcome = Hook(pod, settings, api).apply_once()
+        return 1 if outcome is Outcome.REFUSED else 0
+    return run_hook(pod, settings, api)
+
+
+def _log_json_lines() -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLines())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
+def _api_client(settings: HookSettings) -> client.ApiClient:
     if settings.api_server:
-        api = client.ApiClient(client.Configuration(host=settings.api_server))
-    else:
-        config.load_incluster_config()  # type: ignore[no-untyped-call]
-        api = client.ApiClient()
+        return client.ApiClient(client.Configuration(host=settings.api_server))
+    config.load_incluster_config()  # type: ignore[no-untyped-call]
+    return client.ApiClient()
+
+
+def run_hook(pod: PodConfig, settings: HookSettings, api: client.ApiClient) -> int:
     hook = Hook(pod, settings, api)
     if settings.metrics_port:
         serve_metrics(hook.metrics, settings.metrics_port)

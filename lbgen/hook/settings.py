@@ -8,13 +8,15 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lbgen.contract import KEEPALIVED_CONF, KEEPALIVED_PID, LB_CONFIG
+
 
 class HookSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LBGEN_HOOK_", frozen=True)
 
-    config: Path = Path("/etc/lbgen/lb.json")
-    keepalived_conf: Path = Path("/run/lbgen/keepalived.conf")
-    keepalived_pid: Path = Path("/run/lbgen/keepalived.pid")
+    config: Path = Path(LB_CONFIG)
+    keepalived_conf: Path = Path(KEEPALIVED_CONF)
+    keepalived_pid: Path = Path(KEEPALIVED_PID)
     check_command: tuple[str, ...] = ("keepalived", "-t", "-e", "-f")
     settle_seconds: float = Field(0.005, ge=0, le=5)
     min_interval_seconds: float = Field(1.0, ge=0, le=600)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lbgen.contract import DEFAULT_RESOURCES
 from lbgen.plan.model import (
     PREFIXES_PER_LB,
     BackendPlan,
@@ -13,6 +14,7 @@ from lbgen.plan.model import (
     Plan,
     PortPlan,
     ReflectorPlan,
+    ResourcePlan,
     RouterPlan,
     ServicePlan,
     Timers,
@@ -49,8 +51,16 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         image=k8s.image,
         image_pull_policy=k8s.image_pull_policy,
         drain_seconds=k8s.drain_seconds,
-        cpu=k8s.resources.cpu,
-        memory=k8s.resources.memory,
+        resources=tuple(
+            (
+                name,
+                ResourcePlan(
+                    cpu=getattr(k8s.resources, name).cpu or cpu,
+                    memory=getattr(k8s.resources, name).memory or memory,
+                ),
+            )
+            for name, (cpu, memory) in sorted(DEFAULT_RESOURCES.items())
+        ),
     )
     modules = ("ip_vs", *sorted({f"ip_vs_{s.scheduler}" for s in spec.services}))
 

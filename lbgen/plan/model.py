@@ -80,6 +80,11 @@ class HealthCheckPlan(Frozen):
     retries: int
 
 
+class ResourcePlan(Frozen):
+    cpu: str
+    memory: str
+
+
 class KubePlan(Frozen):
     """How the LB side runs in the cluster."""
 
@@ -87,8 +92,11 @@ class KubePlan(Frozen):
     image: str
     image_pull_policy: str
     drain_seconds: int
-    cpu: str
-    memory: str
+    # container name → its request and limit (lbgen.contract names the containers)
+    resources: tuple[tuple[str, ResourcePlan], ...]
+
+    def resources_of(self, container: str) -> ResourcePlan:
+        return dict(self.resources)[container]
 
 
 class ServicePlan(Frozen):

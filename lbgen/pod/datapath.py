@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from lbgen.contract import POD_SYSCTLS
 from lbgen.plan import ServicePlan
-from lbgen.render.k8s import POD_SYSCTLS
 
 NFT_TABLE = "lbgen"
 

@@ -10,12 +10,13 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from lbgen.contract import EXABGP_CONF, EXABGP_PID, KEEPALIVED_CONF_NAME, RUN_DIR
 from lbgen.errors import LbgenError
 from lbgen.plan import PodConfig
 from lbgen.pod.datapath import local_route, nft_ruleset, read_sysctls, sysctl_problems
 from lbgen.pod.facts import pod_facts
 
-RUN = Path("/run/lbgen")
+RUN = Path(RUN_DIR)
 
 
 def _run(argv: list[str], stdin: str | None = None) -> None:
@@ -39,9 +40,9 @@ def setup(
         )
     _run(local_route(config.service))
     _run(["nft", "-f", "-"], stdin=nft_ruleset(config.service))
-    target = run / "keepalived.conf"
+    target = run / KEEPALIVED_CONF_NAME
     if not target.exists():
-        shutil.copyfile(config_dir / "keepalived.conf", target)
+        shutil.copyfile(config_dir / KEEPALIVED_CONF_NAME, target)
 
 
 def exabgp_env(user: str) -> dict[str, str]:
@@ -55,15 +56,19 @@ def exabgp_env(user: str) -> dict[str, str]:
     }
 
 
-def start_exabgp(config: PodConfig, env: Mapping[str, str], run: Path = RUN) -> None:
-    """Render exabgp.conf with this pod's and node's addresses, then become exabgp."""
+def exabgp_conf(config: PodConfig, env: Mapping[str, str]) -> str:
+    """exabgp.conf for this pod: its service's prefix, with this node as next hop."""
     from lbgen.render.exabgp import render_exabgp  # noqa: PLC0415 -- only this step renders
 
     facts = pod_facts(env)
-    conf = run / "exabgp.conf"
-    text = render_exabgp(config.service, facts.pod_ip, facts.node_ip, config.source)
-    conf.write_text(text, encoding="utf-8")
-    (run / "exabgp.pid").write_text(f"{os.getpid()}\n", encoding="ascii")
+    return render_exabgp(config.service, facts.pod_ip, facts.node_ip, config.source)
+
+
+def start_exabgp(config: PodConfig, env: Mapping[str, str], run: Path = RUN) -> None:
+    """Render exabgp.conf with this pod's and node's addresses, then become exabgp."""
+    conf = run / EXABGP_CONF.name
+    conf.write_text(exabgp_conf(config, env), encoding="utf-8")
+    (run / EXABGP_PID.name).write_text(f"{os.getpid()}\n", encoding="ascii")
     user = pwd.getpwuid(os.getuid()).pw_name if _has_passwd_entry() else "root"
     sys.stdout.flush()
     os.execvpe("exabgp", ["exabgp", str(conf)], {**env, **exabgp_env(user)})  # noqa: S606

@@ -162,9 +162,23 @@ Quantity = Annotated[str, StringConstraints(pattern=QUANTITY_PATTERN)]
 Image = Annotated[str, StringConstraints(pattern=IMAGE_PATTERN)]
 
 
+class ContainerResources(Model):
+    cpu: Quantity | None = Field(None, description="CPU request; default lbgen's measured one.")
+    memory: Quantity | None = Field(
+        None, description="Memory request and limit; default lbgen's measured peak + 30 %."
+    )
+
+
 class Resources(Model):
-    cpu: Quantity = Field("100m", description="CPU request of each LB container.")
-    memory: Quantity = Field("64Mi", description="Memory request and limit of each container.")
+    """Per container; each default comes from the peak RSS bench/memory.py measured."""
+
+    setup: ContainerResources = Field(default_factory=ContainerResources)
+    keepalived: ContainerResources = Field(default_factory=ContainerResources)
+    exabgp: ContainerResources = Field(default_factory=ContainerResources)
+    hook: ContainerResources = Field(default_factory=ContainerResources)
+    agent: ContainerResources = Field(
+        default_factory=ContainerResources, description="The node agent's container."
+    )
 
 
 class Kubernetes(Model):

@@ -241,6 +241,8 @@ def main() -> None:
     host, port = args.listen.rsplit(":", 1)
     server = ThreadingHTTPServer((host, int(port)), _handler(api))
     server.daemon_threads = True
+    # with port 0 the caller learns the port from this line
+    print(f"listening on {host}:{server.server_address[1]}", flush=True)
     server.serve_forever()
 
 

@@ -51,6 +51,8 @@ class Testbed:
     tree: dict[str, str]
     workdir: Path
     prefix: str
+    # an image's root filesystem: the LB pods' containers run in it (else on this host)
+    rootfs: Path | None = None
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
 
     @property
@@ -577,6 +579,18 @@ class Testbed:
         for name in reversed(state["namespaces"]):
             subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
         (self.workdir / "state.json").unlink(missing_ok=True)
+
+    def converged(self) -> bool:
+        return self.nexthops() == self.expected()
+
+    def wait_converged(self, timeout: float) -> bool:
+        """Poll the router's FIB until it holds what the live LBs announce, or time runs out."""
+        deadline = time.monotonic() + timeout
+        while not self.converged():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+        return True
 
     def nexthops(self) -> dict[str, set[IPv4Address]]:
         """service → next hops of its prefix in the (first) router's FIB."""

@@ -1,0 +1,44 @@
+"""The LB pod's file contract, written once: where its files are, what its containers are
+called, which sysctls it needs. The renderer (build time) and the runtime (in the pod) both
+import this; it imports nothing, so a probe pays nothing for it."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+CONFIG_DIR = PurePosixPath("/etc/lbgen")  # the ConfigMap: lb.json, keepalived.conf (read-only)
+RUN_DIR = PurePosixPath("/run/lbgen")  # the pod's emptyDir: live configs and pid files
+
+LB_CONFIG_NAME = "lb.json"
+KEEPALIVED_CONF_NAME = "keepalived.conf"
+LB_CONFIG = CONFIG_DIR / LB_CONFIG_NAME
+STARTING_KEEPALIVED_CONF = CONFIG_DIR / KEEPALIVED_CONF_NAME
+KEEPALIVED_CONF = RUN_DIR / KEEPALIVED_CONF_NAME
+KEEPALIVED_PID = RUN_DIR / "keepalived.pid"
+CHECKERS_PID = RUN_DIR / "checkers.pid"
+EXABGP_CONF = RUN_DIR / "exabgp.conf"
+EXABGP_PID = RUN_DIR / "exabgp.pid"
+
+SETUP, KEEPALIVED, EXABGP, HOOK = "setup", "keepalived", "exabgp", "hook"
+NODE_AGENT = "agent"
+HOOK_PORT = 9153
+NON_ROOT_UID = 65532
+
+# namespaced sysctls IPVS NAT needs in the LB pod's own netns; the kubelet must allow them
+# (allowedUnsafeSysctls: net.ipv4.ip_forward, net.ipv4.vs.*) since they are not "safe" ones
+POD_SYSCTLS = (
+    ("net.ipv4.ip_forward", "1"),
+    ("net.ipv4.vs.conn_reuse_mode", "0"),  # else SYNs reusing a TIME_WAIT port are dropped
+    ("net.ipv4.vs.conntrack", "1"),  # netfilter sees IPVS flows, so they can be masqueraded
+    ("net.ipv4.vs.expire_nodest_conn", "1"),  # flows to a removed backend fail fast
+)
+
+# container → (CPU request, memory request = limit). Memory is the peak RSS bench/memory.py
+# measured for that container's processes (README, "Memory") times at least 1.3, rounded up.
+DEFAULT_RESOURCES = {
+    SETUP: ("50m", "64Mi"),
+    KEEPALIVED: ("100m", "64Mi"),
+    EXABGP: ("100m", "64Mi"),
+    HOOK: ("100m", "64Mi"),
+    NODE_AGENT: ("50m", "64Mi"),
+}

@@ -1,0 +1,22 @@
+"""Kubernetes manifests for the LB side, built as data and serialised; never templated.
+`lb` holds one service's objects (its Deployment, one function per container), `cluster` the
+fabric-wide ones, `gitops` what points Argo CD and Flux at cluster/."""
+
+from lbgen.render.k8s.cluster import kustomization, namespace, node_agent, rbac
+from lbgen.render.k8s.common import dump_manifests, lb_name
+from lbgen.render.k8s.gitops import argocd_application, flux
+from lbgen.render.k8s.lb import deployment, disruption_budget, load_balancer_service
+
+__all__ = [
+    "argocd_application",
+    "deployment",
+    "disruption_budget",
+    "dump_manifests",
+    "flux",
+    "kustomization",
+    "lb_name",
+    "load_balancer_service",
+    "namespace",
+    "node_agent",
+    "rbac",
+]

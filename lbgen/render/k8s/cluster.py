@@ -1,0 +1,189 @@
+"""Fabric-wide objects: the namespace, RBAC, the node agent's DaemonSet, the kustomization."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lbgen.contract import KEEPALIVED_CONF_NAME, LB_CONFIG_NAME, NODE_AGENT
+from lbgen.plan import Plan
+from lbgen.render.k8s.common import (
+    AGENT,
+    LB_ACCOUNT,
+    Manifest,
+    labels,
+    lb_name,
+    lbgen,
+    on_nodes,
+    resources,
+    security,
+)
+
+
+def namespace(plan: Plan) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": plan.kube.namespace,
+            "labels": {
+                **labels(plan.fabric, "namespace"),
+                # LB pods add NET_ADMIN and unsafe sysctls; the node agent uses the host network
+                "pod-security.kubernetes.io/enforce": "privileged",
+            },
+        },
+    }
+
+
+def rbac(plan: Plan) -> list[Manifest]:
+    """Least privilege: read the backends' EndpointSlices and Services, patch only the status of
+    the LoadBalancer Services lbgen owns; the node agent reads pods in its own namespace."""
+    ns = plan.kube.namespace
+    docs: list[Manifest] = [
+        _account(plan, LB_ACCOUNT, "load-balancer"),
+        _account(plan, AGENT, "node-agent"),
+    ]
+    readers = sorted({s.backend.namespace for s in plan.services})
+    owners: dict[str, list[str]] = {}
+    for service in plan.services:
+        owners.setdefault(service.namespace, []).append(service.name)
+    for target in sorted(set(readers) | set(owners)):
+        rules: list[dict[str, Any]] = []
+        if target in readers:
+            rules.append(
+                {
+                    "apiGroups": ["discovery.k8s.io"],
+                    "resources": ["endpointslices"],
+                    "verbs": ["get", "list", "watch"],
+                }
+            )
+            rules.append(
+                {
+                    "apiGroups": [""],
+                    "resources": ["services"],
+                    "verbs": ["get", "list", "watch"],
+                }
+            )
+        if target in owners:
+            rules.append(
+                {
+                    "apiGroups": [""],
+                    "resources": ["services/status"],
+                    "resourceNames": sorted(owners[target]),
+                    "verbs": ["get", "patch"],
+                }
+            )
+        docs += _role_and_binding(plan, f"lbgen-lb-{plan.fabric}", target, rules, LB_ACCOUNT)
+    docs += _role_and_binding(
+        plan,
+        AGENT,
+        ns,
+        [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}],
+        AGENT,
+    )
+    return docs
+
+
+def _account(plan: Plan, name: str, component: str) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {
+            "name": name,
+            "namespace": plan.kube.namespace,
+            "labels": labels(plan.fabric, component),
+        },
+    }
+
+
+def _role_and_binding(
+    plan: Plan, name: str, target: str, rules: list[dict[str, Any]], account: str
+) -> list[Manifest]:
+    meta = {"name": name, "namespace": target, "labels": labels(plan.fabric, "rbac")}
+    return [
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": meta,
+            "rules": rules,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": meta,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            "subjects": [
+                {"kind": "ServiceAccount", "name": account, "namespace": plan.kube.namespace}
+            ],
+        },
+    ]
+
+
+def node_agent(plan: Plan) -> Manifest:
+    """Routes each LB pod's prefix to the pod on its node (paper Fig. 7b (2)), and removes the
+    route when the pod goes: host network and NET_ADMIN, nothing more."""
+    nodes = sorted({n for s in plan.services for n in s.eligible_nodes})
+    agent_labels = labels(plan.fabric, "node-agent")
+    pod_spec: dict[str, Any] = {
+        "serviceAccountName": AGENT,
+        "hostNetwork": True,
+        "dnsPolicy": "ClusterFirstWithHostNet",
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [
+            {
+                "name": NODE_AGENT,
+                "image": plan.kube.image,
+                "imagePullPolicy": plan.kube.image_pull_policy,
+                "command": lbgen(
+                    "node-agent", "--namespace", plan.kube.namespace, "--fabric", plan.fabric
+                ),
+                "env": [
+                    {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}
+                ],
+                "resources": resources(plan.kube, NODE_AGENT),
+                "securityContext": security(add=("NET_ADMIN",), root=True),
+            }
+        ],
+        "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
+    }
+    if nodes:
+        pod_spec["affinity"] = {"nodeAffinity": on_nodes(nodes)}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": AGENT, "namespace": plan.kube.namespace, "labels": agent_labels},
+        "spec": {
+            "selector": {
+                "matchLabels": {
+                    "lbgen.io/fabric": plan.fabric,
+                    "app.kubernetes.io/component": "node-agent",
+                }
+            },
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+            "template": {"metadata": {"labels": agent_labels}, "spec": pod_spec},
+        },
+    }
+
+
+def kustomization(plan: Plan) -> Manifest:
+    resources = ["namespace.yaml", "rbac.yaml", "node-agent.yaml"]
+    for service in plan.services:
+        base = f"services/{service.name}"
+        resources += [f"{base}/deployment.yaml", f"{base}/pdb.yaml", f"{base}/service.yaml"]
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+        # a changed daemon config changes the hash suffix, and so rolls the LB pods
+        "configMapGenerator": [
+            {
+                "name": lb_name(service),
+                "namespace": plan.kube.namespace,
+                "files": [
+                    f"{name}=services/{service.name}/{name}"
+                    for name in (LB_CONFIG_NAME, KEEPALIVED_CONF_NAME)
+                ],
+                "options": {"labels": labels(plan.fabric, "load-balancer", service.name)},
+            }
+            for service in plan.services
+        ],
+    }

@@ -1,0 +1,90 @@
+"""What every manifest shares: labels, selectors, security contexts, probes, resources,
+node affinity, and the YAML documents' header. Manifests are data, serialised, never templated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lbgen.contract import NON_ROOT_UID
+from lbgen.plan import KubePlan, ServicePlan
+from lbgen.render.text import header
+from lbgen.render.yamldoc import dump_yaml
+
+Manifest = dict[str, Any]
+
+LB_CLASS = "lbgen.io/ecmp"
+LB_ACCOUNT = "lbgen-lb"
+AGENT = "lbgen-node-agent"
+
+
+def lb_name(service: ServicePlan) -> str:
+    return f"lb-{service.name}"
+
+
+def labels(fabric: str, component: str, service: str | None = None) -> dict[str, str]:
+    found = {
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/managed-by": "lbgen",
+        "app.kubernetes.io/part-of": "lbgen",
+        "lbgen.io/fabric": fabric,
+    }
+    if service is not None:
+        found["lbgen.io/service"] = service
+    return found
+
+
+def selector(fabric: str, service: str) -> dict[str, str]:
+    return {"lbgen.io/fabric": fabric, "lbgen.io/service": service}
+
+
+def lbgen(*args: str) -> list[str]:
+    return ["lbgen", *args]
+
+
+def security(*, add: tuple[str, ...], root: bool) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "allowPrivilegeEscalation": False,
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"], **({"add": list(add)} if add else {})},
+    }
+    if root:
+        context["runAsUser"] = 0
+        context["runAsNonRoot"] = False
+    else:
+        context["runAsUser"] = NON_ROOT_UID
+        context["runAsNonRoot"] = True
+    return context
+
+
+def resources(kube: KubePlan, container: str) -> dict[str, Any]:
+    chosen = kube.resources_of(container)
+    return {
+        "requests": {"cpu": chosen.cpu, "memory": chosen.memory},
+        "limits": {"memory": chosen.memory},
+    }
+
+
+def exec_probe(command: list[str], period: int, failures: int) -> dict[str, Any]:
+    return {
+        "exec": {"command": command},
+        "periodSeconds": period,
+        "timeoutSeconds": 2,
+        "failureThreshold": failures,
+    }
+
+
+def on_nodes(names: list[str]) -> dict[str, Any]:
+    """Required node affinity to the nodes named (matchFields on metadata.name)."""
+    return {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [
+                {"matchFields": [{"key": "metadata.name", "operator": "In", "values": names}]}
+            ],
+        }
+    }
+
+
+def dump_manifests(source: str, docs: list[Manifest]) -> str:
+    head = header(source, "#")
+    return f"{head}\n" + "---\n".join(dump_yaml(doc) for doc in docs)

@@ -1,0 +1,242 @@
+"""One service's objects: its LB Deployment (one function per container), its disruption
+budget, and the LoadBalancer Service users see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lbgen.contract import (
+    CHECKERS_PID,
+    CONFIG_DIR,
+    EXABGP,
+    EXABGP_PID,
+    HOOK,
+    HOOK_PORT,
+    KEEPALIVED,
+    KEEPALIVED_CONF,
+    KEEPALIVED_PID,
+    LB_CONFIG,
+    NON_ROOT_UID,
+    POD_SYSCTLS,
+    RUN_DIR,
+    SETUP,
+)
+from lbgen.plan import Plan, ServicePlan
+from lbgen.render.k8s.common import (
+    LB_ACCOUNT,
+    LB_CLASS,
+    Manifest,
+    exec_probe,
+    labels,
+    lb_name,
+    lbgen,
+    on_nodes,
+    resources,
+    security,
+    selector,
+)
+
+CONFIG_ARGS = ("--config", str(LB_CONFIG))
+
+
+def _downward_env() -> list[dict[str, Any]]:
+    return [
+        {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+        {"name": "NODE_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}},
+        {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+    ]
+
+
+def _container(service: ServicePlan, name: str, command: list[str]) -> dict[str, Any]:
+    kube = service.kube
+    return {
+        "name": name,
+        "image": kube.image,
+        "imagePullPolicy": kube.image_pull_policy,
+        "command": command,
+        "resources": resources(kube, name),
+        "volumeMounts": [
+            {"name": "config", "mountPath": str(CONFIG_DIR), "readOnly": True},
+            {"name": "run", "mountPath": str(RUN_DIR)},
+        ],
+    }
+
+
+def setup_container(service: ServicePlan) -> dict[str, Any]:
+    return {
+        **_container(service, SETUP, lbgen("pod", "setup", *CONFIG_ARGS)),
+        "env": _downward_env(),
+        # route the prefix as local and masquerade IPVS traffic: netfilter and routes only
+        "securityContext": security(add=("NET_ADMIN",), root=True),
+    }
+
+
+def keepalived_container(service: ServicePlan) -> dict[str, Any]:
+    command = [
+        "keepalived",
+        "--dont-fork",
+        "--log-console",
+        "--log-detail",
+        "--check",
+        f"--use-file={KEEPALIVED_CONF}",
+        f"--pid={KEEPALIVED_PID}",
+        f"--checkers_pid={CHECKERS_PID}",
+    ]
+    drain = lbgen("pod", "drain", "--seconds", str(service.kube.drain_seconds))
+    return {
+        **_container(service, KEEPALIVED, command),
+        "livenessProbe": exec_probe(
+            lbgen("pod", "check", "alive", "--pidfile", str(KEEPALIVED_PID)), 10, 3
+        ),
+        # keep IPVS serving open flows while the route is withdrawn and drains
+        "lifecycle": {"preStop": {"exec": {"command": drain}}},
+        "securityContext": security(add=("NET_ADMIN",), root=True),
+    }
+
+
+def exabgp_container(service: ServicePlan) -> dict[str, Any]:
+    withdraw = lbgen("pod", "withdraw", "--pidfile", str(EXABGP_PID))
+    return {
+        **_container(service, EXABGP, lbgen("pod", "exabgp", *CONFIG_ARGS)),
+        "env": _downward_env(),
+        "readinessProbe": exec_probe(lbgen("pod", "check", "ready", *CONFIG_ARGS), 2, 1),
+        "livenessProbe": exec_probe(
+            lbgen("pod", "check", "alive", "--pidfile", str(EXABGP_PID)), 10, 3
+        ),
+        # withdraw the route first (~0.1 s, the session closes), so new flows go elsewhere
+        "lifecycle": {"preStop": {"exec": {"command": withdraw}}},
+        "securityContext": security(add=(), root=False),
+    }
+
+
+def hook_container(service: ServicePlan) -> dict[str, Any]:
+    return {
+        **_container(service, HOOK, lbgen("hook", *CONFIG_ARGS)),
+        "ports": [{"name": "metrics", "containerPort": HOOK_PORT, "protocol": "TCP"}],
+        "readinessProbe": {
+            "httpGet": {"path": "/readyz", "port": "metrics"},
+            "periodSeconds": 2,
+            "failureThreshold": 1,
+        },
+        "livenessProbe": {
+            "httpGet": {"path": "/healthz", "port": "metrics"},
+            "periodSeconds": 10,
+            "failureThreshold": 3,
+        },
+        # root like keepalived, whose config it replaces and which it SIGHUPs: no capability
+        "securityContext": security(add=(), root=True),
+    }
+
+
+def _pod_spec(plan: Plan, service: ServicePlan) -> dict[str, Any]:
+    return {
+        "serviceAccountName": LB_ACCOUNT,
+        # the preStop hooks signal exabgp, and lbgen hook reloads keepalived
+        "shareProcessNamespace": True,
+        "terminationGracePeriodSeconds": service.kube.drain_seconds + 15,
+        "affinity": {
+            "nodeAffinity": on_nodes(list(service.eligible_nodes)),
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "labelSelector": {"matchLabels": selector(plan.fabric, service.name)},
+                        "topologyKey": "kubernetes.io/hostname",
+                    }
+                ],
+            },
+        },
+        "securityContext": {
+            "fsGroup": NON_ROOT_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+            "sysctls": [{"name": k, "value": v} for k, v in POD_SYSCTLS],
+        },
+        "initContainers": [setup_container(service)],
+        "containers": [
+            keepalived_container(service),
+            exabgp_container(service),
+            hook_container(service),
+        ],
+        "volumes": [
+            {"name": "config", "configMap": {"name": lb_name(service)}},
+            {"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
+        ],
+    }
+
+
+def deployment(plan: Plan, service: ServicePlan) -> Manifest:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": lb_name(service),
+            "namespace": service.kube.namespace,
+            "labels": labels(plan.fabric, "load-balancer", service.name),
+        },
+        "spec": {
+            "replicas": service.replicas,
+            "revisionHistoryLimit": 3,
+            "selector": {"matchLabels": selector(plan.fabric, service.name)},
+            # no surge: each LB needs a node of its own, and every eligible one may be taken
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1},
+            },
+            "template": {
+                "metadata": {
+                    "labels": labels(plan.fabric, "load-balancer", service.name),
+                    "annotations": {
+                        # the node agent routes this prefix to the pod on its node
+                        "lbgen.io/prefix": str(service.prefix),
+                        "prometheus.io/scrape": "true",
+                        "prometheus.io/port": str(HOOK_PORT),
+                    },
+                },
+                "spec": _pod_spec(plan, service),
+            },
+        },
+    }
+
+
+def disruption_budget(plan: Plan, service: ServicePlan) -> Manifest:
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {
+            "name": lb_name(service),
+            "namespace": service.kube.namespace,
+            "labels": labels(plan.fabric, "load-balancer", service.name),
+        },
+        "spec": {
+            "maxUnavailable": 1,
+            "selector": {"matchLabels": selector(plan.fabric, service.name)},
+        },
+    }
+
+
+def load_balancer_service(plan: Plan, service: ServicePlan) -> Manifest:
+    """What `kubectl get svc` shows; no selector: the LB pods, not kube-proxy, carry traffic."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": service.name,
+            "namespace": service.namespace,
+            "labels": labels(plan.fabric, "load-balancer", service.name),
+            "annotations": {
+                "lbgen.io/vips": ",".join(str(v) for v in service.vips),
+                "lbgen.io/prefix": str(service.prefix),
+                "lbgen.io/backend": f"{service.backend.namespace}/{service.backend.service}",
+            },
+        },
+        "spec": {
+            "type": "LoadBalancer",
+            "loadBalancerClass": LB_CLASS,
+            "allocateLoadBalancerNodePorts": False,
+            "ipFamilyPolicy": "SingleStack",
+            "ipFamilies": ["IPv4"],
+            "ports": [
+                {"name": p.name, "port": p.port, "protocol": p.protocol, "targetPort": p.port}
+                for p in service.ports
+            ],
+        },
+    }
