@@ -2,7 +2,7 @@
 and how many reloads a rollout of 100 backend pods costs.
 
 Run: .venv/bin/python -m bench.hook   (prints numbers; asserts nothing)
-The hook runs against tests/fakeapi.py serving the real list/watch wire protocol over loopback
+The hook runs against lbgen/testbed/apiserver.py serving the real list/watch wire protocol over loopback
 from a process of its own (as a real API server is elsewhere), checks every config with the
 real `keepalived -t`, and signals a stand-in keepalived that records when each SIGHUP arrived.
 Latency = SIGHUP arrival − the moment the change was handed to the API server."""
@@ -20,10 +20,9 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client
-
 from lbgen.hook.run import Hook
 from lbgen.hook.settings import HookSettings
+from lbgen.kube.client import KubeClient
 from lbgen.render.keepalived import render_keepalived
 from lbgen.testbed.apiserver import FakeApi, serve
 from tests.hookrig import endpoint, endpoint_slice, paper_pod, sighups, start_standin, wait_for
@@ -73,7 +72,7 @@ def _serve(objects: list[dict[str, Any]], commands: Any, ready: Any) -> None:
     for obj in objects:
         api.put(obj)
     with serve(api) as api_client:
-        ready.put(api_client.configuration.host)
+        ready.put(api_client.host)
         while (obj := commands.get()) is not None:
             api.put(obj)
 
@@ -93,17 +92,16 @@ def running_hook(api: RemoteApi, min_interval: float) -> Iterator[Path]:
             metrics_port=0,
             status_interval_seconds=3600,
         )
-        with client.ApiClient(client.Configuration(host=api.url)) as api_client:
-            hook = Hook(pod, settings, api_client)
-            hook.start()
-            try:
-                wait_for(lambda: len(sighups(hups)) >= 1, timeout=60, what="the first reload")
-                yield hups
-            finally:
-                hook.stop()
-                standin.terminate()
-                standin.wait()
-                api.close()
+        hook = Hook(pod, settings, KubeClient(api.url))
+        hook.start()
+        try:
+            wait_for(lambda: len(sighups(hups)) >= 1, timeout=60, what="the first reload")
+            yield hups
+        finally:
+            hook.stop()
+            standin.terminate()
+            standin.wait()
+            api.close()
 
 
 def latency(size: int) -> list[float]:

@@ -163,18 +163,18 @@ def _pod_drain(args: argparse.Namespace) -> int:
 
 
 def _hook(args: argparse.Namespace) -> int:
-    from lbgen.hook.run import run_hook_command  # noqa: PLC0415 -- imports the kubernetes client
+    from lbgen.hook.run import run_hook_command  # noqa: PLC0415 -- the runtime's own imports
 
     given = {k: getattr(args, k) for k in ("config", "api_server", "metrics_port", "once")}
     return run_hook_command({k: v for k, v in given.items() if v not in (None, False)})
 
 
 def _node_agent(args: argparse.Namespace) -> int:
-    from lbgen.agent.run import run_agent  # noqa: PLC0415 -- imports the kubernetes client
+    from lbgen.agent.run import run_agent  # noqa: PLC0415 -- the runtime's own imports
 
     if not args.node:
         raise LbgenError("the node's name is unknown: pass --node or set NODE_NAME")
-    return run_agent(args.namespace, args.fabric, args.node)
+    return run_agent(args.namespace, args.fabric, args.node, api_server=args.api_server)
 
 
 def _testbed(args: argparse.Namespace) -> int:
@@ -279,6 +279,7 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument(
         "--node", default=os.environ.get("NODE_NAME"), help="this node's name (default: $NODE_NAME)"
     )
+    agent.add_argument("--api-server", help="API URL when not running in a cluster")
     agent.set_defaults(run=_node_agent)
 
     testbed = commands.add_parser(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from lbgen.agent.routes import ROUTE_PROTO, desired_routes, installed_routes, route_commands
+from lbgen.kube.client import KubeClient
 from lbgen.kube.watch import Follower, Objects
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,11 @@ class RouteTable:
         return commands
 
 
-def run_agent(namespace: str, fabric: str, node: str, resync: float = 60.0) -> int:
-    from kubernetes import client, config  # noqa: PLC0415 -- only the agent process needs it
-
-    config.load_incluster_config()  # type: ignore[no-untyped-call]
+def run_agent(
+    namespace: str, fabric: str, node: str, resync: float = 60.0, api_server: str | None = None
+) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    api = KubeClient(api_server) if api_server else KubeClient.in_cluster()
     table = RouteTable()
     lock = threading.Lock()
     latest: dict[str, Objects] = {}
@@ -55,7 +57,7 @@ def run_agent(namespace: str, fabric: str, node: str, resync: float = 60.0) -> i
             table.reconcile(pods, node)
 
     follower = Follower(
-        client.CoreV1Api().list_namespaced_pod,
+        api.lister("api/v1", "pods"),
         namespace,
         on_state,
         label_selector=f"lbgen.io/fabric={fabric},app.kubernetes.io/component=load-balancer",

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import threading
 from types import FrameType
 from typing import Any
 
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from lbgen.hook.coalesce import Coalescer
@@ -20,6 +19,7 @@ from lbgen.hook.pool import MemberCache, count, pools_from_members
 from lbgen.hook.reload import Outcome, Reloader
 from lbgen.hook.settings import HookSettings
 from lbgen.hook.status import publish
+from lbgen.kube.client import ApiError, KubeClient
 from lbgen.kube.watch import Follower, Objects
 from lbgen.plan import PodConfig
 from lbgen.pod.facts import read_pod_config
@@ -45,7 +45,7 @@ class JsonLines(logging.Formatter):
 
 
 class Hook:
-    def __init__(self, pod: PodConfig, settings: HookSettings, api: client.ApiClient) -> None:
+    def __init__(self, pod: PodConfig, settings: HookSettings, api: KubeClient) -> None:
         self.service = pod.service
         self.source = pod.source
         self.settings = settings
@@ -60,14 +60,14 @@ class Hook:
         )
         backend = self.service.backend
         self.follower = Follower(
-            client.DiscoveryV1Api(api).list_namespaced_endpoint_slice,
+            api.lister("apis/discovery.k8s.io/v1", "endpointslices"),
             backend.namespace,
             self._on_state,
             label_selector=f"kubernetes.io/service-name={backend.service}",
             watch_timeout=settings.watch_timeout_seconds,
             stop=self.coalescer.stop,
         )
-        self.core = client.CoreV1Api(api)
+        self.api = api
         self.cache = MemberCache()
         self._applier = threading.Thread(target=self.coalescer.run, name="apply", daemon=True)
 
@@ -106,20 +106,12 @@ class Hook:
         return outcome
 
     def _publish_status(self) -> None:
-        def read(name: str, namespace: str) -> dict[str, Any]:
-            answer: Any = self.core.read_namespaced_service_status(
-                name, namespace, _preload_content=False
-            )
-            return dict(json.loads(answer.data))
-
-        def patch(name: str, namespace: str, body: dict[str, Any]) -> object:
-            return self.core.patch_namespaced_service_status(name, namespace, body)
-
         while not self.coalescer.stop.is_set():
             try:
-                if publish(self.service, read, patch):
+                api = self.api
+                if publish(self.service, api.read_service_status, api.patch_service_status):
                     log.info("service status set", extra={"service": self.service.name})
-            except (ApiException, HTTPError, OSError, ValueError) as error:
+            except (ApiError, HTTPError, OSError, ValueError) as error:
                 log.warning("cannot set the service status yet: %s", error)
             self.coalescer.stop.wait(self.settings.status_interval_seconds)
 
@@ -145,7 +137,7 @@ class Hook:
 def run_hook_command(given: dict[str, Any]) -> int:
     """`lbgen hook`: settings from the environment and flags, then run (or apply once)."""
     once = bool(given.pop("once", False))
-    settings = HookSettings(**given)
+    settings = HookSettings.from_environment(os.environ, **given)
     pod = read_pod_config(settings.config)
     _log_json_lines()
     api = _api_client(settings)
@@ -161,14 +153,11 @@ def _log_json_lines() -> None:
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
 
-def _api_client(settings: HookSettings) -> client.ApiClient:
-    if settings.api_server:
-        return client.ApiClient(client.Configuration(host=settings.api_server))
-    config.load_incluster_config()  # type: ignore[no-untyped-call]
-    return client.ApiClient()
+def _api_client(settings: HookSettings) -> KubeClient:
+    return KubeClient(settings.api_server) if settings.api_server else KubeClient.in_cluster()
 
 
-def run_hook(pod: PodConfig, settings: HookSettings, api: client.ApiClient) -> int:
+def run_hook(pod: PodConfig, settings: HookSettings, api: KubeClient) -> int:
     hook = Hook(pod, settings, api)
     if settings.metrics_port:
         serve_metrics(hook.metrics, settings.metrics_port)

@@ -1,18 +1,23 @@
 """The hook's settings: flags override environment variables (LBGEN_HOOK_*), which override
-the defaults that match the generated pod spec."""
+the defaults that match the generated pod spec. A list-valued variable is JSON."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lbgen.contract import KEEPALIVED_CONF, KEEPALIVED_PID, LB_CONFIG
+from lbgen.errors import LbgenError
+
+ENV_PREFIX = "LBGEN_HOOK_"
 
 
-class HookSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LBGEN_HOOK_", frozen=True)
+class HookSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     config: Path = Path(LB_CONFIG)
     keepalived_conf: Path = Path(KEEPALIVED_CONF)
@@ -25,3 +30,22 @@ class HookSettings(BaseSettings):
     api_server: str | None = None
     watch_timeout_seconds: int = Field(300, ge=1, le=3600)
     status_interval_seconds: float = Field(300, gt=0)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str], **given: Any) -> HookSettings:
+        found: dict[str, Any] = {}
+        for name, field in cls.model_fields.items():
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is None:
+                continue
+            try:
+                found[name] = json.loads(raw) if "tuple" in str(field.annotation) else raw
+            except ValueError as error:
+                raise LbgenError(f"{ENV_PREFIX}{name.upper()}: not a JSON list: {raw}") from error
+        try:
+            return cls(**{**found, **given})
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{ENV_PREFIX}{str(e['loc'][0]).upper()}: {e['msg']}" for e in error.errors()
+            )
+            raise LbgenError(f"hook settings: {problems}") from error

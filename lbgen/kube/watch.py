@@ -12,15 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-from kubernetes.watch.watch import iter_resp_lines
 from urllib3.exceptions import HTTPError
+
+from lbgen.kube.client import ApiError, ListCall, response_lines
 
 log = logging.getLogger(__name__)
 
 Objects = Mapping[str, dict[str, Any]]
-# list_namespaced_*(namespace, **kwargs) of a kubernetes client API object
-ListCall = Callable[..., Any]
 GONE = 410
 
 
@@ -69,7 +67,6 @@ class Follower:
             self.namespace,
             label_selector=self.label_selector,
             field_selector=self.field_selector,
-            _preload_content=False,
             **kwargs,
         )
 
@@ -85,13 +82,10 @@ class Follower:
     def watch_once(self, objects: dict[str, dict[str, Any]], version: str) -> str:
         """Apply one watch stream's events to `objects`; return the last resourceVersion."""
         response = self._call(
-            watch=True,
-            resource_version=version,
-            allow_watch_bookmarks=True,
-            timeout_seconds=self.watch_timeout,
+            watch=True, resource_version=version, timeout_seconds=self.watch_timeout
         )
         try:
-            for line in iter_resp_lines(response):  # type: ignore[no-untyped-call]
+            for line in response_lines(response):
                 if self.stop.is_set():
                     break
                 event = json.loads(line)
@@ -99,7 +93,7 @@ class Follower:
                 if kind == "ERROR":
                     if obj.get("code") == GONE:
                         raise ExpiredError(obj.get("message", "resourceVersion expired"))
-                    raise ApiException(status=obj.get("code"), reason=obj.get("message"))
+                    raise ApiError(obj.get("code"), str(obj.get("message")))
                 version = str(obj["metadata"]["resourceVersion"])
                 if kind == "BOOKMARK":
                     continue
@@ -125,7 +119,7 @@ class Follower:
                     version = self.watch_once(objects, version)
             except ExpiredError as gone:
                 log.info("watch expired (%s); listing again", gone)
-            except (ApiException, HTTPError, OSError, ValueError, KeyError, TypeError) as error:
+            except (ApiError, HTTPError, OSError, ValueError, KeyError, TypeError) as error:
                 delay = self.backoff.next_delay()
                 log.warning(
                     "API trouble (%s: %s); retrying in %.1f s", type(error).__name__, error, delay

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from kubernetes import client
+from lbgen.kube.client import KubeClient
 
 Selector = Callable[[dict[str, Any]], bool]
 
@@ -209,15 +209,13 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(api: FakeApi) -> Iterator[client.ApiClient]:
+def serve(api: FakeApi) -> Iterator[KubeClient]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    configuration = client.Configuration(host=f"http://127.0.0.1:{server.server_address[1]}")
     try:
-        with client.ApiClient(configuration) as api_client:
-            yield api_client
+        yield KubeClient(f"http://127.0.0.1:{server.server_address[1]}")
     finally:
         server.shutdown()
         server.server_close()

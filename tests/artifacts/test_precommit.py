@@ -110,3 +110,13 @@ def test_build_check_says_never_built_in_one_line(home: Path, tmp_path: Path) ->
     done = _pre_commit(_site(tmp_path, built=False), home)
     assert done.returncode == 1
     assert "out/paper: never built; run `lbgen build examples/paper.yaml`" in done.stdout
+
+
+def test_the_hook_environment_holds_only_what_validation_needs(home: Path, tmp_path: Path) -> None:
+    _pre_commit(_site(tmp_path), home)
+    installed = {p.name.lower() for p in home.glob("repo*/py_env-*/lib/python*/site-packages/*")}
+    assert any(name.startswith("lbgen") for name in installed), installed
+    assert any(name.startswith("pydantic") for name in installed), installed
+    assert not {
+        n for n in installed if n.startswith(("kubernetes", "prometheus", "pydantic_settings"))
+    }

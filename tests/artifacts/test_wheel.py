@@ -33,7 +33,7 @@ def test_the_sdist_and_the_wheel_carry_every_template(dist: Path) -> None:
     (sdist,) = dist.glob("lbgen-*.tar.gz")
     (wheel,) = dist.glob("lbgen-*.whl")
     with tarfile.open(sdist) as archive:
-        in_sdist = {name.split("/", 1)[1] for name in archive.getnames()}
+        in_sdist = {name.partition("/")[2] for name in archive.getnames()}
     with zipfile.ZipFile(wheel) as archive:
         in_wheel = set(archive.namelist())
     assert TEMPLATES
@@ -91,6 +91,8 @@ def api_server(installed: Installed, tmp_path: Path) -> Iterator[str]:
     finally:
         process.kill()
         process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_the_wheels_hook_fills_keepalived_conf_once(

@@ -250,7 +250,7 @@ def test_kill_9_mid_stream_then_restart_converges_without_an_empty_reload(tmp_pa
             "--config",
             str(config),
             "--api-server",
-            api_client.configuration.host,
+            api_client.host,
             "--metrics-port",
             "0",
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -9,7 +10,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from kubernetes import client
 
 from lbgen.kube.watch import Backoff, Follower, Objects
 from lbgen.testbed.apiserver import FakeApi, serve
@@ -49,7 +49,7 @@ def cluster() -> Iterator[tuple[FakeApi, Recorder, Follower]]:
     recorder = Recorder()
     with serve(api) as api_client:
         follower = Follower(
-            client.CoreV1Api(api_client).list_namespaced_pod,
+            api_client.lister("api/v1", "pods"),
             "lbgen-system",
             recorder,
             watch_timeout=1,
@@ -103,3 +103,33 @@ def test_backoff_is_jittered_and_capped() -> None:
     assert all(0.5 <= d <= 8 for d in delays)
     assert max(delays[4:]) <= 8
     assert delays[0] < delays[3]
+
+
+def test_the_official_client_reads_the_stand_in_as_lbgens_client_does() -> None:
+    """The stand-in API is only worth its tests if it speaks the protocol the official
+    kubernetes client reads: both list the same objects, and both read a watch's events."""
+    kubernetes = pytest.importorskip("kubernetes")
+    api = FakeApi("Pod")
+    api.put(pod("lb-a", "172.16.4.2"))
+    with serve(api) as ours:
+        official = kubernetes.client.CoreV1Api(
+            kubernetes.client.ApiClient(kubernetes.client.Configuration(host=ours.host))
+        )
+        listed = official.list_namespaced_pod("lbgen-system", _preload_content=False)
+        theirs = json.loads(listed.data)
+        mine = json.loads(ours.lister("api/v1", "pods")("lbgen-system").data)
+        assert theirs == mine
+        version = mine["metadata"]["resourceVersion"]
+        api.put(pod("lb-b", "172.16.5.2"))
+        stream = kubernetes.watch.Watch().stream(
+            official.list_namespaced_pod,
+            "lbgen-system",
+            resource_version=version,
+            timeout_seconds=1,
+        )
+        events = [
+            (e["type"], e["raw_object"]["metadata"]["name"])
+            for e in stream
+            if e["type"] != "BOOKMARK"
+        ]
+        assert events == [("ADDED", "lb-b")]
