@@ -2,8 +2,8 @@
 and how many reloads a rollout of 100 backend pods costs.
 
 Run: .venv/bin/python -m bench.hook   (prints numbers; asserts nothing)
-The hook runs against lbgen/testbed/apiserver.py serving the real list/watch wire protocol over loopback
-from a process of its own (as a real API server is elsewhere), checks every config with the
+The hook runs against lbgen/testbed/apiserver.py serving the real list/watch wire protocol over
+loopback from a process of its own (as a real API server is elsewhere), checks every config with the
 real `keepalived -t`, and signals a stand-in keepalived that records when each SIGHUP arrived.
 Latency = SIGHUP arrival − the moment the change was handed to the API server."""
 

@@ -227,12 +227,14 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--listen", required=True, help="address:port")
-    parser.add_argument("--objects", required=True, help="JSON: {endpointslices: [], services: []}")
+    parser.add_argument(
+        "--objects", required=True, help="JSON: {endpointslices | objects: [], services: []}"
+    )
     args = parser.parse_args()
     with open(args.objects, encoding="utf-8") as stream:  # noqa: PTH123
         objects = json.load(stream)
     api = FakeApi("EndpointSlice")
-    for item in objects["endpointslices"]:
+    for item in objects.get("objects") or objects.get("endpointslices") or []:
         api.put(item)
     for service in objects["services"]:
         api.services[service["metadata"]["name"]] = service
