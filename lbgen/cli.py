@@ -279,7 +279,11 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument(
         "--node", default=os.environ.get("NODE_NAME"), help="this node's name (default: $NODE_NAME)"
     )
-    agent.add_argument("--api-server", help="API URL when not running in a cluster")
+    agent.add_argument(
+        "--api-server",
+        default=os.environ.get("LBGEN_AGENT_API_SERVER"),
+        help="API URL when not running in a cluster (default: $LBGEN_AGENT_API_SERVER)",
+    )
     agent.set_defaults(run=_node_agent)
 
     testbed = commands.add_parser(

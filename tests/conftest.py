@@ -52,6 +52,24 @@ def require_root(what: str) -> None:
         cannot_run(f"{what} needs root")
 
 
+@pytest.fixture(scope="session")
+def lb_image() -> Path:
+    """The LB image's root filesystem, built by image/build.sh (cached across runs)."""
+    require_root("building the LB image (chroot, mount)")
+    for tool in ("mmdebstrap", "podman"):
+        require_tool(tool)
+    out = ROOT / "build" / "image"
+    done = subprocess.run(
+        ["bash", str(ROOT / "image/build.sh"), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out / "rootfs"
+
+
 @pytest.fixture
 def netns(request: pytest.FixtureRequest) -> Iterator[str]:
     """A network namespace of this test's own, deleted afterwards even when the test fails."""

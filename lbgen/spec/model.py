@@ -184,7 +184,11 @@ class Resources(Model):
 class Kubernetes(Model):
     namespace: Name = Field("lbgen-system", description="Where LB pods and the node agent run.")
     image: Image = Field(
-        "ghcr.io/lbgen/lbgen:0.1.0", description="Image with keepalived, exabgp and lbgen."
+        "localhost/lbgen:0.1.0",
+        description=(
+            "Image with keepalived, exabgp and lbgen. image/build.sh builds localhost/lbgen:"
+            "<version>; push it to your registry and name that copy here."
+        ),
     )
     image_pull_policy: Literal["IfNotPresent", "Always", "Never"] = "IfNotPresent"
     drain_seconds: Annotated[int, Field(ge=0, le=3600)] = Field(

@@ -20,6 +20,8 @@ class Container:
     command: tuple[str, ...]
     env: tuple[tuple[str, str], ...]  # (name, literal value or "fieldRef:<path>")
     mounts: tuple[tuple[str, str], ...]  # (volume, mountPath)
+    user: int = 0  # securityContext.runAsUser
+    probes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (readiness|liveness|preStop, command)
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,43 @@ def pod_spec(tree: dict[str, str], service: str) -> PodSpec:
                 for e in c.get("env", [])
             ),
             mounts=tuple((m["name"], m["mountPath"]) for m in c.get("volumeMounts", [])),
+            user=int((c.get("securityContext") or {}).get("runAsUser", 0)),
+            probes=_exec_hooks(c),
         )
         for c in [*spec.get("initContainers", []), *spec["containers"]]
     )
     return PodSpec(containers, configmaps, tuple(empty))
+
+
+def _exec_hooks(container: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The commands the kubelet runs inside a container: exec probes and the preStop hook."""
+    found = []
+    for kind in ("readinessProbe", "livenessProbe"):
+        command = ((container.get(kind) or {}).get("exec") or {}).get("command")
+        if command:
+            found.append((kind, tuple(command)))
+    pre_stop = (((container.get("lifecycle") or {}).get("preStop") or {}).get("exec") or {}).get(
+        "command"
+    )
+    if pre_stop:
+        found.append(("preStop", tuple(pre_stop)))
+    return tuple(found)
+
+
+def daemonset_container(tree: dict[str, str]) -> Container:
+    """The node agent's container, from cluster/node-agent.yaml."""
+    daemonset = _load(tree["cluster/node-agent.yaml"])
+    (c,) = daemonset["spec"]["template"]["spec"]["containers"]
+    return Container(
+        name=c["name"],
+        command=tuple(c["command"]),
+        env=tuple(
+            (e["name"], f"fieldRef:{e['valueFrom']['fieldRef']['fieldPath']}")
+            for e in c.get("env", [])
+        ),
+        mounts=(),
+        user=int((c.get("securityContext") or {}).get("runAsUser", 0)),
+    )
 
 
 def environment(container: Container, facts: dict[str, str]) -> dict[str, str]:
@@ -75,6 +110,37 @@ def environment(container: Container, facts: dict[str, str]) -> dict[str, str]:
         else:
             env[name] = value
     return env
+
+
+IMAGE_PATH = "/opt/lbgen/bin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def image_script(
+    rootfs: str,
+    binds: list[tuple[str, str]],
+    command: tuple[str, ...],
+    env: dict[str, str],
+    user: int,
+) -> str:
+    """Shell for `unshare --mount`: the image's root filesystem read-only (the Deployment's
+    readOnlyRootFilesystem), /proc and /dev inside it, each volume at its mountPath, then the
+    container's command run in it as the container's user with only the container's env."""
+    root = shlex.quote(rootfs)
+    lines = [
+        "set -e",
+        f"mount --bind {root} {root}",
+        f"mount -o remount,bind,ro {root}",
+        f"mount -t proc proc {root}/proc",
+        f"mount --rbind /dev {root}/dev",
+    ]
+    for source, path in binds:
+        lines.append(f"mount --bind {shlex.quote(source)} {shlex.quote(rootfs + path)}")
+    variables = " ".join(
+        shlex.quote(f"{k}={v}") for k, v in sorted({**env, "PATH": IMAGE_PATH}.items())
+    )
+    argv = " ".join(shlex.quote(part) for part in command)
+    lines.append(f"exec chroot --userspec={user}:{user} {root} /usr/bin/env -i {variables} {argv}")
+    return "\n".join(lines)
 
 
 def mount_script(binds: list[tuple[str, str]], scratch: str, command: tuple[str, ...]) -> str:

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from lbgen.agent.run import RouteTable
+from lbgen.contract import EXABGP, NON_ROOT_UID
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan
 from lbgen.pod.datapath import local_route
 from lbgen.testbed.layout import BACKEND_PORT, Box, Layout, LbPod, layout, lb_pod
-from lbgen.testbed.pods import environment, mount_script, pod_spec
+from lbgen.testbed.pods import environment, image_script, mount_script, pod_spec
 from lbgen.verify.sysctl import read_sysctl
 
 FRR = Path("/usr/lib/frr")
@@ -318,6 +319,13 @@ class Testbed:
         extra = [lb_pod(self.plan, self.prefix, s, n) for s, n in self._state().get("extra", [])]
         return [*self.layout.lbs, *extra]
 
+    def lb(self, name: str) -> LbPod:
+        """An LB pod by its name (`<service>@<node>`)."""
+        found = next((lb for lb in self.lbs if lb.box.name == name), None)
+        if found is None:
+            raise LbgenError(f"no LB pod {name} in this testbed")
+        return found
+
     def _lb_network(self, lb: LbPod) -> None:
         self._add_netns(lb.box.netns)
         self._attach(lb.bridge_netns, lb.veth, lb.box, bridge="cni0")
@@ -340,7 +348,7 @@ class Testbed:
 
     def remove_lb(self, name: str) -> None:
         """Scale in: stop an added LB pod, drop its node route, delete its namespace."""
-        lb = next(lb for lb in self.lbs if lb.box.name == name)
+        lb = self.lb(name)
         for key in [k for k in self._state()["processes"] if k.startswith(f"{lb.box.netns}-")]:
             self._end(key, signal.SIGTERM)
         state = self._state()
@@ -436,33 +444,62 @@ class Testbed:
                 (folder / volume / key).write_text(self.tree[path])
         for volume in spec.empty_dirs:
             (folder / volume).mkdir(parents=True, exist_ok=True)
+            # the pod's fsGroup: its non-root containers write here too
+            os.chown(folder / volume, 0, NON_ROOT_UID)
+            (folder / volume).chmod(0o2775)
         config = next(iter(spec.configmaps))
         shutil.copyfile(folder / config / "keepalived.conf", folder / "run" / "keepalived.conf")
 
-    def _container(self, lb: LbPod, name: str, extra_env: dict[str, str] | None = None) -> None:
-        """One container of the LB pod, as its Deployment says: command, downward-API env,
-        volumes at their mountPaths (in a private mount namespace), in the pod's netns."""
+    def _container_argv(
+        self,
+        lb: LbPod,
+        name: str,
+        command: tuple[str, ...] | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> tuple[list[str], dict[str, str]]:
+        """How to run a container of the LB pod (or `command` inside it, as the kubelet runs a
+        probe) as its Deployment says: command, downward-API env, volumes at their mountPaths
+        (in a private mount namespace), in the pod's netns; in the image's root filesystem as
+        the container's user when the testbed has one."""
         spec = pod_spec(self.tree, lb.service)
         container = next(c for c in spec.containers if c.name == name)
         folder = self.workdir / lb.box.netns
         binds = [(str(folder / volume), path) for volume, path in container.mounts]
-        script = mount_script(binds, str(folder / "overlay" / name), container.command)
         facts = {"pod_ip": str(lb.box.address), "node_ip": str(lb.node_address), "node": lb.node}
-        env = {
-            **environment(container, facts),
-            **(extra_env or {}),
+        env = {**environment(container, facts), **(extra_env or {})}
+        run = command or container.command
+        if self.rootfs is not None:
+            script = image_script(str(self.rootfs), binds, run, env, container.user)
+            env = {}
+        else:
+            script = mount_script(binds, str(folder / "overlay" / name), run)
             # `lbgen` as installed beside the Python running the testbed
-            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-        }
-        self._spawn(
-            f"{lb.box.netns}-{name}",
-            _in(lb.box.netns, "unshare", "--mount", "--propagation", "private", "sh", "-c", script),
-            env,
+            env["PATH"] = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
+        unshare = ("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
+        return _in(lb.box.netns, *unshare), env
+
+    def _container(self, lb: LbPod, name: str, extra_env: dict[str, str] | None = None) -> None:
+        argv, env = self._container_argv(lb, name, extra_env=extra_env)
+        self._spawn(f"{lb.box.netns}-{name}", argv, env)
+
+    def exec_in(
+        self, name: str, container: str, command: tuple[str, ...]
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `command` inside an LB pod's container, as the kubelet runs probes and hooks."""
+        lb = self.lb(name)
+        argv, env = self._container_argv(lb, container, command)
+        return subprocess.run(
+            argv,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
 
     def start_lb(self, name: str) -> None:
         """Start an LB pod's exabgp container, and the responder on its VIPs."""
-        lb = next(lb for lb in self.lbs if lb.box.name == name)
+        lb = self.lb(name)
         service = self._service(lb.service)
         self._container(lb, "exabgp")
         if not any(k.startswith(f"{lb.box.netns}-responder") for k in self._state()["processes"]):
@@ -485,13 +522,27 @@ class Testbed:
                     ),
                 )
 
+    def processes(self) -> dict[str, int]:
+        """What the testbed started and still tracks: name → PID."""
+        return dict(self._state()["processes"])
+
+    def container_hooks(self, name: str, container: str) -> dict[str, tuple[str, ...]]:
+        """An LB pod container's exec probes and preStop hook, as its Deployment says."""
+        spec = pod_spec(self.tree, self.lb(name).service)
+        return dict(next(c for c in spec.containers if c.name == container).probes)
+
     def stop_lb(self, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
-        lb = next(lb for lb in self.lbs if lb.box.name == name)
-        self._end(f"{lb.box.netns}-exabgp", sig)
+        """Stop an LB pod's exabgp: SIGTERM as the kubelet does, its preStop hook first
+        (`lbgen pod withdraw`, run inside the container); any other signal as it comes."""
+        lb = self.lb(name)
+        hook = self.container_hooks(name, EXABGP).get("preStop")
+        if sig == signal.SIGTERM and hook:
+            self.exec_in(name, EXABGP, hook)
+        self._end(f"{lb.box.netns}-{EXABGP}", sig)
 
     def set_lb_link(self, name: str, *, up: bool) -> None:
         """Cut or restore an LB pod's link on its node: no FIN, only the hold time notices."""
-        lb = next(lb for lb in self.lbs if lb.box.name == name)
+        lb = self.lb(name)
         _ip("link", "set", lb.veth, "up" if up else "down", netns=lb.bridge_netns)
 
     def set_node_link(self, node: str, *, up: bool) -> None:

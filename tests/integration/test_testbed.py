@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from lbgen.compiler import compile_file
+from lbgen.contract import NON_ROOT_UID
 from lbgen.pod.steps import exabgp_env
 from lbgen.testbed.run import Testbed
 from tests.conftest import ROOT, require_root, require_tool
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.daemons
 
 
 @pytest.fixture(scope="module")
-def testbed() -> Iterator[Testbed]:
+def testbed(lb_image: Path) -> Iterator[Testbed]:
     require_root("the testbed (network namespaces)")
     for tool in ("gobgpd", "exabgp", "vtysh"):
         require_tool(tool)
@@ -39,7 +40,7 @@ def testbed() -> Iterator[Testbed]:
     assert result.tree is not None
     # not under pytest's own temp folder, which user frr (zebra, bgpd) cannot enter
     work = Path(tempfile.mkdtemp(prefix="lbgen-testbed-"))
-    bed = Testbed(result.plan, result.tree, work, f"lbt{os.getpid() % 10000}-")
+    bed = Testbed(result.plan, result.tree, work, f"lbt{os.getpid() % 10000}-", rootfs=lb_image)
     try:
         bed.up()
         wait_for(lambda: bed.nexthops() == bed.expected(), timeout=60, what="convergence")
@@ -105,6 +106,39 @@ def test_a_node_cut_off_loses_the_paths_of_every_lb_on_it(testbed: Testbed) -> N
         timeout=60,
         what="recovery",
     )
+
+
+def test_each_lb_pods_containers_run_from_the_image_as_their_users(
+    testbed: Testbed, lb_image: Path
+) -> None:
+    """exabgp and hook run in the image's root filesystem (the exabgp, python3 and lbgen the
+    Deployment names are the image's), exabgp as the non-root user its securityContext says."""
+    state = testbed.processes()
+    for lb in testbed.layout.lbs:
+        for container, uid in (("exabgp", NON_ROOT_UID), ("hook", 0)):
+            pid = state[f"{lb.box.netns}-{container}"]
+            assert Path(f"/proc/{pid}/root").resolve() == lb_image.resolve()
+            status = Path(f"/proc/{pid}/status").read_text()
+            assert f"Uid:\t{uid}\t" in status, (container, status)
+        assert "exabgp" in Path(f"/proc/{state[f'{lb.box.netns}-exabgp']}/cmdline").read_text()
+
+
+def test_the_kubelets_probes_run_inside_the_image(testbed: Testbed) -> None:
+    """Each exec probe of the Deployment, run inside its container: exabgp is alive; it is not
+    ready only because this kernel has no IPVS (its BGP session is up)."""
+    lb = testbed.layout.lbs[0].box.name
+    probes = testbed.container_hooks(lb, "exabgp")
+    alive = testbed.exec_in(lb, "exabgp", probes["livenessProbe"])
+    assert alive.returncode == 0, alive.stderr
+    ready = testbed.exec_in(lb, "exabgp", probes["readinessProbe"])
+    assert ready.returncode == 1
+    assert ready.stderr.startswith("not ready: IPVS has no virtual service for TCP 10.1.1.1:80")
+    assert "BGP" not in ready.stderr
+    keepalived_alive = testbed.exec_in(
+        lb, "keepalived", testbed.container_hooks(lb, "keepalived")["livenessProbe"]
+    )
+    assert keepalived_alive.returncode == 1  # no keepalived runs here: no IPVS
+    assert "keepalived.pid" in keepalived_alive.stderr
 
 
 def test_lbgen_hook_in_each_lb_pod_fills_its_pool_from_the_api(testbed: Testbed) -> None:

@@ -52,7 +52,7 @@ TRICKY = [
     "10.0.0.0/16",
     "24..24",
     "lbgen.io/prefix",
-    "ghcr.io/lbgen/lbgen:0.1.0",
+    "localhost/lbgen:0.1.0",
 ]
 
 
