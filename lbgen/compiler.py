@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path as FsPath
+from pathlib import Path
 
 from lbgen.checks import run_checks
 from lbgen.errors import Diagnostic, Related
@@ -32,7 +32,7 @@ class Compiled:
         return self.tree is not None
 
 
-def compile_file(path: FsPath, name: str) -> Compiled:
+def compile_file(path: Path, name: str) -> Compiled:
     """`name` is how diagnostics call the file; generated files call it by `source_name`."""
     return _compile(name, source_name(path), load_fabric(path, name))
 

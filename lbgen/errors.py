@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-Path = tuple[str | int, ...]
+SpecPath = tuple[str | int, ...]
 
 
 class Severity(enum.StrEnum):
@@ -27,7 +27,7 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    path: Path
+    path: SpecPath
     position: Position | None
 
 
@@ -35,7 +35,7 @@ class Related:
 class Diagnostic:
     code: str
     severity: Severity
-    path: Path
+    path: SpecPath
     message: str
     hint: str = ""
     position: Position | None = None
@@ -50,7 +50,7 @@ class Diagnostic:
         return (pos.line if pos else 0, pos.column if pos else 0, self.code, self.message)
 
 
-def format_path(path: Path) -> str:
+def format_path(path: SpecPath) -> str:
     """`("spec", "services", 1, "prefix")` → `services[1].prefix` (the `spec.` root is implied)"""
     parts = list(path[1:] if path[:1] == ("spec",) and len(path) > 1 else path)
     text = ""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path as FsPath
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from lbgen.errors import Diagnostic, Path, Severity
+from lbgen.errors import Diagnostic, Severity, SpecPath
 from lbgen.source import Document, parse_document, read_document
 from lbgen.spec import API_VERSION, Fabric
 from lbgen.spec.model import PATTERN_MEANING
@@ -24,7 +24,7 @@ class Loaded:
     document: Document
 
 
-def load_fabric(path: FsPath, name: str) -> Loaded | list[Diagnostic]:
+def load_fabric(path: Path, name: str) -> Loaded | list[Diagnostic]:
     return _validate(read_document(path, name))
 
 
@@ -51,7 +51,7 @@ def _validate(document: Document | Diagnostic) -> Loaded | list[Diagnostic]:
 
 
 def _diagnostic(document: Document, detail: ErrorDetails) -> Diagnostic:
-    path: Path = tuple(part for part in detail["loc"] if isinstance(part, str | int))
+    path: SpecPath = tuple(part for part in detail["loc"] if isinstance(part, str | int))
     kind = detail["type"]
     if kind == "missing":
         return Diagnostic(
@@ -107,7 +107,7 @@ def _message(detail: ErrorDetails) -> str:
     return message[:1].lower() + message[1:]
 
 
-def _hint(path: Path, detail: ErrorDetails) -> str:
+def _hint(path: SpecPath, detail: ErrorDetails) -> str:
     kind = detail["type"]
     last = path[-1] if path else ""
     if last == "apiVersion":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path as FsPath
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -13,7 +13,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from lbgen.errors import Diagnostic, Path, Position, Severity
+from lbgen.errors import Diagnostic, Position, Severity, SpecPath
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Document:
     def tree(self) -> Any:
         return YAML(typ="rt").load(self.text)
 
-    def position(self, path: Path) -> Position:
+    def position(self, path: SpecPath) -> Position:
         """Where the node at `path` starts; for a path that does not exist, its nearest parent."""
         node = self.tree
         line, column = 0, 0
@@ -48,7 +48,7 @@ class Document:
                 break
         return Position(self.name, line + 1, column + 1)
 
-    def key_position(self, path: Path) -> Position:
+    def key_position(self, path: SpecPath) -> Position:
         """Where the key of the mapping entry at `path` is (for `unknown field` findings)."""
         parent = self.tree
         for part in path[:-1]:
@@ -150,7 +150,7 @@ _DECLARES_FABRIC = re.compile(r"^(apiVersion:\s*[\"']?lbgen\.io/|kind:\s*[\"']?F
 SNIFF_BYTES = 65536
 
 
-def looks_like_fabric(path: FsPath) -> bool:
+def looks_like_fabric(path: Path) -> bool:
     """True unless the file plainly is not an lbgen spec (a kustomization.yaml beside it, say).
     Unreadable files count as specs, so that reading them reports why they cannot be read."""
     try:
@@ -161,7 +161,7 @@ def looks_like_fabric(path: FsPath) -> bool:
     return _DECLARES_FABRIC.search(head) is not None
 
 
-def read_document(path: FsPath, name: str) -> Document | Diagnostic:
+def read_document(path: Path, name: str) -> Document | Diagnostic:
     """Read and parse a spec file; an unreadable file is a diagnostic too, never a traceback."""
     try:
         text = path.read_text(encoding="utf-8")

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from lbgen.codes import CODES, Stage, markdown_table
 from lbgen.compiler import Compiled, compile_file
 from lbgen.report import diagnostic_lines
-from tests.conftest import CASES
+from tests.conftest import CASES, ROOT
 
 INVALID = sorted(p for p in (CASES / "invalid").iterdir() if p.is_dir())
 VALID = sorted(p for p in (CASES / "valid").iterdir() if p.is_dir())
@@ -47,6 +48,8 @@ def test_valid_spec_renders_its_expected_tree(case: Path, update_golden: bool) -
             (expected_dir / relative).write_text(text, encoding="utf-8")
         if said:
             warnings.write_text(said, encoding="utf-8")
+        else:
+            warnings.unlink(missing_ok=True)
     assert result.ok, said
     assert said == (warnings.read_text(encoding="utf-8") if warnings.exists() else "")
     on_disk = {
@@ -62,11 +65,25 @@ def test_there_are_enough_invalid_cases_to_cover_the_checks() -> None:
 
 
 def test_every_code_the_spec_side_can_emit_has_a_case() -> None:
-    """Each diagnostic code that loading and checking a spec can give appears in some case."""
-    lbgen = Path(__file__).resolve().parent.parent / "lbgen"
-    sources = [lbgen / "source.py", lbgen / "load.py", *sorted((lbgen / "checks").glob("*.py"))]
-    emitted = {code for src in sources for code in re.findall(r'"(LB\d{3})"', src.read_text())}
+    """Each diagnostic code of the spec side (lbgen.codes) appears in some case."""
+    spec_side = {c.code for c in CODES.values() if c.stage is Stage.SPEC}
     said = "".join(p.read_text() for p in CASES.glob("*/*/diagnostics.txt"))
     covered = set(re.findall(r"\[(LB\d{3})\]", said))
     # LB000 (an unreadable file) is shown by tests/unit/test_source.py, not by a spec
-    assert emitted - covered - {"LB000"} == set()
+    assert spec_side - covered - {"LB000"} == set()
+
+
+def test_every_code_in_the_sources_is_in_the_table() -> None:
+    lbgen = ROOT / "lbgen"
+    used = {
+        code
+        for src in lbgen.rglob("*.py")
+        if src.name != "codes.py"
+        for code in re.findall(r'"(LB\d{3})"', src.read_text())
+    }
+    assert used <= set(CODES)
+
+
+def test_the_readmes_table_of_codes_is_the_registry() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme, "paste lbgen.codes.markdown_table() into the README"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network
 
-from lbgen.checks.finding import error, warning
-from lbgen.errors import Diagnostic, Path, format_path
+from lbgen.codes import finding
+from lbgen.errors import Diagnostic, SpecPath, format_path
 from lbgen.spec import Fabric
 
 
@@ -23,7 +23,7 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
 def _networks(fabric: Fabric) -> Iterator[Diagnostic]:
     nets = fabric.spec.networks
     if nets.nodes.overlaps(nets.pods):
-        yield error(
+        yield finding(
             "LB119",
             ("spec", "networks", "pods"),
             f"{nets.pods} overlaps networks.nodes {nets.nodes}",
@@ -32,7 +32,7 @@ def _networks(fabric: Fabric) -> Iterator[Diagnostic]:
         )
 
 
-def _hosts(fabric: Fabric) -> Iterator[tuple[Path, str, IPv4Address]]:
+def _hosts(fabric: Fabric) -> Iterator[tuple[SpecPath, str, IPv4Address]]:
     spec = fabric.spec
     for group, kind in (("routers", "router"), ("reflectors", "reflector"), ("nodes", "node")):
         for index, host in enumerate(getattr(spec, group)):
@@ -41,10 +41,10 @@ def _hosts(fabric: Fabric) -> Iterator[tuple[Path, str, IPv4Address]]:
 
 def _host_addresses(fabric: Fabric) -> Iterator[Diagnostic]:
     network = fabric.spec.networks.nodes
-    seen: dict[IPv4Address, Path] = {}
+    seen: dict[IPv4Address, SpecPath] = {}
     for path, kind, address in _hosts(fabric):
         if address not in network:
-            yield error(
+            yield finding(
                 "LB106",
                 path,
                 f"{kind} address {address} is outside networks.nodes {network}",
@@ -55,14 +55,14 @@ def _host_addresses(fabric: Fabric) -> Iterator[Diagnostic]:
             network.network_address,
             network.broadcast_address,
         ):
-            yield error(
+            yield finding(
                 "LB106",
                 path,
                 f"{kind} address {address} is the network or broadcast address of {network}",
                 "use a host address of the node network",
             )
         if address in seen:
-            yield error(
+            yield finding(
                 "LB107",
                 path,
                 f"address {address} is already used by {format_path(seen[address])}",
@@ -75,14 +75,14 @@ def _host_addresses(fabric: Fabric) -> Iterator[Diagnostic]:
 
 def _router_ids(fabric: Fabric) -> Iterator[Diagnostic]:
     spec = fabric.spec
-    seen: dict[IPv4Address, Path] = {}
+    seen: dict[IPv4Address, SpecPath] = {}
     for group in ("routers", "reflectors"):
         for index, speaker in enumerate(getattr(spec, group)):
             explicit = speaker.router_id is not None
             router_id = speaker.router_id or speaker.address
-            path: Path = ("spec", group, index, "routerId" if explicit else "address")
+            path: SpecPath = ("spec", group, index, "routerId" if explicit else "address")
             if router_id in seen:
-                yield error(
+                yield finding(
                     "LB108",
                     path,
                     f"router-id {router_id} is already used by {format_path(seen[router_id][:3])}",
@@ -92,7 +92,7 @@ def _router_ids(fabric: Fabric) -> Iterator[Diagnostic]:
             else:
                 seen[router_id] = path
             if explicit and router_id in spec.networks.pods:
-                yield error(
+                yield finding(
                     "LB108",
                     path,
                     f"router-id {router_id} is inside networks.pods, where LB pods take theirs",
@@ -104,9 +104,9 @@ def _reflector_ranges(fabric: Fabric) -> Iterator[Diagnostic]:
     nets = fabric.spec.networks
     for index, reflector in enumerate(fabric.spec.reflectors):
         accepted = reflector.pod_range or nets.pods
-        path: Path = ("spec", "reflectors", index, "podRange")
+        path: SpecPath = ("spec", "reflectors", index, "podRange")
         if not nets.pods.subnet_of(accepted):
-            yield error(
+            yield finding(
                 "LB109",
                 path,
                 f"reflector {reflector.name} accepts LB peers only from {accepted}, "
@@ -115,7 +115,7 @@ def _reflector_ranges(fabric: Fabric) -> Iterator[Diagnostic]:
                 ("spec", "networks", "pods"),
             )
         elif accepted.overlaps(nets.nodes):
-            yield warning(
+            yield finding(
                 "LB121",
                 path,
                 f"podRange {accepted} also covers networks.nodes {nets.nodes}: any host of the "
@@ -129,7 +129,7 @@ def _service_prefixes(fabric: Fabric) -> Iterator[Diagnostic]:
     for index, service in enumerate(spec.services):
         for net_name, net in (("nodes", spec.networks.nodes), ("pods", spec.networks.pods)):
             if service.prefix.overlaps(net):
-                yield error(
+                yield finding(
                     "LB105",
                     ("spec", "services", index, "prefix"),
                     f"{service.prefix} overlaps networks.{net_name} {net}",
@@ -145,7 +145,7 @@ def _service_prefixes(fabric: Fabric) -> Iterator[Diagnostic]:
         prefix = service.prefix
         if furthest is not None and prefix.network_address <= furthest[0].broadcast_address:
             other = furthest[1]
-            yield error(
+            yield finding(
                 "LB104",
                 ("spec", "services", index, "prefix"),
                 f"{prefix} overlaps services[{other}].prefix {furthest[0]}",
@@ -162,10 +162,10 @@ def _vips(fabric: Fabric) -> Iterator[Diagnostic]:
             continue
         seen: dict[IPv4Address, int] = {}
         for position, vip in enumerate(service.vips):
-            path: Path = ("spec", "services", index, "vips", position)
+            path: SpecPath = ("spec", "services", index, "vips", position)
             prefix = service.prefix
             if vip not in prefix:
-                yield error(
+                yield finding(
                     "LB103",
                     path,
                     f"VIP {vip} is outside the service prefix {prefix}",
@@ -176,14 +176,14 @@ def _vips(fabric: Fabric) -> Iterator[Diagnostic]:
                 prefix.network_address,
                 prefix.broadcast_address,
             ):
-                yield warning(
+                yield finding(
                     "LB118",
                     path,
                     f"VIP {vip} is the network or broadcast address of {prefix}",
                     "some clients and middleboxes drop such addresses; use a host address",
                 )
             if vip in seen:
-                yield error(
+                yield finding(
                     "LB117",
                     path,
                     f"VIP {vip} is listed twice",
@@ -200,7 +200,7 @@ def _ports(fabric: Fabric) -> Iterator[Diagnostic]:
         for position, port in enumerate(service.ports):
             key = (port.port, port.protocol)
             if key in seen:
-                yield error(
+                yield finding(
                     "LB113",
                     ("spec", "services", index, "ports", position, "port"),
                     f"{port.protocol} port {port.port} is already served on the same VIPs by "

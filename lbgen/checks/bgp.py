@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lbgen.checks.finding import error, warning
-from lbgen.errors import Diagnostic
+from lbgen.codes import finding
+from lbgen.errors import Diagnostic, Severity
 from lbgen.spec import Fabric
 
 RESERVED_ASNS = {0: "reserved", 23456: "AS_TRANS", 65535: "reserved", 4_294_967_295: "reserved"}
@@ -23,25 +23,28 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
 def _asn(asn: int) -> Iterator[Diagnostic]:
     path = ("spec", "asn")
     if asn in RESERVED_ASNS:
-        yield error(
+        yield finding(
             "LB114",
             path,
             f"AS {asn} is {RESERVED_ASNS[asn]} and cannot be used",
             "use a private AS: 64512–65534 or 4200000000–4294967294",
+            severity=Severity.ERROR,
         )
     elif any(lo <= asn <= hi for lo, hi in DOCUMENTATION_ASNS):
-        yield warning(
+        yield finding(
             "LB114",
             path,
             f"AS {asn} is reserved for documentation (RFC 5398)",
             "use a private AS: 64512–65534 or 4200000000–4294967294",
+            severity=Severity.WARNING,
         )
     elif not any(lo <= asn <= hi for lo, hi in PRIVATE_ASNS):
-        yield warning(
+        yield finding(
             "LB114",
             path,
             f"AS {asn} is a public AS number",
             "use it only if it is yours; an internal fabric normally uses a private AS",
+            severity=Severity.WARNING,
         )
 
 
@@ -49,35 +52,35 @@ def _timers(fabric: Fabric) -> Iterator[Diagnostic]:
     timers = fabric.spec.bgp
     hold, keepalive = timers.hold_time, timers.keepalive
     if 0 < hold < 3:
-        yield error(
+        yield finding(
             "LB110",
             ("spec", "bgp", "holdTime"),
             f"hold time {hold} s is not allowed (RFC 4271)",
             "use 0 (no keepalives) or at least 3 seconds",
         )
     elif hold == 0 and keepalive != 0:
-        yield error(
+        yield finding(
             "LB110",
             ("spec", "bgp", "keepalive"),
             f"keepalive {keepalive} s with hold time 0: keepalives are off when the hold time is 0",
             "set keepalive to 0 too, or use a hold time of at least 3",
         )
     elif hold > 0 and keepalive == 0:
-        yield error(
+        yield finding(
             "LB110",
             ("spec", "bgp", "keepalive"),
             f"keepalive 0 with hold time {hold} s: the sessions would expire",
             f"use a keepalive of at most {hold // 3} s",
         )
     elif hold > 0 and keepalive >= hold:
-        yield error(
+        yield finding(
             "LB110",
             ("spec", "bgp", "keepalive"),
             f"keepalive {keepalive} s is not shorter than the hold time {hold} s",
             f"use a keepalive of at most {hold // 3} s",
         )
     elif hold > 0 and keepalive * 3 > hold:
-        yield warning(
+        yield finding(
             "LB111",
             ("spec", "bgp", "keepalive"),
             f"keepalive {keepalive} s is more than a third of the hold time {hold} s: "
@@ -91,7 +94,7 @@ def _ecmp_width(fabric: Fabric) -> Iterator[Diagnostic]:
         replicas = service.load_balancers.replicas
         for r_index, router in enumerate(fabric.spec.routers):
             if replicas > router.max_paths:
-                yield error(
+                yield finding(
                     "LB116",
                     ("spec", "services", s_index, "loadBalancers", "replicas"),
                     f"{replicas} LBs but router {router.name} installs at most "
@@ -104,7 +107,7 @@ def _ecmp_width(fabric: Fabric) -> Iterator[Diagnostic]:
 def _implementations(fabric: Fabric) -> Iterator[Diagnostic]:
     for index, router in enumerate(fabric.spec.routers):
         if router.implementation == "gobgp":
-            yield warning(
+            yield finding(
                 "LB130",
                 ("spec", "routers", index, "implementation"),
                 "gobgpd 3.10 panics against FRR 8.4's zebra (osrg/gobgp#2681); "

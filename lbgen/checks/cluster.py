@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from lbgen.checks.finding import error, warning
-from lbgen.errors import Diagnostic, Path
+from lbgen.codes import finding
+from lbgen.errors import Diagnostic, SpecPath
 from lbgen.spec import Fabric
 
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -25,25 +25,25 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
 def _health_checks(fabric: Fabric) -> Iterator[Diagnostic]:
     for index, service in enumerate(fabric.spec.services):
         hc = service.health_check
-        base: Path = ("spec", "services", index, "healthCheck")
+        base: SpecPath = ("spec", "services", index, "healthCheck")
         if hc.type == "tcp":
             for field in ("path", "status"):
                 if getattr(hc, field) is not None:
-                    yield error(
+                    yield finding(
                         "LB140",
                         (*base, field),
                         f"`{field}` is set on a tcp health check",
                         "use `type: http` for an HTTP check, or remove it",
                     )
         elif hc.path is not None and not hc.path.startswith("/"):
-            yield error(
+            yield finding(
                 "LB141",
                 (*base, "path"),
                 f"HTTP check path {hc.path!r} does not start with /",
                 f"write it as /{hc.path}",
             )
         if hc.type == "http" and all(p.protocol == "UDP" for p in service.ports):
-            yield error(
+            yield finding(
                 "LB142",
                 (*base, "type"),
                 "an HTTP health check needs a TCP port, and this service has only UDP ports",
@@ -64,7 +64,7 @@ def _label_problem(key: str, value: str) -> str | None:
 
 def _labels(fabric: Fabric) -> Iterator[Diagnostic]:
     spec = fabric.spec
-    places: list[tuple[Path, dict[str, str]]] = [
+    places: list[tuple[SpecPath, dict[str, str]]] = [
         (("spec", "nodes", i, "labels"), node.labels) for i, node in enumerate(spec.nodes)
     ] + [
         (("spec", "services", i, "loadBalancers", "nodeSelector"), s.load_balancers.node_selector)
@@ -74,7 +74,7 @@ def _labels(fabric: Fabric) -> Iterator[Diagnostic]:
         for key, value in labels.items():
             problem = _label_problem(key, value)
             if problem:
-                yield error(
+                yield finding(
                     "LB143",
                     (*base, key),
                     problem,
@@ -87,7 +87,7 @@ def _objects(fabric: Fabric) -> Iterator[Diagnostic]:
     for index, service in enumerate(fabric.spec.services):
         backend_ns = service.backend.namespace or service.namespace
         if service.backend.service == service.name and backend_ns == service.namespace:
-            yield error(
+            yield finding(
                 "LB149",
                 ("spec", "services", index, "backend", "service"),
                 f"the LoadBalancer Service {service.namespace}/{service.name} that lbgen writes "
@@ -100,7 +100,7 @@ def _objects(fabric: Fabric) -> Iterator[Diagnostic]:
     if gitops is not None and gitops.path is not None:
         pure = PurePosixPath(gitops.path)
         if pure.is_absolute() or ".." in pure.parts or not pure.parts:
-            yield error(
+            yield finding(
                 "LB151",
                 ("spec", "gitops", "path"),
                 f"{gitops.path!r} is not a folder inside the repository",
@@ -111,14 +111,14 @@ def _objects(fabric: Fabric) -> Iterator[Diagnostic]:
 def _operations(fabric: Fabric) -> Iterator[Diagnostic]:
     k8s = fabric.spec.kubernetes
     if k8s.image.endswith(":latest"):
-        yield warning(
+        yield finding(
             "LB144",
             ("spec", "kubernetes", "image"),
             f"image {k8s.image} is not pinned",
             "pin a version tag or a digest so every node runs the same LB",
         )
     if k8s.drain_seconds == 0:
-        yield warning(
+        yield finding(
             "LB146",
             ("spec", "kubernetes", "drainSeconds"),
             "drainSeconds 0: open connections through an LB are cut the moment it stops",
@@ -126,7 +126,7 @@ def _operations(fabric: Fabric) -> Iterator[Diagnostic]:
         )
     for index, service in enumerate(fabric.spec.services):
         if service.load_balancers.replicas > 1 and service.scheduler not in STICKY_SCHEDULERS:
-            yield warning(
+            yield finding(
                 "LB145",
                 ("spec", "services", index, "scheduler"),
                 f"scheduler {service.scheduler} with {service.load_balancers.replicas} LBs: when "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from lbgen.checks.finding import error
-from lbgen.errors import Diagnostic, Path, format_path
+from lbgen.codes import finding
+from lbgen.errors import Diagnostic, SpecPath, format_path
 from lbgen.spec import Fabric
 
 
@@ -21,11 +21,11 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
         )
 
 
-def _unique(base: Path, names: Iterable[str], kind: str) -> Iterator[Diagnostic]:
+def _unique(base: SpecPath, names: Iterable[str], kind: str) -> Iterator[Diagnostic]:
     first: dict[str, int] = {}
     for index, name in enumerate(names):
         if name in first:
-            yield error(
+            yield finding(
                 "LB101",
                 (*base, index, "name"),
                 f"{kind} name {name!r} is already used by {format_path((*base, first[name]))}",

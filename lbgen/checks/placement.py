@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lbgen.checks.finding import error, warning
+from lbgen.codes import finding
 from lbgen.errors import Diagnostic
 from lbgen.spec import Fabric
 from lbgen.spec.selection import eligible_nodes
@@ -13,7 +13,7 @@ from lbgen.spec.selection import eligible_nodes
 def check(fabric: Fabric) -> Iterator[Diagnostic]:
     spec = fabric.spec
     if not spec.services:
-        yield warning(
+        yield finding(
             "LB115",
             ("spec", "services"),
             "no services: nothing will be announced",
@@ -24,7 +24,7 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
         base = ("spec", "services", index, "loadBalancers")
         for position, name in enumerate(service.load_balancers.nodes or ()):
             if name not in known:
-                yield error(
+                yield finding(
                     "LB102",
                     (*base, "nodes", position),
                     f"unknown node {name!r}",
@@ -33,7 +33,7 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
         eligible = eligible_nodes(service, spec.nodes)
         replicas = service.load_balancers.replicas
         if replicas > len(eligible):
-            yield error(
+            yield finding(
                 "LB112",
                 (*base, "replicas"),
                 f"replicas {replicas} needs {replicas} eligible nodes (two LBs of a service "

@@ -7,7 +7,7 @@ from functools import partial
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from lbgen.errors import Diagnostic, Path
+from lbgen.errors import Diagnostic, SpecPath
 from lbgen.source import Document
 from lbgen.verify.finding import broken
 from lbgen.verify.speaker import Neighbor, Speaker
@@ -63,7 +63,9 @@ def read_gobgp(doc: Document, kind: str, name: str, address: IPv4Address) -> Spe
     )
 
 
-def _neighbor(doc: Document, path: Path, entry: Any, peer: IPv4Address | IPv4Network) -> Neighbor:
+def _neighbor(
+    doc: Document, path: SpecPath, entry: Any, peer: IPv4Address | IPv4Network
+) -> Neighbor:
     families = []
     send, receive = 0, False
     neighbor_paths = _get(entry, "add-paths", "config") or {}

@@ -1,0 +1,120 @@
+"""Every diagnostic code lbgen gives, once: its severity and its one-line meaning. Checks make
+findings through `finding(code, …)`, which takes the severity from here; the README's table is
+this table (a test compares them); the case-coverage test iterates it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from lbgen.errors import Diagnostic, Related, Severity, SpecPath
+
+
+class Stage(Enum):
+    """Where a code comes from: the spec (a case in tests/cases shows it) or lbgen's own output
+    (a bug in lbgen: tests/unit/test_verify.py breaks each renderer to show it)."""
+
+    SPEC = "spec"
+    OUTPUT = "output"
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: Severity | None  # None: the check says which (the table gives both)
+    meaning: str
+    stage: Stage = Stage.SPEC
+
+
+E, W = Severity.ERROR, Severity.WARNING
+OUT = Stage.OUTPUT
+
+CODES: dict[str, Code] = {
+    c.code: c
+    for c in (
+        Code("LB000", E, "the spec file cannot be read"),
+        Code("LB001", E, "YAML syntax error"),
+        Code("LB002", E, "duplicate key"),
+        Code("LB003", E, "the document is not a mapping"),
+        Code("LB010", E, "unknown field (schema)"),
+        Code("LB011", E, "missing field (schema)"),
+        Code("LB012", E, "wrong type or value (schema)"),
+        Code("LB101", E, "duplicate name (node, router, reflector, service, port)"),
+        Code("LB102", E, "unknown node in `loadBalancers.nodes`"),
+        Code("LB103", E, "VIP outside its service prefix"),
+        Code("LB104", E, "overlapping service prefixes"),
+        Code("LB105", E, "service prefix overlaps the node or pod network"),
+        Code(
+            "LB106",
+            E,
+            "router/reflector/node address outside the node network (or its network/broadcast "
+            "address)",
+        ),
+        Code("LB107", E, "address used twice"),
+        Code("LB108", E, "router-id clash, or a router-id inside the pod network"),
+        Code("LB109", E, "reflector's `podRange` does not cover the pod network"),
+        Code("LB110", E, "invalid hold time / keepalive"),
+        Code("LB111", W, "keepalive above a third of the hold time"),
+        Code("LB112", E, "more replicas than eligible nodes (two LBs of a service share no node)"),
+        Code("LB113", E, "the same port and protocol twice on a service's VIPs"),
+        Code("LB114", None, "reserved AS (error); documentation or public AS (warning)"),
+        Code("LB115", W, "no services"),
+        Code("LB116", E, "more LBs than the router's `maxPaths`"),
+        Code("LB117", E, "the same VIP twice"),
+        Code("LB118", W, "VIP is the prefix's network or broadcast address"),
+        Code("LB119", E, "node and pod networks overlap"),
+        Code("LB121", W, "`podRange` also covers the node network"),
+        Code("LB130", W, "`implementation: gobgp` (osrg/gobgp#2681)"),
+        Code("LB140", E, "`path` or `status` on a tcp health check"),
+        Code("LB141", E, "HTTP check path does not start with /"),
+        Code("LB142", E, "HTTP health check on a service with only UDP ports"),
+        Code("LB143", E, "invalid Kubernetes label key or value (node labels, nodeSelector)"),
+        Code("LB144", W, "the image is `:latest`"),
+        Code(
+            "LB145",
+            W,
+            "a non-hashing scheduler with several LBs (flows moved by ECMP change backend)",
+        ),
+        Code("LB146", W, "`drainSeconds: 0`"),
+        Code("LB149", E, "the LoadBalancer Service would replace its own backend Service"),
+        Code("LB151", E, "`gitops.path` is not a folder inside the repository"),
+        Code("LB200", E, "a rendered file cannot be read back", OUT),
+        Code("LB201", E, "a session configured on one end only", OUT),
+        Code("LB202", E, "AS mismatch between the ends of a session", OUT),
+        Code("LB203", E, "both ends of a session passive", OUT),
+        Code("LB204", E, "add-paths send without receive (or the reverse)", OUT),
+        Code("LB205", E, "multipath narrower than the largest service", OUT),
+        Code("LB206", E, "no shared address family", OUT),
+        Code("LB207", E, "the reflector's import policy is not the one described", OUT),
+        Code("LB208", E, "LB peers are not route-reflector clients", OUT),
+        Code("LB209", E, "a sysctl ECMP needs is missing", OUT),
+    )
+}
+
+
+def finding(
+    code: str,
+    path: SpecPath,
+    message: str,
+    hint: str,
+    *related: SpecPath,
+    severity: Severity | None = None,
+) -> Diagnostic:
+    """A finding whose severity is its code's; codes that can be either say which."""
+    known = CODES[code].severity
+    chosen = severity or known
+    if chosen is None or (known is not None and severity not in (None, known)):
+        raise ValueError(f"{code}: give the severity its table allows")
+    return Diagnostic(
+        code, chosen, path, message, hint, related=tuple(Related(p, None) for p in related)
+    )
+
+
+def markdown_table() -> str:
+    """The README's table of codes."""
+    lines = ["| code | severity | finding |", "|---|---|---|"]
+    for code in CODES.values():
+        severity = code.severity.value if code.severity else "error or warning"
+        meaning = code.meaning + (" — a bug in lbgen; exit 2" if code.stage is OUT else "")
+        lines.append(f"| {code.code} | {severity} | {meaning} |")
+    return "\n".join(lines) + "\n"
