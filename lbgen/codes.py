@@ -78,6 +78,8 @@ CODES: dict[str, Code] = {
         Code("LB146", W, "`drainSeconds: 0`"),
         Code("LB149", E, "the LoadBalancer Service would replace its own backend Service"),
         Code("LB151", E, "`gitops.path` is not a folder inside the repository"),
+        Code("LB152", E, "a service would replace one Kubernetes owns (`default/kubernetes`)"),
+        Code("LB153", E, "a service name too long for its LB Deployment's DNS label (60 at most)"),
         Code("LB200", E, "a rendered file cannot be read back", OUT),
         Code("LB201", E, "a session configured on one end only", OUT),
         Code("LB202", E, "AS mismatch between the ends of a session", OUT),

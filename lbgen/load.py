@@ -13,7 +13,7 @@ from pydantic_core import ErrorDetails
 from lbgen.errors import Diagnostic, Severity, SpecPath
 from lbgen.source import Document, parse_document, read_document
 from lbgen.spec import API_VERSION, Fabric
-from lbgen.spec.model import PATTERN_MEANING
+from lbgen.spec.model import NOT_TEXT, PATTERN_MEANING
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,8 @@ def _hint(path: SpecPath, detail: ErrorDetails) -> str:
         return "write an IPv4 network in CIDR form with no host bits set, e.g. 10.1.1.0/24"
     if kind.startswith("ip_v4_address"):
         return "write an IPv4 address, e.g. 10.0.0.1"
+    if NOT_TEXT in str(detail.get("msg")):
+        return "write it in dotted form, e.g. 10.0.0.1 or 10.1.1.0/24"
     if kind == "literal_error":
         return "use one of the values listed"
     if kind == "string_pattern_mismatch":

@@ -83,8 +83,32 @@ def _labels(fabric: Fabric) -> Iterator[Diagnostic]:
                 )
 
 
+# Services Kubernetes itself owns: a LoadBalancer Service of the same name would replace them
+RESERVED_SERVICES = {("default", "kubernetes"), ("kube-system", "kube-dns")}
+# the Deployment `lb-<service>` names pods and is best a DNS label (63 characters)
+LB_PREFIX = "lb-"
+DNS_LABEL = 63
+
+
 def _objects(fabric: Fabric) -> Iterator[Diagnostic]:
     for index, service in enumerate(fabric.spec.services):
+        if (service.namespace, service.name) in RESERVED_SERVICES:
+            yield finding(
+                "LB152",
+                ("spec", "services", index, "name"),
+                f"Service {service.namespace}/{service.name} belongs to Kubernetes; the "
+                "LoadBalancer Service lbgen writes would replace it",
+                "give the fabric service another name or namespace",
+            )
+        if len(LB_PREFIX + service.name) > DNS_LABEL:
+            yield finding(
+                "LB153",
+                ("spec", "services", index, "name"),
+                f"the LB Deployment {LB_PREFIX}{service.name} is "
+                f"{len(LB_PREFIX + service.name)} characters, over the {DNS_LABEL} of a DNS "
+                "label its pods' names must fit",
+                f"shorten the service's name to {DNS_LABEL - len(LB_PREFIX)} characters",
+            )
         backend_ns = service.backend.namespace or service.namespace
         if service.backend.service == service.name and backend_ns == service.namespace:
             yield finding(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address, IPv4Network
+
 from lbgen.contract import DEFAULT_RESOURCES
 from lbgen.plan.model import (
     PREFIXES_PER_LB,
@@ -161,7 +163,7 @@ def _service(
         name=s.name,
         namespace=s.namespace,
         prefix=s.prefix,
-        vips=tuple(sorted(s.vips)) if s.vips else (next(s.prefix.hosts()),),
+        vips=tuple(sorted(s.vips)) if s.vips else (_first_host(s.prefix),),
         ports=tuple(
             PortPlan(
                 name=p.name,
@@ -211,3 +213,8 @@ def _spread(fabric: Fabric, eligible: dict[str, tuple[str, ...]]) -> dict[str, t
             load[name] += 1
         placed[service.name] = chosen
     return placed
+
+
+def _first_host(prefix: IPv4Network) -> IPv4Address:
+    """The default VIP: the prefix's first usable address; a /31's or /32's first address."""
+    return prefix.network_address + (1 if prefix.num_addresses > 2 else 0)

@@ -63,5 +63,6 @@ def render_sysctl(source: str, settings: tuple[Setting, ...]) -> str:
     return render_template(
         "sysctl/sysctl.conf.j2",
         header=header(source, "#"),
-        settings=sorted(settings, key=lambda s: s.key),
+        settings=sorted((s.key, s.value) for s in settings),
+        comments={s.key: s.why for s in settings},
     )

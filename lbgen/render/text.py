@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from pydantic import BaseModel
+
+from lbgen.errors import LbgenError
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -32,6 +37,60 @@ def header(source: str, comment: str) -> str:
     return f"{comment} {generated_by(source)}"
 
 
-def render_template(name: str, **context: Any) -> str:
-    text = _environment().get_template(name).render(**context)
+# what the line-oriented configs read as syntax, besides whitespace and control characters: a
+# value holding one could end a token, open or close a block, end a statement or start a
+# comment in one of them; every target refuses them all (templates/<target>/)
+_SYNTAX_CHARACTERS = "{}#!;\"'\\"
+SYNTAX = {
+    "keepalived": _SYNTAX_CHARACTERS,
+    "frr": _SYNTAX_CHARACTERS,
+    "exabgp": _SYNTAX_CHARACTERS,
+    "sysctl": _SYNTAX_CHARACTERS + "=",
+}
+# whitespace and control characters, Unicode's line and paragraph separators included
+_BREAKS = r"\s\x00-\x1f\x7f-\x9f\u2028\u2029"
+_UNSAFE = {target: re.compile(f"[{_BREAKS}{re.escape(chars)}]") for target, chars in SYNTAX.items()}
+
+
+class UnsafeValueError(LbgenError):
+    """A value would change the syntax of the config it is written into."""
+
+
+def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, BaseModel):
+        for key in type(value).model_fields:
+            yield from _strings(getattr(value, key), f"{where}.{key}")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _strings(key, f"{where}[{key!r}]")
+            yield from _strings(item, f"{where}[{key!r}]")
+    elif isinstance(value, tuple | list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{where}[{index}]")
+
+
+def refuse_unsafe(target: str, context: Mapping[str, Any]) -> None:
+    """Every string that reaches a `target` config must be one token of it: the schema allows
+    no other, and this second wall refuses to render if one got through anyway."""
+    unsafe = _UNSAFE[target]
+    for where, text in (f for key, value in context.items() for f in _strings(value, key)):
+        found = unsafe.search(text)
+        if found:
+            raise UnsafeValueError(
+                f"refusing to render {target} config: {where} = {text[:60]!r} holds "
+                f"{found.group()!r}, which {target} reads as syntax"
+            )
+
+
+def render_template(
+    name: str, *, header: str, comments: Mapping[str, str] | None = None, **context: Any
+) -> str:
+    """Render templates/<target>/<file>.j2. `header` and `comments` are lbgen's own words;
+    every other value is checked by refuse_unsafe first."""
+    refuse_unsafe(name.split("/", 1)[0], context)
+    text = (
+        _environment().get_template(name).render(header=header, comments=comments or {}, **context)
+    )
     return text.rstrip("\n") + "\n"

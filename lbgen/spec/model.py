@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 API_VERSION = "lbgen.io/v1alpha1"
@@ -16,17 +16,43 @@ IMAGE_PATTERN = (
     r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
     r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$"
 )
-GIT_URL_PATTERN = r"^(https://|ssh://|git@)\S+$"
-NO_SPACE_PATTERN = r"^\S+$"
+# strings that reach a config or manifest are one token of a small alphabet: no whitespace, no
+# quotes, no comment or block characters of any daemon's syntax (render/text.py refuses them too)
+GIT_URL_PATTERN = r"^(https://|ssh://|git@)[A-Za-z0-9._~:/?@&+,=%-]{1,500}$"
+NO_SPACE_PATTERN = r"^[A-Za-z0-9._/-]{1,255}$"
+HTTP_PATH_PATTERN = r"^[A-Za-z0-9._~%/?=&+:@,-]{1,256}$"
+REPO_PATH_PATTERN = r"^[A-Za-z0-9._-][A-Za-z0-9._/-]{0,254}$"
+ZEBRA_SOFTWARE_PATTERN = r"^[a-z0-9.]{1,32}$"
+ZEBRA_SOCKET_PATTERN = r"^(unix:/[A-Za-z0-9._/-]{1,200}|tcp:[0-9.]{7,15}:[0-9]{1,5})$"
 # what each pattern asks for, in words, for diagnostics
 PATTERN_MEANING = {
     NAME_PATTERN: "a DNS label: lower-case letters, digits and '-', starting and ending with "
     "a letter or digit",
     QUANTITY_PATTERN: "a Kubernetes quantity such as 100m, 0.5 or 128Mi",
     IMAGE_PATTERN: "an image reference with a tag or digest, such as ghcr.io/org/lbgen:0.1.0",
-    GIT_URL_PATTERN: "a git URL starting with https://, ssh:// or git@",
-    NO_SPACE_PATTERN: "a branch, tag or commit, without spaces",
+    GIT_URL_PATTERN: "a git URL starting with https://, ssh:// or git@, without spaces or quotes",
+    NO_SPACE_PATTERN: "a branch, tag or commit: letters, digits, '.', '_', '/' and '-'",
+    HTTP_PATH_PATTERN: "an HTTP path of letters, digits and URL punctuation, with no space, "
+    "quote, '#', '!', ';', '{' or '}' (keepalived reads those as syntax)",
+    REPO_PATH_PATTERN: "a relative folder path: letters, digits, '.', '_', '/' and '-'",
+    ZEBRA_SOFTWARE_PATTERN: "a zebra software name such as frr7.2",
+    ZEBRA_SOCKET_PATTERN: "a zebra API URL: unix:/path or tcp:address:port",
 }
+
+
+NOT_TEXT = "is not written as text"
+
+
+def _written_as_text(value: Any) -> Any:
+    """An address or network must be written as text: YAML's 167837953 or `true` would
+    otherwise become 10.1.1.1/32 or 0.0.0.1/32."""
+    if not isinstance(value, str):
+        raise ValueError(NOT_TEXT)
+    return value
+
+
+Ipv4Net = Annotated[IPv4Network, BeforeValidator(_written_as_text)]
+Ipv4Addr = Annotated[IPv4Address, BeforeValidator(_written_as_text)]
 
 # a DNS-1123 label: it names Kubernetes objects and output folders
 Name = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=NAME_PATTERN)]
@@ -49,8 +75,8 @@ class Metadata(Model):
 
 
 class Networks(Model):
-    nodes: IPv4Network = Field(description="The node (underlay) network the router shares.")
-    pods: IPv4Network = Field(description="The pod (overlay) network LB pods get addresses from.")
+    nodes: Ipv4Net = Field(description="The node (underlay) network the router shares.")
+    pods: Ipv4Net = Field(description="The pod (overlay) network LB pods get addresses from.")
 
 
 class BgpTimers(Model):
@@ -67,8 +93,8 @@ class BgpTimers(Model):
 
 class Router(Model):
     name: Name
-    address: IPv4Address = Field(description="The router's address in the node network.")
-    router_id: IPv4Address | None = Field(None, description="BGP router-id; default the address.")
+    address: Ipv4Addr = Field(description="The router's address in the node network.")
+    router_id: Ipv4Addr | None = Field(None, description="BGP router-id; default the address.")
     implementation: Literal["frr", "gobgp"] = Field(
         "frr",
         description=(
@@ -82,27 +108,30 @@ class Router(Model):
     zebra_version: Literal[2, 3, 4, 5, 6] = Field(
         6, description="zebra API version gobgpd speaks (implementation: gobgp only)."
     )
-    zebra_software: str | None = Field(
-        None, description="gobgpd's zebra software-name (e.g. frr7.2) if the version is ambiguous."
+    zebra_software: Annotated[str, StringConstraints(pattern=ZEBRA_SOFTWARE_PATTERN)] | None = (
+        Field(
+            None,
+            description="gobgpd's zebra software-name (e.g. frr7.2) if the version is ambiguous.",
+        )
     )
-    zebra_socket: str = Field(
+    zebra_socket: Annotated[str, StringConstraints(pattern=ZEBRA_SOCKET_PATTERN)] = Field(
         "unix:/run/frr/zserv.api", description="zebra API socket URL (implementation: gobgp only)."
     )
 
 
 class Reflector(Model):
     name: Name
-    address: IPv4Address = Field(description="Address the LB pods and routers peer with.")
-    router_id: IPv4Address | None = Field(None, description="BGP router-id; default the address.")
-    cluster_id: IPv4Address | None = Field(None, description="Cluster-id; default the address.")
-    pod_range: IPv4Network | None = Field(
+    address: Ipv4Addr = Field(description="Address the LB pods and routers peer with.")
+    router_id: Ipv4Addr | None = Field(None, description="BGP router-id; default the address.")
+    cluster_id: Ipv4Addr | None = Field(None, description="Cluster-id; default the address.")
+    pod_range: Ipv4Net | None = Field(
         None, description="Range dynamic neighbours are accepted from; default networks.pods."
     )
 
 
 class Node(Model):
     name: Name
-    address: IPv4Address = Field(description="The node's address in the node network.")
+    address: Ipv4Addr = Field(description="The node's address in the node network.")
     labels: dict[str, str] = Field(default_factory=dict)
 
 
@@ -123,7 +152,9 @@ class Backend(Model):
 
 class HealthCheck(Model):
     type: Literal["tcp", "http"] = "tcp"
-    path: str | None = Field(None, description="HTTP path (type http only); default /.")
+    path: Annotated[str, StringConstraints(pattern=HTTP_PATH_PATTERN)] | None = Field(
+        None, description="HTTP path (type http only); default /."
+    )
     status: Annotated[int, Field(ge=100, le=599)] | None = Field(
         None, description="Expected HTTP status (type http only); default 200."
     )
@@ -145,8 +176,8 @@ class LoadBalancers(Model):
 class Service(Model):
     name: Name
     namespace: Name = "default"
-    prefix: IPv4Network = Field(description="The prefix announced over BGP for this service.")
-    vips: tuple[IPv4Address, ...] | None = Field(
+    prefix: Ipv4Net = Field(description="The prefix announced over BGP for this service.")
+    vips: tuple[Ipv4Addr, ...] | None = Field(
         None, description="Virtual IPs inside the prefix; default its first host."
     )
     ports: tuple[Port, ...] = Field(min_length=1)
@@ -205,7 +236,7 @@ class GitOps(Model):
         description="The git repository Argo CD / Flux read out/ from."
     )
     revision: Annotated[str, StringConstraints(min_length=1, pattern=NO_SPACE_PATTERN)] = "main"
-    path: str | None = Field(
+    path: Annotated[str, StringConstraints(pattern=REPO_PATH_PATTERN)] | None = Field(
         None, description="Folder of cluster/ in the repo; default out/<name>/cluster."
     )
     argocd_namespace: Name = "argocd"
