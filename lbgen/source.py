@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -94,12 +96,77 @@ def _mark_position(name: str, error: MarkedYAMLError) -> Position:
     return Position(name, mark.line + 1, mark.column + 1)
 
 
+# a spec is read by pre-commit hooks and CI jobs: one hostile file must not take them down
+MAX_SPEC_BYTES = 4 * 1024 * 1024  # about 17,000 services
+MAX_DEPTH = 64  # a spec nests about 6 deep
+MAX_EXPANDED_NODES = 1_000_000  # nodes once every alias is expanded (a 4 MiB spec has < 700k)
+
+
+def _structure_problem(text: str, name: str) -> Diagnostic | None:
+    """Nesting depth and alias expansion, from the parser's events, before anything is built:
+    a 551-byte alias bomb expands to billions of nodes, 10,000 nested lists exhaust the stack."""
+    depth = 0
+    sizes: dict[str, int] = {}  # anchor → nodes it stands for
+    open_nodes: list[tuple[str | None, int]] = []  # (anchor, nodes so far) per open collection
+    total = 0
+    for event in YAML(typ="safe").parse(text):
+        kind = type(event).__name__
+        if kind in ("MappingStartEvent", "SequenceStartEvent"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _bounded("LB006", f"nests deeper than {MAX_DEPTH} levels", event, name)
+            open_nodes.append((event.anchor, 1))
+            continue
+        if kind in ("MappingEndEvent", "SequenceEndEvent"):
+            depth -= 1
+            anchor, size = open_nodes.pop()
+            weight = size
+            if anchor is not None:
+                sizes[anchor] = size
+        elif kind == "ScalarEvent":
+            weight = 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif kind == "AliasEvent":
+            weight = sizes.get(event.anchor, 1)
+        else:
+            continue
+        total += weight
+        if open_nodes:
+            anchor, size = open_nodes[-1]
+            open_nodes[-1] = (anchor, size + weight)
+        if total > MAX_EXPANDED_NODES:
+            return _bounded(
+                "LB007",
+                f"holds aliases that expand to more than {MAX_EXPANDED_NODES:,} nodes",
+                event,
+                name,
+            )
+    return None
+
+
+def _bounded(code: str, what: str, event: Any, name: str) -> Diagnostic:
+    mark = event.start_mark
+    return Diagnostic(
+        code,
+        Severity.ERROR,
+        (),
+        f"the spec {what}",
+        "a fabric spec is a few levels of mappings and lists; remove the nesting or aliases "
+        "that build this",
+        Position(name, mark.line + 1, mark.column + 1) if mark else Position(name, 1, 1),
+    )
+
+
 def parse_document(text: str, name: str) -> Document | Diagnostic:
     """Parse YAML text into a Document, or one diagnostic saying what is wrong and where."""
     # the C parser when ruamel.yaml.clib is installed; ruamel's YAML 1.2 resolver either way
     yaml = YAML(typ="safe")
     yaml.allow_duplicate_keys = False
     try:
+        unbounded = _structure_problem(text, name)
+        if unbounded is not None:
+            return unbounded
         data = yaml.load(text)
     except DuplicateKeyError as error:
         return Diagnostic(
@@ -153,26 +220,73 @@ SNIFF_BYTES = 65536
 def looks_like_fabric(path: Path) -> bool:
     """True unless the file plainly is not an lbgen spec (a kustomization.yaml beside it, say).
     Unreadable files count as specs, so that reading them reports why they cannot be read."""
-    try:
-        with path.open("rb") as stream:
-            head = stream.read(SNIFF_BYTES).decode("utf-8", errors="replace")
-    except OSError:
+    head = _read_regular(path, name="", limit=SNIFF_BYTES, whole=False)
+    if isinstance(head, Diagnostic):
         return True
-    return _DECLARES_FABRIC.search(head) is not None
+    return _DECLARES_FABRIC.search(head.decode("utf-8", errors="replace")) is not None
+
+
+def _read_regular(path: Path, name: str, limit: int, *, whole: bool = True) -> bytes | Diagnostic:
+    """At most `limit` bytes of a regular file. A FIFO, a device or a folder is refused before
+    a byte is read (a FIFO would block, /dev/zero never ends); so is a file over the limit."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as error:
+        return _unreadable(name, error.strerror or str(error))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a folder" if stat.S_ISDIR(mode) else "a FIFO, socket or device"
+            return Diagnostic(
+                "LB004",
+                Severity.ERROR,
+                (),
+                f"the spec is {what}, not a regular file",
+                "name a YAML file",
+                Position(name, 1, 1),
+            )
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        return _unreadable(name, error.strerror or str(error))
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if whole and len(data) > limit:
+        return Diagnostic(
+            "LB005",
+            Severity.ERROR,
+            (),
+            f"the spec is larger than {limit // (1024 * 1024)} MiB",
+            "split the fabric into several specs",
+            Position(name, 1, 1),
+        )
+    return data[:limit]
+
+
+def _unreadable(name: str, reason: str) -> Diagnostic:
+    return Diagnostic(
+        "LB000",
+        Severity.ERROR,
+        (),
+        f"cannot read the spec: {reason}",
+        "check the path and that the file is UTF-8 text",
+        Position(name, 1, 1),
+    )
 
 
 def read_document(path: Path, name: str) -> Document | Diagnostic:
     """Read and parse a spec file; an unreadable file is a diagnostic too, never a traceback."""
+    data = _read_regular(path, name, MAX_SPEC_BYTES)
+    if isinstance(data, Diagnostic):
+        return data
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        return Diagnostic(
-            "LB000",
-            Severity.ERROR,
-            (),
-            f"cannot read the spec: {reason}",
-            "check the path and that the file is UTF-8 text",
-            Position(name, 1, 1),
-        )
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return _unreadable(name, str(error))
     return parse_document(text, name)

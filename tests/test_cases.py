@@ -84,6 +84,12 @@ def test_every_code_in_the_sources_is_in_the_table() -> None:
     assert used <= set(CODES)
 
 
-def test_the_readmes_table_of_codes_is_the_registry() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert markdown_table() in readme, "paste lbgen.codes.markdown_table() into the README"
+def test_the_readmes_table_of_codes_is_the_registry(update_golden: bool) -> None:
+    path = ROOT / "README.md"
+    readme = path.read_text(encoding="utf-8")
+    if update_golden:
+        start = readme.index("| code | severity | finding |")
+        end = readme.index("\n\n", start) + 1
+        readme = readme[:start] + markdown_table() + readme[end:]
+        path.write_text(readme, encoding="utf-8")
+    assert markdown_table() in readme, "run pytest --update-golden to refresh the README's table"

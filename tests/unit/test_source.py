@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from lbgen.errors import Diagnostic, Position
@@ -52,3 +53,23 @@ def test_an_unreadable_spec_is_a_diagnostic(tmp_path: Path) -> None:
     binary = read_document(tmp_path / "bin.yaml", "bin.yaml")
     assert isinstance(binary, Diagnostic)
     assert binary.code == "LB000"
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "spec.yaml"
+    os.mkfifo(fifo)
+    found = read_document(fifo, "spec.yaml")
+    assert isinstance(found, Diagnostic)
+    assert found.code == "LB004"
+
+
+def test_a_device_that_never_ends_is_refused() -> None:
+    found = read_document(Path("/dev/zero"), "zero")
+    assert isinstance(found, Diagnostic)
+    assert found.code == "LB004"
+
+
+def test_ten_thousand_nested_lists_are_a_finding_not_a_recursion_error() -> None:
+    found = parse_document("spec: " + "[" * 10_000 + "]" * 10_000, "deep.yaml")
+    assert isinstance(found, Diagnostic)
+    assert found.code == "LB006"
