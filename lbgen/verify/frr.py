@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from ipaddress import IPv4Address, ip_address
 
 from lbgen.errors import Position
 from lbgen.verify.speaker import Neighbor, Speaker
+
+
+@dataclass
+class _Seen:
+    """What frr.conf says of one neighbour, as it is read line by line."""
+
+    line: int
+    column: int
+    remote_as: int | None = None
+    passive: bool = False
+    ipv4: bool | None = None  # activated in address-family ipv4 unicast; None: the default
+    no_addpath_rx: bool = False
+    rr_client: bool = False
 
 
 def read_frr(text: str, file: str, name: str, address: IPv4Address) -> Speaker:
@@ -15,7 +29,7 @@ def read_frr(text: str, file: str, name: str, address: IPv4Address) -> Speaker:
     multipath = 1
     default_ipv4 = True
     section = ""
-    facts: dict[str, dict[str, object]] = {}
+    facts: dict[str, _Seen] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("!", 1)[0].rstrip()
         words = line.split()
@@ -38,32 +52,31 @@ def read_frr(text: str, file: str, name: str, address: IPv4Address) -> Speaker:
             multipath = int(words[2])
         elif words[0] == "neighbor" and len(words) >= 3:
             peer = words[1]
-            entry = facts.setdefault(peer, {"line": number, "column": raw.index("neighbor") + 1})
+            entry = facts.setdefault(peer, _Seen(number, raw.index("neighbor") + 1))
             option = words[2]
             if option == "remote-as":
-                entry["remote_as"] = int(words[3]) if words[3].isdigit() else None
+                entry.remote_as = int(words[3]) if words[3].isdigit() else None
             elif option == "passive":
-                entry["passive"] = True
+                entry.passive = True
             elif option == "activate" and section == "ipv4":
-                entry["ipv4"] = True
+                entry.ipv4 = True
             elif option == "disable-addpath-rx" and section == "ipv4":
-                entry["no_addpath_rx"] = True
+                entry.no_addpath_rx = True
             elif option == "route-reflector-client" and section == "ipv4":
-                entry["rr_client"] = True
+                entry.rr_client = True
     neighbors = []
     for peer, entry in facts.items():
-        activated = bool(entry.get("ipv4", default_ipv4))
-        remote_as = entry.get("remote_as")
+        activated = default_ipv4 if entry.ipv4 is None else entry.ipv4
         neighbors.append(
             Neighbor(
                 peer=_address(peer),
-                peer_as=remote_as if isinstance(remote_as, int) else None,
-                where=partial(Position, file, int(str(entry["line"])), int(str(entry["column"]))),
-                passive=bool(entry.get("passive", False)),
+                peer_as=entry.remote_as,
+                where=partial(Position, file, entry.line, entry.column),
+                passive=entry.passive,
                 families=("ipv4-unicast",) if activated else (),
                 # FRR advertises add-paths receive for every activated family unless disabled
-                add_paths_receive=activated and not entry.get("no_addpath_rx", False),
-                route_reflector_client=bool(entry.get("rr_client", False)),
+                add_paths_receive=activated and not entry.no_addpath_rx,
+                route_reflector_client=entry.rr_client,
             )
         )
     return Speaker(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from lbgen.errors import Diagnostic, Position
@@ -13,33 +14,32 @@ from lbgen.verify.gobgp import check_families, check_import_policy, read_gobgp
 from lbgen.verify.speaker import Speaker
 
 
-def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list[Diagnostic]]:
-    speakers: list[Speaker] = []
-    found: list[Diagnostic] = []
-    # (file, kind, name, address, accepted prefixes, LB peer range, next-hop network)
-    boxes: list[
-        tuple[
-            str,
-            str,
-            str,
-            IPv4Address,
-            tuple[IPv4Network, ...],
-            IPv4Network | None,
-            IPv4Network | None,
-        ]
-    ] = [
-        (
+@dataclass(frozen=True)
+class RenderedSpeaker:
+    """Where a BGP speaker's config is in the tree, and what the plan says it must accept."""
+
+    file: str
+    kind: str  # router | reflector
+    name: str
+    address: IPv4Address
+    accepted: tuple[IPv4Network, ...]  # the service prefixes
+    lb_range: IPv4Network | None = None  # reflectors: the LB peers' range
+    next_hops: IPv4Network | None = None  # reflectors: where an LB's next hop may be
+
+
+def _rendered(plan: Plan) -> list[RenderedSpeaker]:
+    routers = [
+        RenderedSpeaker(
             f"routers/{r.name}/" + ("frr.conf" if r.implementation == "frr" else "gobgpd.yaml"),
             "router",
             r.name,
             r.address,
             r.service_prefixes,
-            None,
-            None,
         )
         for r in plan.routers
-    ] + [
-        (
+    ]
+    reflectors = [
+        RenderedSpeaker(
             f"reflectors/{r.name}/gobgpd.yaml",
             "reflector",
             r.name,
@@ -50,14 +50,21 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
         )
         for r in plan.reflectors
     ]
-    for file, kind, name, address, prefixes, lb_range, next_hops in boxes:
+    return routers + reflectors
+
+
+def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list[Diagnostic]]:
+    speakers: list[Speaker] = []
+    found: list[Diagnostic] = []
+    for box in _rendered(plan):
+        file, kind, name = box.file, box.kind, box.name
         text = tree.get(file)
         if text is None:
             found.append(broken("LB200", Position(file, 1, 1), f"{kind} {name} has no config"))
             continue
         try:
             if file.endswith(".conf"):
-                speakers.append(read_frr(text, file, name, address))
+                speakers.append(read_frr(text, file, name, box.address))
                 continue
             doc = parse_document(text, file)
             if isinstance(doc, Diagnostic):
@@ -69,9 +76,9 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
                     )
                 )
                 continue
-            speakers.append(read_gobgp(doc, kind, name, address))
+            speakers.append(read_gobgp(doc, kind, name, box.address))
             found.extend(check_families(doc))
-            found.extend(check_import_policy(doc, prefixes, lb_range, next_hops))
+            found.extend(check_import_policy(doc, box.accepted, box.lb_range, box.next_hops))
         except (ValueError, TypeError, AttributeError) as error:
             found.append(
                 broken(
