@@ -38,7 +38,7 @@ def timed(bed: Testbed, action: Callable[[], None], done: Callable[[], bool]) ->
 
 def has(bed: Testbed, lb: str) -> Callable[[], bool]:
     target = next(x for x in bed.layout.lbs if x.box.name == lb)
-    return lambda: target.node_address in bed.nexthops()[target.service]
+    return lambda: target.node_address in bed.router_nexthops("router")[target.service]
 
 
 def lacks(bed: Testbed, lb: str) -> Callable[[], bool]:
@@ -66,7 +66,7 @@ def main() -> None:
     samples: dict[str, list[float]] = {k: [] for k in ("add", "graceful", "kill -9", "link cut")}
     try:
         bed.up()
-        while bed.nexthops() != bed.expected():
+        while not bed.converged():
             time.sleep(POLL)
         lbs = [lb.box.name for lb in bed.layout.lbs]
         running = set(lbs)
@@ -94,7 +94,7 @@ def main() -> None:
                 running.add(lb)
         for lb in sorted(set(lbs) - running):
             bed.start_lb(lb)
-        while bed.nexthops() != bed.expected():
+        while not bed.converged():
             time.sleep(POLL)
         counts = spread(bed, 3000)
     finally:

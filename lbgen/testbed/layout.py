@@ -1,7 +1,7 @@
 """Where everything of a testbed goes: namespaces, links, addresses, routes. Pure, from the plan.
 
 Node network: a bridge in its own namespace. Pod network: one /24 per node, routed between nodes
-and to the reflectors the way flannel host-gw does. A client sits behind the router on a /30 of
+and to the reflectors the way flannel host-gw does. A client sits behind each router on a /30 of
 198.18.0.0/15 (RFC 2544's benchmarking range), inside the testbed only."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from lbgen.plan import Plan
 
-CLIENT_NET = IPv4Network("198.18.0.0/30")
+CLIENT_NETS = IPv4Network("198.18.0.0/16")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,15 @@ BACKEND_PORT = 8080
 
 
 @dataclass(frozen=True)
+class Client:
+    """A client behind one router: its own /30, the router's address on it."""
+
+    router: str
+    box: Box
+    router_side: IPv4Address
+
+
+@dataclass(frozen=True)
 class Layout:
     prefix: str
     lan: str
@@ -57,8 +66,7 @@ class Layout:
     nodes: tuple[Box, ...]
     pod_subnets: tuple[tuple[str, IPv4Network], ...]  # node → its pod /24
     lbs: tuple[LbPod, ...]
-    client: Box
-    router_client_side: IPv4Address
+    clients: tuple[Client, ...]  # one behind each router, in the routers' order
     api: Box  # the stand-in Kubernetes API server, on the node network
     backends: tuple[Backend, ...]
 
@@ -86,6 +94,10 @@ def lb_pod(plan: Plan, prefix: str, service: str, node: str) -> LbPod:
     )
 
 
+def _client_link(index: int) -> IPv4Network:
+    return IPv4Network((int(CLIENT_NETS.network_address) + 4 * index, 30))
+
+
 def layout(plan: Plan, prefix: str) -> Layout:
     net = plan.node_network
     pod_subnets = tuple((node.name, pod_subnet(plan, i)) for i, node in enumerate(plan.nodes))
@@ -96,25 +108,37 @@ def layout(plan: Plan, prefix: str) -> Layout:
     reflectors = tuple(
         Box(r.name, f"{prefix}rr-{r.name}", r.address, net, host_gw) for r in plan.reflectors
     )
+    # replies to each router's client go back through that router
+    to_clients = tuple(
+        (str(_client_link(index)), str(r.address)) for index, r in enumerate(plan.routers)
+    )
     nodes = tuple(
         Box(
             n.name,
             f"{prefix}n-{n.name}",
             n.address,
             net,
-            (*((dst, gw) for dst, gw in host_gw if gw != str(n.address)), ("default", default_gw)),
+            (
+                *((dst, gw) for dst, gw in host_gw if gw != str(n.address)),
+                *to_clients,
+                ("default", default_gw),
+            ),
         )
         for n in plan.nodes
     )
     lbs = [lb_pod(plan, prefix, s.name, node) for s in plan.services for node in s.placement]
     addresses = {n.name: n.address for n in plan.nodes}
-    client = Box(
-        "client",
-        f"{prefix}client",
-        CLIENT_NET.network_address + 2,
-        CLIENT_NET,
-        (("default", str(CLIENT_NET.network_address + 1)),),
-    )
+    clients = []
+    for index, router in enumerate(plan.routers):
+        link = _client_link(index)
+        box = Box(
+            f"client-{router.name}",
+            f"{prefix}c-{router.name}",
+            link.network_address + 2,
+            link,
+            (("default", str(link.network_address + 1)),),
+        )
+        clients.append(Client(router.name, box, link.network_address + 1))
     taken = (
         {r.address for r in plan.routers}
         | {r.address for r in plan.reflectors}
@@ -145,8 +169,7 @@ def layout(plan: Plan, prefix: str) -> Layout:
         nodes,
         pod_subnets,
         tuple(lbs),
-        client,
-        CLIENT_NET.network_address + 1,
+        tuple(clients),
         api,
         tuple(backends),
     )

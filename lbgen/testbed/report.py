@@ -1,4 +1,5 @@
-"""What `lbgen testbed` prints: each service's next hops in the router's FIB against the LBs."""
+"""What `lbgen testbed` prints: each router's next hops per service against the live LBs, each
+LB pod's readiness, and how to reach every VIP from the client behind each router."""
 
 from __future__ import annotations
 
@@ -10,18 +11,37 @@ DATAPATH_NOTE = (
 )
 
 
-def fib_report(found: dict[str, set[IPv4Address]], wanted: dict[str, set[IPv4Address]]) -> str:
+def _hops(addresses: set[IPv4Address]) -> str:
+    return ", ".join(str(a) for a in sorted(addresses)) or "-"
+
+
+def fib_report(
+    found: dict[str, dict[str, set[IPv4Address]]], wanted: dict[str, set[IPv4Address]]
+) -> str:
     lines = []
-    for service in sorted(wanted):
-        have, want = found.get(service, set()), wanted[service]
-        verdict = "ok" if have == want else "MISMATCH"
-        shown = ", ".join(str(a) for a in sorted(have)) or "-"
-        lines.append(
-            f"{service}: {verdict}  next hops {shown}"
-            + (
-                ""
-                if have == want
-                else f"  (expected {', '.join(str(a) for a in sorted(want)) or '-'})"
-            )
-        )
+    for router in sorted(found):
+        lines.append(f"router {router}:")
+        for service in sorted(wanted):
+            have, want = found[router].get(service, set()), wanted[service]
+            verdict = "ok" if have == want else "MISMATCH"
+            line = f"  {service}: {verdict}  next hops {_hops(have)}"
+            if have != want:
+                line += f"  (expected {_hops(want)})"
+            lines.append(line)
     return "\n".join([*lines, DATAPATH_NOTE]) + "\n"
+
+
+def readiness_report(problems: dict[str, list[str]]) -> str:
+    lines = []
+    for pod in sorted(problems):
+        found = problems[pod]
+        lines.append(f"{pod}: ready" if not found else f"{pod}: NOT READY: {'; '.join(found)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def reach_report(commands: dict[str, list[str]]) -> str:
+    lines = []
+    for router in sorted(commands):
+        lines.append(f"from the client behind router {router}:")
+        lines += [f"  {command}" for command in commands[router]]
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,9 +1,10 @@
 """Bring a testbed up and down, and read what it routes. Everything lives in namespaces named
-with one prefix; processes are tracked by PID in the work folder's state.json."""
+with one prefix; what was started is in the work folder's state.json (testbed/state.py).
+Rooms: layout.py (where things go), netns.py (plumbing), daemons.py (argv, API objects),
+processes.py (start and end), pods.py (LB pods as the Deployment says), this file (the order)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -14,34 +15,22 @@ import time
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
-from typing import Any
 
 from lbgen.agent.run import RouteTable
-from lbgen.contract import EXABGP, NON_ROOT_UID
+from lbgen.contract import EXABGP, HOOK, HOOK_PORT, KEEPALIVED_CONF_NAME, NON_ROOT_UID
 from lbgen.errors import LbgenError
-from lbgen.plan import Plan
+from lbgen.plan import Plan, ServicePlan
 from lbgen.pod.datapath import local_route
-from lbgen.testbed.layout import BACKEND_PORT, Box, Layout, LbPod, layout, lb_pod
-from lbgen.testbed.pods import environment, image_script, mount_script, pod_spec
+from lbgen.testbed import daemons, netns, processes
+from lbgen.testbed.layout import BACKEND_PORT, Box, Client, Layout, LbPod, layout, lb_pod
+from lbgen.testbed.pods import Container, environment, image_script, mount_script, pod_spec
+from lbgen.testbed.state import State
 from lbgen.verify.sysctl import read_sysctl
 
-FRR = Path("/usr/lib/frr")
-API_PORT = 6443
+IPVS_MISSING = "IPVS has no virtual service"
 
-
-def _ip(*argv: str, netns: str | None = None) -> None:
-    command = ["ip", *(["-n", netns] if netns else []), *argv]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise LbgenError(f"{' '.join(command)}: {done.stderr.strip()}")
-
-
-def _reachable_by_everyone(folder: Path) -> bool:
-    return all(p.stat().st_mode & 0o001 for p in [folder.resolve(), *folder.resolve().parents])
-
-
-def _in(netns: str, *argv: str) -> list[str]:
-    return ["ip", "netns", "exec", netns, *argv]
+# router → service → next hops of the service's prefix in that router's FIB
+Fib = dict[str, dict[str, set[IPv4Address]]]
 
 
 @dataclass
@@ -54,38 +43,52 @@ class Testbed:
     prefix: str
     # an image's root filesystem: the LB pods' containers run in it (else on this host)
     rootfs: Path | None = None
-    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
+    # processes outlive this object (the CLI's `up`): handed to init, kept by PID only
+    detached: bool = False
+    layout: Layout = field(init=False, repr=False)
+    state: State = field(init=False, repr=False)
+    children: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
 
-    @property
-    def layout(self) -> Layout:
-        return layout(self.plan, self.prefix)
+    def __post_init__(self) -> None:
+        self.layout = layout(self.plan, self.prefix)
+        self.state = State.load(self.workdir / "state.json", self.prefix)
 
-    # state: what we started, so `down` ends only that
-    def _state(self) -> dict[str, Any]:
-        path = self.workdir / "state.json"
-        if path.exists():
-            state: dict[str, Any] = json.loads(path.read_text())
-            return state
-        return {"prefix": self.prefix, "namespaces": [], "processes": {}}
+    # ---- what was started
 
-    def _save(self, state: dict[str, Any]) -> None:
-        (self.workdir / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True))
+    def _save(self) -> None:
+        self.state.save(self.workdir / "state.json")
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
-        log = (self.workdir / "log" / f"{name}.log").open("ab")
-        process = subprocess.Popen(
-            argv,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
-            start_new_session=True,
-        )
-        log.close()
-        self.children[name] = process
-        state = self._state()
-        state["processes"][name] = process.pid
-        self._save(state)
-        return process.pid
+        log = self.workdir / "log" / f"{name}.log"
+        if self.detached:
+            pid = processes.spawn_detached(argv, log, env)
+        else:
+            process = processes.spawn(argv, log, env)
+            self.children[process.pid] = process
+            pid = process.pid
+        self.state.processes[name] = pid
+        self._save()
+        return pid
+
+    def _end(self, names: list[str], sig: signal.Signals = signal.SIGTERM) -> None:
+        pids = [self.state.processes.pop(n) for n in names if n in self.state.processes]
+        self._save()
+        processes.end_all(pids, self.children, self._ours, sig)
+
+    def _ours(self, pid: int) -> bool:
+        """Every process the testbed starts runs in one of its namespaces."""
+        return netns.netns_of(pid) in self.state.namespaces
+
+    def _add_netns(self, name: str) -> None:
+        netns.add_netns(name)
+        self.state.namespaces.append(name)
+        self._save()
+
+    def processes(self) -> dict[str, int]:
+        """What the testbed started and still tracks: name → PID."""
+        return dict(self.state.processes)
+
+    # ---- up and down
 
     def up(self) -> None:
         for tool in ("gobgpd", "exabgp"):
@@ -99,15 +102,15 @@ class Testbed:
         (self.workdir / "log").mkdir(parents=True, exist_ok=True)
         # zebra and bgpd run as user frr and must reach their folders in here
         self.workdir.chmod(0o755)
-        if self._state()["namespaces"]:
+        if self.state.namespaces:
             raise LbgenError(f"a testbed is already up in {self.workdir}")
-        (self.workdir / "state.json").unlink(missing_ok=True)
-        if not _reachable_by_everyone(self.workdir):
+        if not netns.reachable_by_everyone(self.workdir):
             raise LbgenError(
                 f"{self.workdir}: a parent folder is not searchable by others; "
                 "FRR's daemons (user frr) could not reach their files"
             )
-        self._save(self._state())
+        self.state = State(self.prefix)
+        self._save()
         try:
             self._network()
             self._routers()
@@ -116,114 +119,67 @@ class Testbed:
             self._backends()
             self._apiserver()
             for lb in self.lbs:
-                self._pod_files(lb)
-                self.start_lb(lb.box.name)
-                self._container(lb, "hook", {"LBGEN_HOOK_API_SERVER": self.api_url})
+                self._start_pod(lb)
         except BaseException:
             self.down()
             raise
 
-    def _add_netns(self, name: str) -> None:
-        _ip("netns", "add", name)
-        state = self._state()
-        state["namespaces"].append(name)
-        self._save(state)
-        _ip("link", "set", "lo", "up", netns=name)
+    def down(self) -> None:
+        """End everything the testbed started, then whatever still runs in its namespaces
+        (ours by construction), then delete them: a few seconds, whatever the size."""
+        self._end(list(self.state.processes))
+        for name in self.state.namespaces:
+            pids = netns.pids_in(name)
+            processes.end_all(pids, {}, lambda _pid: True, signal.SIGKILL, grace=1.0)
+        for name in reversed(self.state.namespaces):
+            netns.delete_netns(name)
+        self.state = State(self.prefix)
+        (self.workdir / "state.json").unlink(missing_ok=True)
 
-    def _attach(
-        self,
-        outer_netns: str,
-        outer: str,
-        box: Box,
-        *,
-        bridge: str | None = None,
-        outer_address: str | None = None,
-    ) -> None:
-        """A veth from `outer_netns` (its end named `outer`, on `bridge` or with its own
-        address) to the box's eth0, with the box's address and routes."""
-        _ip(
-            "link",
-            "add",
-            outer,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "eth0",
-            "netns",
-            box.netns,
-            netns=outer_netns,
-        )
-        if bridge is not None:
-            _ip("link", "set", outer, "master", bridge, netns=outer_netns)
-        if outer_address is not None:
-            _ip("addr", "add", outer_address, "dev", outer, netns=outer_netns)
-        _ip("link", "set", outer, "up", netns=outer_netns)
-        _ip("addr", "add", f"{box.address}/{box.network.prefixlen}", "dev", "eth0", netns=box.netns)
-        _ip("link", "set", "eth0", "up", netns=box.netns)
-        for destination, gateway in box.routes:
-            _ip("route", "replace", destination, "via", gateway, netns=box.netns)
+    # ---- the network
 
     def _network(self) -> None:
         lay = self.layout
         self._add_netns(lay.lan)
-        _ip("link", "add", "br0", "type", "bridge", netns=lay.lan)
-        _ip("link", "set", "br0", "up", netns=lay.lan)
+        netns.add_bridge(lay.lan, "br0")
         for index, box in enumerate([*lay.routers, *lay.reflectors, *lay.nodes]):
             self._add_netns(box.netns)
-            self._attach(lay.lan, f"v{index}", box, bridge="br0")
+            netns.attach(lay.lan, f"v{index}", box, bridge="br0")
         for node, (_, subnet) in zip(lay.nodes, lay.pod_subnets, strict=True):
-            _ip("link", "add", "cni0", "type", "bridge", netns=node.netns)
-            _ip(
-                "addr",
-                "add",
-                f"{subnet.network_address + 1}/{subnet.prefixlen}",
-                "dev",
-                "cni0",
-                netns=node.netns,
-            )
-            _ip("link", "set", "cni0", "up", netns=node.netns)
+            address = f"{subnet.network_address + 1}/{subnet.prefixlen}"
+            netns.add_bridge(node.netns, "cni0", address)
         for lb in lay.lbs:
             self._lb_network(lb)
-        self._add_netns(lay.client.netns)
-        self._attach(
-            lay.routers[0].netns,
-            "eth1",
-            lay.client,
-            outer_address=f"{lay.router_client_side}/{lay.client.network.prefixlen}",
-        )
+        for client, router in zip(lay.clients, lay.routers, strict=True):
+            self._add_netns(client.box.netns)
+            side = f"{client.router_side}/{client.box.network.prefixlen}"
+            netns.attach(router.netns, "eth1", client.box, outer_address=side)
         self._add_netns(lay.api.netns)
-        self._attach(lay.lan, "vapi", lay.api, bridge="br0")
+        netns.attach(lay.lan, "vapi", lay.api, bridge="br0")
         for index, backend in enumerate(lay.backends):
             self._add_netns(backend.box.netns)
-            self._attach(backend.bridge_netns, f"b{index}", backend.box, bridge="cni0")
+            netns.attach(backend.bridge_netns, f"b{index}", backend.box, bridge="cni0")
 
     def add_pod(self, name: str, node: str, address: IPv4Address) -> str:
         """Another pod on a node's pod network (a test's rogue speaker); `down` removes it too."""
         subnet = dict(self.layout.pod_subnets)[node]
-        box = Box(
-            name,
-            f"{self.prefix}{name}",
-            address,
-            subnet,
-            (("default", str(subnet.network_address + 1)),),
-        )
+        gateway = (("default", str(subnet.network_address + 1)),)
+        box = Box(name, f"{self.prefix}{name}", address, subnet, gateway)
         self._add_netns(box.netns)
-        self._attach(f"{self.prefix}n-{node}", f"x-{name}"[:15], box, bridge="cni0")
+        netns.attach(f"{self.prefix}n-{node}", f"x-{name}"[:15], box, bridge="cni0")
         return box.netns
 
-    def remove_pod(self, netns: str) -> None:
-        subprocess.run(["ip", "netns", "del", netns], capture_output=True, check=False)
-        state = self._state()
-        state["namespaces"] = [n for n in state["namespaces"] if n != netns]
-        self._save(state)
+    def remove_pod(self, name: str) -> None:
+        netns.delete_netns(name)
+        self.state.namespaces = [n for n in self.state.namespaces if n != name]
+        self._save()
 
-    def _sysctl(self, netns: str, file: str) -> None:
+    def _sysctl(self, box_netns: str, file: str) -> None:
         """Apply a compiled sysctl.conf in a namespace; host-only keys cannot be, and are named."""
         skipped = []
         for key, (value, _) in read_sysctl(self.tree[file]).items():
             done = subprocess.run(
-                _in(netns, "sysctl", "-qw", f"{key}={value}"),
+                netns.inside(box_netns, "sysctl", "-qw", f"{key}={value}"),
                 capture_output=True,
                 text=True,
                 check=False,
@@ -231,64 +187,32 @@ class Testbed:
             if done.returncode != 0:
                 skipped.append(key)
         if skipped:
-            (self.workdir / "log" / "sysctl-skipped.txt").open("a").write(
-                f"{netns}: {', '.join(skipped)} (host-only, not settable in a namespace)\n"
-            )
+            with (self.workdir / "log" / "sysctl-skipped.txt").open("a") as log:
+                log.write(f"{box_netns}: {', '.join(skipped)} (host-only, not settable here)\n")
+
+    # ---- routers, reflectors, nodes
 
     def _routers(self) -> None:
         for box in self.layout.routers:
             folder = self.workdir / box.netns
             folder.mkdir(exist_ok=True)
-            conf = folder / "frr.conf"
-            conf.write_text(self.tree[f"routers/{box.name}/frr.conf"])
+            (folder / "frr.conf").write_text(self.tree[f"routers/{box.name}/frr.conf"])
             shutil.chown(folder, "frr", "frr")
             self._sysctl(box.netns, f"routers/{box.name}/sysctl.conf")
-            common = [
-                "-u",
-                "frr",
-                "-g",
-                "frr",
-                "-f",
-                str(conf),
-                "-z",
-                str(folder / "zserv.api"),
-                "--vty_socket",
-                str(folder),
-            ]
-            self._spawn(
-                f"{box.netns}-zebra",
-                _in(box.netns, str(FRR / "zebra"), *common, "-i", str(folder / "zebra.pid")),
-            )
+            self._spawn(f"{box.netns}-zebra", daemons.frr_argv(box.netns, "zebra", folder))
             deadline = time.monotonic() + 10
             while not (folder / "zserv.api").exists():
                 if time.monotonic() > deadline:
                     raise LbgenError(f"zebra in {box.netns} did not start")
                 time.sleep(0.05)
-            self._spawn(
-                f"{box.netns}-bgpd",
-                _in(box.netns, str(FRR / "bgpd"), *common, "-i", str(folder / "bgpd.pid")),
-            )
+            self._spawn(f"{box.netns}-bgpd", daemons.frr_argv(box.netns, "bgpd", folder))
 
     def _reflectors(self) -> None:
         for box in self.layout.reflectors:
             conf = self.workdir / f"{box.netns}.gobgpd.yaml"
             conf.write_text(self.tree[f"reflectors/{box.name}/gobgpd.yaml"])
             self._sysctl(box.netns, f"reflectors/{box.name}/sysctl.conf")
-            self._spawn(
-                box.netns,
-                _in(
-                    box.netns,
-                    "gobgpd",
-                    "-t",
-                    "yaml",
-                    "-f",
-                    str(conf),
-                    "--api-hosts",
-                    "127.0.0.1:50051",
-                    "-l",
-                    "info",
-                ),
-            )
+            self._spawn(box.netns, daemons.gobgpd_argv(box.netns, conf))
 
     def _nodes(self) -> None:
         for node in self.layout.nodes:
@@ -297,26 +221,49 @@ class Testbed:
 
     def _node_routes(self) -> None:
         """What the node agent DaemonSet does on each node, for the LB pods running now."""
-        pods = {}
-        for lb in self.lbs:
-            pods[lb.box.netns] = {
+        pods = {
+            lb.box.netns: {
                 "metadata": {
                     "name": lb.box.netns,
-                    "annotations": {"lbgen.io/prefix": str(self._service(lb.service).prefix)},
+                    "annotations": {"lbgen.io/prefix": str(self.service(lb.service).prefix)},
                 },
                 "spec": {"nodeName": lb.node},
                 "status": {"phase": "Running", "podIP": str(lb.box.address)},
             }
+            for lb in self.lbs
+        }
         for node in self.layout.nodes:
             RouteTable(node.netns).reconcile(pods, node.name)
 
-    def _service(self, name: str) -> Any:
+    def _backends(self) -> None:
+        """Backend pods: each answers on the port its EndpointSlice lists."""
+        for backend in self.layout.backends:
+            box = backend.box
+            argv = daemons.responder_argv(
+                box.netns, str(box.address), [BACKEND_PORT], f"backend:{box.name}"
+            )
+            self._spawn(f"{box.netns}-backend", argv)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.layout.api.address}:{daemons.API_PORT}"
+
+    def _apiserver(self) -> None:
+        objects = self.workdir / "api-objects.json"
+        objects.write_text(json.dumps(daemons.api_objects(self.plan, self.layout)))
+        api = self.layout.api
+        listen = f"{api.address}:{daemons.API_PORT}"
+        self._spawn(f"{api.netns}-apiserver", daemons.apiserver_argv(api.netns, listen, objects))
+
+    # ---- LB pods
+
+    def service(self, name: str) -> ServicePlan:
         return next(s for s in self.plan.services if s.name == name)
 
     @property
     def lbs(self) -> list[LbPod]:
         """The plan's LB pods, and those added by scaling out."""
-        extra = [lb_pod(self.plan, self.prefix, s, n) for s, n in self._state().get("extra", [])]
+        extra = [lb_pod(self.plan, self.prefix, s, n) for s, n in self.state.extra]
         return [*self.layout.lbs, *extra]
 
     def lb(self, name: str) -> LbPod:
@@ -328,110 +275,34 @@ class Testbed:
 
     def _lb_network(self, lb: LbPod) -> None:
         self._add_netns(lb.box.netns)
-        self._attach(lb.bridge_netns, lb.veth, lb.box, bridge="cni0")
-        subprocess.run(_in(lb.box.netns, *local_route(self._service(lb.service))), check=True)
+        netns.attach(lb.bridge_netns, lb.veth, lb.box, bridge="cni0")
+        route = local_route(self.service(lb.service))
+        subprocess.run(netns.inside(lb.box.netns, *route), check=True)
+
+    def _start_pod(self, lb: LbPod) -> None:
+        self._pod_files(lb)
+        self.start_lb(lb.box.name)
+        self._container(lb, HOOK, {"LBGEN_HOOK_API_SERVER": self.api_url})
 
     def add_lb(self, service: str, node: str) -> str:
         """Scale out: an LB pod of `service` on a node that has none, started like the others."""
         lb = lb_pod(self.plan, self.prefix, service, node)
         if any(x.box.name == lb.box.name for x in self.lbs):
             raise LbgenError(f"{lb.box.name} already runs")
-        state = self._state()
-        state.setdefault("extra", []).append([service, node])
-        self._save(state)
+        self.state.extra.append((service, node))
+        self._save()
         self._lb_network(lb)
         self._node_routes()
-        self._pod_files(lb)
-        self.start_lb(lb.box.name)
-        self._container(lb, "hook", {"LBGEN_HOOK_API_SERVER": self.api_url})
+        self._start_pod(lb)
         return lb.box.name
 
     def remove_lb(self, name: str) -> None:
         """Scale in: stop an added LB pod, drop its node route, delete its namespace."""
         lb = self.lb(name)
-        for key in [k for k in self._state()["processes"] if k.startswith(f"{lb.box.netns}-")]:
-            self._end(key, signal.SIGTERM)
-        state = self._state()
-        state["extra"] = [e for e in state.get("extra", []) if e != [lb.service, lb.node]]
-        state["namespaces"] = [n for n in state["namespaces"] if n != lb.box.netns]
-        self._save(state)
-        subprocess.run(["ip", "netns", "del", lb.box.netns], capture_output=True, check=False)
+        self._end([k for k in self.state.processes if k.startswith(f"{lb.box.netns}-")])
+        self.state.extra = [e for e in self.state.extra if e != (lb.service, lb.node)]
+        self.remove_pod(lb.box.netns)
         self._node_routes()
-
-    @property
-    def api_url(self) -> str:
-        return f"http://{self.layout.api.address}:{API_PORT}"
-
-    def _backends(self) -> None:
-        """Backend pods: each answers on the port its EndpointSlice lists."""
-        for backend in self.layout.backends:
-            self._spawn(
-                f"{backend.box.netns}-backend",
-                _in(
-                    backend.box.netns,
-                    sys.executable,
-                    "-m",
-                    "lbgen.testbed.responder",
-                    "--bind",
-                    str(backend.box.address),
-                    "--port",
-                    str(BACKEND_PORT),
-                    "--label",
-                    f"backend:{backend.box.name}",
-                ),
-            )
-
-    def _apiserver(self) -> None:
-        """The stand-in API server with each backend Service's EndpointSlice, and the
-        LoadBalancer Services whose status the hooks set."""
-        slices, services = [], []
-        for service in self.plan.services:
-            targets = sorted({(p.target_port, p.protocol) for p in service.ports})
-            slices.append(
-                {
-                    "kind": "EndpointSlice",
-                    "apiVersion": "discovery.k8s.io/v1",
-                    "metadata": {
-                        "name": f"{service.backend.service}-testbed",
-                        "namespace": service.backend.namespace,
-                        "labels": {"kubernetes.io/service-name": service.backend.service},
-                    },
-                    "addressType": "IPv4",
-                    "ports": [
-                        {"name": name, "port": BACKEND_PORT, "protocol": protocol}
-                        for name, protocol in targets
-                    ],
-                    "endpoints": [
-                        {"addresses": [str(b.box.address)], "conditions": {"ready": True}}
-                        for b in self.layout.backends
-                        if b.service == service.name
-                    ],
-                }
-            )
-            services.append(
-                {
-                    "kind": "Service",
-                    "apiVersion": "v1",
-                    "status": {},
-                    "metadata": {"name": service.name, "namespace": service.namespace},
-                }
-            )
-        objects = self.workdir / "api-objects.json"
-        objects.write_text(json.dumps({"endpointslices": slices, "services": services}))
-        api = self.layout.api
-        self._spawn(
-            f"{api.netns}-apiserver",
-            _in(
-                api.netns,
-                sys.executable,
-                "-m",
-                "lbgen.testbed.apiserver",
-                "--listen",
-                f"{api.address}:{API_PORT}",
-                "--objects",
-                str(objects),
-            ),
-        )
 
     def _pod_files(self, lb: LbPod) -> None:
         """The pod's volumes: its ConfigMap's files, and the emptyDir the setup container
@@ -448,7 +319,12 @@ class Testbed:
             os.chown(folder / volume, 0, NON_ROOT_UID)
             (folder / volume).chmod(0o2775)
         config = next(iter(spec.configmaps))
-        shutil.copyfile(folder / config / "keepalived.conf", folder / "run" / "keepalived.conf")
+        shutil.copyfile(
+            folder / config / KEEPALIVED_CONF_NAME, folder / "run" / KEEPALIVED_CONF_NAME
+        )
+
+    def _container_spec(self, lb: LbPod, name: str) -> Container:
+        return next(c for c in pod_spec(self.tree, lb.service).containers if c.name == name)
 
     def _container_argv(
         self,
@@ -461,8 +337,7 @@ class Testbed:
         probe) as its Deployment says: command, downward-API env, volumes at their mountPaths
         (in a private mount namespace), in the pod's netns; in the image's root filesystem as
         the container's user when the testbed has one."""
-        spec = pod_spec(self.tree, lb.service)
-        container = next(c for c in spec.containers if c.name == name)
+        container = self._container_spec(lb, name)
         folder = self.workdir / lb.box.netns
         binds = [(str(folder / volume), path) for volume, path in container.mounts]
         facts = {"pod_ip": str(lb.box.address), "node_ip": str(lb.node_address), "node": lb.node}
@@ -476,7 +351,7 @@ class Testbed:
             # `lbgen` as installed beside the Python running the testbed
             env["PATH"] = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
         unshare = ("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
-        return _in(lb.box.netns, *unshare), env
+        return netns.inside(lb.box.netns, *unshare), env
 
     def _container(self, lb: LbPod, name: str, extra_env: dict[str, str] | None = None) -> None:
         argv, env = self._container_argv(lb, name, extra_env=extra_env)
@@ -486,8 +361,7 @@ class Testbed:
         self, name: str, container: str, command: tuple[str, ...]
     ) -> subprocess.CompletedProcess[str]:
         """Run `command` inside an LB pod's container, as the kubelet runs probes and hooks."""
-        lb = self.lb(name)
-        argv, env = self._container_argv(lb, container, command)
+        argv, env = self._container_argv(self.lb(name), container, command)
         return subprocess.run(
             argv,
             env={**os.environ, **env},
@@ -497,39 +371,21 @@ class Testbed:
             check=False,
         )
 
-    def start_lb(self, name: str) -> None:
-        """Start an LB pod's exabgp container, and the responder on its VIPs."""
-        lb = self.lb(name)
-        service = self._service(lb.service)
-        self._container(lb, "exabgp")
-        if not any(k.startswith(f"{lb.box.netns}-responder") for k in self._state()["processes"]):
-            ports = [
-                a for p in service.ports if p.protocol == "TCP" for a in ("--port", str(p.port))
-            ]
-            for vip in service.vips:
-                self._spawn(
-                    f"{lb.box.netns}-responder-{vip}",
-                    _in(
-                        lb.box.netns,
-                        sys.executable,
-                        "-m",
-                        "lbgen.testbed.responder",
-                        "--bind",
-                        str(vip),
-                        *ports,
-                        "--label",
-                        lb.box.name,
-                    ),
-                )
-
-    def processes(self) -> dict[str, int]:
-        """What the testbed started and still tracks: name → PID."""
-        return dict(self._state()["processes"])
-
     def container_hooks(self, name: str, container: str) -> dict[str, tuple[str, ...]]:
         """An LB pod container's exec probes and preStop hook, as its Deployment says."""
-        spec = pod_spec(self.tree, self.lb(name).service)
-        return dict(next(c for c in spec.containers if c.name == container).probes)
+        return dict(self._container_spec(self.lb(name), container).probes)
+
+    def start_lb(self, name: str) -> None:
+        """Start an LB pod's exabgp container, and the responder on its VIPs (TCP ports)."""
+        lb = self.lb(name)
+        service = self.service(lb.service)
+        self._container(lb, EXABGP)
+        ports = [p.port for p in service.ports if p.protocol == "TCP"]
+        started = any(k.startswith(f"{lb.box.netns}-responder") for k in self.state.processes)
+        if ports and not started:
+            for vip in service.vips:
+                argv = daemons.responder_argv(lb.box.netns, str(vip), ports, lb.box.name)
+                self._spawn(f"{lb.box.netns}-responder-{vip}", argv)
 
     def stop_lb(self, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
         """Stop an LB pod's exabgp: SIGTERM as the kubelet does, its preStop hook first
@@ -538,104 +394,70 @@ class Testbed:
         hook = self.container_hooks(name, EXABGP).get("preStop")
         if sig == signal.SIGTERM and hook:
             self.exec_in(name, EXABGP, hook)
-        self._end(f"{lb.box.netns}-{EXABGP}", sig)
+        self._end([f"{lb.box.netns}-{EXABGP}"], sig)
 
     def set_lb_link(self, name: str, *, up: bool) -> None:
         """Cut or restore an LB pod's link on its node: no FIN, only the hold time notices."""
         lb = self.lb(name)
-        _ip("link", "set", lb.veth, "up" if up else "down", netns=lb.bridge_netns)
+        netns.set_link(lb.bridge_netns, lb.veth, up=up)
+
+    def _lan_link(self, box_name: str) -> str:
+        lay = self.layout
+        boxes = [b.name for b in (*lay.routers, *lay.reflectors, *lay.nodes)]
+        return f"v{boxes.index(box_name)}"
 
     def set_node_link(self, node: str, *, up: bool) -> None:
         """Cut or restore a node's uplink to the node network (every LB on it goes silent)."""
-        lay = self.layout
-        index = [*lay.routers, *lay.reflectors, *lay.nodes].index(
-            next(n for n in lay.nodes if n.name == node)
-        )
-        _ip("link", "set", f"v{index}", "up" if up else "down", netns=lay.lan)
+        netns.set_link(self.layout.lan, self._lan_link(node), up=up)
 
-    def _end(self, key: str, sig: signal.Signals) -> None:
-        state = self._state()
-        pid = state["processes"].pop(key, None)
-        self._save(state)
-        if pid is None:
-            return
-        child = self.children.pop(key, None)
-        if child is None and not self._ours(pid):
-            return  # started elsewhere, or the PID was reused: not ours to end
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-        if child is not None:
-            try:
-                child.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-            return
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                done = pid if not Path(f"/proc/{pid}").exists() else 0
-            if done:
-                return
-            time.sleep(0.02)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    def set_router_link(self, router: str, *, up: bool) -> None:
+        """Cut or restore a router's link to the node network (its sessions and routes go)."""
+        netns.set_link(self.layout.lan, self._lan_link(router), up=up)
 
-    def _ours(self, pid: int) -> bool:
-        """Every process the testbed starts runs in one of its namespaces."""
-        named = subprocess.run(
-            ["ip", "netns", "identify", str(pid)], capture_output=True, text=True, check=False
-        ).stdout.strip()
-        return named in self._state()["namespaces"]
+    # ---- readiness
 
-    def ask(self, vip: str, port: int, connections: int) -> list[str]:
-        """What the client gets back from `connections` new TCP connections to vip:port."""
-        code = (
-            "import socket,sys\n"
-            "for _ in range(int(sys.argv[3])):\n"
-            "    s=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)\n"
-            "    print(s.recv(200).decode().strip()); s.close()\n"
-        )
+    def lb_problems(self, name: str) -> list[str]:
+        """Why an LB pod is not ready, by its own readiness probes: the exabgp container's
+        exec probe (run inside it) and the hook's /readyz. Without IPVS in this kernel, the
+        probe's IPVS finding is expected and left out."""
+        lb = self.lb(name)
+        problems = []
+        probe = self.container_hooks(name, EXABGP).get("readinessProbe")
+        if probe:
+            done = self.exec_in(name, EXABGP, probe)
+            for line in done.stderr.splitlines():
+                if IPVS_MISSING in line and not ipvs_in_kernel():
+                    continue
+                problems.append(f"exabgp: {line}")
+        url = f"http://{lb.box.address}:{HOOK_PORT}/readyz"
+        code = "import sys,urllib.request as u; u.urlopen(sys.argv[1], timeout=2)"
         done = subprocess.run(
-            _in(
-                self.layout.client.netns,
-                sys.executable,
-                "-c",
-                code,
-                vip,
-                str(port),
-                str(connections),
-            ),
+            netns.inside(lb.box.netns, sys.executable, "-c", code, url),
             capture_output=True,
             text=True,
-            timeout=120,
-            check=True,
+            check=False,
         )
-        return done.stdout.splitlines()
+        if done.returncode != 0:
+            problems.append("hook: /readyz does not answer 200 (no complete list applied yet)")
+        return problems
 
-    def down(self) -> None:
-        state = self._state()
-        for key in list(state["processes"]):
-            self._end(key, signal.SIGTERM)
-        # whatever still runs inside our namespaces is ours by construction
-        for name in state["namespaces"]:
-            pids = subprocess.run(
-                ["ip", "netns", "pids", name], capture_output=True, text=True, check=False
-            ).stdout.split()
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, ValueError):
-                    os.kill(int(pid), signal.SIGKILL)
-        for name in reversed(state["namespaces"]):
-            subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
-        (self.workdir / "state.json").unlink(missing_ok=True)
+    def wait_ready(self, timeout: float) -> dict[str, list[str]]:
+        """Every LB pod's readiness problems once all are ready, or when time runs out."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = {lb.box.name: self.lb_problems(lb.box.name) for lb in self.lbs}
+            if not any(found.values()) or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.5)
+
+    # ---- what routes
 
     def converged(self) -> bool:
-        return self.nexthops() == self.expected()
+        wanted = self.expected()
+        return all(found == wanted for found in self.nexthops().values())
 
     def wait_converged(self, timeout: float) -> bool:
-        """Poll the router's FIB until it holds what the live LBs announce, or time runs out."""
+        """Poll every router's FIB until it holds what the live LBs announce, or time is up."""
         deadline = time.monotonic() + timeout
         while not self.converged():
             if time.monotonic() >= deadline:
@@ -643,20 +465,22 @@ class Testbed:
             time.sleep(0.2)
         return True
 
-    def nexthops(self) -> dict[str, set[IPv4Address]]:
-        """service → next hops of its prefix in the (first) router's FIB."""
-        router = self.layout.routers[0].netns
+    def nexthops(self) -> Fib:
+        """Per router: service → next hops of its prefix in that router's FIB."""
+        return {box.name: self.router_nexthops(box.name) for box in self.layout.routers}
+
+    def router_nexthops(self, router: str) -> dict[str, set[IPv4Address]]:
+        box = next(b for b in self.layout.routers if b.name == router)
         found = {}
         for service in self.plan.services:
             shown = subprocess.run(
-                ["ip", "-n", router, "-j", "route", "show", str(service.prefix)],
+                ["ip", "-n", box.netns, "-j", "route", "show", str(service.prefix)],
                 capture_output=True,
                 text=True,
                 check=False,
             )
-            routes = json.loads(shown.stdout or "[]")
             hops: set[IPv4Address] = set()
-            for route in routes:
+            for route in json.loads(shown.stdout or "[]"):
                 if "nexthops" in route:
                     hops |= {IPv4Address(h["gateway"]) for h in route["nexthops"]}
                 elif "gateway" in route:
@@ -665,12 +489,53 @@ class Testbed:
         return found
 
     def expected(self) -> dict[str, set[IPv4Address]]:
-        live = self._state()["processes"]
+        """service → the nodes of its LB pods whose exabgp runs."""
+        live = self.state.processes
         return {
             s.name: {
                 lb.node_address
                 for lb in self.lbs
-                if lb.service == s.name and f"{lb.box.netns}-exabgp" in live
+                if lb.service == s.name and f"{lb.box.netns}-{EXABGP}" in live
             }
             for s in self.plan.services
         }
+
+    # ---- clients
+
+    def client(self, router: str | None = None) -> Client:
+        chosen = router or self.layout.routers[0].name
+        return next(c for c in self.layout.clients if c.router == chosen)
+
+    def reach(self, router: str) -> list[str]:
+        """How to reach every VIP from the client behind `router`: one command a VIP and port."""
+        client = self.client(router).box.netns
+        return [
+            f"ip netns exec {client} curl -s http://{vip}:{p.port}/"
+            if p.protocol == "TCP"
+            else f"ip netns exec {client} nc -u {vip} {p.port}"
+            for s in self.plan.services
+            for vip in s.vips
+            for p in s.ports
+        ]
+
+    def ask(self, vip: str, port: int, connections: int, router: str | None = None) -> list[str]:
+        """What the client behind `router` gets from `connections` new TCP connections."""
+        code = (
+            "import socket,sys\n"
+            "for _ in range(int(sys.argv[3])):\n"
+            "    s=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)\n"
+            "    print(s.recv(200).decode().strip()); s.close()\n"
+        )
+        argv = [sys.executable, "-c", code, vip, str(port), str(connections)]
+        done = subprocess.run(
+            netns.inside(self.client(router).box.netns, *argv),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout.splitlines()
+
+
+def ipvs_in_kernel() -> bool:
+    return Path("/proc/net/ip_vs").exists()

@@ -24,7 +24,10 @@ pytestmark = pytest.mark.daemons
 KUBERNETES = "1.32.0"
 # custom resources have no schema in kubernetes-validate; their shape is pinned by the goldens
 CUSTOM_KINDS = {"Application", "GitRepository", "Kustomization"}
-SPECS = [ROOT / "examples/paper.yaml", *sorted((CASES / "valid").glob("*/spec.yaml"))]
+SPECS = [
+    *sorted((ROOT / "examples").glob("*.yaml")),
+    *sorted((CASES / "valid").glob("*/spec.yaml")),
+]
 GOLDEN = ROOT / "tests/golden"
 
 

@@ -43,7 +43,7 @@ def testbed(lb_image: Path) -> Iterator[Testbed]:
     bed = Testbed(result.plan, result.tree, work, f"lbt{os.getpid() % 10000}-", rootfs=lb_image)
     try:
         bed.up()
-        wait_for(lambda: bed.nexthops() == bed.expected(), timeout=60, what="convergence")
+        wait_for(bed.converged, timeout=60, what="convergence")
         yield bed
     finally:
         bed.down()
@@ -60,14 +60,14 @@ def _a(*hosts: int) -> set[IPv4Address]:
 
 def test_each_service_has_one_next_hop_per_node_running_one_of_its_lbs(testbed: Testbed) -> None:
     # the paper's Fig. 12 (c): two services sharing nodes, three and two LBs
-    assert testbed.nexthops() == {"web1": _a(104, 105, 106), "web2": _a(104, 105)}
+    assert testbed.router_nexthops("router") == {"web1": _a(104, 105, 106), "web2": _a(104, 105)}
 
 
 def test_scaling_out_to_another_node_and_back_in(testbed: Testbed) -> None:
     added = testbed.add_lb("web2", "node6")
     try:
         wait_for(
-            lambda: testbed.nexthops()["web2"] == _a(104, 105, 106),
+            lambda: testbed.router_nexthops("router")["web2"] == _a(104, 105, 106),
             timeout=30,
             what="the new LB's path",
         )
@@ -79,30 +79,44 @@ def test_scaling_out_to_another_node_and_back_in(testbed: Testbed) -> None:
         )
     finally:
         testbed.remove_lb(added)
-    wait_for(lambda: testbed.nexthops()["web2"] == _a(104, 105), timeout=30, what="scale in")
+    wait_for(
+        lambda: testbed.router_nexthops("router")["web2"] == _a(104, 105),
+        timeout=30,
+        what="scale in",
+    )
 
 
 def test_a_cut_link_is_noticed_by_the_hold_time_and_healed(testbed: Testbed) -> None:
     testbed.set_lb_link("web2@node4", up=False)
     try:
-        wait_for(lambda: testbed.nexthops()["web2"] == _a(105), timeout=30, what="hold expiry")
+        wait_for(
+            lambda: testbed.router_nexthops("router")["web2"] == _a(105),
+            timeout=30,
+            what="hold expiry",
+        )
     finally:
         testbed.set_lb_link("web2@node4", up=True)
-    wait_for(lambda: testbed.nexthops()["web2"] == _a(104, 105), timeout=60, what="recovery")
+    wait_for(
+        lambda: testbed.router_nexthops("router")["web2"] == _a(104, 105),
+        timeout=60,
+        what="recovery",
+    )
 
 
 def test_a_node_cut_off_loses_the_paths_of_every_lb_on_it(testbed: Testbed) -> None:
     testbed.set_node_link("node5", up=False)
     try:
         wait_for(
-            lambda: testbed.nexthops() == {"web1": _a(104, 106), "web2": _a(104)},
+            lambda: testbed.router_nexthops("router") == {"web1": _a(104, 106), "web2": _a(104)},
             timeout=30,
             what="hold expiry of both LBs on node5",
         )
     finally:
         testbed.set_node_link("node5", up=True)
     wait_for(
-        lambda: testbed.nexthops() == {"web1": _a(104, 105, 106), "web2": _a(104, 105)},
+        lambda: (
+            testbed.router_nexthops("router") == {"web1": _a(104, 105, 106), "web2": _a(104, 105)}
+        ),
         timeout=60,
         what="recovery",
     )
@@ -197,11 +211,17 @@ def test_the_fib_follows_an_lb_that_stops_and_comes_back(
     testbed: Testbed, sig: signal.Signals
 ) -> None:
     testbed.stop_lb("web1@node5", sig)
-    wait_for(lambda: testbed.nexthops()["web1"] == _a(104, 106), timeout=30, what="withdraw")
-    assert testbed.nexthops()["web2"] == _a(104, 105)
+    wait_for(
+        lambda: testbed.router_nexthops("router")["web1"] == _a(104, 106),
+        timeout=30,
+        what="withdraw",
+    )
+    assert testbed.router_nexthops("router")["web2"] == _a(104, 105)
     testbed.start_lb("web1@node5")
     wait_for(
-        lambda: testbed.nexthops()["web1"] == _a(104, 105, 106), timeout=30, what="re-announce"
+        lambda: testbed.router_nexthops("router")["web1"] == _a(104, 105, 106),
+        timeout=30,
+        what="re-announce",
     )
 
 
@@ -268,7 +288,7 @@ def _router_fib(testbed: Testbed) -> str:
 def test_the_reflector_refuses_what_no_lb_may_announce(
     testbed: Testbed, tmp_path: Path, route: str, shown: str
 ) -> None:
-    before, fib = testbed.nexthops(), _router_fib(testbed)
+    before, fib = testbed.router_nexthops("router"), _router_fib(testbed)
     with rogue_speaker(testbed, [route], tmp_path) as address:
         # the route arrived at the reflector (adj-in, before policy) ...
         wait_for(
@@ -279,12 +299,12 @@ def test_the_reflector_refuses_what_no_lb_may_announce(
         time.sleep(1)
         # ... and went no further
         assert shown not in _gobgp(testbed, "global", "rib")
-        assert testbed.nexthops() == before
+        assert testbed.router_nexthops("router") == before
         assert _router_fib(testbed) == fib
 
 
 def test_ten_thousand_junk_prefixes_trip_the_prefix_limit(testbed: Testbed, tmp_path: Path) -> None:
-    before, fib = testbed.nexthops(), _router_fib(testbed)
+    before, fib = testbed.router_nexthops("router"), _router_fib(testbed)
     junk = [f"100.{64 + i // 256}.{i % 256}.0/24 next-hop 10.0.0.101" for i in range(10000)]
     rr_log = testbed.workdir / "log" / f"{testbed.layout.reflectors[0].netns}.log"
     with rogue_speaker(testbed, junk, tmp_path):
@@ -294,5 +314,5 @@ def test_ten_thousand_junk_prefixes_trip_the_prefix_limit(testbed: Testbed, tmp_
             what="the prefix limit to trip",
         )
         assert "100.64." not in _gobgp(testbed, "global", "rib")
-        assert testbed.nexthops() == before
+        assert testbed.router_nexthops("router") == before
         assert _router_fib(testbed) == fib

@@ -1,0 +1,99 @@
+"""How the testbed runs each daemon (argv), and what its stand-in API server serves. Pure."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from lbgen.plan import Plan
+from lbgen.testbed.layout import BACKEND_PORT, Layout
+from lbgen.testbed.netns import inside
+
+FRR = Path("/usr/lib/frr")
+API_PORT = 6443
+GOBGP_API = "127.0.0.1:50051"
+
+
+def frr_argv(netns: str, daemon: str, folder: Path) -> list[str]:
+    """zebra or bgpd on the compiled frr.conf, as user frr, with a zserv socket and vty folder
+    of its own (several routers on one host)."""
+    return inside(
+        netns,
+        str(FRR / daemon),
+        *("-u", "frr", "-g", "frr", "-f", str(folder / "frr.conf")),
+        *("-z", str(folder / "zserv.api"), "--vty_socket", str(folder)),
+        *("-i", str(folder / f"{daemon}.pid")),
+    )
+
+
+def gobgpd_argv(netns: str, conf: Path) -> list[str]:
+    return inside(
+        netns, "gobgpd", "-t", "yaml", "-f", str(conf), "--api-hosts", GOBGP_API, "-l", "info"
+    )
+
+
+def responder_argv(netns: str, bind: str, ports: list[int], label: str) -> list[str]:
+    listen = [a for port in ports for a in ("--port", str(port))]
+    return inside(
+        netns,
+        sys.executable,
+        "-m",
+        "lbgen.testbed.responder",
+        "--bind",
+        bind,
+        *listen,
+        "--label",
+        label,
+    )
+
+
+def apiserver_argv(netns: str, listen: str, objects: Path) -> list[str]:
+    return inside(
+        netns,
+        sys.executable,
+        "-m",
+        "lbgen.testbed.apiserver",
+        "--listen",
+        listen,
+        "--objects",
+        str(objects),
+    )
+
+
+def api_objects(plan: Plan, lay: Layout) -> dict[str, Any]:
+    """Each backend Service's EndpointSlice (its backend pods, ready, on every target port the
+    LB service names), and the LoadBalancer Services whose status the hooks set."""
+    slices, services = [], []
+    for service in plan.services:
+        targets = sorted({(p.target_port, p.protocol) for p in service.ports})
+        slices.append(
+            {
+                "kind": "EndpointSlice",
+                "apiVersion": "discovery.k8s.io/v1",
+                "metadata": {
+                    "name": f"{service.backend.service}-testbed",
+                    "namespace": service.backend.namespace,
+                    "labels": {"kubernetes.io/service-name": service.backend.service},
+                },
+                "addressType": "IPv4",
+                "ports": [
+                    {"name": name, "port": BACKEND_PORT, "protocol": protocol}
+                    for name, protocol in targets
+                ],
+                "endpoints": [
+                    {"addresses": [str(b.box.address)], "conditions": {"ready": True}}
+                    for b in lay.backends
+                    if b.service == service.name
+                ],
+            }
+        )
+        services.append(
+            {
+                "kind": "Service",
+                "apiVersion": "v1",
+                "status": {},
+                "metadata": {"name": service.name, "namespace": service.namespace},
+            }
+        )
+    return {"endpointslices": slices, "services": services}

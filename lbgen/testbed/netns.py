@@ -1,0 +1,93 @@
+"""Network-namespace plumbing: `ip` in and around namespaces, veth links onto bridges."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from lbgen.errors import LbgenError
+from lbgen.testbed.layout import Box
+
+
+def ip(*argv: str, netns: str | None = None) -> None:
+    command = ["ip", *(["-n", netns] if netns else []), *argv]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise LbgenError(f"{' '.join(command)}: {done.stderr.strip()}")
+
+
+def inside(netns: str, *argv: str) -> list[str]:
+    """argv run inside a namespace."""
+    return ["ip", "netns", "exec", netns, *argv]
+
+
+def add_netns(name: str) -> None:
+    ip("netns", "add", name)
+    ip("link", "set", "lo", "up", netns=name)
+
+
+def delete_netns(name: str) -> None:
+    subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
+
+
+def pids_in(name: str) -> list[int]:
+    shown = subprocess.run(
+        ["ip", "netns", "pids", name], capture_output=True, text=True, check=False
+    )
+    return [int(pid) for pid in shown.stdout.split() if pid.isdigit()]
+
+
+def netns_of(pid: int) -> str:
+    """The name of the namespace a process runs in ('' when none of the named ones)."""
+    return subprocess.run(
+        ["ip", "netns", "identify", str(pid)], capture_output=True, text=True, check=False
+    ).stdout.strip()
+
+
+def add_bridge(netns: str, name: str, address: str | None = None) -> None:
+    ip("link", "add", name, "type", "bridge", netns=netns)
+    if address is not None:
+        ip("addr", "add", address, "dev", name, netns=netns)
+    ip("link", "set", name, "up", netns=netns)
+
+
+def attach(
+    outer_netns: str,
+    outer: str,
+    box: Box,
+    *,
+    bridge: str | None = None,
+    outer_address: str | None = None,
+) -> None:
+    """A veth from `outer_netns` (its end named `outer`, on `bridge` or with its own address)
+    to the box's eth0, with the box's address and routes."""
+    ip(
+        "link",
+        "add",
+        outer,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "netns",
+        box.netns,
+        netns=outer_netns,
+    )
+    if bridge is not None:
+        ip("link", "set", outer, "master", bridge, netns=outer_netns)
+    if outer_address is not None:
+        ip("addr", "add", outer_address, "dev", outer, netns=outer_netns)
+    ip("link", "set", outer, "up", netns=outer_netns)
+    ip("addr", "add", f"{box.address}/{box.network.prefixlen}", "dev", "eth0", netns=box.netns)
+    ip("link", "set", "eth0", "up", netns=box.netns)
+    for destination, gateway in box.routes:
+        ip("route", "replace", destination, "via", gateway, netns=box.netns)
+
+
+def set_link(netns: str, link: str, *, up: bool) -> None:
+    ip("link", "set", link, "up" if up else "down", netns=netns)
+
+
+def reachable_by_everyone(folder: Path) -> bool:
+    return all(p.stat().st_mode & 0o001 for p in [folder.resolve(), *folder.resolve().parents])
