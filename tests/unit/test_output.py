@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lbgen import output
+from lbgen.output import switch
 from lbgen.errors import LbgenError
 from lbgen.output import MANIFEST, apply, compare, owned_files
 
@@ -132,8 +132,8 @@ def test_a_full_disk_while_staging_leaves_the_old_tree_and_nothing_beside_it(
         written.append(target)
         real_write(target, text)
 
-    real_write = output._write_new
-    monkeypatch.setattr(output, "_write_new", fill_up)
+    real_write = switch._write_new
+    monkeypatch.setattr(switch, "_write_new", fill_up)
     with pytest.raises(LbgenError, match="nothing was changed"):
         build(out, {f"f{i}.conf": "new\n" for i in range(20)})
     assert _snapshot(out) == before
@@ -150,7 +150,7 @@ def test_a_failing_switch_leaves_the_old_tree_and_the_next_build_repairs(
     def refuse(_a: Path, _b: Path) -> bool:
         raise OSError(errno.EIO, "I/O error")
 
-    monkeypatch.setattr(output, "_exchange", refuse)
+    monkeypatch.setattr(switch, "_exchange", refuse)
     with pytest.raises(LbgenError, match="the next build repairs it"):
         build(out, {"a.conf": "new\n"})
     assert _snapshot(out) == before
@@ -165,24 +165,24 @@ def test_without_an_atomic_exchange_an_interruption_between_renames_is_finished_
 ) -> None:
     out = tmp_path / "out"
     build(out, {"a.conf": "old\n"})
-    monkeypatch.setattr(output, "_exchange", lambda _a, _b: False)
+    monkeypatch.setattr(switch, "_exchange", lambda _a, _b: False)
     real_rmtree = shutil.rmtree
 
     def killed_before_cleanup(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
 
     # the fallback renames the old tree aside and the staged one into place, then cleans up
-    monkeypatch.setattr(output.shutil, "rmtree", killed_before_cleanup)
+    monkeypatch.setattr(switch.shutil, "rmtree", killed_before_cleanup)
     with pytest.raises(KeyboardInterrupt):
         build(out, {"a.conf": "new\n"})
-    monkeypatch.setattr(output.shutil, "rmtree", real_rmtree)
+    monkeypatch.setattr(switch.shutil, "rmtree", real_rmtree)
     assert (out / "a.conf").read_text() == "new\n"
     build(out, {"a.conf": "new\n"})
     assert _beside(out) == []
     # the state in between the two renames: no output folder, a complete staged one
-    staged = output._stage(out, compare(out, {"a.conf": "newer\n"}))
+    staged = switch.stage(out, compare(out, {"a.conf": "newer\n"}))
     out.rename(tmp_path / "aside")
-    output.recover(out)
+    switch.recover(out)
     assert (out / "a.conf").read_text() == "newer\n"
     assert staged.exists() is False
 
