@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
+from lbgen.errors import LbgenError
 from lbgen.plan import Plan
 from lbgen.testbed.layout import BACKEND_PORT, Layout
-from lbgen.testbed.netns import inside
+from lbgen.testbed.netns import inside, reachable_by_everyone
 
 FRR = Path("/usr/lib/frr")
 API_PORT = 6443
 GOBGP_API = "127.0.0.1:50051"
+
+
+def preflight(plan: Plan, workdir: Path) -> None:
+    """What the testbed needs before it starts anything: the daemons, FRR routers (gobgpd 3.10
+    panics against FRR 8.4's zebra, osrg/gobgp#2681), and a work folder user frr can reach."""
+    for tool in ("gobgpd", "exabgp"):
+        if shutil.which(tool) is None:
+            raise LbgenError(f"{tool} is not installed")
+    if any(r.implementation != "frr" for r in plan.routers):
+        raise LbgenError(
+            "the testbed runs FRR routers only: gobgpd 3.10 panics against "
+            "FRR 8.4's zebra (osrg/gobgp#2681)"
+        )
+    (workdir / "log").mkdir(parents=True, exist_ok=True)
+    # zebra and bgpd run as user frr and must reach their folders in here
+    workdir.chmod(0o755)
+    if not reachable_by_everyone(workdir):
+        raise LbgenError(
+            f"{workdir}: a parent folder is not searchable by others; "
+            "FRR's daemons (user frr) could not reach their files"
+        )
 
 
 def frr_argv(netns: str, daemon: str, folder: Path) -> list[str]:

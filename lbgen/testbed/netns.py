@@ -91,3 +91,18 @@ def set_link(netns: str, link: str, *, up: bool) -> None:
 
 def reachable_by_everyone(folder: Path) -> bool:
     return all(p.stat().st_mode & 0o001 for p in [folder.resolve(), *folder.resolve().parents])
+
+
+def apply_sysctls(netns: str, settings: dict[str, str]) -> list[str]:
+    """Set each sysctl inside a namespace; the keys it refuses (host-only ones)."""
+    skipped = []
+    for key, value in settings.items():
+        done = subprocess.run(
+            inside(netns, "sysctl", "-qw", f"{key}={value}"),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            skipped.append(key)
+    return skipped

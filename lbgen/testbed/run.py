@@ -6,28 +6,25 @@ processes.py (start and end), pods.py (LB pods as the Deployment says), this fil
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
 
 from lbgen.agent.run import RouteTable
-from lbgen.contract import EXABGP, HOOK, HOOK_PORT, KEEPALIVED_CONF_NAME, NON_ROOT_UID
+from lbgen.contract import EXABGP, HOOK
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan, ServicePlan
 from lbgen.pod.datapath import local_route
 from lbgen.testbed import daemons, netns, processes
 from lbgen.testbed.layout import BACKEND_PORT, Box, Client, Layout, LbPod, layout, lb_pod
-from lbgen.testbed.pods import Container, environment, image_script, mount_script, pod_spec
+from lbgen.testbed.lbpods import PodRunner
+from lbgen.testbed.observe import ask, fib_nexthops, reach_commands
 from lbgen.testbed.state import State
 from lbgen.verify.sysctl import read_sysctl
-
-IPVS_MISSING = "IPVS has no virtual service"
 
 # router → service → next hops of the service's prefix in that router's FIB
 Fib = dict[str, dict[str, set[IPv4Address]]]
@@ -46,11 +43,13 @@ class Testbed:
     # processes outlive this object (the CLI's `up`): handed to init, kept by PID only
     detached: bool = False
     layout: Layout = field(init=False, repr=False)
+    pods: PodRunner = field(init=False, repr=False)
     state: State = field(init=False, repr=False)
     children: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.layout = layout(self.plan, self.prefix)
+        self.pods = PodRunner(self.tree, self.workdir, self.rootfs)
         self.state = State.load(self.workdir / "state.json", self.prefix)
 
     # ---- what was started
@@ -91,24 +90,9 @@ class Testbed:
     # ---- up and down
 
     def up(self) -> None:
-        for tool in ("gobgpd", "exabgp"):
-            if shutil.which(tool) is None:
-                raise LbgenError(f"{tool} is not installed")
-        if any(r.implementation != "frr" for r in self.plan.routers):
-            raise LbgenError(
-                "the testbed runs FRR routers only: gobgpd 3.10 panics against "
-                "FRR 8.4's zebra (osrg/gobgp#2681)"
-            )
-        (self.workdir / "log").mkdir(parents=True, exist_ok=True)
-        # zebra and bgpd run as user frr and must reach their folders in here
-        self.workdir.chmod(0o755)
         if self.state.namespaces:
             raise LbgenError(f"a testbed is already up in {self.workdir}")
-        if not netns.reachable_by_everyone(self.workdir):
-            raise LbgenError(
-                f"{self.workdir}: a parent folder is not searchable by others; "
-                "FRR's daemons (user frr) could not reach their files"
-            )
+        daemons.preflight(self.plan, self.workdir)
         self.state = State(self.prefix)
         self._save()
         try:
@@ -176,16 +160,8 @@ class Testbed:
 
     def _sysctl(self, box_netns: str, file: str) -> None:
         """Apply a compiled sysctl.conf in a namespace; host-only keys cannot be, and are named."""
-        skipped = []
-        for key, (value, _) in read_sysctl(self.tree[file]).items():
-            done = subprocess.run(
-                netns.inside(box_netns, "sysctl", "-qw", f"{key}={value}"),
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                skipped.append(key)
+        settings = {key: value for key, (value, _) in read_sysctl(self.tree[file]).items()}
+        skipped = netns.apply_sysctls(box_netns, settings)
         if skipped:
             with (self.workdir / "log" / "sysctl-skipped.txt").open("a") as log:
                 log.write(f"{box_netns}: {', '.join(skipped)} (host-only, not settable here)\n")
@@ -280,7 +256,7 @@ class Testbed:
         subprocess.run(netns.inside(lb.box.netns, *route), check=True)
 
     def _start_pod(self, lb: LbPod) -> None:
-        self._pod_files(lb)
+        self.pods.lay_out(lb)
         self.start_lb(lb.box.name)
         self._container(lb, HOOK, {"LBGEN_HOOK_API_SERVER": self.api_url})
 
@@ -304,76 +280,19 @@ class Testbed:
         self.remove_pod(lb.box.netns)
         self._node_routes()
 
-    def _pod_files(self, lb: LbPod) -> None:
-        """The pod's volumes: its ConfigMap's files, and the emptyDir the setup container
-        fills with keepalived's starting config."""
-        spec = pod_spec(self.tree, lb.service)
-        folder = self.workdir / lb.box.netns
-        for volume, files in spec.configmaps.items():
-            (folder / volume).mkdir(parents=True, exist_ok=True)
-            for key, path in files.items():
-                (folder / volume / key).write_text(self.tree[path])
-        for volume in spec.empty_dirs:
-            (folder / volume).mkdir(parents=True, exist_ok=True)
-            # the pod's fsGroup: its non-root containers write here too
-            os.chown(folder / volume, 0, NON_ROOT_UID)
-            (folder / volume).chmod(0o2775)
-        config = next(iter(spec.configmaps))
-        shutil.copyfile(
-            folder / config / KEEPALIVED_CONF_NAME, folder / "run" / KEEPALIVED_CONF_NAME
-        )
-
-    def _container_spec(self, lb: LbPod, name: str) -> Container:
-        return next(c for c in pod_spec(self.tree, lb.service).containers if c.name == name)
-
-    def _container_argv(
-        self,
-        lb: LbPod,
-        name: str,
-        command: tuple[str, ...] | None = None,
-        extra_env: dict[str, str] | None = None,
-    ) -> tuple[list[str], dict[str, str]]:
-        """How to run a container of the LB pod (or `command` inside it, as the kubelet runs a
-        probe) as its Deployment says: command, downward-API env, volumes at their mountPaths
-        (in a private mount namespace), in the pod's netns; in the image's root filesystem as
-        the container's user when the testbed has one."""
-        container = self._container_spec(lb, name)
-        folder = self.workdir / lb.box.netns
-        binds = [(str(folder / volume), path) for volume, path in container.mounts]
-        facts = {"pod_ip": str(lb.box.address), "node_ip": str(lb.node_address), "node": lb.node}
-        env = {**environment(container, facts), **(extra_env or {})}
-        run = command or container.command
-        if self.rootfs is not None:
-            script = image_script(str(self.rootfs), binds, run, env, container.user)
-            env = {}
-        else:
-            script = mount_script(binds, str(folder / "overlay" / name), run)
-            # `lbgen` as installed beside the Python running the testbed
-            env["PATH"] = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
-        unshare = ("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
-        return netns.inside(lb.box.netns, *unshare), env
-
     def _container(self, lb: LbPod, name: str, extra_env: dict[str, str] | None = None) -> None:
-        argv, env = self._container_argv(lb, name, extra_env=extra_env)
+        argv, env = self.pods.argv(lb, name, extra_env=extra_env)
         self._spawn(f"{lb.box.netns}-{name}", argv, env)
 
     def exec_in(
         self, name: str, container: str, command: tuple[str, ...]
     ) -> subprocess.CompletedProcess[str]:
         """Run `command` inside an LB pod's container, as the kubelet runs probes and hooks."""
-        argv, env = self._container_argv(self.lb(name), container, command)
-        return subprocess.run(
-            argv,
-            env={**os.environ, **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return self.pods.run(self.lb(name), container, command)
 
     def container_hooks(self, name: str, container: str) -> dict[str, tuple[str, ...]]:
         """An LB pod container's exec probes and preStop hook, as its Deployment says."""
-        return dict(self._container_spec(self.lb(name), container).probes)
+        return self.pods.hooks(self.lb(name), container)
 
     def start_lb(self, name: str) -> None:
         """Start an LB pod's exabgp container, and the responder on its VIPs (TCP ports)."""
@@ -417,29 +336,8 @@ class Testbed:
     # ---- readiness
 
     def lb_problems(self, name: str) -> list[str]:
-        """Why an LB pod is not ready, by its own readiness probes: the exabgp container's
-        exec probe (run inside it) and the hook's /readyz. Without IPVS in this kernel, the
-        probe's IPVS finding is expected and left out."""
-        lb = self.lb(name)
-        problems = []
-        probe = self.container_hooks(name, EXABGP).get("readinessProbe")
-        if probe:
-            done = self.exec_in(name, EXABGP, probe)
-            for line in done.stderr.splitlines():
-                if IPVS_MISSING in line and not ipvs_in_kernel():
-                    continue
-                problems.append(f"exabgp: {line}")
-        url = f"http://{lb.box.address}:{HOOK_PORT}/readyz"
-        code = "import sys,urllib.request as u; u.urlopen(sys.argv[1], timeout=2)"
-        done = subprocess.run(
-            netns.inside(lb.box.netns, sys.executable, "-c", code, url),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            problems.append("hook: /readyz does not answer 200 (no complete list applied yet)")
-        return problems
+        """Why an LB pod is not ready, by its own readiness probes (lbpods.PodRunner)."""
+        return self.pods.problems(self.lb(name))
 
     def wait_ready(self, timeout: float) -> dict[str, list[str]]:
         """Every LB pod's readiness problems once all are ready, or when time runs out."""
@@ -471,22 +369,7 @@ class Testbed:
 
     def router_nexthops(self, router: str) -> dict[str, set[IPv4Address]]:
         box = next(b for b in self.layout.routers if b.name == router)
-        found = {}
-        for service in self.plan.services:
-            shown = subprocess.run(
-                ["ip", "-n", box.netns, "-j", "route", "show", str(service.prefix)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            hops: set[IPv4Address] = set()
-            for route in json.loads(shown.stdout or "[]"):
-                if "nexthops" in route:
-                    hops |= {IPv4Address(h["gateway"]) for h in route["nexthops"]}
-                elif "gateway" in route:
-                    hops.add(IPv4Address(route["gateway"]))
-            found[service.name] = hops
-        return found
+        return {s.name: fib_nexthops(box.netns, s.prefix) for s in self.plan.services}
 
     def expected(self) -> dict[str, set[IPv4Address]]:
         """service → the nodes of its LB pods whose exabgp runs."""
@@ -508,34 +391,8 @@ class Testbed:
 
     def reach(self, router: str) -> list[str]:
         """How to reach every VIP from the client behind `router`: one command a VIP and port."""
-        client = self.client(router).box.netns
-        return [
-            f"ip netns exec {client} curl -s http://{vip}:{p.port}/"
-            if p.protocol == "TCP"
-            else f"ip netns exec {client} nc -u {vip} {p.port}"
-            for s in self.plan.services
-            for vip in s.vips
-            for p in s.ports
-        ]
+        return reach_commands(self.plan, self.client(router).box.netns)
 
     def ask(self, vip: str, port: int, connections: int, router: str | None = None) -> list[str]:
         """What the client behind `router` gets from `connections` new TCP connections."""
-        code = (
-            "import socket,sys\n"
-            "for _ in range(int(sys.argv[3])):\n"
-            "    s=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)\n"
-            "    print(s.recv(200).decode().strip()); s.close()\n"
-        )
-        argv = [sys.executable, "-c", code, vip, str(port), str(connections)]
-        done = subprocess.run(
-            netns.inside(self.client(router).box.netns, *argv),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        return done.stdout.splitlines()
-
-
-def ipvs_in_kernel() -> bool:
-    return Path("/proc/net/ip_vs").exists()
+        return ask(self.client(router).box.netns, vip, port, connections)
