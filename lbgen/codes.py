@@ -68,6 +68,12 @@ CODES: dict[str, Code] = {
         Code("LB118", W, "VIP is the prefix's network or broadcast address"),
         Code("LB119", E, "node and pod networks overlap"),
         Code("LB121", W, "`podRange` also covers the node network"),
+        Code(
+            "LB122",
+            E,
+            "a node's `podSubnet` is outside the pod network or a reflector's `podRange`",
+        ),
+        Code("LB123", E, "two nodes' pod subnets overlap"),
         Code("LB130", W, "`implementation: gobgp` (osrg/gobgp#2681)"),
         Code("LB140", E, "`path` or `status` on a tcp health check"),
         Code("LB141", E, "HTTP check path does not start with /"),

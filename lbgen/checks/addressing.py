@@ -1,4 +1,4 @@
-"""LB103–LB109, LB117–LB121: where addresses and prefixes sit, and which of them collide."""
+"""LB103–LB109, LB117–LB123: where addresses and prefixes sit, and which of them collide."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
     yield from _host_addresses(fabric)
     yield from _router_ids(fabric)
     yield from _reflector_ranges(fabric)
+    yield from _pod_subnets(fabric)
     yield from _service_prefixes(fabric)
     yield from _vips(fabric)
     yield from _ports(fabric)
@@ -122,6 +123,36 @@ def _reflector_ranges(fabric: Fabric) -> Iterator[Diagnostic]:
                 "node network could peer as an LB",
                 "narrow podRange to the pod network",
             )
+
+
+def _pod_subnets(fabric: Fabric) -> Iterator[Diagnostic]:
+    """A node's podSubnet binds its routes to pods there: it must be inside the pod network
+    (and every reflector's podRange) and no other node's."""
+    pods = fabric.spec.networks.pods
+    seen: dict[IPv4Network, int] = {}
+    for index, node in enumerate(fabric.spec.nodes):
+        subnet = node.pod_subnet
+        if subnet is None:
+            continue
+        path = ("spec", "nodes", index, "podSubnet")
+        ranges = [pods, *(r.pod_range for r in fabric.spec.reflectors if r.pod_range)]
+        if not all(subnet.subnet_of(r) for r in ranges):
+            yield finding(
+                "LB122",
+                path,
+                f"{subnet} is not inside the pod network {pods} and every reflector's podRange",
+                "give the node's podCIDR, a part of networks.pods",
+            )
+        for other, where in seen.items():
+            if subnet.overlaps(other):
+                yield finding(
+                    "LB123",
+                    path,
+                    f"{subnet} overlaps nodes[{where}].podSubnet {other}",
+                    "each node has a pod subnet of its own",
+                    ("spec", "nodes", where, "podSubnet"),
+                )
+        seen[subnet] = index
 
 
 def _service_prefixes(fabric: Fabric) -> Iterator[Diagnostic]:

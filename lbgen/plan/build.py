@@ -17,6 +17,7 @@ from lbgen.plan.model import (
     PortPlan,
     ReflectorPlan,
     ResourcePlan,
+    RouteGrant,
     RouterPlan,
     ServicePlan,
     Timers,
@@ -87,6 +88,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 timers=timers,
                 reflectors=reflector_peers,
                 service_prefixes=prefixes,
+                grants=_grants(fabric, eligible, spec.networks.pods),
             )
             for r in sorted(spec.routers, key=lambda r: r.name)
         ),
@@ -104,6 +106,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 service_prefixes=prefixes,
                 add_paths_send_max=most_lbs,
                 max_prefixes_per_lb=PREFIXES_PER_LB,
+                grants=_grants(fabric, eligible, r.pod_range or spec.networks.pods),
             )
             for r in sorted(spec.reflectors, key=lambda r: r.name)
         ),
@@ -111,6 +114,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
             NodePlan(
                 name=n.name,
                 address=n.address,
+                pod_subnet=n.pod_subnet,
                 labels=tuple(sorted(n.labels.items())),
                 load_balancers=tuple(s.name for s in services if n.name in placement[s.name]),
                 ipvs_modules=modules,
@@ -133,6 +137,27 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         kube=kube,
         gitops=_gitops(fabric),
     )
+
+
+def _grants(
+    fabric: Fabric, eligible: dict[str, tuple[str, ...]], lb_range: IPv4Network
+) -> tuple[RouteGrant, ...]:
+    """Per node that may run an LB: the service prefixes it may be next hop for, and from
+    where (its pod subnet if known, else the range LB peers come from)."""
+    spec = fabric.spec
+    found = []
+    for node in sorted(spec.nodes, key=lambda n: n.name):
+        prefixes = tuple(sorted(s.prefix for s in spec.services if node.name in eligible[s.name]))
+        if prefixes:
+            found.append(
+                RouteGrant(
+                    node=node.name,
+                    next_hop=node.address,
+                    peers=node.pod_subnet or lb_range,
+                    prefixes=prefixes,
+                )
+            )
+    return tuple(found)
 
 
 def _gitops(fabric: Fabric) -> GitOpsPlan | None:

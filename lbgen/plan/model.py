@@ -27,6 +27,18 @@ class Peer(Frozen):
     address: IPv4Address
 
 
+class RouteGrant(Frozen):
+    """Which routes an LB may announce with one node as next hop: the prefixes of the services
+    that node may run an LB of, from a peer in `peers` (the node's pod subnet when the spec
+    gives it, else the LB pod range). Nothing else is accepted, and the attributes a speaker
+    could use to win the best path are reset on import."""
+
+    node: str
+    next_hop: IPv4Address
+    peers: IPv4Network
+    prefixes: tuple[IPv4Network, ...]
+
+
 class RouterPlan(Frozen):
     name: str
     address: IPv4Address
@@ -40,6 +52,7 @@ class RouterPlan(Frozen):
     timers: Timers
     reflectors: tuple[Peer, ...]
     service_prefixes: tuple[IPv4Network, ...]
+    grants: tuple[RouteGrant, ...]
 
 
 class ReflectorPlan(Frozen):
@@ -55,6 +68,7 @@ class ReflectorPlan(Frozen):
     service_prefixes: tuple[IPv4Network, ...]
     add_paths_send_max: int
     max_prefixes_per_lb: int
+    grants: tuple[RouteGrant, ...]
 
 
 class PortPlan(Frozen):
@@ -132,6 +146,7 @@ class GitOpsPlan(Frozen):
 class NodePlan(Frozen):
     name: str
     address: IPv4Address
+    pod_subnet: IPv4Network | None
     labels: tuple[tuple[str, str], ...]
     load_balancers: tuple[str, ...]
     # kernel modules IPVS needs on every node that may run an LB: ip_vs and each scheduler used

@@ -5,29 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from lbgen.plan import ReflectorPlan, RouterPlan, Timers
+from lbgen.plan import ReflectorPlan, RouteGrant, RouterPlan, Timers
 from lbgen.render.text import generated_by
 from lbgen.render.yamldoc import dump_yaml
 
 FAMILY = "ipv4-unicast"
-SERVICES_SET = "lbgen-services"
 LB_PEERS = "lbgen-lbs"
 IMPORT_POLICY = "lbgen-import"
+# what every accepted route carries, whatever the speaker sent
+LOCAL_PREF, MED = 100, "0"
+RESET: dict[str, Any] = {
+    "set-local-pref": LOCAL_PREF,
+    "set-med": MED,
+    "set-community": {"options": "replace", "set-community-method": {"communities-list": []}},
+}
 
 
 def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
     cluster = {"route-reflector-client": True, "route-reflector-cluster-id": str(rr.cluster_id)}
     data: dict[str, Any] = {
         "global": _global(rr.asn, str(rr.router_id)),
-        "defined-sets": _defined_sets(rr.service_prefixes, lb_range=str(rr.pod_range)),
-        "policy-definitions": _import_policy(
-            rr.service_prefixes,
-            "accept-lb-service-routes",
-            {
-                "match-neighbor-set": {"neighbor-set": LB_PEERS, "match-set-options": "any"},
-                "bgp-conditions": {"next-hop-in-list": [str(rr.node_network)]},
-            },
-        ),
+        "defined-sets": _defined_sets(rr.grants, from_peers=True),
+        "policy-definitions": _import_policy(rr.grants, from_peers=True),
         "peer-groups": [
             {
                 "config": {"peer-group-name": LB_PEERS, "peer-as": rr.asn},
@@ -77,8 +76,8 @@ def render_router_gobgpd(router: RouterPlan, source: str) -> str:
         zebra["software-name"] = router.zebra_software
     data: dict[str, Any] = {
         "global": _global(router.asn, str(router.router_id)),
-        "defined-sets": _defined_sets(router.service_prefixes, lb_range=None),
-        "policy-definitions": _import_policy(router.service_prefixes, "accept-service-routes", {}),
+        "defined-sets": _defined_sets(router.grants, from_peers=False),
+        "policy-definitions": _import_policy(router.grants, from_peers=False),
         "neighbors": [
             {
                 "config": {
@@ -120,37 +119,59 @@ def _global(asn: int, router_id: str) -> dict[str, Any]:
     }
 
 
-def _defined_sets(prefixes: tuple[Any, ...], lb_range: str | None) -> dict[str, Any]:
+def prefix_set(grant: RouteGrant) -> str:
+    return f"lbgen-via-{grant.node}"
+
+
+def neighbor_set(grant: RouteGrant) -> str:
+    return f"lbgen-pods-on-{grant.node}"
+
+
+def _defined_sets(grants: tuple[RouteGrant, ...], *, from_peers: bool) -> dict[str, Any]:
     sets: dict[str, Any] = {}
-    if prefixes:
+    if grants:
         sets["prefix-sets"] = [
             {
-                "prefix-set-name": SERVICES_SET,
+                "prefix-set-name": prefix_set(grant),
                 "prefix-list": [
                     # exact: a more-specific of a service prefix is a hijack, not a service
                     {"ip-prefix": str(p), "masklength-range": f"{p.prefixlen}..{p.prefixlen}"}
-                    for p in prefixes
+                    for p in grant.prefixes
                 ],
             }
+            for grant in grants
         ]
-    if lb_range is not None:
-        sets["neighbor-sets"] = [{"neighbor-set-name": LB_PEERS, "neighbor-info-list": [lb_range]}]
+    if grants and from_peers:
+        sets["neighbor-sets"] = [
+            {"neighbor-set-name": neighbor_set(grant), "neighbor-info-list": [str(grant.peers)]}
+            for grant in grants
+        ]
     return sets
 
 
-def _import_policy(
-    prefixes: tuple[Any, ...], statement: str, conditions: dict[str, Any]
-) -> list[dict[str, Any]]:
+def _import_policy(grants: tuple[RouteGrant, ...], *, from_peers: bool) -> list[dict[str, Any]]:
+    """One statement per node: its services' prefixes, exactly, with it as next hop (and, at a
+    reflector, from a pod there), with an empty AS path; LOCAL_PREF, MED and communities are
+    reset, so no speaker can win the best path over the LBs or leave the ECMP set."""
     statements = []
-    if prefixes:
+    for grant in grants:
+        conditions: dict[str, Any] = {
+            "match-prefix-set": {"prefix-set": prefix_set(grant), "match-set-options": "any"},
+        }
+        if from_peers:
+            conditions["match-neighbor-set"] = {
+                "neighbor-set": neighbor_set(grant),
+                "match-set-options": "any",
+            }
+        conditions["bgp-conditions"] = {
+            "next-hop-in-list": [f"{grant.next_hop}/32"],
+            "as-path-length": {"operator": "eq", "value": 0},
+        }
         statements.append(
             {
-                "name": statement,
-                "conditions": {
-                    "match-prefix-set": {"prefix-set": SERVICES_SET, "match-set-options": "any"},
-                    **conditions,
-                },
-                "actions": {"route-disposition": "accept-route"},
+                "name": f"lbs-via-{grant.node}",
+                "conditions": conditions,
+                "actions": {"route-disposition": "accept-route", "bgp-actions": RESET},
             }
         )
     # anything else is refused by default-import-policy: reject-route

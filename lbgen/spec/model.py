@@ -132,6 +132,13 @@ class Reflector(Model):
 class Node(Model):
     name: Name
     address: Ipv4Addr = Field(description="The node's address in the node network.")
+    pod_subnet: Ipv4Net | None = Field(
+        None,
+        description=(
+            "The node's share of the pod network (its podCIDR). When given, the reflector "
+            "accepts a route with this node as next hop only from a pod in this subnet."
+        ),
+    )
     labels: dict[str, str] = Field(default_factory=dict)
 
 

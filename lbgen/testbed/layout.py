@@ -72,7 +72,11 @@ class Layout:
 
 
 def pod_subnet(plan: Plan, node_index: int) -> IPv4Network:
-    """Node i's pod /24: the (i+1)-th of the pod network (the first is left out, as flannel)."""
+    """Node i's pod subnet: the spec's podSubnet, else the (i+1)-th /24 of the pod network
+    (the first is left out, as flannel)."""
+    given = plan.nodes[node_index].pod_subnet
+    if given is not None:
+        return given
     first = int(plan.pod_network.network_address)
     return IPv4Network((first + (node_index + 1) * 256, 24))
 

@@ -8,6 +8,7 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from lbgen.errors import Diagnostic, SpecPath
+from lbgen.plan import RouteGrant
 from lbgen.source import Document
 from lbgen.verify.finding import broken
 from lbgen.verify.speaker import Neighbor, Speaker
@@ -105,13 +106,20 @@ def check_families(doc: Document) -> Iterator[Diagnostic]:
                     )
 
 
+# what an accepted route must carry whatever its speaker sent (written here again, apart from the
+# renderer, so that a renderer that drifts is caught)
+RESET = {
+    "set-local-pref": 100,
+    "set-med": "0",
+    "set-community": {"options": "replace", "set-community-method": {"communities-list": []}},
+}
+
+
 def check_import_policy(
-    doc: Document,
-    prefixes: tuple[IPv4Network, ...],
-    lb_range: IPv4Network | None,
-    node_network: IPv4Network | None,
+    doc: Document, grants: tuple[RouteGrant, ...], lb_range: IPv4Network | None
 ) -> Iterator[Diagnostic]:
-    """Accept only the service prefixes, exactly; from LBs only with a next hop on a node."""
+    """Accept exactly the (service prefix, next hop) pairs the plan grants, from LB peers (at a
+    reflector), with an empty AS path, resetting LOCAL_PREF, MED and communities."""
     data = doc.data
     apply = _get(data, "global", "apply-policy", "config") or {}
     where = partial(doc.position, ("global", "apply-policy"))
@@ -129,77 +137,69 @@ def check_import_policy(
     neighbor_sets = {
         s.get("neighbor-set-name"): s for s in _get(data, "defined-sets", "neighbor-sets") or ()
     }
-    accepting = []
+    accepted: set[tuple[IPv4Network, IPv4Network]] = set()
     for name in apply.get("import-policy-list") or ():
         if name not in defined:
             yield broken("LB207", where(), f"import policy {name!r} is not defined")
             continue
         for statement in defined[name].get("statements") or ():
-            if _get(statement, "actions", "route-disposition") == "accept-route":
-                accepting.append(statement)
-    if prefixes and not accepting:
+            if _get(statement, "actions", "route-disposition") != "accept-route":
+                continue
+            pairs, problems = _accepting_statement(statement, prefix_sets, neighbor_sets, lb_range)
+            accepted |= pairs
+            for problem in problems:
+                yield broken("LB207", partial(doc.position, ("policy-definitions",))(), problem)
+    wanted = {(p, IPv4Network(f"{g.next_hop}/32")) for g in grants for p in g.prefixes}
+    if accepted != wanted:
+        shown = ", ".join(f"{p} via {h.network_address}" for p, h in sorted(accepted ^ wanted)[:5])
         yield broken(
             "LB207",
             where(),
-            "no import statement accepts the service prefixes: every LB route would be rejected",
-        )
-    for statement in accepting:
-        yield from _accepting_statement(
-            doc, statement, prefix_sets, neighbor_sets, prefixes, lb_range, node_network
+            f"the routes the import policy accepts differ from the plan's grants at {shown}",
         )
 
 
-def _accepting_statement(  # noqa: PLR0917 -- one statement against each fact it must encode
-    doc: Document,
+def _accepting_statement(
     statement: Any,
     prefix_sets: dict[Any, Any],
     neighbor_sets: dict[Any, Any],
-    prefixes: tuple[IPv4Network, ...],
     lb_range: IPv4Network | None,
-    node_network: IPv4Network | None,
-) -> Iterator[Diagnostic]:
-    where = partial(doc.position, ("policy-definitions",))
+) -> tuple[set[tuple[IPv4Network, IPv4Network]], list[str]]:
+    """The (prefix, next-hop network) pairs one accepting statement lets in, and what is wrong
+    with it: a prefix set that is not exact, no LB peer limit, a non-empty AS path allowed,
+    attributes not reset."""
     label = f"import statement {statement.get('name')!r}"
     conditions = statement.get("conditions") or {}
+    problems = []
     match = conditions.get("match-prefix-set") or {}
     chosen = prefix_sets.get(match.get("prefix-set"))
+    prefixes: set[IPv4Network] = set()
     if chosen is None or match.get("match-set-options", "any") != "any":
-        yield broken(
-            "LB207", where(), f"{label} accepts routes without matching the service prefix set"
-        )
+        problems.append(f"{label} accepts routes without matching a prefix set")
     else:
-        listed = set()
         for entry in chosen.get("prefix-list") or ():
             net = IPv4Network(entry.get("ip-prefix"))
             exact = f"{net.prefixlen}..{net.prefixlen}"
             if entry.get("masklength-range", exact) != exact:
-                yield broken("LB207", where(), f"{label} accepts more-specifics of {net}")
-            listed.add(net)
-        if listed != set(prefixes):
-            shown = ", ".join(str(p) for p in sorted(listed ^ set(prefixes)))
-            yield broken(
-                "LB207",
-                where(),
-                f"{label}: the accepted prefixes differ from the services' prefixes at {shown}",
-            )
+                problems.append(f"{label} accepts more-specifics of {net}")
+            prefixes.add(net)
     if lb_range is not None:
         match = conditions.get("match-neighbor-set") or {}
         chosen = neighbor_sets.get(match.get("neighbor-set"))
+        peers = [IPv4Network(n) for n in (chosen or {}).get("neighbor-info-list") or ()]
         if (
             chosen is None
             or match.get("match-set-options", "any") != "any"
-            or [str(n) for n in chosen.get("neighbor-info-list") or ()] != [str(lb_range)]
+            or not peers
+            or not all(p.subnet_of(lb_range) for p in peers)
         ):
-            yield broken(
-                "LB207",
-                where(),
-                f"{label} does not limit the accepted routes to LB peers in {lb_range}",
-            )
-    if node_network is not None:
-        hops = _get(conditions, "bgp-conditions", "next-hop-in-list") or []
-        if [str(h) for h in hops] != [str(node_network)]:
-            yield broken(
-                "LB207",
-                where(),
-                f"{label} does not require a next hop inside the node network {node_network}",
-            )
+            problems.append(f"{label} does not limit the accepted routes to LB peers in {lb_range}")
+    bgp = conditions.get("bgp-conditions") or {}
+    hops = [IPv4Network(h) for h in bgp.get("next-hop-in-list") or ()]
+    if not hops:
+        problems.append(f"{label} accepts any next hop")
+    if bgp.get("as-path-length") != {"operator": "eq", "value": 0}:
+        problems.append(f"{label} accepts routes with a non-empty AS path")
+    if _get(statement, "actions", "bgp-actions") != RESET:
+        problems.append(f"{label} keeps LOCAL_PREF, MED or communities as the speaker sent them")
+    return {(p, h) for p in prefixes for h in hops}, problems

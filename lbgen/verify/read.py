@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from lbgen.errors import Diagnostic, Position
-from lbgen.plan import Plan
+from lbgen.plan import Plan, RouteGrant
 from lbgen.source import parse_document
 from lbgen.verify.finding import broken
 from lbgen.verify.frr import read_frr
@@ -22,9 +22,8 @@ class RenderedSpeaker:
     kind: str  # router | reflector
     name: str
     address: IPv4Address
-    accepted: tuple[IPv4Network, ...]  # the service prefixes
+    grants: tuple[RouteGrant, ...]  # what it may accept, per next hop
     lb_range: IPv4Network | None = None  # reflectors: the LB peers' range
-    next_hops: IPv4Network | None = None  # reflectors: where an LB's next hop may be
 
 
 def _rendered(plan: Plan) -> list[RenderedSpeaker]:
@@ -34,7 +33,7 @@ def _rendered(plan: Plan) -> list[RenderedSpeaker]:
             "router",
             r.name,
             r.address,
-            r.service_prefixes,
+            r.grants,
         )
         for r in plan.routers
     ]
@@ -44,9 +43,8 @@ def _rendered(plan: Plan) -> list[RenderedSpeaker]:
             "reflector",
             r.name,
             r.address,
-            r.service_prefixes,
+            r.grants,
             r.pod_range,
-            r.node_network,
         )
         for r in plan.reflectors
     ]
@@ -78,7 +76,7 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
                 continue
             speakers.append(read_gobgp(doc, kind, name, box.address))
             found.extend(check_families(doc))
-            found.extend(check_import_policy(doc, box.accepted, box.lb_range, box.next_hops))
+            found.extend(check_import_policy(doc, box.grants, box.lb_range))
         except (ValueError, TypeError, AttributeError) as error:
             found.append(
                 broken(

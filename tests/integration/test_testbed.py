@@ -6,6 +6,7 @@ kernel has no IPVS: traffic is proved to reach the LB pods through ECMP, not for
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -226,10 +227,11 @@ def test_the_fib_follows_an_lb_that_stops_and_comes_back(
 
 
 @contextmanager
-def rogue_speaker(testbed: Testbed, routes: list[str], folder: Path) -> Iterator[str]:
-    """An exabgp in a pod of its own on the first node's pod network, announcing `routes`."""
-    node = testbed.layout.nodes[0]
-    address = IPv4Address("172.16.1.99")
+def rogue_speaker(
+    testbed: Testbed, routes: list[str], folder: Path, node: str = "node1"
+) -> Iterator[str]:
+    """An exabgp in a pod of its own on a node's pod network, announcing `routes`."""
+    address = dict(testbed.layout.pod_subnets)[node].network_address + 99
     conf = folder / "rogue.conf"
     conf.write_text(
         f"neighbor {testbed.layout.reflectors[0].address} {{\n"
@@ -240,7 +242,7 @@ def rogue_speaker(testbed: Testbed, routes: list[str], folder: Path) -> Iterator
         + "    }\n}\n"
     )
     process = None
-    rogue = testbed.add_pod("rogue", node.name, address)
+    rogue = testbed.add_pod("rogue", node, address)
     try:
         with (folder / "rogue.log").open("wb") as log:
             process = subprocess.Popen(
@@ -301,6 +303,71 @@ def test_the_reflector_refuses_what_no_lb_may_announce(
         assert shown not in _gobgp(testbed, "global", "rib")
         assert testbed.router_nexthops("router") == before
         assert _router_fib(testbed) == fib
+
+
+def _router_paths(testbed: Testbed, prefix: str) -> list[dict[str, object]]:
+    router = testbed.layout.routers[0].netns
+    shown = subprocess.run(
+        [
+            *(
+                "ip",
+                "netns",
+                "exec",
+                router,
+                "vtysh",
+                "--vty_socket",
+                str(testbed.workdir / router),
+            ),
+            *("-c", f"show bgp ipv4 unicast {prefix} json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    paths: list[dict[str, object]] = json.loads(shown).get("paths", [])
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("node", "route", "accepted"),
+    [
+        ("node1", "10.1.1.0/24 next-hop 10.0.0.101 local-preference 200", False),
+        ("node1", "10.1.1.0/24 next-hop 10.0.0.104 local-preference 200", False),
+        ("node4", "10.1.1.0/24 next-hop 10.0.0.104 as-path [ 64999 ]", False),
+        (
+            "node4",
+            "10.1.1.0/24 next-hop 10.0.0.104 local-preference 200 med 0 community [ 65000:1 ]",
+            True,
+        ),
+    ],
+    ids=[
+        "non-lb-node-as-next-hop-with-local-pref-200",
+        "pod-elsewhere-naming-an-lb-node",
+        "non-empty-as-path",
+        "pod-on-an-lb-node-with-winning-attributes",
+    ],
+)
+def test_no_speaker_in_the_pod_network_can_take_a_services_traffic(
+    testbed: Testbed, tmp_path: Path, node: str, route: str, *, accepted: bool
+) -> None:
+    """The reflector accepts a service prefix only via a node that may run one of its LBs,
+    from a pod on that node, with an empty AS path, and resets LOCAL_PREF, MED and
+    communities: the router's multipath keeps every LB."""
+    before = testbed.router_nexthops("router")
+    with rogue_speaker(testbed, [route], tmp_path, node=node) as address:
+        wait_for(
+            lambda: "10.1.1.0/24" in _gobgp(testbed, "neighbor", address, "adj-in"),
+            timeout=30,
+            what="the rogue route to reach the reflector",
+        )
+        time.sleep(1.5)
+        rib = json.loads(_gobgp(testbed, "global", "rib", "10.1.1.0/24", "-j") or "{}")
+        senders = {p.get("neighbor-ip") for paths in rib.values() for p in paths}
+        assert (address in senders) is accepted, senders
+        assert testbed.router_nexthops("router") == before
+        paths = _router_paths(testbed, "10.1.1.0/24")
+        assert {p.get("locPrf") for p in paths} == {100}, paths
+        assert not any("community" in p for p in paths), paths
 
 
 def test_ten_thousand_junk_prefixes_trip_the_prefix_limit(testbed: Testbed, tmp_path: Path) -> None:

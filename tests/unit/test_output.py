@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lbgen.output import switch
 from lbgen.errors import LbgenError
-from lbgen.output import MANIFEST, apply, compare, owned_files
+from lbgen.output import MANIFEST, apply, compare, owned_files, switch
 
 
 def build(out: Path, tree: dict[str, str]) -> None:
