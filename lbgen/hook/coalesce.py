@@ -12,6 +12,15 @@ from typing import Generic, TypeVar
 State = TypeVar("State")
 
 
+class RetryLaterError(Exception):
+    """Raised by `apply`: the state could not be applied (a write failed); try it again in
+    `seconds`, unless a newer state arrives first."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry in {seconds:.1f} s")
+        self.seconds = seconds
+
+
 @dataclass
 class Coalescer(Generic[State]):
     apply: Callable[[State, float], object]  # (latest state, time of the oldest unapplied change)
@@ -50,4 +59,10 @@ class Coalescer(Generic[State]):
             self._since = None
         if state is not None and since is not None:
             self._last_apply = self.clock()
-            self.apply(state, since)
+            try:
+                self.apply(state, since)
+            except RetryLaterError as retry:
+                with self._changed:
+                    if self._since is None:  # nothing newer arrived: this state again
+                        self._latest, self._since = state, since
+                    self._last_apply = self.clock() + retry.seconds - self.min_interval

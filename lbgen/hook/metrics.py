@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -45,7 +46,26 @@ class HookMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
+        self.skipped = Counter(
+            "lbgen_hook_skipped_items",
+            "malformed EndpointSlice items skipped, by kind",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.write_errors = Counter(
+            "lbgen_hook_write_errors",
+            "keepalived.conf writes that failed (retried with backoff)",
+            registry=self.registry,
+        )
+        self.unresolved = Gauge(
+            "lbgen_hook_unresolved_ports",
+            "service ports whose target the backend's EndpointSlices do not list "
+            "(the old pool keeps serving)",
+            registry=self.registry,
+        )
         self._synced_at: float | None = None
+        # None when healthy, else why not: /healthz fails so the kubelet restarts the container
+        self.health: Callable[[], str | None] = lambda: None
         self.listed = threading.Event()
         self.applied = threading.Event()
 
@@ -71,7 +91,11 @@ def serve_metrics(metrics: HookMetrics, port: int, host: str = "0.0.0.0") -> Thr
             if self.path == "/metrics":
                 self._send(200, generate_latest(metrics.registry), CONTENT_TYPE_LATEST)
             elif self.path == "/healthz":
-                self._send(200, b"ok\n")
+                problem = metrics.health()
+                if problem is None:
+                    self._send(200, b"ok\n")
+                else:
+                    self._send(500, f"unhealthy: {problem}\n".encode())
             elif self.path == "/readyz":
                 ok = metrics.ready
                 self._send(200 if ok else 503, b"ready\n" if ok else b"not ready\n")

@@ -1,4 +1,9 @@
-"""EndpointSlices → keepalived pools. Pure: the same slices give the same pools on every LB."""
+"""EndpointSlices → keepalived pools. Pure: the same slices give the same pools on every LB.
+
+Slices come from the API and are untrusted: whatever is malformed (an address with leading
+zeros or of the other family, `endpoints` that is not a list, `conditions` that is not a
+mapping, a port that is not a number) is skipped and named in `Members.skipped`, never fatal.
+Ports are resolved as kube-proxy does: by (name, protocol), the unnamed port ("") included."""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ from ipaddress import IPv4Address
 from typing import Any
 
 from lbgen.plan import ServicePlan
-from lbgen.render.keepalived import Pools, RealServer
+from lbgen.render.keepalived import PoolKey, Pools, RealServer
 
 SERVING, DRAINING = 1, 0
+PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 
 @dataclass(frozen=True)
@@ -21,10 +27,21 @@ class PoolCounts:
 
 @dataclass(frozen=True)
 class Members:
-    """What one EndpointSlice contributes: port numbers by name, and (address, weight) pairs."""
+    """What one EndpointSlice contributes: port numbers by (name, protocol), (address, weight)
+    pairs, and what was skipped as malformed ("<kind>: <detail>", one each)."""
 
-    ports: Mapping[str, tuple[str, int]]  # name → (protocol, number)
+    ports: Mapping[PoolKey, int]
     endpoints: tuple[tuple[IPv4Address, int], ...]
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """The pools, and which service ports' targets no slice lists (unresolved)."""
+
+    pools: Pools
+    unresolved: tuple[PoolKey, ...]
+    skipped: tuple[str, ...]
 
 
 def _weight(conditions: Mapping[str, Any]) -> int | None:
@@ -39,60 +56,137 @@ def _weight(conditions: Mapping[str, Any]) -> int | None:
     return SERVING if ready is not False else None
 
 
-def slice_members(item: Mapping[str, Any]) -> Members:
+def _ports(raw: Any, skipped: list[str]) -> dict[PoolKey, int]:
+    ports: dict[PoolKey, int] = {}
+    if raw is None:
+        return ports
+    if not isinstance(raw, list):
+        skipped.append("malformed-port: ports is not a list")
+        return ports
+    for port in raw:
+        if not isinstance(port, dict):
+            skipped.append("malformed-port: a port is not a mapping")
+            continue
+        name, protocol, number = (
+            port.get("name") or "",
+            port.get("protocol") or "TCP",
+            port.get("port"),
+        )
+        if number is None:
+            continue  # the API's way of saying "all ports": nothing to balance
+        if (
+            not isinstance(name, str)
+            or protocol not in PROTOCOLS
+            or isinstance(number, bool)
+            or not isinstance(number, int)
+            or not 1 <= number <= 65535
+        ):
+            skipped.append("malformed-port: a name, protocol or number")
+            continue
+        ports[(name, protocol)] = number
+    return ports
+
+
+def _address(text: Any, skipped: list[str]) -> IPv4Address | None:
+    if not isinstance(text, str):
+        skipped.append("bad-address: not a string")
+        return None
+    try:
+        # refuses leading zeros (010.016.001.005), which API servers up to 1.32 accepted
+        return IPv4Address(text)
+    except ValueError:
+        skipped.append(f"bad-address: {text[:40]!r} is not an IPv4 address")
+        return None
+
+
+def slice_members(item: Any) -> Members:
+    skipped: list[str] = []
+    if not isinstance(item, dict):
+        return Members({}, (), ("malformed-slice: not a mapping",))
     if item.get("addressType") != "IPv4":
-        return Members({}, ())
-    ports = {
-        port.get("name") or "": (port.get("protocol") or "TCP", int(port["port"]))
-        for port in item.get("ports") or ()
-        if port.get("port") is not None
-    }
+        return Members({}, ())  # the other family's slices are someone else's
+    ports = _ports(item.get("ports"), skipped)
+    raw = item.get("endpoints") or []
+    if not isinstance(raw, list):
+        return Members(ports, (), ("malformed-slice: endpoints is not a list",))
     endpoints = []
-    for endpoint in item.get("endpoints") or ():
-        weight = _weight(endpoint.get("conditions") or {})
-        if weight is not None:
-            endpoints += [(IPv4Address(a), weight) for a in endpoint.get("addresses") or ()]
-    return Members(ports, tuple(endpoints))
+    for endpoint in raw:
+        conditions = endpoint.get("conditions") if isinstance(endpoint, dict) else None
+        addresses = endpoint.get("addresses") if isinstance(endpoint, dict) else None
+        if not isinstance(endpoint, dict) or not isinstance(
+            {} if conditions is None else conditions, dict
+        ):
+            skipped.append("malformed-endpoint: it or its conditions is not a mapping")
+            continue
+        if not isinstance(addresses, list):
+            skipped.append("malformed-endpoint: addresses is not a list")
+            continue
+        weight = _weight(conditions or {})
+        if weight is None:
+            continue
+        for text in addresses:
+            address = _address(text, skipped)
+            if address is not None:
+                endpoints.append((address, weight))
+    return Members(ports, tuple(endpoints), tuple(skipped))
 
 
-def pools_from_members(members: Iterable[Members], service: ServicePlan) -> Pools:
-    """For each target port: one real server per endpoint address, sorted by address, so every
-    LB hands IPVS the same list (mh maps a flow to the same backend on every LB)."""
-    best: dict[str, dict[IPv4Address, RealServer]] = {p.target_port: {} for p in service.ports}
-    protocols = {p.target_port: p.protocol for p in service.ports}
+def pooled(members: Iterable[Members], service: ServicePlan) -> Pooled:
+    """For each (target port, protocol): one real server per endpoint address, sorted by
+    address, so every LB hands IPVS the same list (mh maps a flow to the same backend on every
+    LB). A target no slice with endpoints lists is unresolved: the caller keeps the old pool
+    rather than empty it."""
+    wanted = {(p.target_port, p.protocol) for p in service.ports}
+    best: dict[PoolKey, dict[IPv4Address, RealServer]] = {key: {} for key in wanted}
+    listed: set[PoolKey] = set()
+    any_endpoint = False
+    skipped: list[str] = []
     for part in members:
-        for target, chosen in best.items():
-            found = part.ports.get(target)
-            if found is None or found[0] != protocols[target]:
+        skipped += part.skipped
+        any_endpoint |= bool(part.endpoints)
+        for key, chosen in best.items():
+            number = part.ports.get(key)
+            if number is None:
                 continue
-            number = found[1]
+            listed.add(key)
             for address, weight in part.endpoints:
                 # an endpoint seen in two slices (moving between them) counts once, at its
                 # better weight
                 old = chosen.get(address)
                 if old is None or weight > old.weight:
                     chosen[address] = RealServer(address, number, weight)
-    return {target: tuple(sorted(servers.values())) for target, servers in best.items()}
+    unresolved = tuple(sorted(wanted - listed)) if any_endpoint else ()
+    pools = {key: tuple(sorted(servers.values())) for key, servers in best.items()}
+    return Pooled(pools, unresolved, tuple(skipped))
 
 
-def pools_from_slices(slices: Iterable[Mapping[str, Any]], service: ServicePlan) -> Pools:
+def pools_from_members(members: Iterable[Members], service: ServicePlan) -> Pools:
+    return pooled(members, service).pools
+
+
+def pools_from_slices(slices: Iterable[Any], service: ServicePlan) -> Pools:
     return pools_from_members((slice_members(s) for s in slices), service)
 
 
 @dataclass
 class MemberCache:
-    """Parses each slice once per resourceVersion: an event re-reads only the slice it changed."""
+    """Parses each slice once per resourceVersion: an event re-reads only the slice it changed.
+    `fresh_skips` holds what the parses of the last call skipped (count each slice once)."""
 
     parsed: dict[str, tuple[str, Members]] = field(default_factory=dict)
+    fresh_skips: list[str] = field(default_factory=list)
 
-    def members(self, slices: Mapping[str, Mapping[str, Any]]) -> list[Members]:
+    def members(self, slices: Mapping[str, Any]) -> list[Members]:
         result = []
+        self.fresh_skips = []
         for key, item in slices.items():
-            version = str((item.get("metadata") or {}).get("resourceVersion", ""))
+            meta = item.get("metadata") if isinstance(item, dict) else None
+            version = str((meta if isinstance(meta, dict) else {}).get("resourceVersion", ""))
             cached = self.parsed.get(key)
             if cached is None or cached[0] != version or not version:
                 cached = (version, slice_members(item))
                 self.parsed[key] = cached
+                self.fresh_skips += cached[1].skipped
             result.append(cached[1])
         for gone in set(self.parsed) - set(slices):
             del self.parsed[gone]

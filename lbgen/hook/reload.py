@@ -20,6 +20,7 @@ class Outcome(enum.StrEnum):
     RELOADED = "reloaded"
     WRITTEN = "written"  # in place, but no keepalived to tell yet: it reads it when it starts
     REFUSED = "refused"
+    KEPT = "kept"  # not applied: the slices resolve no port for a pool; the old one serves
 
 
 @dataclass

@@ -8,19 +8,20 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
 from urllib3.exceptions import HTTPError
 
-from lbgen.hook.coalesce import Coalescer
+from lbgen.hook.coalesce import Coalescer, RetryLaterError
 from lbgen.hook.metrics import HookMetrics, serve_metrics
-from lbgen.hook.pool import MemberCache, count, pools_from_members
+from lbgen.hook.pool import MemberCache, count, pooled
 from lbgen.hook.reload import Outcome, Reloader
 from lbgen.hook.settings import HookSettings
 from lbgen.hook.status import publish
 from lbgen.kube.client import ApiError, KubeClient
-from lbgen.kube.watch import Follower, Objects
+from lbgen.kube.watch import Backoff, Follower, Objects
 from lbgen.plan import PodConfig
 from lbgen.pod.facts import read_pod_config
 from lbgen.render.keepalived import render_keepalived
@@ -69,7 +70,9 @@ class Hook:
         )
         self.api = api
         self.cache = MemberCache()
-        self._applier = threading.Thread(target=self.coalescer.run, name="apply", daemon=True)
+        self.write_backoff = Backoff()
+        self.threads = Supervised(self.coalescer.stop)
+        self.metrics.health = self.threads.problem
 
     def _on_state(self, slices: Objects) -> None:
         """Called with complete snapshots only: after a full list, then after each event."""
@@ -77,7 +80,26 @@ class Hook:
         self.coalescer.submit(slices)
 
     def _apply(self, slices: Objects, since: float) -> Outcome:
-        pools = pools_from_members(self.cache.members(slices), self.service)
+        members = self.cache.members(slices)
+        for skipped in self.cache.fresh_skips:
+            kind, _, detail = skipped.partition(": ")
+            self.metrics.skipped.labels(kind).inc()
+            log.warning("skipped a malformed EndpointSlice item: %s (%s)", detail, kind)
+        found = pooled(members, self.service)
+        self.metrics.unresolved.set(len(found.unresolved))
+        backend = self.service.backend
+        if found.unresolved:
+            shown = ", ".join(f"{name or '<unnamed>'}/{proto}" for name, proto in found.unresolved)
+            log.error(
+                "the EndpointSlices of %s/%s list endpoints but no port %s: keeping the current "
+                "pool rather than emptying it (check backend.port and targetPort)",
+                backend.namespace,
+                backend.service,
+                shown,
+                extra={"service": self.service.name},
+            )
+            return Outcome.KEPT
+        pools = found.pools
         counts = count(pools)
         self.metrics.endpoints.labels("ready").set(counts.ready)
         self.metrics.endpoints.labels("draining").set(counts.draining)
@@ -89,10 +111,23 @@ class Hook:
                 self.service.backend.service,
                 extra=fields,
             )
-        outcome = self.reloader.apply(
-            render_keepalived(self.service, pools, self.source),
-            signal_anyway=not self.metrics.applied.is_set(),
-        )
+        try:
+            outcome = self.reloader.apply(
+                render_keepalived(self.service, pools, self.source),
+                signal_anyway=not self.metrics.applied.is_set(),
+            )
+        except OSError as error:
+            self.metrics.write_errors.inc()
+            delay = self.write_backoff.next_delay()
+            log.error(
+                "cannot write %s (%s); trying again in %.1f s",
+                self.settings.keepalived_conf,
+                error,
+                delay,
+                extra={"service": self.service.name},
+            )
+            raise RetryLaterError(delay) from error
+        self.write_backoff.reset()
         elapsed = self.coalescer.clock() - since
         if outcome is Outcome.RELOADED:
             self.metrics.reloads.inc()
@@ -116,22 +151,60 @@ class Hook:
             self.coalescer.stop.wait(self.settings.status_interval_seconds)
 
     def start(self) -> None:
-        for thread in (
-            threading.Thread(target=self.follower.run, name="follow", daemon=True),
-            self._applier,
-            threading.Thread(target=self._publish_status, name="status", daemon=True),
-        ):
-            thread.start()
+        self.threads.start("follow", self.follower.run)
+        self.threads.start("apply", self.coalescer.run)
+        self.threads.start("status", self._publish_status)
 
     def stop(self) -> None:
         """Let an apply in flight finish its write; the watch thread is left to die with us."""
         self.coalescer.stop.set()
-        self._applier.join(timeout=30)
+        self.threads.join("apply", timeout=30)
 
     def apply_once(self) -> Outcome:
         """One complete list, applied at once: what `lbgen hook --once` does."""
         objects, _version = self.follower.list_once()
-        return self._apply(objects, self.coalescer.clock())
+        try:
+            return self._apply(objects, self.coalescer.clock())
+        except RetryLaterError:
+            return Outcome.REFUSED
+
+
+class Supervised:
+    """The hook's worker threads. One that dies, or returns while the hook is not stopping,
+    makes `problem()` say so: /healthz then fails and the kubelet restarts the container, instead
+    of a hook that answers 200 while nothing is applied any more."""
+
+    def __init__(self, stopping: threading.Event) -> None:
+        self.stopping = stopping
+        self.threads: dict[str, threading.Thread] = {}
+        self.died: dict[str, str] = {}
+
+    def start(self, name: str, target: Callable[[], None]) -> None:
+        def run() -> None:
+            try:
+                target()
+            except BaseException as error:
+                self.died[name] = f"{type(error).__name__}: {error}"
+                log.critical("the %s thread died: %s", name, self.died[name], exc_info=error)
+                return
+            if not self.stopping.is_set():
+                self.died[name] = "returned"
+                log.critical("the %s thread returned while the hook runs", name)
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        self.threads[name] = thread
+        thread.start()
+
+    def join(self, name: str, timeout: float) -> None:
+        self.threads[name].join(timeout=timeout)
+
+    def problem(self) -> str | None:
+        if self.died:
+            return "; ".join(f"the {n} thread died ({why})" for n, why in sorted(self.died.items()))
+        gone = [n for n, t in self.threads.items() if not t.is_alive()]
+        if gone and not self.stopping.is_set():
+            return f"the {', '.join(gone)} thread(s) stopped"
+        return None
 
 
 def run_hook_command(given: dict[str, Any]) -> int:
@@ -143,7 +216,7 @@ def run_hook_command(given: dict[str, Any]) -> int:
     api = _api_client(settings)
     if once:
         outcome = Hook(pod, settings, api).apply_once()
-        return 1 if outcome is Outcome.REFUSED else 0
+        return 1 if outcome in (Outcome.REFUSED, Outcome.KEPT) else 0
     return run_hook(pod, settings, api)
 
 
@@ -160,7 +233,7 @@ def _api_client(settings: HookSettings) -> KubeClient:
 def run_hook(pod: PodConfig, settings: HookSettings, api: KubeClient) -> int:
     hook = Hook(pod, settings, api)
     if settings.metrics_port:
-        serve_metrics(hook.metrics, settings.metrics_port)
+        serve_metrics(hook.metrics, settings.metrics_port, settings.metrics_bind)
     stopping = threading.Event()
 
     def on_term(_signum: int, _frame: FrameType | None) -> None:

@@ -21,8 +21,9 @@ ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 # a list or a status read that takes longer than this is a dead connection
 READ_TIMEOUT = 30.0
 CONNECT_TIMEOUT = 5.0
-# a watch ends by itself after timeoutSeconds; the read timeout catches a stream gone silent
-WATCH_GRACE = 30.0
+# a watch ends by itself after timeoutSeconds; a stream silent for that long and then some is
+# dead (a NAT timeout, an API server failover): the read timeout ends it, and lbgen lists again
+WATCH_GRACE_MAX = 30.0
 
 
 class ApiError(Exception):
@@ -142,7 +143,8 @@ class KubeClient:
                 if v
             }
             path = f"/{group_version}/namespaces/{quote(namespace)}/{resource}"
-            read = (timeout_seconds or 0) + WATCH_GRACE if watch else READ_TIMEOUT
+            timeout = float(timeout_seconds or 0)
+            read = timeout + min(WATCH_GRACE_MAX, max(2.0, timeout)) if watch else READ_TIMEOUT
             return self.request("GET", path, query, read_timeout=read, stream=watch)
 
         return call

@@ -44,8 +44,14 @@ class ExpiredError(Exception):
     """The watch's resourceVersion is too old (410 Gone): list again."""
 
 
-def _key(obj: dict[str, Any]) -> str:
-    meta = obj.get("metadata") or {}
+class MalformedError(ValueError):
+    """The API sent something that is not the shape the protocol promises."""
+
+
+def _key(obj: Any) -> str | None:
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+        return None
     return f"{meta.get('namespace', '')}/{meta['name']}"
 
 
@@ -76,7 +82,18 @@ class Follower:
             document = json.loads(response.data)
         finally:
             response.release_conn()
-        objects = {_key(item): item for item in document.get("items") or []}
+        if not isinstance(document, dict) or not isinstance(document.get("metadata"), dict):
+            raise MalformedError("the list is not a JSON object with metadata")
+        items = document.get("items") or []
+        if not isinstance(items, list):
+            raise MalformedError("the list's items is not a list")
+        objects = {}
+        for item in items:
+            key = _key(item)
+            if key is None:
+                log.warning("skipped a listed object without metadata.name")
+                continue
+            objects[key] = item
         return objects, str(document["metadata"]["resourceVersion"])
 
     def watch_once(self, objects: dict[str, dict[str, Any]], version: str) -> str:
@@ -89,20 +106,30 @@ class Follower:
                 if self.stop.is_set():
                     break
                 event = json.loads(line)
-                kind, obj = event["type"], event["object"]
+                kind = event.get("type") if isinstance(event, dict) else None
+                obj = event.get("object") if isinstance(event, dict) else None
                 if kind == "ERROR":
-                    if obj.get("code") == GONE:
-                        raise ExpiredError(obj.get("message", "resourceVersion expired"))
-                    raise ApiError(obj.get("code"), str(obj.get("message")))
-                version = str(obj["metadata"]["resourceVersion"])
+                    status = obj if isinstance(obj, dict) else {}
+                    if status.get("code") == GONE:
+                        raise ExpiredError(str(status.get("message", "resourceVersion expired")))
+                    raise ApiError(status.get("code"), str(status.get("message", obj)))
+                meta = obj.get("metadata") if isinstance(obj, dict) else None
+                if not isinstance(meta, dict) or "resourceVersion" not in meta:
+                    raise MalformedError(f"a watch event without an object: {line[:80]}")
+                version = str(meta["resourceVersion"])
                 if kind == "BOOKMARK":
                     continue
+                key = _key(obj)
+                if (
+                    key is None
+                    or not isinstance(obj, dict)
+                    or kind not in ("ADDED", "MODIFIED", "DELETED")
+                ):
+                    raise MalformedError(f"a watch event lbgen cannot apply: {line[:80]}")
                 if kind == "DELETED":
-                    objects.pop(_key(obj), None)
-                elif kind in ("ADDED", "MODIFIED"):
-                    objects[_key(obj)] = obj
+                    objects.pop(key, None)
                 else:
-                    raise ValueError(f"unknown watch event type {kind!r}")
+                    objects[key] = dict(obj)
                 self.on_state(dict(objects))
         finally:
             response.close()
@@ -119,7 +146,7 @@ class Follower:
                     version = self.watch_once(objects, version)
             except ExpiredError as gone:
                 log.info("watch expired (%s); listing again", gone)
-            except (ApiError, HTTPError, OSError, ValueError, KeyError, TypeError) as error:
+            except (ApiError, HTTPError, OSError, ValueError, LookupError, TypeError) as error:
                 delay = self.backoff.next_delay()
                 log.warning(
                     "API trouble (%s: %s); retrying in %.1f s", type(error).__name__, error, delay

@@ -194,14 +194,15 @@ def _service(
                 name=p.name,
                 port=p.port,
                 protocol=p.protocol,
-                target_port=p.target_port or s.backend.port,
+                # "": the backend Service's one unnamed port, as its EndpointSlices list it
+                target_port=p.target_port or s.backend.port or "",
             )
             for p in sorted(s.ports, key=lambda p: (p.protocol, p.port))
         ),
         backend=BackendPlan(
             service=s.backend.service,
             namespace=s.backend.namespace or s.namespace,
-            port=s.backend.port,
+            port=s.backend.port or "",
         ),
         scheduler=s.scheduler,
         health_check=HealthCheckPlan(

@@ -75,14 +75,15 @@ class PortPlan(Frozen):
     name: str
     port: int
     protocol: Literal["TCP", "UDP"]
-    # the backend Service's port (by name) whose endpoint port number the real servers use
+    # the backend Service's port (by name; "" for its one unnamed port) whose endpoint port
+    # number the real servers use, matched with `protocol` as kube-proxy does
     target_port: str
 
 
 class BackendPlan(Frozen):
     service: str
     namespace: str
-    port: str
+    port: str  # "" for the backend Service's one unnamed port
 
 
 class HealthCheckPlan(Frozen):

@@ -20,8 +20,9 @@ class RealServer(NamedTuple):
     weight: int = 1
 
 
-# target port name → real servers; the same pool serves every VIP
-Pools = Mapping[str, tuple[RealServer, ...]]
+# (target port name, protocol) → real servers; the same pool serves every VIP
+PoolKey = tuple[str, str]
+Pools = Mapping[PoolKey, tuple[RealServer, ...]]
 
 # schedulers that hash, and can hash on the source port too so one client spreads over backends
 PORT_HASHING = {"mh": "mh-port", "sh": "sh-port"}
@@ -29,7 +30,9 @@ PORT_HASHING = {"mh": "mh-port", "sh": "sh-port"}
 
 def render_keepalived(service: ServicePlan, pools: Pools, source: str) -> str:
     servers = {
-        port.name: sorted(pools.get(port.target_port, ()), key=lambda s: (s.address, s.port))
+        port.name: sorted(
+            pools.get((port.target_port, port.protocol), ()), key=lambda s: (s.address, s.port)
+        )
         for port in service.ports
     }
     return render_template(

@@ -154,7 +154,13 @@ class Port(Model):
 class Backend(Model):
     service: Name = Field(description="The Kubernetes Service whose EndpointSlices are the pool.")
     namespace: Name | None = Field(None, description="Default: the load balancer's namespace.")
-    port: Name = Field(description="The backend Service's port (by name) traffic goes to.")
+    port: Name | None = Field(
+        None,
+        description=(
+            "The backend Service's port (by name) traffic goes to; omit it for a backend "
+            "Service with a single unnamed port."
+        ),
+    )
 
 
 class HealthCheck(Model):

@@ -33,6 +33,9 @@ class FakeApi:
         self.watches = 0
         self.drop_watch = False
         self.garbage_next = False
+        self.raw_next: list[str] = []  # lines the next watches send as they are
+        self.silent = False  # watches go quiet: the connection stays open, nothing comes
+        self.list_bodies: list[bytes] = []  # bodies the next lists answer with, as they are
         self.services: dict[str, dict[str, Any]] = {}
         self.status_patches = 0
 
@@ -66,6 +69,19 @@ class FakeApi:
         """The next watch line is not JSON."""
         with self.lock:
             self.garbage_next = True
+            self.lock.notify_all()
+
+    def inject(self, line: str) -> None:
+        """The next watch line is exactly `line` (a hostile event)."""
+        with self.lock:
+            self.raw_next.append(line)
+            self.lock.notify_all()
+
+    def go_silent(self, *, silent: bool = True) -> None:
+        """Open and future watches stop sending anything, ignoring timeoutSeconds, and keep
+        the connection open: a half-open stream after a NAT timeout or a failover."""
+        with self.lock:
+            self.silent = silent
             self.lock.notify_all()
 
     def drop(self) -> None:
@@ -113,6 +129,13 @@ class FakeApi:
                 if self.garbage_next:
                     self.garbage_next = False
                     yield {"garbage": True}
+                    continue
+                if self.raw_next:
+                    yield {"raw": self.raw_next.pop(0)}
+                    continue
+                if self.silent:
+                    deadline = time.monotonic() + 3600
+                    self.lock.wait(timeout=0.05)
                     continue
                 fresh = [e for e in self.log if e[0] > since and selected(e[2])]
                 # events the selector leaves out are passed too
@@ -172,6 +195,11 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 api.failing_lists -= 1
                 self._send(500, {"kind": "Status", "code": 500, "message": "etcd is down"})
                 return
+            if api.list_bodies:
+                with api.lock:
+                    body = api.list_bodies.pop(0)
+                self._send_raw(200, body)
+                return
             self._send(200, api.listing(selected))
 
         def do_PATCH(self) -> None:
@@ -184,7 +212,9 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             self._send(200, service)
 
         def _send(self, code: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
+            self._send_raw(code, json.dumps(body).encode())
+
+        def _send_raw(self, code: int, data: bytes) -> None:
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -200,7 +230,12 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 if event is None:
                     self.close_connection = True
                     return  # no final chunk: the client sees a broken stream
-                line = b"{not json\n" if "garbage" in event else json.dumps(event).encode() + b"\n"
+                if "raw" in event:
+                    line = str(event["raw"]).encode() + b"\n"
+                elif "garbage" in event:
+                    line = b"{not json\n"
+                else:
+                    line = json.dumps(event).encode() + b"\n"
                 self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")

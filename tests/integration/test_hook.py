@@ -4,6 +4,7 @@ the exact keepalived.conf (tests/golden/hook/) and the number of reloads."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -296,6 +297,116 @@ def test_healthz_and_readyz_over_http(rig: Rig) -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{base}/readyz", timeout=5)
         assert refused.value.code == 503
+        refused.value.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---- hostile input and faults: skipped and counted, retried, or /healthz fails; never frozen
+
+HOSTILE_EVENTS = [
+    '{"type": "ERROR", "object": "the API said something odd"}',
+    '["an", "array"]',
+    '{"type": "ADDED", "object": {"metadata": "not a mapping"}}',
+    '{"type": "RENAMED", "object": {"metadata": {"name": "x", "resourceVersion": "1"}}}',
+]
+
+
+@pytest.mark.parametrize("line", HOSTILE_EVENTS, ids=["error-string", "array", "meta", "type"])
+def test_a_hostile_watch_event_is_survived_and_later_changes_apply(rig: Rig, line: str) -> None:
+    rig.expect("three-ready", reloads=1)
+    lists = rig.api.lists
+    rig.api.inject(line)
+    wait_for(lambda: rig.api.lists > lists, what="a list after the hostile event")
+    rig.api.put(endpoint_slice("nginx1-abc", [*THREE, endpoint("172.16.4.2")]))
+    rig.expect("four-ready", reloads=2)
+    assert rig.hook.metrics.health() is None
+
+
+def test_a_list_body_that_is_a_json_array_is_survived(rig: Rig) -> None:
+    rig.expect("three-ready", reloads=1)
+    rig.api.list_bodies.append(b"[]")
+    rig.api.drop()
+    rig.api.put(endpoint_slice("nginx1-abc", [*THREE, endpoint("172.16.4.2")]))
+    rig.expect("four-ready", reloads=2)
+    assert rig.hook.metrics.health() is None
+
+
+def test_malformed_endpoints_are_skipped_counted_and_the_rest_applied(rig: Rig) -> None:
+    rig.expect("three-ready", reloads=1)
+    hostile = endpoint_slice("nginx1-abc", [*THREE, endpoint("172.16.4.2")])
+    hostile["endpoints"] += [
+        {"addresses": ["010.016.001.005"], "conditions": {"ready": True}},
+        {"addresses": ["fd00::5"], "conditions": {"ready": True}},
+        {"addresses": ["172.16.9.9"], "conditions": ["ready"]},
+    ]
+    rig.api.put(hostile)
+    rig.expect("four-ready", reloads=2)
+    skipped = rig.hook.metrics.registry.get_sample_value
+    assert skipped("lbgen_hook_skipped_items_total", {"kind": "bad-address"}) == 2
+    assert skipped("lbgen_hook_skipped_items_total", {"kind": "malformed-endpoint"}) == 1
+
+
+def test_a_port_the_slices_do_not_resolve_keeps_the_pool(rig: Rig) -> None:
+    rig.expect("three-ready", reloads=1)
+    renamed = endpoint_slice("nginx1-abc", [*THREE, endpoint("172.16.4.2")])
+    renamed["ports"] = [{"name": "web", "port": 8080, "protocol": "TCP"}]
+    rig.api.put(renamed)
+    wait_for(lambda: rig.metric("lbgen_hook_unresolved_ports") == 1, what="unresolved")
+    rig.expect("three-ready", reloads=1)
+
+
+def test_a_silent_stream_is_noticed_and_listed_again(rig: Rig) -> None:
+    """A watch that goes quiet and stays open (no timeoutSeconds honoured, no FIN): the read
+    timeout (timeoutSeconds + slack) ends it and the hook lists again."""
+    rig.expect("three-ready", reloads=1)
+    lists = rig.api.lists
+    rig.api.go_silent()
+    try:
+        rig.api.put(endpoint_slice("nginx1-abc", [*THREE, endpoint("172.16.4.2")]))
+        wait_for(lambda: rig.api.lists > lists, timeout=15, what="a list after the silence")
+        rig.expect("four-ready", reloads=2)
+    finally:
+        rig.api.go_silent(silent=False)
+
+
+def test_a_failed_write_is_retried_with_backoff_and_counted(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig.expect("three-ready", reloads=1)
+    rig.hook.write_backoff.base = 0.05
+    real = rig.hook.reloader.apply
+    failures = []
+
+    def full_disk(text: str, *, signal_anyway: bool = False) -> object:
+        if len(failures) < 2:
+            failures.append(1)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(text, signal_anyway=signal_anyway)
+
+    monkeypatch.setattr(rig.hook.reloader, "apply", full_disk)
+    rig.api.put(endpoint_slice("nginx1-abc", [*THREE, endpoint("172.16.4.2")]))
+    rig.expect("four-ready", reloads=2)
+    assert rig.metric("lbgen_hook_write_errors_total") == 2
+
+
+def test_a_thread_that_dies_fails_healthz(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve_metrics(rig.hook.metrics, 0, host="127.0.0.1")
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        rig.expect("three-ready", reloads=1)
+
+        def broken() -> object:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(rig.hook.follower, "list_once", broken)
+        rig.api.drop()
+        wait_for(lambda: rig.hook.metrics.health() is not None, what="the dead thread")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base}/healthz", timeout=5)
+        assert refused.value.code == 500
+        assert b"the follow thread died (RuntimeError: a bug)" in refused.value.read()
         refused.value.close()
     finally:
         server.shutdown()

@@ -5,12 +5,23 @@ from __future__ import annotations
 import threading
 from ipaddress import IPv4Address
 
-from lbgen.hook.coalesce import Coalescer
-from lbgen.hook.pool import MemberCache, count, pools_from_members, pools_from_slices
+import pytest
+
+from lbgen.hook.coalesce import Coalescer, RetryLaterError
+from lbgen.hook.pool import (
+    MemberCache,
+    count,
+    pooled,
+    pools_from_members,
+    pools_from_slices,
+    slice_members,
+)
+from lbgen.plan import PortPlan, ServicePlan
 from lbgen.render.keepalived import RealServer
 from tests.hookrig import endpoint, endpoint_slice, paper_pod
 
 SERVICE = paper_pod().service
+HTTP = ("http", "TCP")
 
 
 def rs(ip: str, weight: int = 1) -> RealServer:
@@ -33,7 +44,7 @@ def test_ready_endpoints_are_in_terminating_serving_ones_drain_the_rest_are_out(
         ],
         SERVICE,
     )
-    assert pools == {"http": (rs("172.16.0.3"), rs("172.16.0.7", 0), rs("172.16.0.9"))}
+    assert pools == {HTTP: (rs("172.16.0.3"), rs("172.16.0.7", 0), rs("172.16.0.9"))}
     assert count(pools).ready == 2
     assert count(pools).draining == 1
 
@@ -42,7 +53,7 @@ def test_every_lb_gets_the_same_order_whatever_the_order_of_slices() -> None:
     a = endpoint_slice("a", [endpoint("172.16.0.20"), endpoint("172.16.0.3")])
     b = endpoint_slice("b", [endpoint("172.16.0.100")])
     assert pools_from_slices([a, b], SERVICE) == pools_from_slices([b, a], SERVICE)
-    assert [s.address for s in pools_from_slices([b, a], SERVICE)["http"]] == [
+    assert [s.address for s in pools_from_slices([b, a], SERVICE)[HTTP]] == [
         IPv4Address("172.16.0.3"),
         IPv4Address("172.16.0.20"),
         IPv4Address("172.16.0.100"),
@@ -52,7 +63,7 @@ def test_every_lb_gets_the_same_order_whatever_the_order_of_slices() -> None:
 def test_an_endpoint_moving_between_slices_counts_once_at_its_better_weight() -> None:
     old = endpoint_slice("a", [endpoint("172.16.0.3", ready=False, serving=True, terminating=True)])
     new = endpoint_slice("b", [endpoint("172.16.0.3")])
-    assert pools_from_slices([old, new], SERVICE) == {"http": (rs("172.16.0.3"),)}
+    assert pools_from_slices([old, new], SERVICE) == {HTTP: (rs("172.16.0.3"),)}
 
 
 def test_other_ports_protocols_and_address_families_are_ignored() -> None:
@@ -63,7 +74,75 @@ def test_other_ports_protocols_and_address_families_are_ignored() -> None:
     ]
     v6 = endpoint_slice("b", [endpoint("fd00::1")])
     v6["addressType"] = "IPv6"
-    assert pools_from_slices([other, v6], SERVICE) == {"http": ()}
+    assert pools_from_slices([other, v6], SERVICE) == {HTTP: ()}
+
+
+def _dns() -> ServicePlan:
+    """A UDP and a TCP port whose targets share one name, as a DNS backend's do."""
+    service = paper_pod().service
+    ports = (
+        PortPlan(name="dns-udp", port=53, protocol="UDP", target_port="dns"),
+        PortPlan(name="dns-tcp", port=53, protocol="TCP", target_port="dns"),
+    )
+    return service.model_copy(update={"ports": ports})
+
+
+def test_ports_are_resolved_by_name_and_protocol_as_kube_proxy_does() -> None:
+    both = endpoint_slice("a", [endpoint("172.16.0.3")])
+    both["ports"] = [
+        {"name": "dns", "port": 5353, "protocol": "UDP"},
+        {"name": "dns", "port": 5354, "protocol": "TCP"},
+    ]
+    pools = pools_from_slices([both], _dns())
+    assert pools[("dns", "UDP")] == (RealServer(IPv4Address("172.16.0.3"), 5353, 1),)
+    assert pools[("dns", "TCP")] == (RealServer(IPv4Address("172.16.0.3"), 5354, 1),)
+
+
+def test_the_unnamed_port_of_a_single_port_service_is_a_target() -> None:
+    unnamed = endpoint_slice("a", [endpoint("172.16.0.3")])
+    unnamed["ports"] = [{"port": 8443, "protocol": "TCP"}]
+    port = PortPlan(name="https", port=443, protocol="TCP", target_port="")
+    service = paper_pod().service.model_copy(update={"ports": (port,)})
+    assert pools_from_slices([unnamed], service) == {
+        ("", "TCP"): (RealServer(IPv4Address("172.16.0.3"), 8443, 1),)
+    }
+
+
+def test_a_port_the_slices_do_not_list_is_unresolved_not_an_empty_pool() -> None:
+    renamed = endpoint_slice("a", [endpoint("172.16.0.3")])
+    renamed["ports"] = [{"name": "web", "port": 8080, "protocol": "TCP"}]
+    found = pooled([slice_members(renamed)], SERVICE)
+    assert found.unresolved == (HTTP,)
+    # no endpoint at all is a pool that is empty for real
+    assert pooled([slice_members(endpoint_slice("b", []))], SERVICE).unresolved == ()
+
+
+HOSTILE_SLICES = {
+    "leading zeros": {"endpoints": [{"addresses": ["010.016.001.005"], "conditions": {}}]},
+    "an IPv6 address in an IPv4 slice": {"endpoints": [{"addresses": ["fd00::1"]}]},
+    "endpoints as a string": {"endpoints": "172.16.0.3"},
+    "conditions as a list": {"endpoints": [{"addresses": ["172.16.0.4"], "conditions": []}]},
+    "the port as a string": {"ports": [{"name": "http", "port": "8080", "protocol": "TCP"}]},
+    "addresses as a string": {"endpoints": [{"addresses": "172.16.0.4"}]},
+    "an endpoint as a number": {"endpoints": [7]},
+    "ports as a mapping": {"ports": {"name": "http"}},
+    "a protocol nobody speaks": {"ports": [{"name": "http", "port": 8080, "protocol": "QUIC"}]},
+}
+
+
+@pytest.mark.parametrize("bad", HOSTILE_SLICES, ids=list(HOSTILE_SLICES))
+def test_a_malformed_slice_item_is_skipped_and_named_never_fatal(bad: str) -> None:
+    hostile = {**endpoint_slice("bad", [endpoint("172.16.0.9")]), **HOSTILE_SLICES[bad]}
+    good = endpoint_slice("good", [endpoint("172.16.0.3")])
+    members = [slice_members(hostile), slice_members(good)]
+    assert members[0].skipped, bad
+    found = pooled(members, SERVICE)
+    assert IPv4Address("172.16.0.3") in {rs.address for rs in found.pools[HTTP]}
+    assert found.skipped == members[0].skipped
+
+
+def test_a_slice_that_is_not_a_mapping_is_skipped() -> None:
+    assert slice_members("garbage").skipped == ("malformed-slice: not a mapping",)
 
 
 def test_the_cache_parses_a_slice_again_only_when_its_version_changes() -> None:
@@ -75,7 +154,7 @@ def test_the_cache_parses_a_slice_again_only_when_its_version_changes() -> None:
     changed = endpoint_slice("a", [endpoint("172.16.0.4")])
     changed["metadata"]["resourceVersion"] = "6"
     assert pools_from_members(cache.members({"ns/a": changed}), SERVICE) == {
-        "http": (rs("172.16.0.4"),)
+        HTTP: (rs("172.16.0.4"),)
     }
     assert cache.members({}) == []
     assert cache.parsed == {}
@@ -102,3 +181,23 @@ def test_a_burst_within_the_minimum_interval_is_applied_once_with_the_latest_sta
     assert applied[0] in (1, 99)
     assert applied[-1] == 99
     assert len(applied) <= 2
+
+
+def test_a_state_whose_write_failed_is_applied_again_after_the_backoff() -> None:
+    applied: list[int] = []
+    done = threading.Event()
+
+    def apply(state: int, _since: float) -> None:
+        applied.append(state)
+        if len(applied) == 1:
+            raise RetryLaterError(0.05)  # the disk was full
+        done.set()
+
+    coalescer: Coalescer[int] = Coalescer(apply, settle=0.001, min_interval=0)
+    worker = threading.Thread(target=coalescer.run, daemon=True)
+    worker.start()
+    coalescer.submit(7)
+    assert done.wait(5)
+    coalescer.stop.set()
+    worker.join(5)
+    assert applied == [7, 7]
