@@ -220,8 +220,8 @@ def agent() -> dict[str, int]:
                 "labels": {
                     "lbgen.io/fabric": "paper",
                     "app.kubernetes.io/component": "load-balancer",
+                    "lbgen.io/service": f"svc{i}",
                 },
-                "annotations": {"lbgen.io/prefix": f"10.{100 + i // 250}.{i % 250}.0/24"},
             },
             "spec": {"nodeName": "node4"},
             "status": {"podIP": str(IPv4Address("172.16.4.2") + i), "phase": "Running"},
@@ -237,12 +237,13 @@ def agent() -> dict[str, int]:
         subprocess.run(
             ["ip", "-n", netns, "addr", "add", "172.16.4.1/22", "dev", "pods"], check=True
         )
+        config = Path(tempfile.mkdtemp()) / "node-agent.json"
+        config.write_text(_agent_config(len(pods)))
         with api_server({"objects": pods, "services": []}, netns) as url:
             process = subprocess.Popen(
                 [
                     *("ip", "netns", "exec", netns, LBGEN, "node-agent"),
-                    *("--namespace", "lbgen-system", "--fabric", "paper", "--node", "node4"),
-                    *("--api-server", url),
+                    *("--config", str(config), "--node", "node4", "--api-server", url),
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -254,6 +255,21 @@ def agent() -> dict[str, int]:
             finally:
                 _stop(process)
     return {"node-agent": own}
+
+
+def _agent_config(services: int) -> str:
+    prefixes = [[f"svc{i}", f"10.{100 + i // 250}.{i % 250}.0/24"] for i in range(services)]
+    return json.dumps(
+        {
+            "header": "bench",
+            "source": "bench",
+            "fabric": "paper",
+            "namespace": "lbgen-system",
+            "node_network": "10.0.0.0/16",
+            "pod_network": "172.16.0.0/16",
+            "prefixes": prefixes,
+        }
+    )
 
 
 def _routes(netns: str) -> int:

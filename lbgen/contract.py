@@ -12,6 +12,8 @@ RUN_DIR = PurePosixPath("/run/lbgen")  # the pod's emptyDir: live configs and pi
 LB_CONFIG_NAME = "lb.json"
 KEEPALIVED_CONF_NAME = "keepalived.conf"
 LB_CONFIG = CONFIG_DIR / LB_CONFIG_NAME
+AGENT_CONFIG_NAME = "node-agent.json"
+AGENT_CONFIG = CONFIG_DIR / AGENT_CONFIG_NAME
 STARTING_KEEPALIVED_CONF = CONFIG_DIR / KEEPALIVED_CONF_NAME
 KEEPALIVED_CONF = RUN_DIR / KEEPALIVED_CONF_NAME
 KEEPALIVED_PID = RUN_DIR / "keepalived.pid"
@@ -22,6 +24,7 @@ EXABGP_PID = RUN_DIR / "exabgp.pid"
 SETUP, KEEPALIVED, EXABGP, HOOK = "setup", "keepalived", "exabgp", "hook"
 NODE_AGENT = "agent"
 HOOK_PORT = 9153
+AGENT_PORT = 9154  # the node agent's /healthz and /metrics, on the node's address
 NON_ROOT_UID = 65532
 
 # namespaced sysctls IPVS NAT needs in the LB pod's own netns; the kubelet must allow them
@@ -42,5 +45,5 @@ DEFAULT_RESOURCES = {
     KEEPALIVED: ("100m", "72Mi"),  # 52.4 MiB (the daemon estimated: no IPVS in CI's kernel)
     EXABGP: ("100m", "80Mi"),  # 53.5 MiB with both probes running
     HOOK: ("100m", "112Mi"),  # 82.9 MiB at 10k endpoints
-    NODE_AGENT: ("50m", "40Mi"),  # 25.4 MiB routing 200 LB pods
+    NODE_AGENT: ("50m", "56Mi"),  # 37.1 MiB routing 200 LB pods, with its probes server
 }

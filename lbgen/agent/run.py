@@ -1,37 +1,80 @@
-"""The agent's edges: follow the LB pods on this node and keep the host's routes equal to them."""
+"""The agent's edges: follow the LB pods on this node and keep the host's routes equal to them;
+serve /healthz, /readyz and /metrics on the node's address."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import subprocess
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
-from lbgen.agent.routes import ROUTE_PROTO, desired_routes, installed_routes, route_commands
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from pydantic import ValidationError
+
+from lbgen.agent.routes import (
+    ROUTE_PROTO,
+    Allowed,
+    desired_routes,
+    installed_routes,
+    route_commands,
+)
+from lbgen.contract import AGENT_PORT
+from lbgen.errors import LbgenError
 from lbgen.kube.client import KubeClient
+from lbgen.kube.serving import serve_probes
 from lbgen.kube.watch import Follower, Objects
+from lbgen.plan import AgentConfig
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class AgentMetrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.routes = Gauge(
+            "lbgen_agent_routes", "LB prefixes routed to a pod on this node", registry=self.registry
+        )
+        self.refused = Gauge(
+            "lbgen_agent_refused_pods",
+            "LB pods of this node given no route (unknown service, no or a bad IP)",
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "lbgen_agent_route_errors", "`ip route` commands that failed", registry=self.registry
+        )
+        self.reconciled = threading.Event()
 
 
 class RouteTable:
     """The host's routes lbgen owns, changed with `ip` (optionally inside a netns, for tests)."""
 
-    def __init__(self, netns: str | None = None) -> None:
+    def __init__(
+        self, allowed: Allowed, netns: str | None = None, metrics: AgentMetrics | None = None
+    ) -> None:
+        self.allowed = allowed
         self.prefix: Sequence[str] = ("ip", "netns", "exec", netns) if netns else ()
+        self.metrics = metrics or AgentMetrics()
 
     def _ip(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*self.prefix, *argv], capture_output=True, text=True, check=False)
 
     def reconcile(self, pods: Objects, node: str) -> list[list[str]]:
         shown = self._ip(["ip", "-j", "route", "show", "proto", ROUTE_PROTO])
-        installed = installed_routes(json.loads(shown.stdout or "[]"))
-        commands = route_commands(installed, desired_routes(pods.values(), node))
+        installed = installed_routes(json.loads(shown.stdout or "[]"), self.allowed)
+        desired, refused = desired_routes(pods.values(), node, self.allowed)
+        commands = route_commands(installed, desired)
         for command in commands:
             done = self._ip(command)
+            if done.returncode != 0:
+                self.metrics.errors.inc()
             level = logging.INFO if done.returncode == 0 else logging.ERROR
             log.log(
                 level,
@@ -39,15 +82,29 @@ class RouteTable:
                 " ".join(command),
                 f": {done.stderr.strip()}" if done.returncode else "",
             )
+        self.metrics.routes.set(len(desired))
+        self.metrics.refused.set(refused)
+        self.metrics.reconciled.set()
         return commands
 
 
+def read_agent_config(path: Path) -> AgentConfig:
+    try:
+        return AgentConfig.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise LbgenError(f"{path}: cannot read the node agent's config: {error}") from error
+    except ValidationError as error:
+        raise LbgenError(f"{path}: not an lbgen node agent config: {error}") from error
+
+
 def run_agent(
-    namespace: str, fabric: str, node: str, resync: float = 60.0, api_server: str | None = None
+    config_path: Path, node: str, resync: float = 60.0, api_server: str | None = None
 ) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    config = read_agent_config(config_path)
     api = KubeClient(api_server) if api_server else KubeClient.in_cluster()
-    table = RouteTable()
+    metrics = AgentMetrics()
+    table = RouteTable(Allowed.from_config(config), metrics=metrics)
     lock = threading.Lock()
     latest: dict[str, Objects] = {}
 
@@ -58,17 +115,23 @@ def run_agent(
 
     follower = Follower(
         api.lister("api/v1", "pods"),
-        namespace,
+        config.namespace,
         on_state,
-        label_selector=f"lbgen.io/fabric={fabric},app.kubernetes.io/component=load-balancer",
+        label_selector=f"lbgen.io/fabric={config.fabric},app.kubernetes.io/component=load-balancer",
         field_selector=f"spec.nodeName={node}",
     )
+    thread = threading.Thread(target=follower.run, name="follow-pods", daemon=True)
+
+    def health() -> str | None:
+        return None if thread.is_alive() or follower.stop.is_set() else "the pod watch stopped"
+
+    host = os.environ.get("NODE_IP") or "127.0.0.1"
+    serve_probes(metrics.registry, health, metrics.reconciled.is_set, AGENT_PORT, host)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         follower.stop.set()
 
     signal.signal(signal.SIGTERM, stop)
-    thread = threading.Thread(target=follower.run, name="follow-pods", daemon=True)
     thread.start()
     # a route someone removed by hand comes back within `resync` seconds
     while not follower.stop.wait(resync):

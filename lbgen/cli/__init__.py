@@ -172,7 +172,7 @@ def _node_agent(args: argparse.Namespace) -> int:
 
     if not args.node:
         raise LbgenError("the node's name is unknown: pass --node or set NODE_NAME")
-    return run_agent(args.namespace, args.fabric, args.node, api_server=args.api_server)
+    return run_agent(args.config, args.node, api_server=args.api_server)
 
 
 def _testbed(args: argparse.Namespace) -> int:

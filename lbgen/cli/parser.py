@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from lbgen import __version__
-from lbgen.contract import EXABGP_PID, LB_CONFIG
+from lbgen.contract import AGENT_CONFIG, EXABGP_PID, LB_CONFIG
 
 FORMAT_NAMES = ("github", "json", "text")  # the keys of lbgen.report.FORMATS (a test checks)
 CONFIG = Path(LB_CONFIG)
@@ -101,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     hook.set_defaults(handler="hook")
 
     agent = commands.add_parser("node-agent", help="Route LB prefixes to the LB pods of a node.")
-    agent.add_argument("--namespace", required=True)
-    agent.add_argument("--fabric", required=True)
+    agent.add_argument(
+        "--config", type=Path, default=Path(AGENT_CONFIG), help="the fabric's node-agent.json"
+    )
     agent.add_argument(
         "--node", default=os.environ.get("NODE_NAME"), help="this node's name (default: $NODE_NAME)"
     )

@@ -1,15 +1,15 @@
-"""Prometheus metrics and the /metrics, /healthz and /readyz endpoints of the hook."""
+"""The hook's Prometheus metrics, and its /metrics, /healthz and /readyz."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+from lbgen.kube.serving import serve_probes
 
 
 class HookMetrics:
@@ -83,33 +83,4 @@ class HookMetrics:
 
 
 def serve_metrics(metrics: HookMetrics, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:  # noqa: S104
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            if self.path == "/metrics":
-                self._send(200, generate_latest(metrics.registry), CONTENT_TYPE_LATEST)
-            elif self.path == "/healthz":
-                problem = metrics.health()
-                if problem is None:
-                    self._send(200, b"ok\n")
-                else:
-                    self._send(500, f"unhealthy: {problem}\n".encode())
-            elif self.path == "/readyz":
-                ok = metrics.ready
-                self._send(200 if ok else 503, b"ready\n" if ok else b"not ready\n")
-            else:
-                self._send(404, b"not found\n")
-
-        def _send(self, code: int, body: bytes, kind: str = "text/plain") -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
-    return server
+    return serve_probes(metrics.registry, metrics.health, lambda: metrics.ready, port, host)

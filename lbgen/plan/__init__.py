@@ -2,6 +2,7 @@
 Its models only: `lbgen.plan.build.build_plan` makes one from a spec (the LB pod never does)."""
 
 from lbgen.plan.model import (
+    AgentConfig,
     BackendPlan,
     GitOpsPlan,
     HealthCheckPlan,
@@ -20,6 +21,7 @@ from lbgen.plan.model import (
 )
 
 __all__ = [
+    "AgentConfig",
     "BackendPlan",
     "GitOpsPlan",
     "HealthCheckPlan",

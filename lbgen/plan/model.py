@@ -178,3 +178,16 @@ class PodConfig(Frozen):
     # the spec it was compiled from, named in every file the pod renders
     source: str
     service: ServicePlan
+
+
+class AgentConfig(Frozen):
+    """What the node agent reads (node-agent.json): the only prefixes it may route, per
+    service. It routes none from a pod's annotation, and prunes only these."""
+
+    header: str
+    source: str
+    fabric: str
+    namespace: str
+    node_network: IPv4Network
+    pod_network: IPv4Network
+    prefixes: tuple[tuple[str, IPv4Network], ...]  # (service, prefix)

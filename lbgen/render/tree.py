@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lbgen.plan import Plan, PodConfig
+from lbgen.contract import AGENT_CONFIG_NAME
+from lbgen.plan import AgentConfig, Plan, PodConfig
 from lbgen.render import k8s, sysctl
 from lbgen.render.frr import render_frr_conf, render_frr_daemons, render_zebra_conf
 from lbgen.render.gobgp import render_reflector_gobgpd, render_router_gobgpd
@@ -39,6 +40,19 @@ def _network(plan: Plan) -> Tree:
     return tree
 
 
+def _agent_config(plan: Plan) -> str:
+    config = AgentConfig(
+        header=generated_by(plan.source),
+        source=plan.source,
+        fabric=plan.fabric,
+        namespace=plan.kube.namespace,
+        node_network=plan.node_network,
+        pod_network=plan.pod_network,
+        prefixes=tuple((s.name, s.prefix) for s in plan.services),
+    )
+    return config.model_dump_json(indent=2) + "\n"
+
+
 def _cluster(plan: Plan) -> Tree:
     src = plan.source
     docs = k8s.dump_manifests
@@ -47,6 +61,7 @@ def _cluster(plan: Plan) -> Tree:
         "cluster/namespace.yaml": docs(src, [k8s.namespace(plan)]),
         "cluster/rbac.yaml": docs(src, k8s.rbac(plan)),
         "cluster/node-agent.yaml": docs(src, [k8s.node_agent(plan)]),
+        f"cluster/{AGENT_CONFIG_NAME}": _agent_config(plan),
     }
     for service in plan.services:
         base = f"cluster/services/{service.name}"

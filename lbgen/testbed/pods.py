@@ -86,20 +86,34 @@ def _exec_hooks(container: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]],
     return tuple(found)
 
 
-def daemonset_container(tree: dict[str, str]) -> Container:
-    """The node agent's container, from cluster/node-agent.yaml."""
+def daemonset_container(tree: dict[str, str]) -> tuple[Container, dict[str, dict[str, str]]]:
+    """The node agent's container, from cluster/node-agent.yaml, and its ConfigMap volumes'
+    files (volume → {file name: tree path})."""
     daemonset = _load(tree["cluster/node-agent.yaml"])
-    (c,) = daemonset["spec"]["template"]["spec"]["containers"]
-    return Container(
+    spec = daemonset["spec"]["template"]["spec"]
+    (c,) = spec["containers"]
+    generated = {
+        generator["name"]: dict(entry.split("=", 1) for entry in generator["files"])
+        for generator in _load(tree["cluster/kustomization.yaml"]).get("configMapGenerator", [])
+    }
+    volumes = {
+        v["name"]: {
+            key: f"cluster/{path}" for key, path in generated[v["configMap"]["name"]].items()
+        }
+        for v in spec.get("volumes", [])
+        if "configMap" in v
+    }
+    container = Container(
         name=c["name"],
         command=tuple(c["command"]),
         env=tuple(
             (e["name"], f"fieldRef:{e['valueFrom']['fieldRef']['fieldPath']}")
             for e in c.get("env", [])
         ),
-        mounts=(),
+        mounts=tuple((m["name"], m["mountPath"]) for m in c.get("volumeMounts", [])),
         user=int((c.get("securityContext") or {}).get("runAsUser", 0)),
     )
+    return container, volumes
 
 
 def environment(container: Container, facts: dict[str, str]) -> dict[str, str]:

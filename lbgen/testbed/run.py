@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
 
+from lbgen.agent.routes import SERVICE_LABEL, Allowed
 from lbgen.agent.run import RouteTable
 from lbgen.contract import EXABGP, HOOK
 from lbgen.errors import LbgenError
@@ -199,17 +200,15 @@ class Testbed:
         """What the node agent DaemonSet does on each node, for the LB pods running now."""
         pods = {
             lb.box.netns: {
-                "metadata": {
-                    "name": lb.box.netns,
-                    "annotations": {"lbgen.io/prefix": str(self.service(lb.service).prefix)},
-                },
+                "metadata": {"name": lb.box.netns, "labels": {SERVICE_LABEL: lb.service}},
                 "spec": {"nodeName": lb.node},
                 "status": {"phase": "Running", "podIP": str(lb.box.address)},
             }
             for lb in self.lbs
         }
+        allowed = Allowed({s.name: s.prefix for s in self.plan.services})
         for node in self.layout.nodes:
-            RouteTable(node.netns).reconcile(pods, node.name)
+            RouteTable(allowed, node.netns).reconcile(pods, node.name)
 
     def _backends(self) -> None:
         """Backend pods: each answers on the port its EndpointSlice lists."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,8 +155,8 @@ def test_the_node_agent_routes_its_nodes_lb_pods_from_the_image(
                 "labels": {
                     "lbgen.io/fabric": "paper",
                     "app.kubernetes.io/component": "load-balancer",
+                    "lbgen.io/service": "web1",
                 },
-                "annotations": {"lbgen.io/prefix": "10.1.1.0/24"},
             },
             "spec": {"nodeName": "node4"},
             "status": {"phase": "Running", "podIP": "172.16.4.10"},
@@ -163,25 +164,17 @@ def test_the_node_agent_routes_its_nodes_lb_pods_from_the_image(
     ]
     objects = tmp_path / "objects.json"
     objects.write_text(json.dumps({"objects": pods, "services": []}))
-    subprocess.run(
-        ["ip", "-n", netns, "link", "add", "cni0", "type", "veth", "peer", "name", "cni0-peer"],
-        check=True,
-    )
-    subprocess.run(["ip", "-n", netns, "addr", "add", "172.16.4.1/24", "dev", "cni0"], check=True)
-    subprocess.run(["ip", "-n", netns, "link", "set", "cni0", "up"], check=True)
+    for change in (
+        ("link", "add", "cni0", "type", "veth", "peer", "name", "cni0-peer"),
+        ("addr", "add", "172.16.4.1/24", "dev", "cni0"),
+        ("link", "set", "cni0", "up"),
+        ("addr", "add", f"{FACTS['NODE_IP']}/32", "dev", "lo"),  # the node's own address
+    ):
+        subprocess.run(["ip", "-n", netns, *change], check=True)
     api = subprocess.Popen(
         [
-            "ip",
-            "netns",
-            "exec",
-            netns,
-            "python3",
-            "-m",
-            "lbgen.testbed.apiserver",
-            "--listen",
-            "127.0.0.1:0",
-            "--objects",
-            str(objects),
+            *("ip", "netns", "exec", netns, sys.executable, "-m", "lbgen.testbed.apiserver"),
+            *("--listen", "127.0.0.1:0", "--objects", str(objects)),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -191,12 +184,29 @@ def test_the_node_agent_routes_its_nodes_lb_pods_from_the_image(
     try:
         assert api.stdout is not None
         url = "http://" + api.stdout.readline().removeprefix("listening on ").strip()
-        container = daemonset_container(tree)
-        argv = _argv(lb_image, netns, container, {}, env={"LBGEN_AGENT_API_SERVER": url})
+        container, configmaps = daemonset_container(tree)
+        volumes = {}
+        for volume, files in configmaps.items():
+            (tmp_path / volume).mkdir()
+            for key, path in files.items():
+                (tmp_path / volume / key).write_text(tree[path])
+            volumes[volume] = tmp_path / volume
+        argv = _argv(lb_image, netns, container, volumes, env={"LBGEN_AGENT_API_SERVER": url})
         agent = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(
             lambda: "10.1.1.0/24 via 172.16.4.10" in _routes(netns), timeout=30, what="the route"
         )
+        # its probes, as the kubelet asks them on the node's address
+        probe = (
+            "import urllib.request as u; print(u.urlopen('http://10.0.0.104:9154/readyz').status)"
+        )
+        answer = subprocess.run(
+            ["ip", "netns", "exec", netns, sys.executable, "-c", probe],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert answer.stdout.strip() == "200"
     finally:
         for process in (agent, api):
             if process is not None:

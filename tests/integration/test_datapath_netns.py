@@ -12,7 +12,7 @@ from lbgen.agent.run import RouteTable
 from lbgen.compiler import compile_file
 from lbgen.pod.datapath import local_route, nft_ruleset
 from tests.conftest import ROOT, require_tool
-from tests.unit.test_agent_routes import pod
+from tests.unit.test_agent_routes import ALLOWED, pod
 
 pytestmark = pytest.mark.daemons
 
@@ -33,20 +33,28 @@ def test_the_agent_routes_prefixes_to_lb_pods_and_removes_them_when_pods_go(netn
     _ip(netns, "addr", "add", "172.16.4.1/24", "dev", "cni0")
     _ip(netns, "link", "set", "cni0", "up")
     _ip(netns, "route", "add", "192.0.2.0/24", "via", "172.16.4.254")  # not lbgen's
-    table = RouteTable(netns)
+    _ip(netns, "route", "add", "10.9.9.0/24", "via", "172.16.4.250", "proto", "249")  # theirs
+    table = RouteTable(ALLOWED, netns)
     pods = {
         "a": pod("lb-web1-a", "node4", "172.16.4.2"),
-        "b": pod("lb-web2-a", "node4", "172.16.4.3", "10.1.2.0/24"),
+        "b": pod("lb-web2-a", "node4", "172.16.4.3", "web2"),
+        "evil": pod("lb-x", "node4", "172.16.4.66", "nope", annotation="0.0.0.0/0"),
     }
     table.reconcile(pods, "node4")
     assert {(r["dst"], r["gateway"]) for r in _routes(netns)} == {
         ("10.1.1.0/24", "172.16.4.2"),
         ("10.1.2.0/24", "172.16.4.3"),
+        ("10.9.9.0/24", "172.16.4.250"),
     }
     assert table.reconcile(pods, "node4") == []  # converged: nothing to do
     del pods["b"]
     table.reconcile(pods, "node4")
-    assert [(r["dst"], r["gateway"]) for r in _routes(netns)] == [("10.1.1.0/24", "172.16.4.2")]
+    # another fabric's route (same protocol number) is left alone
+    assert {(r["dst"], r["gateway"]) for r in _routes(netns)} == {
+        ("10.1.1.0/24", "172.16.4.2"),
+        ("10.9.9.0/24", "172.16.4.250"),
+    }
+    assert "default" not in _ip(netns, "route", "show")
     assert "192.0.2.0/24 via 172.16.4.254" in _ip(netns, "route", "show")
 
 

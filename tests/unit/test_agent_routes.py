@@ -1,25 +1,32 @@
-"""The node agent's decisions: which LB pods get a route on this node, and the commands."""
+"""The node agent's decisions: which LB pods get a route on this node, and the commands. Only
+the plan's prefixes, never an annotation's; only this fabric's routes are pruned."""
 
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from lbgen.agent.routes import desired_routes, installed_routes, route_commands
+from lbgen.agent.routes import Allowed, desired_routes, installed_routes, route_commands
+from lbgen.plan import AgentConfig
+
+ALLOWED = Allowed({"web1": IPv4Network("10.1.1.0/24"), "web2": IPv4Network("10.1.2.0/24")})
+WEB1, WEB2 = IPv4Network("10.1.1.0/24"), IPv4Network("10.1.2.0/24")
 
 
 def pod(
     name: str,
     node: str,
     ip: str | None,
-    prefix: str | None = "10.1.1.0/24",
+    service: str | None = "web1",
     *,
     phase: str = "Running",
     deleting: bool = False,
+    annotation: str | None = None,
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "name": name,
-        "annotations": {"lbgen.io/prefix": prefix} if prefix else {},
+        "labels": {"lbgen.io/service": service} if service else {},
+        "annotations": {"lbgen.io/prefix": annotation} if annotation else {},
     }
     if deleting:
         meta["deletionTimestamp"] = "2026-11-26T10:00:00Z"
@@ -33,47 +40,71 @@ def pod(
 def test_only_running_lb_pods_of_this_node_with_an_ip_get_a_route() -> None:
     pods = [
         pod("lb-web1-a", "node4", "172.16.4.2"),
-        pod("lb-web2-a", "node4", "172.16.4.3", "10.1.2.0/24"),
+        pod("lb-web2-a", "node4", "172.16.4.3", "web2"),
         pod("lb-web1-b", "node5", "172.16.5.2"),
-        pod("lb-web2-b", "node4", None, "10.1.2.0/24"),
-        pod("lb-web3-a", "node4", "172.16.4.9", "10.1.3.0/24", phase="Pending"),
+        pod("lb-web2-b", "node4", None, "web2"),
+        pod("lb-web3-a", "node4", "172.16.4.9", "web1", phase="Pending"),
         pod("stray", "node4", "172.16.4.7", None),
     ]
-    assert desired_routes(pods, "node4") == {
-        IPv4Network("10.1.1.0/24"): IPv4Address("172.16.4.2"),
-        IPv4Network("10.1.2.0/24"): IPv4Address("172.16.4.3"),
-    }
+    routes, refused = desired_routes(pods, "node4", ALLOWED)
+    assert routes == {WEB1: IPv4Address("172.16.4.2"), WEB2: IPv4Address("172.16.4.3")}
+    assert refused == 2  # no IP; no service
+
+
+def test_an_annotation_decides_nothing_not_even_a_default_route() -> None:
+    """The attack measured in a netns: a pod annotated with 0.0.0.0/0 replaced the node's
+    default route. The prefix comes from the plan, by the pod's service."""
+    hostile = pod("lb-web1-a", "node4", "172.16.4.2", annotation="0.0.0.0/0")
+    unknown = pod("lb-evil", "node4", "172.16.4.66", "not-a-service", annotation="0.0.0.0/0")
+    routes, refused = desired_routes([hostile, unknown], "node4", ALLOWED)
+    assert routes == {WEB1: IPv4Address("172.16.4.2")}
+    assert refused == 1
+
+
+def test_a_config_prefix_that_would_hurt_the_node_is_never_allowed() -> None:
+    config = AgentConfig(
+        header="h",
+        source="s",
+        fabric="f",
+        namespace="lbgen-system",
+        node_network=IPv4Network("10.0.0.0/16"),
+        pod_network=IPv4Network("172.16.0.0/16"),
+        prefixes=(
+            ("default", IPv4Network("0.0.0.0/0")),
+            ("nodes", IPv4Network("10.0.1.0/24")),
+            ("pods", IPv4Network("172.16.0.0/12")),
+            ("web1", WEB1),
+        ),
+    )
+    assert Allowed.from_config(config).prefixes == {"web1": WEB1}
 
 
 def test_a_terminating_pod_keeps_its_route_while_its_flows_drain() -> None:
-    assert desired_routes([pod("lb-web1-a", "n", "172.16.4.2", deleting=True)], "n") == {
-        IPv4Network("10.1.1.0/24"): IPv4Address("172.16.4.2")
-    }
+    routes, _ = desired_routes([pod("lb-web1-a", "n", "172.16.4.2", deleting=True)], "n", ALLOWED)
+    assert routes == {WEB1: IPv4Address("172.16.4.2")}
 
 
 def test_two_pods_claiming_one_prefix_resolve_the_same_way_every_time() -> None:
     pods = [pod("lb-b", "n", "172.16.4.3"), pod("lb-a", "n", "172.16.4.2")]
     assert (
-        desired_routes(pods, "n")
-        == desired_routes(list(reversed(pods)), "n")
-        == {IPv4Network("10.1.1.0/24"): IPv4Address("172.16.4.2")}
+        desired_routes(pods, "n", ALLOWED)
+        == desired_routes(list(reversed(pods)), "n", ALLOWED)
+        == ({WEB1: IPv4Address("172.16.4.2")}, 0)
     )
 
 
-def test_commands_replace_changed_routes_and_delete_stale_ones_only() -> None:
+def test_commands_replace_changed_routes_and_delete_only_this_fabrics_stale_ones() -> None:
     installed = installed_routes(
         [
             {"dst": "10.1.1.0/24", "gateway": "172.16.4.2"},
             {"dst": "10.1.2.0/24", "gateway": "172.16.4.3"},
-            {"dst": "10.1.9.0/24", "gateway": "172.16.4.9"},
-        ]
+            {"dst": "10.9.9.0/24", "gateway": "172.16.4.9"},  # another fabric's
+        ],
+        ALLOWED,
     )
-    desired = {
-        IPv4Network("10.1.1.0/24"): IPv4Address("172.16.4.2"),
-        IPv4Network("10.1.2.0/24"): IPv4Address("172.16.4.8"),
-    }
+    assert IPv4Network("10.9.9.0/24") not in installed
+    desired = {WEB1: IPv4Address("172.16.4.2")}
     assert route_commands(installed, desired) == [
-        ["ip", "route", "replace", "10.1.2.0/24", "via", "172.16.4.8", "proto", "249"],
-        ["ip", "route", "del", "10.1.9.0/24", "proto", "249"],
+        ["ip", "route", "del", "10.1.2.0/24", "proto", "249"],
     ]
     assert route_commands(desired, desired) == []

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from lbgen.contract import KEEPALIVED_CONF_NAME, LB_CONFIG_NAME, NODE_AGENT
+from lbgen.contract import (
+    AGENT_CONFIG,
+    AGENT_CONFIG_NAME,
+    AGENT_PORT,
+    CONFIG_DIR,
+    KEEPALIVED_CONF_NAME,
+    LB_CONFIG_NAME,
+    NODE_AGENT,
+)
 from lbgen.plan import Plan
 from lbgen.render.k8s.common import (
     AGENT,
@@ -133,16 +141,33 @@ def node_agent(plan: Plan) -> Manifest:
                 "name": NODE_AGENT,
                 "image": plan.kube.image,
                 "imagePullPolicy": plan.kube.image_pull_policy,
-                "command": lbgen(
-                    "node-agent", "--namespace", plan.kube.namespace, "--fabric", plan.fabric
-                ),
+                "command": lbgen("node-agent", "--config", str(AGENT_CONFIG)),
                 "env": [
-                    {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}
+                    {
+                        "name": "NODE_NAME",
+                        "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}},
+                    },
+                    {"name": "NODE_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}},
                 ],
+                "ports": [{"name": "metrics", "containerPort": AGENT_PORT, "protocol": "TCP"}],
+                "livenessProbe": {
+                    "httpGet": {"path": "/healthz", "port": "metrics"},
+                    "periodSeconds": 10,
+                    "failureThreshold": 3,
+                },
+                "readinessProbe": {
+                    "httpGet": {"path": "/readyz", "port": "metrics"},
+                    "periodSeconds": 5,
+                    "failureThreshold": 1,
+                },
                 "resources": resources(plan.kube, NODE_AGENT),
                 "securityContext": security(add=("NET_ADMIN",), root=True),
+                "volumeMounts": [
+                    {"name": "config", "mountPath": str(CONFIG_DIR), "readOnly": True}
+                ],
             }
         ],
+        "volumes": [{"name": "config", "configMap": {"name": AGENT}}],
         "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
     }
     if nodes:
@@ -176,14 +201,22 @@ def kustomization(plan: Plan) -> Manifest:
         # a changed daemon config changes the hash suffix, and so rolls the LB pods
         "configMapGenerator": [
             {
-                "name": lb_name(service),
+                "name": AGENT,
                 "namespace": plan.kube.namespace,
-                "files": [
-                    f"{name}=services/{service.name}/{name}"
-                    for name in (LB_CONFIG_NAME, KEEPALIVED_CONF_NAME)
-                ],
-                "options": {"labels": labels(plan.fabric, "load-balancer", service.name)},
-            }
-            for service in plan.services
+                "files": [f"{AGENT_CONFIG_NAME}={AGENT_CONFIG_NAME}"],
+                "options": {"labels": labels(plan.fabric, "node-agent")},
+            },
+            *(
+                {
+                    "name": lb_name(service),
+                    "namespace": plan.kube.namespace,
+                    "files": [
+                        f"{name}=services/{service.name}/{name}"
+                        for name in (LB_CONFIG_NAME, KEEPALIVED_CONF_NAME)
+                    ],
+                    "options": {"labels": labels(plan.fabric, "load-balancer", service.name)},
+                }
+                for service in plan.services
+            ),
         ],
     }
