@@ -192,7 +192,7 @@ def keepalived() -> dict[str, int]:
     servers = tuple(
         RealServer(address=IPv4Address("172.16.0.1") + i, port=8080, weight=1) for i in range(1000)
     )
-    pools = {p.name: servers for p in service.ports}
+    pools = {(p.target_port, p.protocol): servers for p in service.ports}
     with tempfile.TemporaryDirectory() as folder:
         conf = Path(folder) / "keepalived.conf"
         conf.write_text(render_keepalived(service, pools, "bench"))

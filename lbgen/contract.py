@@ -20,6 +20,8 @@ KEEPALIVED_PID = RUN_DIR / "keepalived.pid"
 CHECKERS_PID = RUN_DIR / "checkers.pid"
 EXABGP_CONF = RUN_DIR / "exabgp.conf"
 EXABGP_PID = RUN_DIR / "exabgp.pid"
+# where a container finds its ServiceAccount's token, CA and namespace (only the hook's has them)
+SERVICE_ACCOUNT_DIR = PurePosixPath("/var/run/secrets/kubernetes.io/serviceaccount")
 
 SETUP, KEEPALIVED, EXABGP, HOOK = "setup", "keepalived", "exabgp", "hook"
 NODE_AGENT = "agent"

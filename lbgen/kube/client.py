@@ -17,7 +17,9 @@ from urllib.parse import quote, urlencode
 
 import urllib3
 
-ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+from lbgen.contract import SERVICE_ACCOUNT_DIR
+
+ACCOUNT = Path(SERVICE_ACCOUNT_DIR)
 # a list or a status read that takes longer than this is a dead connection
 READ_TIMEOUT = 30.0
 CONNECT_TIMEOUT = 5.0

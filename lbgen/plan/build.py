@@ -54,6 +54,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         image=k8s.image,
         image_pull_policy=k8s.image_pull_policy,
         drain_seconds=k8s.drain_seconds,
+        metrics_namespace=k8s.metrics_namespace,
         resources=tuple(
             (
                 name,

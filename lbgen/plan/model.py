@@ -107,6 +107,8 @@ class KubePlan(Frozen):
     image: str
     image_pull_policy: str
     drain_seconds: int
+    # the namespace allowed to scrape the LB pods' metrics (their NetworkPolicy)
+    metrics_namespace: str
     # container name → its request and limit (lbgen.contract names the containers)
     resources: tuple[tuple[str, ResourcePlan], ...]
 

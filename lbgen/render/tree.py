@@ -71,6 +71,7 @@ def _cluster(plan: Plan) -> Tree:
         tree[f"{base}/deployment.yaml"] = docs(src, [k8s.deployment(plan, service)])
         tree[f"{base}/pdb.yaml"] = docs(src, [k8s.disruption_budget(plan, service)])
         tree[f"{base}/service.yaml"] = docs(src, [k8s.load_balancer_service(plan, service)])
+        tree[f"{base}/networkpolicy.yaml"] = docs(src, [k8s.network_policy(plan, service)])
     if plan.gitops is not None:
         tree["gitops/argocd-application.yaml"] = docs(src, [k8s.argocd_application(plan)])
         tree["gitops/flux.yaml"] = docs(src, k8s.flux(plan))

@@ -239,6 +239,10 @@ class Kubernetes(Model):
         10, description="After the route is withdrawn, how long IPVS keeps serving open flows."
     )
     resources: Resources = Field(default_factory=Resources)
+    metrics_namespace: Name = Field(
+        "monitoring",
+        description="The only namespace whose pods may scrape the LB pods' metrics port.",
+    )
     conntrack_max: Annotated[int, Field(ge=65536, le=67108864)] = Field(
         1048576, description="net.netfilter.nf_conntrack_max on nodes (IPVS NAT tracks every flow)."
     )

@@ -126,7 +126,7 @@ def _paper_services() -> list[ServicePlan]:
 
 
 SAMPLE_POOL = {
-    "http": (
+    ("http", "TCP"): (
         RealServer(IPv4Address("172.16.1.5"), 8080),
         RealServer(IPv4Address("172.16.2.7"), 8080, weight=0),
     ),

@@ -5,7 +5,12 @@ fabric-wide ones, `gitops` what points Argo CD and Flux at cluster/."""
 from lbgen.render.k8s.cluster import kustomization, namespace, node_agent, rbac
 from lbgen.render.k8s.common import dump_manifests, lb_name
 from lbgen.render.k8s.gitops import argocd_application, flux
-from lbgen.render.k8s.lb import deployment, disruption_budget, load_balancer_service
+from lbgen.render.k8s.lb import (
+    deployment,
+    disruption_budget,
+    load_balancer_service,
+    network_policy,
+)
 
 __all__ = [
     "argocd_application",
@@ -17,6 +22,7 @@ __all__ = [
     "lb_name",
     "load_balancer_service",
     "namespace",
+    "network_policy",
     "node_agent",
     "rbac",
 ]

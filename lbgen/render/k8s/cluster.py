@@ -16,9 +16,9 @@ from lbgen.contract import (
 from lbgen.plan import Plan
 from lbgen.render.k8s.common import (
     AGENT,
-    LB_ACCOUNT,
     Manifest,
     labels,
+    lb_account,
     lb_name,
     lbgen,
     on_nodes,
@@ -37,56 +37,52 @@ def namespace(plan: Plan) -> Manifest:
                 **labels(plan.fabric, "namespace"),
                 # LB pods add NET_ADMIN and unsafe sysctls; the node agent uses the host network
                 "pod-security.kubernetes.io/enforce": "privileged",
+                # ... and what baseline would refuse is still said on every apply and audited
+                "pod-security.kubernetes.io/warn": "baseline",
+                "pod-security.kubernetes.io/audit": "baseline",
             },
         },
     }
 
 
 def rbac(plan: Plan) -> list[Manifest]:
-    """Least privilege: read the backends' EndpointSlices and Services, patch only the status of
-    the LoadBalancer Services lbgen owns; the node agent reads pods in its own namespace."""
+    """Least privilege: each service's LB pods have an account of their own, which reads the
+    backend's EndpointSlices and patches the status of that one LoadBalancer Service (a stolen
+    token sets no other Service's ingress IP); the node agent reads pods in its own namespace."""
     ns = plan.kube.namespace
     docs: list[Manifest] = [
-        _account(plan, LB_ACCOUNT, "load-balancer"),
+        *(_account(plan, lb_account(s), "load-balancer") for s in plan.services),
         _account(plan, AGENT, "node-agent"),
     ]
-    readers = sorted({s.backend.namespace for s in plan.services})
-    owners: dict[str, list[str]] = {}
+    readers: dict[str, list[str]] = {}
     for service in plan.services:
-        owners.setdefault(service.namespace, []).append(service.name)
-    for target in sorted(set(readers) | set(owners)):
-        rules: list[dict[str, Any]] = []
-        if target in readers:
-            rules.append(
-                {
-                    "apiGroups": ["discovery.k8s.io"],
-                    "resources": ["endpointslices"],
-                    "verbs": ["get", "list", "watch"],
-                }
-            )
-            rules.append(
-                {
-                    "apiGroups": [""],
-                    "resources": ["services"],
-                    "verbs": ["get", "list", "watch"],
-                }
-            )
-        if target in owners:
-            rules.append(
-                {
-                    "apiGroups": [""],
-                    "resources": ["services/status"],
-                    "resourceNames": sorted(owners[target]),
-                    "verbs": ["get", "patch"],
-                }
-            )
-        docs += _role_and_binding(plan, f"lbgen-lb-{plan.fabric}", target, rules, LB_ACCOUNT)
+        readers.setdefault(service.backend.namespace, []).append(lb_account(service))
+    read = [
+        {
+            "apiGroups": ["discovery.k8s.io"],
+            "resources": ["endpointslices"],
+            "verbs": ["get", "list", "watch"],
+        },
+    ]
+    for target, accounts in sorted(readers.items()):
+        docs += _role_and_binding(plan, f"lbgen-lb-{plan.fabric}-read", target, read, accounts)
+    for service in plan.services:
+        status = [
+            {
+                "apiGroups": [""],
+                "resources": ["services/status"],
+                "resourceNames": [service.name],
+                "verbs": ["get", "patch"],
+            }
+        ]
+        name = f"lbgen-{plan.fabric}-{service.name}-status"
+        docs += _role_and_binding(plan, name, service.namespace, status, [lb_account(service)])
     docs += _role_and_binding(
         plan,
         AGENT,
         ns,
         [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}],
-        AGENT,
+        [AGENT],
     )
     return docs
 
@@ -104,7 +100,7 @@ def _account(plan: Plan, name: str, component: str) -> Manifest:
 
 
 def _role_and_binding(
-    plan: Plan, name: str, target: str, rules: list[dict[str, Any]], account: str
+    plan: Plan, name: str, target: str, rules: list[dict[str, Any]], accounts: list[str]
 ) -> list[Manifest]:
     meta = {"name": name, "namespace": target, "labels": labels(plan.fabric, "rbac")}
     return [
@@ -121,6 +117,7 @@ def _role_and_binding(
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
             "subjects": [
                 {"kind": "ServiceAccount", "name": account, "namespace": plan.kube.namespace}
+                for account in accounts
             ],
         },
     ]
@@ -193,7 +190,12 @@ def kustomization(plan: Plan) -> Manifest:
     resources = ["namespace.yaml", "rbac.yaml", "node-agent.yaml"]
     for service in plan.services:
         base = f"services/{service.name}"
-        resources += [f"{base}/deployment.yaml", f"{base}/pdb.yaml", f"{base}/service.yaml"]
+        resources += [
+            f"{base}/deployment.yaml",
+            f"{base}/pdb.yaml",
+            f"{base}/service.yaml",
+            f"{base}/networkpolicy.yaml",
+        ]
     return {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",

@@ -13,12 +13,16 @@ from lbgen.render.yamldoc import dump_yaml
 Manifest = dict[str, Any]
 
 LB_CLASS = "lbgen.io/ecmp"
-LB_ACCOUNT = "lbgen-lb"
 AGENT = "lbgen-node-agent"
 
 
 def lb_name(service: ServicePlan) -> str:
     return f"lb-{service.name}"
+
+
+def lb_account(service: ServicePlan) -> str:
+    """Each service's LB pods have a ServiceAccount of their own."""
+    return f"lbgen-lb-{service.name}"
 
 
 def labels(fabric: str, component: str, service: str | None = None) -> dict[str, str]:

@@ -19,15 +19,16 @@ from lbgen.contract import (
     NON_ROOT_UID,
     POD_SYSCTLS,
     RUN_DIR,
+    SERVICE_ACCOUNT_DIR,
     SETUP,
 )
 from lbgen.plan import Plan, ServicePlan
 from lbgen.render.k8s.common import (
-    LB_ACCOUNT,
     LB_CLASS,
     Manifest,
     exec_probe,
     labels,
+    lb_account,
     lb_name,
     lbgen,
     on_nodes,
@@ -110,8 +111,11 @@ def exabgp_container(service: ServicePlan) -> dict[str, Any]:
 
 
 def hook_container(service: ServicePlan) -> dict[str, Any]:
+    container = _container(service, HOOK, lbgen("hook", *CONFIG_ARGS))
+    token = {"name": API_ACCESS, "mountPath": str(SERVICE_ACCOUNT_DIR), "readOnly": True}
     return {
-        **_container(service, HOOK, lbgen("hook", *CONFIG_ARGS)),
+        **container,
+        "volumeMounts": [*container["volumeMounts"], token],
         "ports": [{"name": "metrics", "containerPort": HOOK_PORT, "protocol": "TCP"}],
         "readinessProbe": {
             "httpGet": {"path": "/readyz", "port": "metrics"},
@@ -128,9 +132,67 @@ def hook_container(service: ServicePlan) -> dict[str, Any]:
     }
 
 
+API_ACCESS = "api-access"
+
+
+def _token_volume() -> dict[str, Any]:
+    """What automounting would give every container, projected for the hook's alone: a
+    short-lived token the kubelet rotates, the cluster's CA, the namespace."""
+    return {
+        "name": API_ACCESS,
+        "projected": {
+            "sources": [
+                {"serviceAccountToken": {"path": "token", "expirationSeconds": 3607}},
+                {
+                    "configMap": {
+                        "name": "kube-root-ca.crt",
+                        "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                    }
+                },
+                {
+                    "downwardAPI": {
+                        "items": [
+                            {"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}
+                        ]
+                    }
+                },
+            ]
+        },
+    }
+
+
+def network_policy(plan: Plan, service: ServicePlan) -> Manifest:
+    """Into the LB pods: the service's ports from anywhere (clients reach the VIPs through
+    them), the hook's metrics port only from the metrics namespace; nothing else."""
+    ports = [{"port": p.port, "protocol": p.protocol} for p in service.ports]
+    scrapers = {"kubernetes.io/metadata.name": service.kube.metrics_namespace}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": lb_name(service),
+            "namespace": service.kube.namespace,
+            "labels": labels(plan.fabric, "load-balancer", service.name),
+        },
+        "spec": {
+            "podSelector": {"matchLabels": selector(plan.fabric, service.name)},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {"ports": ports},
+                {
+                    "from": [{"namespaceSelector": {"matchLabels": scrapers}}],
+                    "ports": [{"port": HOOK_PORT, "protocol": "TCP"}],
+                },
+            ],
+        },
+    }
+
+
 def _pod_spec(plan: Plan, service: ServicePlan) -> dict[str, Any]:
     return {
-        "serviceAccountName": LB_ACCOUNT,
+        "serviceAccountName": lb_account(service),
+        # only the hook talks to the API: only its container gets the token (API_ACCESS)
+        "automountServiceAccountToken": False,
         # the preStop hooks signal exabgp, and lbgen hook reloads keepalived
         "shareProcessNamespace": True,
         "terminationGracePeriodSeconds": service.kube.drain_seconds + 15,
@@ -159,6 +221,7 @@ def _pod_spec(plan: Plan, service: ServicePlan) -> dict[str, Any]:
         "volumes": [
             {"name": "config", "configMap": {"name": lb_name(service)}},
             {"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
+            _token_volume(),
         ],
     }
 
