@@ -15,7 +15,6 @@ from pathlib import Path
 from types import FrameType
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from pydantic import ValidationError
 
 from lbgen.agent.routes import (
     ROUTE_PROTO,
@@ -25,11 +24,11 @@ from lbgen.agent.routes import (
     route_commands,
 )
 from lbgen.contract import AGENT_PORT
-from lbgen.errors import LbgenError
 from lbgen.kube.client import KubeClient
 from lbgen.kube.serving import serve_probes
 from lbgen.kube.watch import Follower, Objects
 from lbgen.plan import AgentConfig
+from lbgen.pod.facts import read_config
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +88,7 @@ class RouteTable:
 
 
 def read_agent_config(path: Path) -> AgentConfig:
-    try:
-        return AgentConfig.model_validate_json(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise LbgenError(f"{path}: cannot read the node agent's config: {error}") from error
-    except ValidationError as error:
-        raise LbgenError(f"{path}: not an lbgen node agent config: {error}") from error
+    return read_config(path, AgentConfig, "node agent config")
 
 
 def run_agent(

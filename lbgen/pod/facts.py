@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from ipaddress import IPv4Address
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -21,13 +22,21 @@ class PodFacts(BaseModel):
     node_ip: IPv4Address
 
 
-def read_pod_config(path: Path) -> PodConfig:
+Config = TypeVar("Config", bound=BaseModel)
+
+
+def read_config(path: Path, model: type[Config], what: str) -> Config:
+    """A runtime's JSON share of the plan, read once at start; any problem is one clear line."""
     try:
-        return PodConfig.model_validate_json(path.read_text(encoding="utf-8"))
+        return model.model_validate_json(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise LbgenError(f"{path}: cannot read the LB config: {error}") from error
+        raise LbgenError(f"{path}: cannot read the {what}: {error}") from error
     except ValidationError as error:
-        raise LbgenError(f"{path}: not an lbgen LB config: {error}") from error
+        raise LbgenError(f"{path}: not an lbgen {what}: {error}") from error
+
+
+def read_pod_config(path: Path) -> PodConfig:
+    return read_config(path, PodConfig, "LB config")
 
 
 def pod_facts(env: Mapping[str, str]) -> PodFacts:

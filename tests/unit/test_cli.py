@@ -22,6 +22,14 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def _built_then_edited(site: Path) -> Path:
+    """Build, then edit the router's frr.conf by hand: out/ is stale."""
+    cli.main(["build", "paper.yaml"])
+    frr = site / "out/paper/routers/router/frr.conf"
+    frr.write_text(frr.read_text().replace("maximum-paths ibgp 16", "maximum-paths ibgp 1"))
+    return frr
+
+
 def test_build_writes_out_name_then_check_passes(site: Path) -> None:
     assert cli.main(["build", "paper.yaml"]) == 0
     assert (site / "out/paper/routers/router/frr.conf").exists()
@@ -31,9 +39,7 @@ def test_build_writes_out_name_then_check_passes(site: Path) -> None:
 def test_check_fails_with_a_diff_and_writes_nothing_when_stale(
     site: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cli.main(["build", "paper.yaml"])
-    frr = site / "out/paper/routers/router/frr.conf"
-    frr.write_text(frr.read_text().replace("maximum-paths ibgp 16", "maximum-paths ibgp 1"))
+    frr = _built_then_edited(site)
     capsys.readouterr()
     assert cli.main(["build", "paper.yaml", "--check"]) == 1
     out = capsys.readouterr()
@@ -124,9 +130,7 @@ def test_schema_check(site: Path) -> None:
 def test_check_with_json_prints_one_json_document_holding_the_diff(
     site: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cli.main(["build", "paper.yaml"])
-    frr = site / "out/paper/routers/router/frr.conf"
-    frr.write_text(frr.read_text().replace("maximum-paths ibgp 16", "maximum-paths ibgp 1"))
+    _built_then_edited(site)
     capsys.readouterr()
     assert cli.main(["build", "paper.yaml", "--check", "--format", "json"]) == 1
     document = json.loads(capsys.readouterr().out)

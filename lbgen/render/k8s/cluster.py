@@ -17,6 +17,7 @@ from lbgen.plan import Plan
 from lbgen.render.k8s.common import (
     AGENT,
     Manifest,
+    http_probe,
     labels,
     lb_account,
     lb_name,
@@ -147,16 +148,8 @@ def node_agent(plan: Plan) -> Manifest:
                     {"name": "NODE_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}},
                 ],
                 "ports": [{"name": "metrics", "containerPort": AGENT_PORT, "protocol": "TCP"}],
-                "livenessProbe": {
-                    "httpGet": {"path": "/healthz", "port": "metrics"},
-                    "periodSeconds": 10,
-                    "failureThreshold": 3,
-                },
-                "readinessProbe": {
-                    "httpGet": {"path": "/readyz", "port": "metrics"},
-                    "periodSeconds": 5,
-                    "failureThreshold": 1,
-                },
+                "livenessProbe": http_probe("/healthz", 10, 3),
+                "readinessProbe": http_probe("/readyz", 5, 1),
                 "resources": resources(plan.kube, NODE_AGENT),
                 "securityContext": security(add=("NET_ADMIN",), root=True),
                 "volumeMounts": [

@@ -78,6 +78,15 @@ def exec_probe(command: list[str], period: int, failures: int) -> dict[str, Any]
     }
 
 
+def http_probe(path: str, period: int, failures: int) -> dict[str, Any]:
+    """A probe of the container's `metrics` port (its /healthz or /readyz)."""
+    return {
+        "httpGet": {"path": path, "port": "metrics"},
+        "periodSeconds": period,
+        "failureThreshold": failures,
+    }
+
+
 def on_nodes(names: list[str]) -> dict[str, Any]:
     """Required node affinity to the nodes named (matchFields on metadata.name)."""
     return {

@@ -27,6 +27,7 @@ from lbgen.render.k8s.common import (
     LB_CLASS,
     Manifest,
     exec_probe,
+    http_probe,
     labels,
     lb_account,
     lb_name,
@@ -117,16 +118,8 @@ def hook_container(service: ServicePlan) -> dict[str, Any]:
         **container,
         "volumeMounts": [*container["volumeMounts"], token],
         "ports": [{"name": "metrics", "containerPort": HOOK_PORT, "protocol": "TCP"}],
-        "readinessProbe": {
-            "httpGet": {"path": "/readyz", "port": "metrics"},
-            "periodSeconds": 2,
-            "failureThreshold": 1,
-        },
-        "livenessProbe": {
-            "httpGet": {"path": "/healthz", "port": "metrics"},
-            "periodSeconds": 10,
-            "failureThreshold": 3,
-        },
+        "readinessProbe": http_probe("/readyz", 2, 1),
+        "livenessProbe": http_probe("/healthz", 10, 3),
         # root like keepalived, whose config it replaces and which it SIGHUPs: no capability
         "securityContext": security(add=(), root=True),
     }
@@ -169,11 +162,7 @@ def network_policy(plan: Plan, service: ServicePlan) -> Manifest:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": {
-            "name": lb_name(service),
-            "namespace": service.kube.namespace,
-            "labels": labels(plan.fabric, "load-balancer", service.name),
-        },
+        "metadata": _lb_metadata(plan, service),
         "spec": {
             "podSelector": {"matchLabels": selector(plan.fabric, service.name)},
             "policyTypes": ["Ingress"],
@@ -226,15 +215,20 @@ def _pod_spec(plan: Plan, service: ServicePlan) -> dict[str, Any]:
     }
 
 
+def _lb_metadata(plan: Plan, service: ServicePlan) -> dict[str, Any]:
+    """The name, namespace and labels of a service's LB objects (Deployment, PDB, policy)."""
+    return {
+        "name": lb_name(service),
+        "namespace": service.kube.namespace,
+        "labels": labels(plan.fabric, "load-balancer", service.name),
+    }
+
+
 def deployment(plan: Plan, service: ServicePlan) -> Manifest:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {
-            "name": lb_name(service),
-            "namespace": service.kube.namespace,
-            "labels": labels(plan.fabric, "load-balancer", service.name),
-        },
+        "metadata": _lb_metadata(plan, service),
         "spec": {
             "replicas": service.replicas,
             "revisionHistoryLimit": 3,
@@ -264,11 +258,7 @@ def disruption_budget(plan: Plan, service: ServicePlan) -> Manifest:
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": {
-            "name": lb_name(service),
-            "namespace": service.kube.namespace,
-            "labels": labels(plan.fabric, "load-balancer", service.name),
-        },
+        "metadata": _lb_metadata(plan, service),
         "spec": {
             "maxUnavailable": 1,
             "selector": {"matchLabels": selector(plan.fabric, service.name)},
