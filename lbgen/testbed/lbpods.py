@@ -44,6 +44,12 @@ class PodRunner:
             # the pod's fsGroup: its non-root containers write here too
             os.chown(folder / volume, 0, NON_ROOT_UID)
             (folder / volume).chmod(0o2775)
+        for volume in spec.projected:
+            account = folder / volume
+            account.mkdir(parents=True, exist_ok=True)
+            (account / "token").write_text("testbed: its API asks for no token\n")
+            (account / "namespace").write_text("lbgen-system\n")
+            (account / "ca.crt").write_text("")
         config = next(iter(spec.configmaps))
         shutil.copyfile(
             folder / config / KEEPALIVED_CONF_NAME, folder / "run" / KEEPALIVED_CONF_NAME

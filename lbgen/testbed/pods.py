@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -29,6 +29,8 @@ class PodSpec:
     containers: tuple[Container, ...]
     configmaps: dict[str, dict[str, str]]  # volume → {file name: tree path}
     empty_dirs: tuple[str, ...]
+    # projected ServiceAccount volumes: the testbed lays a stand-in token there (its API needs none)
+    projected: tuple[str, ...] = ()
 
 
 def _load(text: str) -> Any:
@@ -42,13 +44,15 @@ def pod_spec(tree: dict[str, str], service: str) -> PodSpec:
         generator["name"]: dict(entry.split("=", 1) for entry in generator["files"])
         for generator in _load(tree["cluster/kustomization.yaml"]).get("configMapGenerator", [])
     }
-    configmaps, empty = {}, []
+    configmaps, empty, projected = {}, [], []
     for volume in spec["volumes"]:
         if "configMap" in volume:
             files = generated[volume["configMap"]["name"]]
             configmaps[volume["name"]] = {key: f"cluster/{path}" for key, path in files.items()}
         elif "emptyDir" in volume:
             empty.append(volume["name"])
+        elif "projected" in volume:
+            projected.append(volume["name"])
     containers = tuple(
         Container(
             name=c["name"],
@@ -68,7 +72,7 @@ def pod_spec(tree: dict[str, str], service: str) -> PodSpec:
         )
         for c in [*spec.get("initContainers", []), *spec["containers"]]
     )
-    return PodSpec(containers, configmaps, tuple(empty))
+    return PodSpec(containers, configmaps, tuple(empty), tuple(projected))
 
 
 def _exec_hooks(container: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -129,6 +133,29 @@ def environment(container: Container, facts: dict[str, str]) -> dict[str, str]:
 IMAGE_PATH = "/opt/lbgen/bin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
+def within(rootfs: str, path: str) -> str:
+    """Where `path` of the image really is on this host: its symbolic links followed inside
+    the root filesystem (an image's /var/run is a link to /run; the host's must not be used)."""
+    root = PurePosixPath(rootfs)
+    resolved = PurePosixPath("/")
+    pending = list(PurePosixPath(path).parts[1:])
+    for _ in range(64):
+        if not pending:
+            break
+        part = pending.pop(0)
+        candidate = root / resolved.relative_to("/") / part
+        if Path(candidate).is_symlink():
+            target = PurePosixPath(Path(candidate).readlink())
+            pending = (
+                [*target.parts[1:], *pending] if target.is_absolute() else [*target.parts, *pending]
+            )
+            if target.is_absolute():
+                resolved = PurePosixPath("/")
+            continue
+        resolved = resolved / part
+    return str(root / resolved.relative_to("/"))
+
+
 def image_script(
     rootfs: str,
     binds: list[tuple[str, str]],
@@ -148,7 +175,7 @@ def image_script(
         f"mount --rbind /dev {root}/dev",
     ]
     for source, path in binds:
-        lines.append(f"mount --bind {shlex.quote(source)} {shlex.quote(rootfs + path)}")
+        lines.append(f"mount --bind {shlex.quote(source)} {shlex.quote(within(rootfs, path))}")
     variables = " ".join(
         shlex.quote(f"{k}={v}") for k, v in sorted({**env, "PATH": IMAGE_PATH}.items())
     )
