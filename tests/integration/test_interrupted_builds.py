@@ -14,7 +14,7 @@ from bench.compile import spec_text
 from lbgen.compiler import compile_text
 from lbgen.output import with_manifest
 
-KILLS = 60
+KILLS = 50
 MINIMUM_EACH = 5
 LBGEN = str(Path(sys.executable).with_name("lbgen"))
 
@@ -89,13 +89,15 @@ def test_kill_9_at_random_points_leaves_the_old_or_the_new_tree(tmp_path: Path) 
         leftover = _staging(out).exists()
         process = _build(spec, out)
         if _until_writing(process, out, leftover=leftover):
-            time.sleep(rng.uniform(0, window * 1.2))
+            time.sleep(rng.uniform(0, window * 2.5))
             process.send_signal(signal.SIGKILL)
         process.wait()
         found = _tree(out)
         assert found in (current, wanted), f"kill {kill}: a mixed tree"
         states["new" if found == wanted else "old"] += 1
         current = wanted if found == wanted else current
+        if kill % 10 == 9 and states["new"] == 0:
+            window *= 1.5  # a busy machine writes slower than it measured
     # the kills landed on both sides of the switch
     assert min(states.values()) >= MINIMUM_EACH, states
     assert _build(spec_a, out).wait(timeout=120) == 0
