@@ -242,7 +242,7 @@ def deployment(plan: Plan, service: ServicePlan) -> Manifest:
                 "metadata": {
                     "labels": labels(plan.fabric, "load-balancer", service.name),
                     "annotations": {
-                        # the node agent routes this prefix to the pod on its node
+                        # for people: the node agent takes the prefix from its plan, never here
                         "lbgen.io/prefix": str(service.prefix),
                         "prometheus.io/scrape": "true",
                         "prometheus.io/port": str(HOOK_PORT),
