@@ -17,6 +17,7 @@ from lbgen.pod import process, steps
 from lbgen.pod.datapath import local_route, nft_ruleset, sysctl_problems
 from lbgen.pod.facts import pod_facts, read_pod_config
 from lbgen.pod.probes import established_bgp_peers, ipvs_services, readiness_problems, ready
+from lbgen.testbed.pods import within
 from tests.conftest import ROOT
 
 # /proc/net/tcp as the kernel prints it: 172.16.20.2:41000 → 10.0.0.109:179 established,
@@ -189,3 +190,15 @@ def test_setup_refuses_to_start_without_the_ipvs_sysctls(config: PodConfig, tmp_
     with pytest.raises(LbgenError, match=r"net\.ipv4\.vs\.conntrack does not exist"):
         steps.setup(config, tmp_path, run=run, proc_sys=proc_sys)
     assert list(run.iterdir()) == []
+
+
+def test_an_image_path_is_resolved_inside_the_image_not_on_the_host(tmp_path: Path) -> None:
+    """An image's /var/run is a link to /run: a volume mounted at /var/run/... must land in
+    the image's /run, never the host's."""
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "run/secrets").mkdir(parents=True)
+    (rootfs / "var").mkdir()
+    (rootfs / "var/run").symlink_to("/run")
+    (rootfs / "etc/lbgen").mkdir(parents=True)
+    assert within(str(rootfs), "/var/run/secrets/token") == f"{rootfs}/run/secrets/token"
+    assert within(str(rootfs), "/etc/lbgen") == f"{rootfs}/etc/lbgen"
