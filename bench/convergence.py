@@ -98,7 +98,10 @@ def main() -> None:
             time.sleep(POLL)
         counts = spread(bed, 3000)
     finally:
+        processes = len(bed.processes())
+        start = time.monotonic()
         bed.down()
+        down = time.monotonic() - start
         shutil.rmtree(work, ignore_errors=True)
     print("router FIB update after an LB event (s), timers 3/1 s")
     print(f"{'event':>9} {'n':>4} {'p50':>6} {'p99':>6} {'max':>6}")
@@ -112,6 +115,7 @@ def main() -> None:
     shares = ", ".join(f"{label.removeprefix('lb=')} {n}" for label, n in sorted(counts.items()))
     ratio = max(counts.values()) / min(counts.values())
     print(f"\nECMP spread of 3000 flows to web1 over its 3 LBs: {shares} (max/min {ratio:.2f})")
+    print(f"testbed down: {down:.1f} s for {processes} processes")
 
 
 if __name__ == "__main__":

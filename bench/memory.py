@@ -38,6 +38,7 @@ from pathlib import Path
 from bench.hook import addresses, slices
 from lbgen.contract import DEFAULT_RESOURCES, EXABGP, HOOK, KEEPALIVED, NODE_AGENT, SETUP
 from lbgen.render.keepalived import RealServer, render_keepalived
+from lbgen.testbed.apiserver import served_apart
 from tests.hookrig import paper_pod, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,30 +77,6 @@ def peak_of(argv: list[str], env: dict[str, str] | None = None) -> int:
 
 
 @contextmanager
-def api_server(objects: dict[str, list[object]], netns: str | None = None) -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "objects.json"
-        path.write_text(json.dumps(objects))
-        prefix = ["ip", "netns", "exec", netns] if netns else []
-        process = subprocess.Popen(
-            [
-                *(*prefix, sys.executable, "-m", "lbgen.testbed.apiserver"),
-                *("--listen", "127.0.0.1:0", "--objects", str(path)),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert process.stdout is not None
-            yield "http://" + process.stdout.readline().removeprefix("listening on ").strip()
-        finally:
-            process.kill()
-            process.wait()
-            if process.stdout is not None:
-                process.stdout.close()
-
-
-@contextmanager
 def namespace(name: str) -> Iterator[str]:
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
@@ -122,7 +99,7 @@ def hook(size: int) -> dict[str, int]:
     ips = addresses(size)
     with (
         tempfile.TemporaryDirectory() as folder,
-        api_server({"endpointslices": slices(ips, {}), "services": []}) as url,
+        served_apart({"endpointslices": slices(ips, {}), "services": []}) as url,
     ):
         conf = Path(folder) / "keepalived.conf"
         env = {
@@ -228,7 +205,7 @@ def agent() -> dict[str, int]:
         }
         for i in range(200)
     ]
-    with namespace(f"lbgen-mem-agent-{os.getpid()}") as netns:
+    with namespace(f"lbgen-mem-agent-{os.getpid()}") as netns, tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
             ["ip", "-n", netns, "link", "add", "pods", "type", "veth", "peer", "name", "pods-peer"],
             check=True,
@@ -237,9 +214,9 @@ def agent() -> dict[str, int]:
         subprocess.run(
             ["ip", "-n", netns, "addr", "add", "172.16.4.1/22", "dev", "pods"], check=True
         )
-        config = Path(tempfile.mkdtemp()) / "node-agent.json"
+        config = Path(tmp) / "node-agent.json"
         config.write_text(_agent_config(len(pods)))
-        with api_server({"objects": pods, "services": []}, netns) as url:
+        with served_apart({"objects": pods, "services": []}, netns=netns) as url:
             process = subprocess.Popen(
                 [
                     *("ip", "netns", "exec", netns, LBGEN, "node-agent"),

@@ -43,3 +43,11 @@ def default_output(path: Path, fabric: str) -> Path:
     """`out/<fabric>` at the spec's repository root; beside the working directory without one."""
     root = repository_root(path)
     return (root if root else Path()) / "out" / fabric
+
+
+def shown(path: Path) -> str:
+    """A path as people read it: relative to the working directory when below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

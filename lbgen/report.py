@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lbgen.errors import Diagnostic, format_path
+from lbgen.origin import shown
 from lbgen.output import Mode, Synced
 
 # GitHub shows at most 10 annotations of a kind per step: more files are summed up in one
@@ -19,14 +20,6 @@ MAX_FILE_ANNOTATIONS = 10
 class Said:
     stdout: str = ""
     stderr: str = ""
-
-
-def shown(folder: Path) -> str:
-    """A folder as people read it: relative to here when below here."""
-    try:
-        return folder.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return folder.as_posix()
 
 
 def _status(synced: Synced) -> str:

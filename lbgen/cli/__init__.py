@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from lbgen.cli.parser import FORMAT_NAMES, build_parser
 from lbgen.errors import LbgenError
+from lbgen.origin import shown
 
 if TYPE_CHECKING:
     from lbgen.compiler import Compiled
@@ -25,14 +26,6 @@ __all__ = ["FORMAT_NAMES", "main"]
 OK, FINDINGS, INTERNAL = 0, 1, 2
 
 Command = Callable[[argparse.Namespace], int]
-
-
-def _display(path: Path) -> str:
-    """How diagnostics name a spec: relative to here when below here."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _say(fmt: str | None, results: Sequence[Compiled], outputs: Sequence[Synced] = ()) -> None:
@@ -55,7 +48,7 @@ def _status(results: Sequence[Compiled], outputs: Sequence[Synced] = ()) -> int:
 def _compile_all(specs: Sequence[Path]) -> list[Compiled]:
     from lbgen.compiler import compile_file  # noqa: PLC0415
 
-    return [compile_file(spec, _display(spec)) for spec in specs]
+    return [compile_file(spec, shown(spec)) for spec in specs]
 
 
 def _specs(args: argparse.Namespace) -> list[Path]:

@@ -41,7 +41,6 @@ class Pooled:
 
     pools: Pools
     unresolved: tuple[PoolKey, ...]
-    skipped: tuple[str, ...]
 
 
 def _weight(conditions: Mapping[str, Any]) -> int | None:
@@ -140,9 +139,7 @@ def pooled(members: Iterable[Members], service: ServicePlan) -> Pooled:
     best: dict[PoolKey, dict[IPv4Address, RealServer]] = {key: {} for key in wanted}
     listed: set[PoolKey] = set()
     any_endpoint = False
-    skipped: list[str] = []
     for part in members:
-        skipped += part.skipped
         any_endpoint |= bool(part.endpoints)
         for key, chosen in best.items():
             number = part.ports.get(key)
@@ -157,7 +154,7 @@ def pooled(members: Iterable[Members], service: ServicePlan) -> Pooled:
                     chosen[address] = RealServer(address, number, weight)
     unresolved = tuple(sorted(wanted - listed)) if any_endpoint else ()
     pools = {key: tuple(sorted(servers.values())) for key, servers in best.items()}
-    return Pooled(pools, unresolved, tuple(skipped))
+    return Pooled(pools, unresolved)
 
 
 def pools_from_members(members: Iterable[Members], service: ServicePlan) -> Pools:

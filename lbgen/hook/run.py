@@ -14,6 +14,7 @@ from typing import Any
 
 from urllib3.exceptions import HTTPError
 
+from lbgen.errors import LbgenError
 from lbgen.hook.coalesce import Coalescer, RetryLaterError
 from lbgen.hook.metrics import HookMetrics, serve_metrics
 from lbgen.hook.pool import MemberCache, count, pooled
@@ -165,8 +166,9 @@ class Hook:
         objects, _version = self.follower.list_once()
         try:
             return self._apply(objects, self.coalescer.clock())
-        except RetryLaterError:
-            return Outcome.REFUSED
+        except RetryLaterError as error:
+            # once means once: the write failed, and nothing will try it again
+            raise LbgenError(f"cannot write {self.settings.keepalived_conf}") from error
 
 
 class Supervised:

@@ -30,7 +30,6 @@ __all__ = [
     "Changes",
     "Mode",
     "Synced",
-    "apply",
     "compare",
     "owned_files",
     "recover",
@@ -70,12 +69,6 @@ def sync(folder: Path, tree: dict[str, str], spec: str, mode: Mode) -> Synced:
         if changes.stale:
             put_in_place(stage(folder, changes), folder)
     return Synced(folder, spec, changes, mode)
-
-
-def apply(out_dir: Path, changes: Changes) -> None:
-    """Write what `compare` found (the folder is compared again, under the lock)."""
-    tree = {k: v for k, v in changes.wanted.items() if k != MANIFEST}
-    sync(out_dir, tree, "", Mode.WRITE)
 
 
 def sync_file(path: Path, text: str, mode: Mode) -> bool:

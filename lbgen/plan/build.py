@@ -41,7 +41,6 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
     router_peers = tuple(
         sorted((Peer(name=r.name, address=r.address) for r in spec.routers), key=lambda p: p.name)
     )
-    prefixes = tuple(sorted(s.prefix for s in spec.services))
     services = sorted(spec.services, key=lambda s: s.name)
     eligible = {
         s.name: tuple(sorted(n.name for n in eligible_nodes(s, spec.nodes))) for s in spec.services
@@ -66,6 +65,8 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
             for name, (cpu, memory) in sorted(DEFAULT_RESOURCES.items())
         ),
     )
+    # a router takes its routes from the reflectors, whatever peer the reflector took them from
+    router_grants = _grants(fabric, eligible, spec.networks.pods)
     modules = ("ip_vs", *sorted({f"ip_vs_{s.scheduler}" for s in spec.services}))
 
     return Plan(
@@ -88,8 +89,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 zebra_socket=r.zebra_socket,
                 timers=timers,
                 reflectors=reflector_peers,
-                service_prefixes=prefixes,
-                grants=_grants(fabric, eligible, spec.networks.pods),
+                grants=router_grants,
             )
             for r in sorted(spec.routers, key=lambda r: r.name)
         ),
@@ -102,9 +102,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 asn=spec.asn,
                 timers=timers,
                 pod_range=r.pod_range or spec.networks.pods,
-                node_network=spec.networks.nodes,
                 routers=router_peers,
-                service_prefixes=prefixes,
                 add_paths_send_max=most_lbs,
                 max_prefixes_per_lb=PREFIXES_PER_LB,
                 grants=_grants(fabric, eligible, r.pod_range or spec.networks.pods),

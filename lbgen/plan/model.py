@@ -51,7 +51,6 @@ class RouterPlan(Frozen):
     zebra_socket: str
     timers: Timers
     reflectors: tuple[Peer, ...]
-    service_prefixes: tuple[IPv4Network, ...]
     grants: tuple[RouteGrant, ...]
 
 
@@ -63,9 +62,7 @@ class ReflectorPlan(Frozen):
     asn: int
     timers: Timers
     pod_range: IPv4Network
-    node_network: IPv4Network
     routers: tuple[Peer, ...]
-    service_prefixes: tuple[IPv4Network, ...]
     add_paths_send_max: int
     max_prefixes_per_lb: int
     grants: tuple[RouteGrant, ...]

@@ -7,11 +7,15 @@ testbed serves backend EndpointSlices with it; the hook's tests drive its failur
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -254,6 +258,39 @@ def serve(api: FakeApi) -> Iterator[KubeClient]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def served_apart(
+    objects: dict[str, Any], *, python: str = sys.executable, netns: str | None = None
+) -> Iterator[str]:
+    """This stand-in in a process of its own (as a real API server is elsewhere), on a free
+    loopback port of `netns`, serving `objects` ({objects | endpointslices, services}); yields
+    its URL, and ends it on exit."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "objects.json"
+        path.write_text(json.dumps(objects), encoding="utf-8")
+        inside = ["ip", "netns", "exec", netns] if netns else []
+        process = subprocess.Popen(
+            [
+                *(*inside, python, "-m", "lbgen.testbed.apiserver"),
+                *("--listen", "127.0.0.1:0", "--objects", str(path)),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=folder,
+        )
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            if not line.startswith("listening on "):
+                raise RuntimeError(f"the stand-in API server did not start: {line!r}")
+            yield "http://" + line.removeprefix("listening on ").strip()
+        finally:
+            process.kill()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""How the testbed runs each daemon (argv), and what its stand-in API server serves. Pure."""
+"""How the testbed runs each daemon (argv), what its stand-in API server serves (both pure),
+and what must be there before any of them starts (preflight)."""
 
 from __future__ import annotations
 

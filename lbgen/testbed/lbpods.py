@@ -15,7 +15,14 @@ from pathlib import Path
 from lbgen.contract import EXABGP, HOOK_PORT, KEEPALIVED_CONF_NAME, NON_ROOT_UID
 from lbgen.testbed.layout import LbPod
 from lbgen.testbed.netns import inside
-from lbgen.testbed.pods import Container, environment, image_script, mount_script, pod_spec
+from lbgen.testbed.pods import (
+    Container,
+    environment,
+    image_script,
+    mount_script,
+    pod_spec,
+    write_configmaps,
+)
 
 IPVS_MISSING = "IPVS has no virtual service"
 
@@ -35,10 +42,7 @@ class PodRunner:
         fills with keepalived's starting config."""
         spec = pod_spec(self.tree, lb.service)
         folder = self.workdir / lb.box.netns
-        for volume, files in spec.configmaps.items():
-            (folder / volume).mkdir(parents=True, exist_ok=True)
-            for key, path in files.items():
-                (folder / volume / key).write_text(self.tree[path])
+        write_configmaps(self.tree, spec.configmaps, folder)
         for volume in spec.empty_dirs:
             (folder / volume).mkdir(parents=True, exist_ok=True)
             # the pod's fsGroup: its non-root containers write here too

@@ -38,8 +38,37 @@ def _load(text: str) -> Any:
 
 
 def pod_spec(tree: dict[str, str], service: str) -> PodSpec:
-    deployment = _load(tree[f"cluster/services/{service}/deployment.yaml"])
-    spec = deployment["spec"]["template"]["spec"]
+    """An LB pod, as its service's Deployment describes it."""
+    return _template(tree, f"cluster/services/{service}/deployment.yaml")
+
+
+def agent_pod_spec(tree: dict[str, str]) -> PodSpec:
+    """The node agent's pod, as its DaemonSet describes it."""
+    return _template(tree, "cluster/node-agent.yaml")
+
+
+def _container(c: dict[str, Any]) -> Container:
+    return Container(
+        name=c["name"],
+        command=tuple(c["command"]),
+        env=tuple(
+            (
+                e["name"],
+                e["value"]
+                if "value" in e
+                else f"fieldRef:{e['valueFrom']['fieldRef']['fieldPath']}",
+            )
+            for e in c.get("env", [])
+        ),
+        mounts=tuple((m["name"], m["mountPath"]) for m in c.get("volumeMounts", [])),
+        user=int((c.get("securityContext") or {}).get("runAsUser", 0)),
+        probes=_exec_hooks(c),
+    )
+
+
+def _template(tree: dict[str, str], manifest: str) -> PodSpec:
+    """The pod template of a workload manifest, with the ConfigMaps kustomize generates."""
+    spec = _load(tree[manifest])["spec"]["template"]["spec"]
     generated = {
         generator["name"]: dict(entry.split("=", 1) for entry in generator["files"])
         for generator in _load(tree["cluster/kustomization.yaml"]).get("configMapGenerator", [])
@@ -54,23 +83,7 @@ def pod_spec(tree: dict[str, str], service: str) -> PodSpec:
         elif "projected" in volume:
             projected.append(volume["name"])
     containers = tuple(
-        Container(
-            name=c["name"],
-            command=tuple(c["command"]),
-            env=tuple(
-                (
-                    e["name"],
-                    e["value"]
-                    if "value" in e
-                    else f"fieldRef:{e['valueFrom']['fieldRef']['fieldPath']}",
-                )
-                for e in c.get("env", [])
-            ),
-            mounts=tuple((m["name"], m["mountPath"]) for m in c.get("volumeMounts", [])),
-            user=int((c.get("securityContext") or {}).get("runAsUser", 0)),
-            probes=_exec_hooks(c),
-        )
-        for c in [*spec.get("initContainers", []), *spec["containers"]]
+        _container(c) for c in [*spec.get("initContainers", []), *spec["containers"]]
     )
     return PodSpec(containers, configmaps, tuple(empty), tuple(projected))
 
@@ -90,34 +103,17 @@ def _exec_hooks(container: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]],
     return tuple(found)
 
 
-def daemonset_container(tree: dict[str, str]) -> tuple[Container, dict[str, dict[str, str]]]:
-    """The node agent's container, from cluster/node-agent.yaml, and its ConfigMap volumes'
-    files (volume → {file name: tree path})."""
-    daemonset = _load(tree["cluster/node-agent.yaml"])
-    spec = daemonset["spec"]["template"]["spec"]
-    (c,) = spec["containers"]
-    generated = {
-        generator["name"]: dict(entry.split("=", 1) for entry in generator["files"])
-        for generator in _load(tree["cluster/kustomization.yaml"]).get("configMapGenerator", [])
-    }
-    volumes = {
-        v["name"]: {
-            key: f"cluster/{path}" for key, path in generated[v["configMap"]["name"]].items()
-        }
-        for v in spec.get("volumes", [])
-        if "configMap" in v
-    }
-    container = Container(
-        name=c["name"],
-        command=tuple(c["command"]),
-        env=tuple(
-            (e["name"], f"fieldRef:{e['valueFrom']['fieldRef']['fieldPath']}")
-            for e in c.get("env", [])
-        ),
-        mounts=tuple((m["name"], m["mountPath"]) for m in c.get("volumeMounts", [])),
-        user=int((c.get("securityContext") or {}).get("runAsUser", 0)),
-    )
-    return container, volumes
+def write_configmaps(
+    tree: dict[str, str], configmaps: dict[str, dict[str, str]], folder: Path
+) -> dict[str, Path]:
+    """Each ConfigMap volume's files, laid out as the kubelet would under `folder`."""
+    laid = {}
+    for volume, files in configmaps.items():
+        (folder / volume).mkdir(parents=True, exist_ok=True)
+        for key, path in files.items():
+            (folder / volume / key).write_text(tree[path])
+        laid[volume] = folder / volume
+    return laid
 
 
 def environment(container: Container, facts: dict[str, str]) -> dict[str, str]:

@@ -59,14 +59,17 @@ def spawn_detached(argv: list[str], log: Path, env: dict[str, str] | None = None
     return int(done.stdout.strip())
 
 
-def _gone(pid: int, child: subprocess.Popen[bytes] | None) -> bool:
-    if child is not None:
-        return child.poll() is not None
+def running(pid: int) -> bool:
+    """A process that has not ended: a zombie has (its parent, or init, reaps it later)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def _gone(pid: int, child: subprocess.Popen[bytes] | None) -> bool:
+    return child.poll() is not None if child is not None else not running(pid)
 
 
 def end_all(

@@ -7,7 +7,6 @@ as far as a kernel without it lets them, and say so."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,15 @@ from pathlib import Path
 import pytest
 
 from lbgen.compiler import compile_file
-from lbgen.testbed.pods import Container, daemonset_container, image_script, pod_spec
+from lbgen.contract import AGENT_PORT
+from lbgen.testbed.apiserver import served_apart
+from lbgen.testbed.pods import (
+    Container,
+    agent_pod_spec,
+    image_script,
+    pod_spec,
+    write_configmaps,
+)
 from tests.conftest import ROOT
 from tests.hookrig import wait_for
 
@@ -35,12 +42,7 @@ def tree() -> dict[str, str]:
 def pod(tree: dict[str, str], tmp_path: Path) -> dict[str, Path]:
     """The pod's volumes: the ConfigMap's files and the emptyDir, as the kubelet lays them."""
     spec = pod_spec(tree, "web1")
-    volumes = {}
-    for volume, files in spec.configmaps.items():
-        (tmp_path / volume).mkdir()
-        for key, path in files.items():
-            (tmp_path / volume / key).write_text(tree[path])
-        volumes[volume] = tmp_path / volume
+    volumes = write_configmaps(tree, spec.configmaps, tmp_path)
     for volume in spec.empty_dirs:
         (tmp_path / volume).mkdir()
         (tmp_path / volume).chmod(0o1777)
@@ -162,8 +164,6 @@ def test_the_node_agent_routes_its_nodes_lb_pods_from_the_image(
             "status": {"phase": "Running", "podIP": "172.16.4.10"},
         }
     ]
-    objects = tmp_path / "objects.json"
-    objects.write_text(json.dumps({"objects": pods, "services": []}))
     for change in (
         ("link", "add", "cni0", "type", "veth", "peer", "name", "cni0-peer"),
         ("addr", "add", "172.16.4.1/24", "dev", "cni0"),
@@ -171,49 +171,33 @@ def test_the_node_agent_routes_its_nodes_lb_pods_from_the_image(
         ("addr", "add", f"{FACTS['NODE_IP']}/32", "dev", "lo"),  # the node's own address
     ):
         subprocess.run(["ip", "-n", netns, *change], check=True)
-    api = subprocess.Popen(
-        [
-            *("ip", "netns", "exec", netns, sys.executable, "-m", "lbgen.testbed.apiserver"),
-            *("--listen", "127.0.0.1:0", "--objects", str(objects)),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    agent = None
-    try:
-        assert api.stdout is not None
-        url = "http://" + api.stdout.readline().removeprefix("listening on ").strip()
-        container, configmaps = daemonset_container(tree)
-        volumes = {}
-        for volume, files in configmaps.items():
-            (tmp_path / volume).mkdir()
-            for key, path in files.items():
-                (tmp_path / volume / key).write_text(tree[path])
-            volumes[volume] = tmp_path / volume
+    agent = agent_pod_spec(tree)
+    (container,) = agent.containers
+    volumes = write_configmaps(tree, agent.configmaps, tmp_path)
+    with served_apart({"objects": pods, "services": []}, netns=netns) as url:
         argv = _argv(lb_image, netns, container, volumes, env={"LBGEN_AGENT_API_SERVER": url})
-        agent = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(
-            lambda: "10.1.1.0/24 via 172.16.4.10" in _routes(netns), timeout=30, what="the route"
-        )
-        # its probes, as the kubelet asks them on the node's address
-        probe = (
-            "import urllib.request as u; print(u.urlopen('http://10.0.0.104:9154/readyz').status)"
-        )
-        answer = subprocess.run(
-            ["ip", "netns", "exec", netns, sys.executable, "-c", probe],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert answer.stdout.strip() == "200"
-    finally:
-        for process in (agent, api):
-            if process is not None:
-                process.kill()
-                process.wait()
-        if api.stdout is not None:
-            api.stdout.close()
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(
+                lambda: "10.1.1.0/24 via 172.16.4.10" in _routes(netns),
+                timeout=30,
+                what="the route",
+            )
+            # its probes, as the kubelet asks them on the node's address
+            probe = "import urllib.request as u; print(u.urlopen(sys.argv[1]).status)"
+            answer = subprocess.run(
+                [
+                    *("ip", "netns", "exec", netns, sys.executable, "-c", f"import sys; {probe}"),
+                    f"http://{FACTS['NODE_IP']}:{AGENT_PORT}/readyz",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            assert answer.stdout.strip() == "200"
+        finally:
+            process.kill()
+            process.wait()
 
 
 def _routes(netns: str) -> str:

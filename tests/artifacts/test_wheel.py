@@ -4,10 +4,8 @@ once hid a wheel without its templates.)"""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -17,6 +15,7 @@ import pytest
 
 from lbgen.pod.facts import read_pod_config
 from lbgen.pod.steps import exabgp_conf
+from lbgen.testbed.apiserver import served_apart
 from tests.artifacts.conftest import Installed, tree_of
 from tests.conftest import ROOT, require_tool
 from tests.hookrig import endpoint, endpoint_slice
@@ -69,30 +68,12 @@ def test_the_wheel_renders_the_pods_exabgp_conf(installed: Installed) -> None:
 
 
 @pytest.fixture
-def api_server(installed: Installed, tmp_path: Path) -> Iterator[str]:
+def api_server(installed: Installed) -> Iterator[str]:
     """The stand-in API server, run by the wheel's Python, serving two web1 backends."""
     slices = [endpoint_slice("nginx1-a", [endpoint("172.16.1.5"), endpoint("172.16.2.7")])]
-    objects = tmp_path / "objects.json"
-    objects.write_text(json.dumps({"endpointslices": slices, "services": []}))
-    process = subprocess.Popen(
-        [
-            *(str(installed.venv / "bin/python"), "-m", "lbgen.testbed.apiserver"),
-            *("--listen", "127.0.0.1:0", "--objects", str(objects)),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("listening on "), line
-        yield "http://" + line.removeprefix("listening on ").strip()
-    finally:
-        process.kill()
-        process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+    objects = {"endpointslices": slices, "services": []}
+    with served_apart(objects, python=str(installed.venv / "bin/python")) as url:
+        yield url
 
 
 def test_the_wheels_hook_fills_keepalived_conf_once(

@@ -13,7 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from lbgen.compiler import compile_file
-from lbgen.output import apply, compare
+from lbgen.output import Mode, sync
 from lbgen.plan import ServicePlan
 from lbgen.render.exabgp import render_exabgp
 from lbgen.render.keepalived import RealServer, render_keepalived
@@ -34,7 +34,7 @@ GOLDEN = ROOT / "tests/golden"
 def _built(spec: Path, tmp_path: Path) -> Path:
     result = compile_file(spec, "spec.yaml")
     assert result.tree is not None, result.diagnostics
-    apply(tmp_path, compare(tmp_path, result.tree))
+    sync(tmp_path, result.tree, "spec.yaml", Mode.WRITE)
     return tmp_path
 
 

@@ -16,7 +16,7 @@ from lbgen.render import k8s
 from lbgen.render.exabgp import render_exabgp
 from lbgen.render.frr import render_frr_conf
 from lbgen.render.gobgp import render_router_gobgpd
-from lbgen.render.keepalived import render_keepalived
+from lbgen.render.keepalived import RealServer, render_keepalived
 from lbgen.render.sysctl import Setting, render_modules, render_sysctl
 from lbgen.render.text import UnsafeValueError
 from tests.conftest import CASES, ROOT
@@ -84,8 +84,9 @@ def test_each_line_oriented_renderer_refuses_a_hostile_value(
 
 
 def test_legitimate_values_still_render(plan: Plan) -> None:
-    text = render_keepalived(_web1(plan, type="http", path="/healthz?probe=lb&x=1"), {}, "s")
-    assert "path /healthz?probe=lb&x=1\n" in text or "real_server" not in text
+    pool = {("http", "TCP"): (RealServer(IPv4Address("172.16.1.5"), 8080),)}
+    text = render_keepalived(_web1(plan, type="http", path="/healthz?probe=lb&x=1"), pool, "s")
+    assert "                path /healthz?probe=lb&x=1\n" in text
 
 
 @pytest.mark.parametrize("bad", HOSTILE, ids=[repr(h) for h in HOSTILE])

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from lbgen.errors import LbgenError
-from lbgen.output import MANIFEST, apply, compare, owned_files, switch
+from lbgen.output import MANIFEST, Mode, compare, owned_files, switch, sync
 
 
 def build(out: Path, tree: dict[str, str]) -> None:
-    apply(out, compare(out, tree))
+    sync(out, tree, "spec.yaml", Mode.WRITE)
 
 
 def test_first_build_writes_every_file_and_the_manifest(tmp_path: Path) -> None:

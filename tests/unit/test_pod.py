@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from lbgen.pod import process, steps
 from lbgen.pod.datapath import local_route, nft_ruleset, sysctl_problems
 from lbgen.pod.facts import pod_facts, read_pod_config
 from lbgen.pod.probes import established_bgp_peers, ipvs_services, readiness_problems, ready
+from lbgen.testbed import processes as testbed_processes
 from lbgen.testbed.pods import within
 from tests.conftest import ROOT
 
@@ -202,3 +204,16 @@ def test_an_image_path_is_resolved_inside_the_image_not_on_the_host(tmp_path: Pa
     (rootfs / "etc/lbgen").mkdir(parents=True)
     assert within(str(rootfs), "/var/run/secrets/token") == f"{rootfs}/run/secrets/token"
     assert within(str(rootfs), "/etc/lbgen") == f"{rootfs}/etc/lbgen"
+
+
+def test_a_zombie_counts_as_ended_when_the_testbed_goes_down() -> None:
+    """`down` from another process sees its processes' exits only as zombies until init reaps
+    them; waiting for /proc/PID to vanish made down take 94–97 s."""
+    child = subprocess.Popen(["true"])
+    deadline = time.monotonic() + 10
+    while testbed_processes.running(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert Path(f"/proc/{child.pid}").exists()  # not reaped yet: a zombie
+    assert not testbed_processes.running(child.pid)
+    child.wait()
+    assert not testbed_processes.running(child.pid)

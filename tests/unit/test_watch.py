@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import kubernetes
 import pytest
 
 from lbgen.kube.watch import Backoff, Follower, Objects
@@ -108,7 +109,6 @@ def test_backoff_is_jittered_and_capped() -> None:
 def test_the_official_client_reads_the_stand_in_as_lbgens_client_does() -> None:
     """The stand-in API is only worth its tests if it speaks the protocol the official
     kubernetes client reads: both list the same objects, and both read a watch's events."""
-    kubernetes = pytest.importorskip("kubernetes")
     api = FakeApi("Pod")
     api.put(pod("lb-a", "172.16.4.2"))
     with serve(api) as ours:
