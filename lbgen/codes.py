@@ -74,6 +74,8 @@ CODES: dict[str, Code] = {
             "a node's `podSubnet` is outside the pod network or a reflector's `podRange`",
         ),
         Code("LB123", E, "two nodes' pod subnets overlap"),
+        Code("LB124", E, "a password or GTSM on a session with a gobgpd end (osrg/gobgp#2589)"),
+        Code("LB125", W, "some reflectors authenticate LB pods and others do not"),
         Code("LB130", W, "`implementation: gobgp` (osrg/gobgp#2681)"),
         Code("LB140", E, "`path` or `status` on a tcp health check"),
         Code("LB141", E, "HTTP check path does not start with /"),
@@ -97,7 +99,12 @@ CODES: dict[str, Code] = {
         Code("LB204", E, "add-paths send without receive (or the reverse)", OUT),
         Code("LB205", E, "multipath narrower than the largest service", OUT),
         Code("LB206", E, "no shared address family", OUT),
-        Code("LB207", E, "the reflector's import policy is not the one described", OUT),
+        Code(
+            "LB207",
+            E,
+            "an import policy (reflector's, or FRR router's) is not the one described",
+            OUT,
+        ),
         Code("LB208", E, "LB peers are not route-reflector clients", OUT),
         Code("LB209", E, "a sysctl ECMP needs is missing", OUT),
     )

@@ -22,6 +22,11 @@ EXABGP_CONF = RUN_DIR / "exabgp.conf"
 EXABGP_PID = RUN_DIR / "exabgp.pid"
 # where a container finds its ServiceAccount's token, CA and namespace (only the hook's has them)
 SERVICE_ACCOUNT_DIR = PurePosixPath("/var/run/secrets/kubernetes.io/serviceaccount")
+# beside a router's or reflector's frr.conf in out/: which password file each session uses
+BOX_PASSWORDS_NAME = "passwords.json"
+# where exabgp finds each reflector's TCP-MD5 password: a file named after the reflector,
+# projected from a Secret into its container only
+BGP_PASSWORD_DIR = PurePosixPath("/var/run/secrets/lbgen.io/bgp")
 
 SETUP, KEEPALIVED, EXABGP, HOOK = "setup", "keepalived", "exabgp", "hook"
 NODE_AGENT = "agent"

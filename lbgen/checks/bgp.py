@@ -1,4 +1,5 @@
-"""LB110–LB116, LB130: AS number, timers, ECMP width and the router implementation."""
+"""LB110–LB116, LB124–LB125, LB130: AS number, timers, ECMP width, implementations, and
+what each implementation can secure."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
     yield from _timers(fabric)
     yield from _ecmp_width(fabric)
     yield from _implementations(fabric)
+    yield from _authentication(fabric)
 
 
 def _asn(asn: int) -> Iterator[Diagnostic]:
@@ -113,4 +115,55 @@ def _implementations(fabric: Fabric) -> Iterator[Diagnostic]:
                 "gobgpd 3.10 panics against FRR 8.4's zebra (osrg/gobgp#2681); "
                 "this pair is rendered and dry-run checked but not proven to route",
                 "use implementation: frr unless your gobgpd and zebra are known to work together",
+            )
+
+
+GOBGP_CANNOT = (
+    "gobgpd 3.10 cannot authenticate dynamic neighbours (osrg/gobgp#2589), and lbgen "
+    "secures sessions on FRR only"
+)
+
+
+def _authentication(fabric: Fabric) -> Iterator[Diagnostic]:
+    """Passwords and GTSM are rendered for FRR: every end of a secured session must be one."""
+    spec = fabric.spec
+    gobgp_rrs = [r for r in spec.reflectors if r.implementation == "gobgp"]
+    for index, rr in enumerate(spec.reflectors):
+        if rr.lb_password is not None and rr.implementation == "gobgp":
+            yield finding(
+                "LB124",
+                ("spec", "reflectors", index, "lbPassword"),
+                f"reflector {rr.name} runs gobgpd: {GOBGP_CANNOT}",
+                "set implementation: frr on this reflector",
+            )
+    for index, router in enumerate(spec.routers):
+        wanted = [
+            (field, what)
+            for field, what, value in (
+                ("passwordFile", "a password", router.password_file),
+                ("ttlSecurityHops", "GTSM", router.ttl_security_hops),
+            )
+            if value is not None
+        ]
+        for field, what in wanted:
+            others = [f"reflector {r.name}" for r in gobgp_rrs]
+            if router.implementation == "gobgp":
+                others.insert(0, f"router {router.name} itself")
+            if others:
+                yield finding(
+                    "LB124",
+                    ("spec", "routers", index, field),
+                    f"{what} on router {router.name}'s sessions, but {', '.join(others)} "
+                    f"{'runs' if len(others) == 1 else 'run'} gobgpd, for which lbgen renders none",
+                    "use implementation: frr on every router and reflector of secured sessions",
+                )
+    secured = [r.name for r in spec.reflectors if r.lb_password is not None]
+    for index, rr in enumerate(spec.reflectors):
+        if secured and rr.lb_password is None:
+            yield finding(
+                "LB125",
+                ("spec", "reflectors", index),
+                f"the LB pods' sessions with reflector {rr.name} have no password while "
+                f"{', '.join(secured)}'s have: a rogue pod would announce through {rr.name}",
+                "give this reflector an lbPassword too",
             )

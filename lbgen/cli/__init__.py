@@ -168,6 +168,17 @@ def _node_agent(args: argparse.Namespace) -> int:
     return run_agent(args.config, args.node, api_server=args.api_server)
 
 
+def _box_config(args: argparse.Namespace) -> int:
+    from lbgen.box.config import box_config, write_secret_file  # noqa: PLC0415
+
+    text = box_config(args.folder, args.root)
+    if str(args.output) == "-":
+        sys.stdout.write(text)
+    else:
+        write_secret_file(args.output, text)
+    return OK
+
+
 def _testbed(args: argparse.Namespace) -> int:
     from lbgen.testbed.command import run_testbed  # noqa: PLC0415 -- root-only machinery
 
@@ -179,6 +190,7 @@ def _testbed(args: argparse.Namespace) -> int:
 
 
 HANDLERS: dict[str, Command] = {
+    "box_config": _box_config,
     "build": _build,
     "hook": _hook,
     "node_agent": _node_agent,

@@ -126,6 +126,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     testbed.set_defaults(handler="testbed")
 
+    box = commands.add_parser(
+        "box-config",
+        help="On a router or reflector: its frr.conf from out/ with the passwords of its sessions.",
+        description=(
+            "Read FOLDER/frr.conf (out/<fabric>/routers/<name> or reflectors/<name>) and the "
+            "password files its passwords.json names; write the frr.conf FRR reads (mode 0640)."
+        ),
+    )
+    box.add_argument("folder", type=Path, metavar="FOLDER")
+    box.add_argument(
+        "-o", "--output", type=Path, required=True, help="e.g. /etc/frr/frr.conf; - for stdout"
+    )
+    box.add_argument(
+        "--root",
+        type=Path,
+        default=Path("/"),
+        help="read the password files under this folder as if it were / (staging)",
+    )
+    box.set_defaults(handler="box_config")
+
     schema = commands.add_parser("schema", help="Write the spec's JSON Schema.")
     schema.add_argument("-o", "--output", type=Path, help="default: schema/lbgen.schema.json")
     schema.add_argument(

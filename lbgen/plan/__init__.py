@@ -4,6 +4,9 @@ Its models only: `lbgen.plan.build.build_plan` makes one from a spec (the LB pod
 from lbgen.plan.model import (
     AgentConfig,
     BackendPlan,
+    BgpSecret,
+    BoxPassword,
+    BoxPasswords,
     GitOpsPlan,
     HealthCheckPlan,
     KubePlan,
@@ -23,6 +26,9 @@ from lbgen.plan.model import (
 __all__ = [
     "AgentConfig",
     "BackendPlan",
+    "BgpSecret",
+    "BoxPassword",
+    "BoxPasswords",
     "GitOpsPlan",
     "HealthCheckPlan",
     "KubePlan",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
-from lbgen.contract import DEFAULT_RESOURCES
+from lbgen.contract import BGP_PASSWORD_DIR, DEFAULT_RESOURCES
 from lbgen.plan.model import (
     PREFIXES_PER_LB,
     BackendPlan,
+    BgpSecret,
     GitOpsPlan,
     HealthCheckPlan,
     KubePlan,
@@ -22,7 +23,7 @@ from lbgen.plan.model import (
     ServicePlan,
     Timers,
 )
-from lbgen.spec import Fabric, Service
+from lbgen.spec import Fabric, Router, Service
 from lbgen.spec.selection import eligible_nodes
 
 
@@ -33,13 +34,23 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         keepalive=spec.bgp.keepalive,
         connect_retry=spec.bgp.connect_retry,
     )
-    reflector_peers = tuple(
-        sorted(
-            (Peer(name=r.name, address=r.address) for r in spec.reflectors), key=lambda p: p.name
+    reflectors = sorted(spec.reflectors, key=lambda r: r.name)
+    # what an LB pod dials: each reflector, with the password its Secret volume projects
+    lb_view = tuple(
+        Peer(
+            name=r.name,
+            address=r.address,
+            password_file=str(BGP_PASSWORD_DIR / r.name) if r.lb_password else None,
         )
+        for r in reflectors
+    )
+    secrets = tuple(
+        BgpSecret(reflector=r.name, secret=r.lb_password.secret, key=r.lb_password.key)
+        for r in reflectors
+        if r.lb_password is not None
     )
     router_peers = tuple(
-        sorted((Peer(name=r.name, address=r.address) for r in spec.routers), key=lambda p: p.name)
+        _router_session(r.name, r.address, r) for r in sorted(spec.routers, key=lambda r: r.name)
     )
     services = sorted(spec.services, key=lambda s: s.name)
     eligible = {
@@ -47,6 +58,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
     }
     placement = _spread(fabric, eligible)
     most_lbs = max((s.load_balancers.replicas for s in spec.services), default=1)
+    all_lbs = sum(s.load_balancers.replicas for s in spec.services)
     k8s = spec.kubernetes
     kube = KubePlan(
         namespace=k8s.namespace,
@@ -88,7 +100,8 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 zebra_software=r.zebra_software,
                 zebra_socket=r.zebra_socket,
                 timers=timers,
-                reflectors=reflector_peers,
+                # the router's view: its own password file and GTSM on every reflector session
+                reflectors=tuple(_router_session(rr.name, rr.address, r) for rr in reflectors),
                 grants=router_grants,
             )
             for r in sorted(spec.routers, key=lambda r: r.name)
@@ -97,6 +110,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
             ReflectorPlan(
                 name=r.name,
                 address=r.address,
+                implementation=r.implementation,
                 router_id=r.router_id or r.address,
                 cluster_id=r.cluster_id or r.address,
                 asn=spec.asn,
@@ -106,8 +120,10 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 add_paths_send_max=most_lbs,
                 max_prefixes_per_lb=PREFIXES_PER_LB,
                 grants=_grants(fabric, eligible, r.pod_range or spec.networks.pods),
+                lb_password_file=r.lb_password.file if r.lb_password else None,
+                listen_limit=min(65535, max(100, 2 * all_lbs)),
             )
-            for r in sorted(spec.reflectors, key=lambda r: r.name)
+            for r in reflectors
         ),
         nodes=tuple(
             NodePlan(
@@ -128,13 +144,25 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 eligible=eligible[s.name],
                 placed=placement[s.name],
                 timers=timers,
-                reflectors=reflector_peers,
+                reflectors=lb_view,
+                secrets=secrets,
                 kube=kube,
             )
             for s in services
         ),
         kube=kube,
         gitops=_gitops(fabric),
+    )
+
+
+def _router_session(name: str, address: IPv4Address, router: Router) -> Peer:
+    """The far end of one of `router`'s sessions, secured as the router's spec says (both ends
+    of a router–reflector session read the router's password file and GTSM hops)."""
+    return Peer(
+        name=name,
+        address=address,
+        password_file=router.password_file,
+        ttl_security_hops=router.ttl_security_hops,
     )
 
 
@@ -180,6 +208,7 @@ def _service(
     placed: tuple[str, ...],
     timers: Timers,
     reflectors: tuple[Peer, ...],
+    secrets: tuple[BgpSecret, ...],
     kube: KubePlan,
 ) -> ServicePlan:
     hc = s.health_check
@@ -218,6 +247,7 @@ def _service(
         asn=fabric.spec.asn,
         timers=timers,
         reflectors=reflectors,
+        bgp_secrets=secrets,
         node_network=fabric.spec.networks.nodes,
         pod_network=fabric.spec.networks.pods,
         kube=kube,

@@ -25,6 +25,20 @@ class Timers(Frozen):
 class Peer(Frozen):
     name: str
     address: IPv4Address
+    # where this end reads the session's TCP-MD5 password: a file on the box, or in an LB pod
+    # the file its Secret volume projects. None: the session has none
+    password_file: str | None = None
+    # GTSM (RFC 5082): the most hops away the other end may be. None: off
+    ttl_security_hops: int | None = None
+
+
+class BgpSecret(Frozen):
+    """A reflector's LB password as the LB pods get it: a Secret's key, projected as a file
+    named after the reflector (contract.BGP_PASSWORD_DIR)."""
+
+    reflector: str
+    secret: str
+    key: str
 
 
 class RouteGrant(Frozen):
@@ -57,6 +71,7 @@ class RouterPlan(Frozen):
 class ReflectorPlan(Frozen):
     name: str
     address: IPv4Address
+    implementation: Literal["gobgp", "frr"]
     router_id: IPv4Address
     cluster_id: IPv4Address
     asn: int
@@ -66,6 +81,10 @@ class ReflectorPlan(Frozen):
     add_paths_send_max: int
     max_prefixes_per_lb: int
     grants: tuple[RouteGrant, ...]
+    # the file on the reflector's box holding the LB sessions' password; None: no password
+    lb_password_file: str | None
+    # most LB sessions at once (FRR's bgp listen limit): every LB pod, twice over for restarts
+    listen_limit: int
 
 
 class PortPlan(Frozen):
@@ -130,6 +149,8 @@ class ServicePlan(Frozen):
     asn: int
     timers: Timers
     reflectors: tuple[Peer, ...]
+    # the Secret keys the pod's exabgp reads its reflectors' passwords from
+    bgp_secrets: tuple[BgpSecret, ...]
     node_network: IPv4Network
     pod_network: IPv4Network
     kube: KubePlan
@@ -190,3 +211,19 @@ class AgentConfig(Frozen):
     node_network: IPv4Network
     pod_network: IPv4Network
     prefixes: tuple[tuple[str, IPv4Network], ...]  # (service, prefix)
+
+
+class BoxPassword(Frozen):
+    neighbor: str  # an FRR neighbour: an address, or the peer-group of the LB pods
+    file: str  # on the box
+
+
+class BoxPasswords(Frozen):
+    """What `lbgen box-config` reads beside a box's frr.conf (passwords.json): which
+    neighbour's TCP-MD5 password is in which file on the box. It names files; it never holds
+    a password, so it can be committed with the rest of out/."""
+
+    header: str
+    source: str
+    asn: int
+    passwords: tuple[BoxPassword, ...]

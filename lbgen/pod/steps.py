@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lbgen.contract import EXABGP_CONF, EXABGP_PID, KEEPALIVED_CONF_NAME, RUN_DIR
 from lbgen.errors import LbgenError
+from lbgen.passwords import read_password
 from lbgen.plan import PodConfig
 from lbgen.pod.datapath import local_route, nft_ruleset, read_sysctls, sysctl_problems
 from lbgen.pod.facts import pod_facts
@@ -57,17 +58,27 @@ def exabgp_env(user: str) -> dict[str, str]:
 
 
 def exabgp_conf(config: PodConfig, env: Mapping[str, str]) -> str:
-    """exabgp.conf for this pod: its service's prefix, with this node as next hop."""
+    """exabgp.conf for this pod: its service's prefix, with this node as next hop, and each
+    reflector's password from the Secret volume when its sessions have one."""
     from lbgen.render.exabgp import render_exabgp  # noqa: PLC0415 -- only this step renders
 
     facts = pod_facts(env)
-    return render_exabgp(config.service, facts.pod_ip, facts.node_ip, config.source)
+    passwords = {
+        rr.name: read_password(Path(rr.password_file), f"reflector {rr.name}")
+        for rr in config.service.reflectors
+        if rr.password_file is not None
+    }
+    return render_exabgp(config.service, facts.pod_ip, facts.node_ip, config.source, passwords)
 
 
 def start_exabgp(config: PodConfig, env: Mapping[str, str], run: Path = RUN) -> None:
     """Render exabgp.conf with this pod's and node's addresses, then become exabgp."""
     conf = run / EXABGP_CONF.name
-    conf.write_text(exabgp_conf(config, env), encoding="utf-8")
+    # it may hold passwords: readable by this container's user only
+    conf.unlink(missing_ok=True)
+    fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(exabgp_conf(config, env))
     (run / EXABGP_PID.name).write_text(f"{os.getpid()}\n", encoding="ascii")
     user = pwd.getpwuid(os.getuid()).pw_name if _has_passwd_entry() else "root"
     sys.stdout.flush()

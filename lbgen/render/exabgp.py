@@ -4,6 +4,7 @@ so `lbgen pod exabgp` renders this in the pod, with the same function the build 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from ipaddress import IPv4Address
 
 from lbgen.plan import ServicePlan
@@ -11,12 +12,19 @@ from lbgen.render.text import header, render_template
 
 
 def render_exabgp(
-    service: ServicePlan, pod_ip: IPv4Address, node_ip: IPv4Address, source: str
+    service: ServicePlan,
+    pod_ip: IPv4Address,
+    node_ip: IPv4Address,
+    source: str,
+    passwords: Mapping[str, str] | None = None,
 ) -> str:
+    """`passwords`: reflector name → its TCP-MD5 password, read from the pod's Secret volume;
+    the result then holds secrets and is written only to the pod's memory-backed /run."""
     return render_template(
         "exabgp/exabgp.conf.j2",
         header=header(source, "#"),
         service=service,
         pod_ip=pod_ip,
         node_ip=node_ip,
+        passwords=passwords or {},
     )

@@ -1,14 +1,47 @@
-"""FRR for an upstream router: bgpd + zebra in one integrated frr.conf, its daemons file, and the
-zebra.conf that the gobgp flavour pairs with gobgpd."""
+"""FRR: an upstream router (bgpd + zebra in one integrated frr.conf), a reflector (bgpd taking
+the LB pods as dynamic neighbours), their daemons file, the zebra.conf the gobgp flavour pairs
+with gobgpd, and the password lines `lbgen box-config` adds on the box (never in out/)."""
 
 from __future__ import annotations
 
-from lbgen.plan import RouterPlan
-from lbgen.render.text import header, render_template
+from collections.abc import Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+from lbgen.plan import BoxPassword, BoxPasswords, ReflectorPlan, RouteGrant, RouterPlan
+from lbgen.render.text import generated_by, header, render_template
+
+
+@dataclass(frozen=True)
+class LbGroup:
+    """The LB pods one listen range takes in, and the grants their routes may use."""
+
+    name: str
+    peers: IPv4Network
+    grants: tuple[RouteGrant, ...]
+
+
+def lb_groups(rr: ReflectorPlan) -> list[LbGroup]:
+    """One peer-group per distinct range of LB peers (each node's pod subnet, or the pod range):
+    a pod lands in the group of the longest range holding it, and may announce only via the
+    nodes that range belongs to."""
+    by_peers: dict[IPv4Network, list[RouteGrant]] = {}
+    for grant in rr.grants:
+        by_peers.setdefault(grant.peers, []).append(grant)
+    return [
+        LbGroup(f"lbs-{str(peers).replace('.', '-').replace('/', '-')}", peers, tuple(grants))
+        for peers, grants in sorted(by_peers.items())
+    ]
 
 
 def render_frr_conf(router: RouterPlan, source: str) -> str:
     return render_template("frr/frr.conf.j2", header=header(source, "!"), router=router)
+
+
+def render_reflector_frr(rr: ReflectorPlan, source: str) -> str:
+    return render_template(
+        "frr/reflector.conf.j2", header=header(source, "!"), rr=rr, groups=lb_groups(rr)
+    )
 
 
 def render_frr_daemons(source: str) -> str:
@@ -17,3 +50,40 @@ def render_frr_daemons(source: str) -> str:
 
 def render_zebra_conf(router: RouterPlan, source: str) -> str:
     return render_template("frr/zebra.conf.j2", header=header(source, "!"), router=router)
+
+
+def router_passwords(router: RouterPlan, source: str) -> BoxPasswords | None:
+    files = [
+        BoxPassword(neighbor=str(rr.address), file=rr.password_file)
+        for rr in router.reflectors
+        if rr.password_file is not None
+    ]
+    return _passwords(router.asn, files, source)
+
+
+def reflector_passwords(rr: ReflectorPlan, source: str) -> BoxPasswords | None:
+    files = [
+        BoxPassword(neighbor=str(r.address), file=r.password_file)
+        for r in rr.routers
+        if r.password_file is not None
+    ]
+    if rr.lb_password_file is not None:
+        files += [BoxPassword(neighbor=g.name, file=rr.lb_password_file) for g in lb_groups(rr)]
+    return _passwords(rr.asn, files, source)
+
+
+def _passwords(asn: int, files: list[BoxPassword], source: str) -> BoxPasswords | None:
+    if not files:
+        return None
+    return BoxPasswords(header=generated_by(source), source=source, asn=asn, passwords=tuple(files))
+
+
+def render_frr_passwords(config: BoxPasswords, passwords: Sequence[tuple[BoxPassword, str]]) -> str:
+    """The lines `lbgen box-config` appends to a box's frr.conf: each neighbour's password, read
+    from its file on the box. They never reach out/ or git."""
+    return render_template(
+        "frr/passwords.conf.j2",
+        header=header(config.source, "!"),
+        asn=config.asn,
+        passwords=list(passwords),
+    )

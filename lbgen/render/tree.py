@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from lbgen.contract import AGENT_CONFIG_NAME
-from lbgen.plan import AgentConfig, Plan, PodConfig
+from lbgen.contract import AGENT_CONFIG_NAME, BOX_PASSWORDS_NAME
+from lbgen.plan import AgentConfig, BoxPasswords, Plan, PodConfig
 from lbgen.render import k8s, sysctl
-from lbgen.render.frr import render_frr_conf, render_frr_daemons, render_zebra_conf
+from lbgen.render.frr import (
+    reflector_passwords,
+    render_frr_conf,
+    render_frr_daemons,
+    render_reflector_frr,
+    render_zebra_conf,
+    router_passwords,
+)
 from lbgen.render.gobgp import render_reflector_gobgpd, render_router_gobgpd
 from lbgen.render.keepalived import render_keepalived
 from lbgen.render.text import generated_by
@@ -24,20 +31,33 @@ def _network(plan: Plan) -> Tree:
     for router in plan.routers:
         base = f"routers/{router.name}"
         if router.implementation == "frr":
-            tree[f"{base}/frr.conf"] = render_frr_conf(router, src)
-            tree[f"{base}/daemons"] = render_frr_daemons(src)
+            conf = render_frr_conf(router, src)
+            tree.update(_frr(base, conf, router_passwords(router, src), src))
         else:
             tree[f"{base}/gobgpd.yaml"] = render_router_gobgpd(router, src)
             tree[f"{base}/zebra.conf"] = render_zebra_conf(router, src)
         tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.ROUTER)
     for rr in plan.reflectors:
         base = f"reflectors/{rr.name}"
-        tree[f"{base}/gobgpd.yaml"] = render_reflector_gobgpd(rr, src)
+        if rr.implementation == "frr":
+            conf = render_reflector_frr(rr, src)
+            tree.update(_frr(base, conf, reflector_passwords(rr, src), src))
+        else:
+            tree[f"{base}/gobgpd.yaml"] = render_reflector_gobgpd(rr, src)
         tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.REFLECTOR)
     for node in plan.nodes:
         tree[f"nodes/{node.name}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.node(node))
         tree[f"nodes/{node.name}/modules-load.conf"] = sysctl.render_modules(src, node)
     return tree
+
+
+def _frr(base: str, conf: str, passwords: BoxPasswords | None, src: str) -> Tree:
+    """An FRR box's files: frr.conf, the daemons file, and passwords.json when its sessions
+    have passwords (which file holds each; never a password)."""
+    files = {f"{base}/frr.conf": conf, f"{base}/daemons": render_frr_daemons(src)}
+    if passwords is not None:
+        files[f"{base}/{BOX_PASSWORDS_NAME}"] = passwords.model_dump_json(indent=2) + "\n"
+    return files
 
 
 def _agent_config(plan: Plan) -> str:

@@ -24,6 +24,8 @@ HTTP_PATH_PATTERN = r"^[A-Za-z0-9._~%/?=&+:@,-]{1,256}$"
 REPO_PATH_PATTERN = r"^[A-Za-z0-9._-][A-Za-z0-9._/-]{0,254}$"
 ZEBRA_SOFTWARE_PATTERN = r"^[a-z0-9.]{1,32}$"
 ZEBRA_SOCKET_PATTERN = r"^(unix:/[A-Za-z0-9._/-]{1,200}|tcp:[0-9.]{7,15}:[0-9]{1,5})$"
+BOX_FILE_PATTERN = r"^/[A-Za-z0-9._-][A-Za-z0-9._/-]{0,254}$"
+DATA_KEY_PATTERN = r"^[-._a-zA-Z0-9]{1,253}$"
 # what each pattern asks for, in words, for diagnostics
 PATTERN_MEANING = {
     NAME_PATTERN: "a DNS label: lower-case letters, digits and '-', starting and ending with "
@@ -37,6 +39,8 @@ PATTERN_MEANING = {
     REPO_PATH_PATTERN: "a relative folder path: letters, digits, '.', '_', '/' and '-'",
     ZEBRA_SOFTWARE_PATTERN: "a zebra software name such as frr7.2",
     ZEBRA_SOCKET_PATTERN: "a zebra API URL: unix:/path or tcp:address:port",
+    BOX_FILE_PATTERN: "an absolute file path of letters, digits, '.', '_', '/' and '-'",
+    DATA_KEY_PATTERN: "a Secret data key: letters, digits, '-', '_' and '.'",
 }
 
 
@@ -91,6 +95,24 @@ class BgpTimers(Model):
     )
 
 
+BoxFile = Annotated[str, StringConstraints(pattern=BOX_FILE_PATTERN)]
+
+
+class LbPassword(Model):
+    """The TCP-MD5 password of the sessions between the LB pods and one reflector: named,
+    never written in the spec or out/."""
+
+    secret: Name = Field(
+        description="The Secret, in kubernetes.namespace, the LB pods read the password from."
+    )
+    key: Annotated[str, StringConstraints(pattern=DATA_KEY_PATTERN)] = Field(
+        "password", description="Its key in the Secret."
+    )
+    file: BoxFile = Field(
+        description="Where the reflector's box holds the same password (lbgen box-config reads it)."
+    )
+
+
 class Router(Model):
     name: Name
     address: Ipv4Addr = Field(description="The router's address in the node network.")
@@ -117,6 +139,20 @@ class Router(Model):
     zebra_socket: Annotated[str, StringConstraints(pattern=ZEBRA_SOCKET_PATTERN)] = Field(
         "unix:/run/frr/zserv.api", description="zebra API socket URL (implementation: gobgp only)."
     )
+    password_file: BoxFile | None = Field(
+        None,
+        description=(
+            "TCP-MD5 password of this router's sessions with the reflectors: the file holding "
+            "it on the router and on every reflector box (lbgen box-config reads it)."
+        ),
+    )
+    ttl_security_hops: Annotated[int, Field(ge=1, le=254)] | None = Field(
+        None,
+        description=(
+            "GTSM (RFC 5082) on this router's sessions with the reflectors: accept packets "
+            "only from at most this many hops away (1: the same segment)."
+        ),
+    )
 
 
 class Reflector(Model):
@@ -126,6 +162,16 @@ class Reflector(Model):
     cluster_id: Ipv4Addr | None = Field(None, description="Cluster-id; default the address.")
     pod_range: Ipv4Net | None = Field(
         None, description="Range dynamic neighbours are accepted from; default networks.pods."
+    )
+    implementation: Literal["gobgp", "frr"] = Field(
+        "gobgp",
+        description=(
+            "gobgp: gobgpd, as the paper (default). frr: FRR bgpd, which can authenticate the "
+            "LB pods' dynamic sessions (gobgpd 3.10 cannot: osrg/gobgp#2589)."
+        ),
+    )
+    lb_password: LbPassword | None = Field(
+        None, description="TCP-MD5 password of the LB pods' sessions with this reflector."
     )
 
 

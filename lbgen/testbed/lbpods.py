@@ -23,6 +23,7 @@ from lbgen.testbed.pods import (
     pod_spec,
     write_configmaps,
 )
+from lbgen.testbed.secrets import secret_file
 
 IPVS_MISSING = "IPVS has no virtual service"
 
@@ -48,6 +49,14 @@ class PodRunner:
             # the pod's fsGroup: its non-root containers write here too
             os.chown(folder / volume, 0, NON_ROOT_UID)
             (folder / volume).chmod(0o2775)
+        for volume, items in spec.secrets.items():
+            # as the kubelet projects a Secret: the pod's group may read (defaultMode 0440)
+            (folder / volume).mkdir(parents=True, exist_ok=True)
+            for name, (secret, key) in items.items():
+                target = folder / volume / name
+                shutil.copyfile(secret_file(self.workdir, secret, key), target)
+                os.chown(target, 0, NON_ROOT_UID)
+                target.chmod(0o440)
         for volume in spec.projected:
             account = folder / volume
             account.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -27,6 +28,18 @@ def add_netns(name: str) -> None:
 
 
 def delete_netns(name: str) -> None:
+    """Delete a namespace and, first, its veth links: the kernel would remove them only when it
+    gets round to the namespace, and a new pod may want the same link name at once."""
+    shown = subprocess.run(
+        ["ip", "-n", name, "-j", "link", "show", "type", "veth"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for link in json.loads(shown.stdout or "[]"):
+        subprocess.run(
+            ["ip", "-n", name, "link", "del", link["ifname"]], capture_output=True, check=False
+        )
     subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
 
 

@@ -4,7 +4,7 @@ and volume mounts, and the ConfigMap files kustomize would generate. Pure: from 
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -31,6 +31,8 @@ class PodSpec:
     empty_dirs: tuple[str, ...]
     # projected ServiceAccount volumes: the testbed lays a stand-in token there (its API needs none)
     projected: tuple[str, ...] = ()
+    # projected Secret volumes: volume → {file name: (Secret, key)}
+    secrets: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
 
 def _load(text: str) -> Any:
@@ -74,6 +76,7 @@ def _template(tree: dict[str, str], manifest: str) -> PodSpec:
         for generator in _load(tree["cluster/kustomization.yaml"]).get("configMapGenerator", [])
     }
     configmaps, empty, projected = {}, [], []
+    secrets: dict[str, dict[str, tuple[str, str]]] = {}
     for volume in spec["volumes"]:
         if "configMap" in volume:
             files = generated[volume["configMap"]["name"]]
@@ -81,11 +84,18 @@ def _template(tree: dict[str, str], manifest: str) -> PodSpec:
         elif "emptyDir" in volume:
             empty.append(volume["name"])
         elif "projected" in volume:
-            projected.append(volume["name"])
+            sources = volume["projected"]["sources"]
+            named = [s["secret"] for s in sources if "secret" in s]
+            if named:
+                secrets[volume["name"]] = {
+                    item["path"]: (s["name"], item["key"]) for s in named for item in s["items"]
+                }
+            else:
+                projected.append(volume["name"])
     containers = tuple(
         _container(c) for c in [*spec.get("initContainers", []), *spec["containers"]]
     )
-    return PodSpec(containers, configmaps, tuple(empty), tuple(projected))
+    return PodSpec(containers, configmaps, tuple(empty), tuple(projected), secrets)
 
 
 def _exec_hooks(container: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:

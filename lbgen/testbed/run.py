@@ -16,11 +16,12 @@ from pathlib import Path
 
 from lbgen.agent.routes import SERVICE_LABEL, Allowed
 from lbgen.agent.run import RouteTable
-from lbgen.contract import EXABGP, HOOK
+from lbgen.box.config import with_passwords, write_secret_file
+from lbgen.contract import BOX_PASSWORDS_NAME, EXABGP, HOOK
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan, ServicePlan
 from lbgen.pod.datapath import local_route
-from lbgen.testbed import daemons, netns, processes
+from lbgen.testbed import daemons, netns, processes, secrets
 from lbgen.testbed.layout import BACKEND_PORT, Box, Client, Layout, LbPod, layout, lb_pod
 from lbgen.testbed.lbpods import PodRunner
 from lbgen.testbed.observe import ask, fib_nexthops, reach_commands
@@ -96,6 +97,7 @@ class Testbed:
         daemons.preflight(self.plan, self.workdir)
         self.state = State(self.prefix)
         self._save()
+        secrets.lay_passwords(self.plan, self.workdir)
         try:
             self._network()
             self._routers()
@@ -171,25 +173,41 @@ class Testbed:
 
     def _routers(self) -> None:
         for box in self.layout.routers:
-            folder = self.workdir / box.netns
-            folder.mkdir(exist_ok=True)
-            (folder / "frr.conf").write_text(self.tree[f"routers/{box.name}/frr.conf"])
-            shutil.chown(folder, "frr", "frr")
-            self._sysctl(box.netns, f"routers/{box.name}/sysctl.conf")
-            self._spawn(f"{box.netns}-zebra", daemons.frr_argv(box.netns, "zebra", folder))
-            deadline = time.monotonic() + 10
-            while not (folder / "zserv.api").exists():
-                if time.monotonic() > deadline:
-                    raise LbgenError(f"zebra in {box.netns} did not start")
-                time.sleep(0.05)
-            self._spawn(f"{box.netns}-bgpd", daemons.frr_argv(box.netns, "bgpd", folder))
+            self._frr(box, f"routers/{box.name}")
 
     def _reflectors(self) -> None:
+        by_name = {rr.name: rr for rr in self.plan.reflectors}
         for box in self.layout.reflectors:
+            base = f"reflectors/{box.name}"
+            if by_name[box.name].implementation == "frr":
+                self._frr(box, base)
+                continue
             conf = self.workdir / f"{box.netns}.gobgpd.yaml"
-            conf.write_text(self.tree[f"reflectors/{box.name}/gobgpd.yaml"])
-            self._sysctl(box.netns, f"reflectors/{box.name}/sysctl.conf")
+            conf.write_text(self.tree[f"{base}/gobgpd.yaml"])
+            self._sysctl(box.netns, f"{base}/sysctl.conf")
             self._spawn(box.netns, daemons.gobgpd_argv(box.netns, conf))
+
+    def _frr(self, box: Box, base: str) -> None:
+        """zebra and bgpd of a router or reflector, on its frr.conf as `lbgen box-config`
+        makes it on the box: the compiled file plus the passwords of its sessions."""
+        folder = self.workdir / box.netns
+        folder.mkdir(exist_ok=True)
+        shutil.chown(folder, "frr", "frr")
+        listing = self.tree.get(f"{base}/{BOX_PASSWORDS_NAME}")
+        conf = with_passwords(
+            self.tree[f"{base}/frr.conf"], listing, base, secrets.box_root(self.workdir, box.name)
+        )
+        (folder / "frr.conf").touch(mode=0o640)
+        shutil.chown(folder / "frr.conf", "frr", "frr")
+        write_secret_file(folder / "frr.conf", conf)
+        self._sysctl(box.netns, f"{base}/sysctl.conf")
+        self._spawn(f"{box.netns}-zebra", daemons.frr_argv(box.netns, "zebra", folder))
+        deadline = time.monotonic() + 10
+        while not (folder / "zserv.api").exists():
+            if time.monotonic() > deadline:
+                raise LbgenError(f"zebra in {box.netns} did not start")
+            time.sleep(0.05)
+        self._spawn(f"{box.netns}-bgpd", daemons.frr_argv(box.netns, "bgpd", folder))
 
     def _nodes(self) -> None:
         for node in self.layout.nodes:

@@ -10,6 +10,7 @@ from lbgen.plan import Plan, RouteGrant
 from lbgen.source import parse_document
 from lbgen.verify.finding import broken
 from lbgen.verify.frr import read_frr
+from lbgen.verify.frr_policy import check_frr_import_policy
 from lbgen.verify.gobgp import check_families, check_import_policy, read_gobgp
 from lbgen.verify.speaker import Speaker
 
@@ -39,7 +40,7 @@ def _rendered(plan: Plan) -> list[RenderedSpeaker]:
     ]
     reflectors = [
         RenderedSpeaker(
-            f"reflectors/{r.name}/gobgpd.yaml",
+            f"reflectors/{r.name}/" + ("frr.conf" if r.implementation == "frr" else "gobgpd.yaml"),
             "reflector",
             r.name,
             r.address,
@@ -62,7 +63,8 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
             continue
         try:
             if file.endswith(".conf"):
-                speakers.append(read_frr(text, file, name, box.address))
+                speakers.append(read_frr(text, file, name, box.address, kind))
+                found.extend(check_frr_import_policy(text, file, kind, box.grants))
                 continue
             doc = parse_document(text, file)
             if isinstance(doc, Diagnostic):

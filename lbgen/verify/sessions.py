@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 
 from lbgen.errors import Diagnostic
 from lbgen.plan import Plan
@@ -95,18 +95,29 @@ def _add_paths(
 
 
 def _lb_peers(plan: Plan, rr: Speaker) -> Iterator[Diagnostic]:
-    """LB pods (exabgp, always the active side) dial every reflector from the pod network."""
-    ranges = [n for n in rr.neighbors if not isinstance(n.peer, IPv4Address)]
-    covering = next((n for n in ranges if plan.pod_network.subnet_of(n.peer)), None)  # type: ignore[arg-type]
-    if covering is None:
-        if plan.services:
+    """LB pods (exabgp, always the active side) dial every reflector from the pod network:
+    from wherever a grant says an LB may be, a dynamic range must take them in."""
+    ranges = [(n.peer, n) for n in rr.neighbors if isinstance(n.peer, IPv4Network)]
+    plan_rr = next(r for r in plan.reflectors if r.name == rr.name)
+    for peers in sorted({grant.peers for grant in plan_rr.grants}):
+        # a pod lands in the most specific range that holds it
+        covering = max(
+            ((net, n) for net, n in ranges if peers.subnet_of(net)),
+            key=lambda found: found[0].prefixlen,
+            default=(None, None),
+        )[1]
+        if covering is None:
             yield broken(
                 "LB201",
                 rr.where(),
-                f"reflector {rr.name} accepts no dynamic neighbours covering the pod "
-                f"network {plan.pod_network}: LB pods could not peer",
+                f"reflector {rr.name} accepts no dynamic neighbours covering {peers}, "
+                "where LB pods peer from",
             )
-        return
+            continue
+        yield from _lb_range(plan, rr, covering)
+
+
+def _lb_range(plan: Plan, rr: Speaker, covering: Neighbor) -> Iterator[Diagnostic]:
     if covering.peer_as != plan.asn:
         yield broken(
             "LB202",

@@ -176,3 +176,22 @@ def test_exabgp_accepts_the_config_rendered_in_the_pod(
     assert done.returncode == 0, done.stdout + done.stderr
     target.write_text(text.replace("hold-time", "hold-tim"))
     assert _run(exabgp, "--test", str(target), env=env).returncode != 0
+
+
+def test_exabgp_accepts_the_config_with_each_reflectors_password(tmp_path: Path) -> None:
+    """examples/edge.yaml: every LB session authenticated; the rendered file (in the pod's
+    memory only) carries one md5-password per reflector and exabgp takes it."""
+    exabgp = require_tool("exabgp")
+    result = compile_file(ROOT / "examples/edge.yaml", "examples/edge.yaml")
+    assert result.plan is not None
+    service = next(s for s in result.plan.services if s.name == "dns")
+    passwords = {rr.name: f"Pa55-{rr.name}" for rr in service.reflectors}
+    text = render_exabgp(
+        service, IPv4Address("100.64.1.11"), IPv4Address("10.20.0.11"), "x", passwords
+    )
+    assert text.count("md5-password Pa55-") == 2
+    target = tmp_path / "exabgp.conf"
+    target.write_text(text)
+    env = {"PATH": "/usr/bin:/bin", "exabgp.daemon.user": "root"}
+    done = _run(exabgp, "--test", str(target), env=env)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from lbgen.box.config import with_passwords
 from lbgen.compiler import compile_file
+from lbgen.plan import BoxPasswords
 from lbgen.source import Document, parse_document
 from lbgen.verify.gobgp import check_families
 from lbgen.verify.sysctl import read_sysctl
@@ -77,6 +79,37 @@ def test_vtysh_accepts_every_frr_config(label: str, path: str, text: str, tmp_pa
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def _listing(label: str) -> str | None:
+    """The passwords.json beside a rendered frr.conf, if its sessions have passwords."""
+    wanted = label.rsplit("/", 1)[0] + "/passwords.json"
+    return next((f[2] for f in FILES if f[0] == wanted), None)
+
+
+def _with_passwords() -> list[tuple[str, str, str]]:
+    return [f for f in _by_name("frr.conf") if _listing(f[0]) is not None]
+
+
+@pytest.mark.parametrize(
+    ("label", "path", "text"), _with_passwords(), ids=[f[0] for f in _with_passwords()]
+)
+def test_vtysh_accepts_every_frr_config_with_its_passwords_joined_on_the_box(
+    label: str, path: str, text: str, tmp_path: Path
+) -> None:
+    """As `lbgen box-config` makes it on the box: the compiled file plus its passwords."""
+    vtysh = require_tool("vtysh")
+    listing = _listing(label)
+    assert listing is not None
+    root = tmp_path / "box"
+    for entry in BoxPasswords.model_validate_json(listing).passwords:
+        _write(root, entry.file.lstrip("/"), "Pa55.word-" + entry.neighbor[-4:] + "\n")
+    joined = with_passwords(text, listing, "passwords.json", root)
+    assert joined.count(" password Pa55.word-") == len(
+        BoxPasswords.model_validate_json(listing).passwords
+    )
+    done = _run([vtysh, "-C", "-f", str(_write(tmp_path, path, joined))])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.mark.parametrize(
     ("label", "path", "text"), _by_name("daemons"), ids=[f[0] for f in _by_name("daemons")]
 )
@@ -103,8 +136,9 @@ def test_every_sysctl_key_exists_in_this_kernel(label: str, path: str, text: str
 def test_vtysh_dry_run_fails_on_a_broken_line(tmp_path: Path) -> None:
     """A negative control: the FRR check above can fail."""
     vtysh = require_tool("vtysh")
-    _, path, text = _by_name("frr.conf")[0]
+    _, path, text = next(f for f in _by_name("frr.conf") if f[1].startswith("routers/"))
     broken = text.replace("maximum-paths ibgp", "maximum-paths ibgp-typo")
+    assert broken != text
     done = _run([vtysh, "-C", "-f", str(_write(tmp_path, path, broken))])
     assert done.returncode != 0
 

@@ -15,7 +15,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -23,10 +22,10 @@ import pytest
 
 from lbgen.compiler import compile_file
 from lbgen.contract import NON_ROOT_UID
-from lbgen.pod.steps import exabgp_env
 from lbgen.testbed.run import Testbed
 from tests.conftest import ROOT, require_root, require_tool
 from tests.hookrig import wait_for
+from tests.rogue import rogue_speaker, router_paths
 
 pytestmark = pytest.mark.daemons
 
@@ -226,39 +225,6 @@ def test_the_fib_follows_an_lb_that_stops_and_comes_back(
     )
 
 
-@contextmanager
-def rogue_speaker(
-    testbed: Testbed, routes: list[str], folder: Path, node: str = "node1"
-) -> Iterator[str]:
-    """An exabgp in a pod of its own on a node's pod network, announcing `routes`."""
-    address = dict(testbed.layout.pod_subnets)[node].network_address + 99
-    conf = folder / "rogue.conf"
-    conf.write_text(
-        f"neighbor {testbed.layout.reflectors[0].address} {{\n"
-        f"    router-id {address};\n    local-address {address};\n"
-        f"    local-as {testbed.plan.asn};\n    peer-as {testbed.plan.asn};\n"
-        "    family { ipv4 unicast; }\n    static {\n"
-        + "".join(f"        route {r};\n" for r in routes)
-        + "    }\n}\n"
-    )
-    process = None
-    rogue = testbed.add_pod("rogue", node, address)
-    try:
-        with (folder / "rogue.log").open("wb") as log:
-            process = subprocess.Popen(
-                ["ip", "netns", "exec", rogue, "exabgp", str(conf)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **exabgp_env("root"), "exabgp.log.destination": "stdout"},
-            )
-        yield str(address)
-    finally:
-        if process is not None:
-            process.kill()
-            process.wait()
-        testbed.remove_pod(rogue)
-
-
 def _gobgp(testbed: Testbed, *argv: str) -> str:
     rr = testbed.layout.reflectors[0].netns
     return subprocess.run(
@@ -291,7 +257,7 @@ def test_the_reflector_refuses_what_no_lb_may_announce(
     testbed: Testbed, tmp_path: Path, route: str, shown: str
 ) -> None:
     before, fib = testbed.router_nexthops("router"), _router_fib(testbed)
-    with rogue_speaker(testbed, [route], tmp_path) as address:
+    with rogue_speaker(testbed, [route], tmp_path, "node1") as address:
         # the route arrived at the reflector (adj-in, before policy) ...
         wait_for(
             lambda: shown in _gobgp(testbed, "neighbor", address, "adj-in"),
@@ -303,29 +269,6 @@ def test_the_reflector_refuses_what_no_lb_may_announce(
         assert shown not in _gobgp(testbed, "global", "rib")
         assert testbed.router_nexthops("router") == before
         assert _router_fib(testbed) == fib
-
-
-def _router_paths(testbed: Testbed, prefix: str) -> list[dict[str, object]]:
-    router = testbed.layout.routers[0].netns
-    shown = subprocess.run(
-        [
-            *(
-                "ip",
-                "netns",
-                "exec",
-                router,
-                "vtysh",
-                "--vty_socket",
-                str(testbed.workdir / router),
-            ),
-            *("-c", f"show bgp ipv4 unicast {prefix} json"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    paths: list[dict[str, object]] = json.loads(shown).get("paths", [])
-    return paths
 
 
 @pytest.mark.parametrize(
@@ -365,7 +308,7 @@ def test_no_speaker_in_the_pod_network_can_take_a_services_traffic(
         senders = {p.get("neighbor-ip") for paths in rib.values() for p in paths}
         assert (address in senders) is accepted, senders
         assert testbed.router_nexthops("router") == before
-        paths = _router_paths(testbed, "10.1.1.0/24")
+        paths = router_paths(testbed, "10.1.1.0/24")
         assert {p.get("locPrf") for p in paths} == {100}, paths
         assert not any("community" in p for p in paths), paths
 
@@ -374,7 +317,7 @@ def test_ten_thousand_junk_prefixes_trip_the_prefix_limit(testbed: Testbed, tmp_
     before, fib = testbed.router_nexthops("router"), _router_fib(testbed)
     junk = [f"100.{64 + i // 256}.{i % 256}.0/24 next-hop 10.0.0.101" for i in range(10000)]
     rr_log = testbed.workdir / "log" / f"{testbed.layout.reflectors[0].netns}.log"
-    with rogue_speaker(testbed, junk, tmp_path):
+    with rogue_speaker(testbed, junk, tmp_path, "node1"):
         wait_for(
             lambda: "prefix limit" in rr_log.read_text().lower(),
             timeout=60,

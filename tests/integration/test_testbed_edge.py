@@ -1,25 +1,30 @@
-"""`lbgen testbed` as operators drive it, on examples/edge.yaml: two routers, two reflectors, a
-4-byte AS, a /32 service with UDP and TCP ports on selected nodes, a two-port service on pinned
-nodes. `up` returns once every LB pod is ready by its own probes; `check` reads every router;
-`status` says how to reach each VIP from the client behind each router; `down` is quick."""
+"""`lbgen testbed` as operators drive it, on examples/edge.yaml: two routers, two FRR reflectors,
+every session authenticated (TCP-MD5) and GTSM towards edge-a, a 4-byte AS, a /32 service with
+UDP and TCP ports on selected nodes, a two-port service on pinned nodes. `up` returns once every
+LB pod is ready by its own probes; `check` reads every router; `status` says how to reach each VIP
+from the client behind each router; `down` is quick. A speaker without the password gets no
+session; one with it still gets only what the FRR reflector's import policy grants."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from ipaddress import IPv4Address
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lbgen import cli
 from lbgen.compiler import compile_file
-from lbgen.testbed import processes
+from lbgen.testbed import processes, secrets
 from lbgen.testbed.run import Testbed
 from tests.conftest import ROOT, require_root, require_tool
 from tests.hookrig import wait_for
+from tests.rogue import rogue_speaker, router_paths, vtysh_json
 
 pytestmark = pytest.mark.daemons
 
@@ -107,6 +112,158 @@ def test_status_says_how_to_reach_each_vip_from_behind_each_router(
         answers = bed.ask("203.0.113.1", 80, 10, router=router)
         assert {a.split()[1] for a in answers} <= {"lb=api@n4", "lb=api@n5"}, answers
         assert bed.ask("198.51.100.53", 53, 3, router=router)
+
+
+def _reflector(bed: Testbed, command: str) -> Any:
+    return vtysh_json(bed, bed.layout.reflectors[0].netns, command)
+
+
+def _lb_password(work: Path) -> str:
+    return secrets.secret_file(work, "lbgen-bgp", "rr-a").read_text()
+
+
+def _established(bed: Testbed, address: str) -> bool:
+    peer = _reflector(bed, f"show bgp neighbors {address} json").get(address, {})
+    return bool(peer.get("bgpState") == "Established")
+
+
+@pytest.mark.parametrize("password", [None, "not-the-password"], ids=["none", "wrong"])
+def test_a_speaker_without_the_password_gets_no_session(
+    edge: tuple[Path, list[str]], lb_image: Path, tmp_path: Path, password: str | None
+) -> None:
+    """TCP-MD5 on the reflector's listen range: the kernel drops the rogue's SYNs, so it never
+    gets as far as an OPEN, however long it tries (exabgp retries every few seconds)."""
+    work, _ = edge
+    bed = _bed(work, lb_image)
+    route = "198.51.100.53/32 next-hop 10.20.0.11 local-preference 200"
+    with rogue_speaker(bed, [route], tmp_path, "n1", password=password) as address:
+        time.sleep(8)
+        assert not _established(bed, address)
+        dynamic = _reflector(bed, "show bgp summary json")["ipv4Unicast"]["peers"]
+        assert address not in dynamic
+        assert {p["peer"]["peerId"] for p in router_paths(bed, "198.51.100.53/32")} <= {
+            "10.20.0.3",
+            "10.20.0.4",
+        }
+    assert bed.converged()
+
+
+@pytest.mark.parametrize(
+    ("route", "accepted"),
+    [
+        (
+            "198.51.100.53/32 next-hop 10.20.0.11 local-preference 200 med 0 community [ 65000:1 ]",
+            True,
+        ),
+        ("198.51.100.53/32 next-hop 10.20.0.14", False),
+        ("203.0.113.0/28 next-hop 10.20.0.11", False),
+        ("198.51.100.53/32 next-hop 10.20.0.11 as-path [ 64999 ]", False),
+        ("0.0.0.0/0 next-hop 10.20.0.11", False),
+    ],
+    ids=[
+        "an-lb-nodes-prefix-with-winning-attributes",
+        "via-a-node-that-runs-no-lb-of-it",
+        "another-services-prefix",
+        "non-empty-as-path",
+        "default-route",
+    ],
+)
+def test_with_the_password_the_frr_reflector_grants_only_what_the_plan_does(
+    edge: tuple[Path, list[str]], lb_image: Path, tmp_path: Path, route: str, *, accepted: bool
+) -> None:
+    """The control of the test above (the right password opens a session), and the FRR
+    reflector's import policy: exact prefixes via the nodes that may run their LBs, empty AS
+    path, LOCAL_PREF, MED and communities reset; the routers' multipath keeps every LB."""
+    work, _ = edge
+    bed = _bed(work, lb_image)
+    before = bed.nexthops()
+    prefix = route.split(maxsplit=1)[0]
+    with rogue_speaker(bed, [route], tmp_path, "n1", password=_lb_password(work)) as address:
+        wait_for(lambda: _established(bed, address), timeout=30, what="the rogue's session")
+        wait_for(
+            lambda: (
+                _reflector(bed, f"show bgp neighbors {address} json")[address]["messageStats"][
+                    "updatesRecv"
+                ]
+                >= 1
+            ),
+            timeout=30,
+            what="the rogue's update",
+        )
+        time.sleep(1.5)
+        paths = _reflector(bed, f"show bgp ipv4 unicast {prefix} json").get("paths", [])
+        assert (address in {p["peer"]["peerId"] for p in paths}) is accepted, paths
+        assert bed.nexthops() == before
+        shown = router_paths(bed, "198.51.100.53/32")
+        assert {p.get("locPrf") for p in shown} == {100}, shown
+        assert not any("community" in p for p in shown), shown
+
+
+def test_ten_thousand_junk_prefixes_are_refused_unstored(
+    edge: tuple[Path, list[str]], lb_image: Path, tmp_path: Path
+) -> None:
+    """Unlike gobgpd, whose prefix limit counts what arrives and ends the session, FRR counts
+    only what its import policy accepts: junk from a speaker with the password is refused and
+    not stored (no soft-reconfiguration), and the limit still ends a session that gets a
+    second accepted prefix."""
+    work, _ = edge
+    bed = _bed(work, lb_image)
+    before = bed.nexthops()
+    junk = [f"100.{100 + i // 256}.{i % 256}.0/24 next-hop 10.20.0.11" for i in range(10000)]
+    with rogue_speaker(bed, junk, tmp_path, "n1", password=_lb_password(work)) as address:
+        wait_for(lambda: _established(bed, address), timeout=30, what="the rogue's session")
+        wait_for(lambda: _updates(bed, address) >= 1, timeout=30, what="the rogue's updates")
+        time.sleep(2)
+        peer = _reflector(bed, f"show bgp neighbors {address} json")[address]
+        assert peer["addressFamilyInfo"]["ipv4Unicast"]["acceptedPrefixCounter"] == 0
+        table = _reflector(bed, "show bgp ipv4 unicast json")["routes"]
+        assert sorted(table) == ["198.51.100.53/32", "203.0.113.0/28"]
+        assert bed.nexthops() == before
+
+
+def _updates(bed: Testbed, address: str) -> int:
+    peer = _reflector(bed, f"show bgp neighbors {address} json").get(address, {})
+    return int(peer.get("messageStats", {}).get("updatesRecv", 0))
+
+
+def test_out_holds_no_password_and_only_the_boxes_and_pods_get_them(
+    edge: tuple[Path, list[str]], lb_image: Path
+) -> None:
+    """The passwords the testbed laid (as an operator would: files on the boxes, a Secret) are
+    in the configs the daemons run and nowhere in what lbgen compiled."""
+    work, _ = edge
+    bed = _bed(work, lb_image)
+    laid = {p.read_text() for p in (work / secrets.FOLDER).rglob("*") if p.is_file()}
+    assert len(laid) == 4  # edge-a's, edge-b's, and one per reflector's LB sessions
+    compiled = [
+        *bed.tree.values(),
+        *(p.read_text() for p in (ROOT / "out/edge").rglob("*") if p.is_file()),
+    ]
+    assert not [pw for pw in laid if any(pw in text for text in compiled)]
+    for box in (*bed.layout.routers, *bed.layout.reflectors):
+        conf = work / box.netns / "frr.conf"
+        assert conf.stat().st_mode & 0o777 == 0o640
+        assert sum(pw in conf.read_text() for pw in laid) >= 1, box.name
+    for lb in bed.lbs:
+        conf = work / lb.box.netns / "run/exabgp.conf"
+        assert conf.stat().st_mode & 0o777 == 0o600
+        assert conf.read_text().count("md5-password") == 2  # one per reflector
+
+
+def test_gtsm_holds_the_sessions_with_edge_a_to_one_hop_on_both_ends(
+    edge: tuple[Path, list[str]], lb_image: Path
+) -> None:
+    work, _ = edge
+    bed = _bed(work, lb_image)
+    for rr in bed.layout.reflectors:
+        seen = vtysh_json(bed, rr.netns, "show bgp neighbors 10.20.0.1 json")["10.20.0.1"]
+        assert seen["bgpState"] == "Established"
+        assert seen.get("internalBgpNbrMaxHopsAway") == 1, rr.name
+    router = vtysh_json(bed, bed.layout.routers[0].netns, "show bgp neighbors json")
+    assert {a: n.get("internalBgpNbrMaxHopsAway") for a, n in router.items()} == {
+        "10.20.0.3": 1,
+        "10.20.0.4": 1,
+    }
 
 
 def test_down_ends_every_process_it_started_and_every_namespace(lb_image: Path) -> None:

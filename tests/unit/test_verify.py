@@ -19,6 +19,7 @@ from tests.conftest import CASES, ROOT
 
 PAPER = ROOT / "examples/paper.yaml"
 DUAL = CASES / "valid/gobgp-router-two-reflectors/spec.yaml"
+EDGE = ROOT / "examples/edge.yaml"  # FRR reflectors
 
 
 def replacing(old: str, new: str) -> Callable[[str], str]:
@@ -149,6 +150,72 @@ BREAKAGES = {
         editing(lambda d: d["neighbors"][0]["config"].update({"peer-as": 65000})),
         PAPER,
         "LB202",
+    ),
+    "frr-reflector-lbs-not-clients": (
+        "render_reflector_frr",
+        replacing("  neighbor lbs-100-64-0-0-16 route-reflector-client\n", ""),
+        EDGE,
+        "LB208",
+    ),
+    "frr-reflector-listens-too-narrowly": (
+        "render_reflector_frr",
+        replacing("bgp listen range 100.64.0.0/16", "bgp listen range 100.64.0.0/24"),
+        EDGE,
+        "LB201",
+    ),
+    "frr-reflector-sends-one-path": (
+        "render_reflector_frr",
+        replacing("  neighbor 10.20.0.2 addpath-tx-all-paths\n", ""),
+        EDGE,
+        "LB204",
+    ),
+    "frr-reflector-lbs-in-another-as": (
+        "render_reflector_frr",
+        replacing("lbs-100-64-0-0-16 remote-as 4200000100", "lbs-100-64-0-0-16 remote-as 65000"),
+        EDGE,
+        "LB202",
+    ),
+    "frr-router-accepts-more-specifics": (
+        "render_frr_conf",
+        replacing("permit 10.1.1.0/24\n", "permit 10.1.1.0/24 le 32\n"),
+        PAPER,
+        "LB207",
+    ),
+    "frr-router-keeps-local-pref": (
+        "render_frr_conf",
+        replacing(" set local-preference 100\n", ""),
+        PAPER,
+        "LB207",
+    ),
+    "frr-router-accepts-any-as-path": (
+        "render_frr_conf",
+        replacing("permit ^$", "permit .*"),
+        PAPER,
+        "LB207",
+    ),
+    "frr-router-forgets-a-service": (
+        "render_frr_conf",
+        replacing("ip prefix-list lbgen-via-node5 seq 10 permit 10.1.2.0/24\n", ""),
+        PAPER,
+        "LB207",
+    ),
+    "frr-reflector-any-next-hop": (
+        "render_reflector_frr",
+        replacing(" match ip next-hop prefix-list lbgen-nh-n1\n", ""),
+        EDGE,
+        "LB207",
+    ),
+    "frr-reflector-no-import-map": (
+        "render_reflector_frr",
+        replacing("  neighbor lbs-100-64-0-0-16 route-map lbgen-from-lbs-100-64-0-0-16 in\n", ""),
+        EDGE,
+        "LB207",
+    ),
+    "frr-reflector-forgets-a-node": (
+        "render_reflector_frr",
+        replacing("ip prefix-list lbgen-via-n5 seq 5 permit 203.0.113.0/28\n", ""),
+        EDGE,
+        "LB207",
     ),
     "router-gobgpd-no-add-paths-receive": (
         "render_router_gobgpd",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lbgen.contract import (
+    BGP_PASSWORD_DIR,
     CHECKERS_PID,
     CONFIG_DIR,
     EXABGP,
@@ -98,8 +99,12 @@ def keepalived_container(service: ServicePlan) -> dict[str, Any]:
 
 def exabgp_container(service: ServicePlan) -> dict[str, Any]:
     withdraw = lbgen("pod", "withdraw", "--pidfile", str(EXABGP_PID))
+    container = _container(service, EXABGP, lbgen("pod", "exabgp", *CONFIG_ARGS))
+    if service.bgp_secrets:
+        passwords = {"name": BGP_PASSWORDS, "mountPath": str(BGP_PASSWORD_DIR), "readOnly": True}
+        container["volumeMounts"] = [*container["volumeMounts"], passwords]
     return {
-        **_container(service, EXABGP, lbgen("pod", "exabgp", *CONFIG_ARGS)),
+        **container,
         "env": _downward_env(),
         "readinessProbe": exec_probe(lbgen("pod", "check", "ready", *CONFIG_ARGS), 2, 1),
         "livenessProbe": exec_probe(
@@ -126,6 +131,22 @@ def hook_container(service: ServicePlan) -> dict[str, Any]:
 
 
 API_ACCESS = "api-access"
+BGP_PASSWORDS = "bgp-passwords"
+
+
+def _password_volume(service: ServicePlan) -> dict[str, Any]:
+    """Each reflector's password as a file named after it, for exabgp's container alone;
+    readable by the pod's group (fsGroup), the container's user being non-root."""
+    return {
+        "name": BGP_PASSWORDS,
+        "projected": {
+            "defaultMode": 0o440,
+            "sources": [
+                {"secret": {"name": s.secret, "items": [{"key": s.key, "path": s.reflector}]}}
+                for s in service.bgp_secrets
+            ],
+        },
+    }
 
 
 def _token_volume() -> dict[str, Any]:
@@ -211,6 +232,7 @@ def _pod_spec(plan: Plan, service: ServicePlan) -> dict[str, Any]:
             {"name": "config", "configMap": {"name": lb_name(service)}},
             {"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
             _token_volume(),
+            *([_password_volume(service)] if service.bgp_secrets else []),
         ],
     }
 

@@ -1,0 +1,77 @@
+"""`lbgen box-config`: a box's compiled frr.conf plus the password of each session, read from
+the files its passwords.json names, written where FRR reads it (readable by FRR's group only).
+The compiled files hold no secret; this is the one place they meet."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from lbgen.contract import BOX_PASSWORDS_NAME
+from lbgen.errors import LbgenError
+from lbgen.passwords import read_password
+from lbgen.plan import BoxPasswords
+from lbgen.render.frr import render_frr_passwords
+
+FRR_CONF = "frr.conf"
+
+
+def box_config(folder: Path, root: Path = Path("/")) -> str:
+    """frr.conf of the box whose out/ folder is `folder`, with its passwords. `root`: where the
+    box's file system is (/ on the box itself; a staging folder elsewhere)."""
+    try:
+        compiled = (folder / FRR_CONF).read_text(encoding="utf-8")
+    except OSError as error:
+        raise LbgenError(
+            f"{folder / FRR_CONF}: cannot read it ({error.strerror or error}): give the out/ "
+            "folder of a router or reflector whose implementation is frr"
+        ) from None
+    listing = folder / BOX_PASSWORDS_NAME
+    try:
+        names = listing.read_text(encoding="utf-8") if listing.exists() else None
+    except OSError as error:
+        raise LbgenError(f"{listing}: cannot read it ({error.strerror or error})") from None
+    return with_passwords(compiled, names, str(listing), root)
+
+
+def with_passwords(compiled: str, listing: str | None, where: str, root: Path) -> str:
+    """`compiled` frr.conf plus the password of each session `listing` (passwords.json, read
+    from `where`) names, each read from its file under `root`."""
+    if listing is None:
+        return compiled
+    try:
+        config = BoxPasswords.model_validate_json(listing)
+    except ValidationError as error:
+        raise LbgenError(
+            f"{where}: not a passwords list lbgen wrote ({error.error_count()} problem(s)); "
+            "rebuild out/ with lbgen build"
+        ) from None
+    entries = [
+        (entry, read_password(root / entry.file.lstrip("/"), f"neighbour {entry.neighbor}"))
+        for entry in config.passwords
+    ]
+    return compiled + render_frr_passwords(config, entries)
+
+
+def write_secret_file(path: Path, text: str) -> None:
+    """Replace `path` atomically, mode 0640, keeping the owner and group it had (FRR's)."""
+    try:
+        before = path.stat()
+    except FileNotFoundError:
+        before = None
+    fd, staged = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o640)
+        if before is not None:
+            os.fchown(fd, before.st_uid, before.st_gid)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        Path(staged).replace(path)
+    except BaseException:
+        Path(staged).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,145 @@
+"""Check the import policy of a rendered frr.conf (router or reflector) against the plan's grants:
+the route maps on the sessions routes come in by must accept exactly the granted (prefix, next
+hop) pairs, exactly, with an empty AS path, resetting LOCAL_PREF, MED and communities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+
+from lbgen.errors import Diagnostic, Position
+from lbgen.plan import RouteGrant
+from lbgen.verify.finding import broken
+
+# what an accepted route must carry (written apart from the template, so a drift is caught)
+RESET = {"local-preference": "100", "metric": "0", "community": "none"}
+EMPTY_AS_PATH = "^$"
+
+Pair = tuple[IPv4Network, IPv4Network]
+
+
+@dataclass
+class _Entry:
+    permit: bool
+    line: int
+    matches: dict[str, str] = field(default_factory=dict)
+    sets: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Policy:
+    """The filtering parts of one frr.conf."""
+
+    prefix_lists: dict[str, list[tuple[bool, IPv4Network, bool]]] = field(default_factory=dict)
+    as_paths: dict[str, list[tuple[bool, str]]] = field(default_factory=dict)
+    route_maps: dict[str, list[tuple[int, _Entry]]] = field(default_factory=dict)
+    inbound: dict[str, tuple[str, int]] = field(default_factory=dict)  # neighbour → (map, line)
+    ranges: dict[IPv4Network, str] = field(default_factory=dict)  # listen range → peer-group
+
+
+def _read(text: str) -> _Policy:
+    policy = _Policy()
+    entry: _Entry | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        words = raw.split("!", 1)[0].split()
+        if not words:
+            continue
+        if not raw.startswith(" "):
+            entry = None
+        # ip prefix-list NAME seq N permit|deny PREFIX [ge|le ...]
+        if words[:2] == ["ip", "prefix-list"] and words[3:4] == ["seq"] and len(words) >= 7:
+            policy.prefix_lists.setdefault(words[2], []).append(
+                (words[5] == "permit", IPv4Network(words[6]), len(words) > 7)
+            )
+        # bgp as-path access-list NAME seq N permit|deny REGEX
+        elif words[:3] == ["bgp", "as-path", "access-list"] and len(words) == 8:
+            policy.as_paths.setdefault(words[3], []).append((words[6] == "permit", words[7]))
+        elif words[0] == "route-map" and len(words) == 4:
+            entry = _Entry(words[2] == "permit", number)
+            policy.route_maps.setdefault(words[1], []).append((int(words[3]), entry))
+        elif entry is not None and words[0] == "match":
+            entry.matches[" ".join(words[1:-1])] = words[-1]
+        elif entry is not None and words[0] == "set":
+            entry.sets[words[1]] = " ".join(words[2:])
+        elif words[:3] == ["bgp", "listen", "range"] and len(words) == 6:
+            policy.ranges[IPv4Network(words[3])] = words[5]
+        elif words[0] == "neighbor" and words[2:3] == ["route-map"] and words[4:] == ["in"]:
+            policy.inbound[words[1]] = (words[3], number)
+    return policy
+
+
+def check_frr_import_policy(
+    text: str, file: str, kind: str, grants: tuple[RouteGrant, ...]
+) -> Iterator[Diagnostic]:
+    """A router: each reflector session grants all the pairs. A reflector: each listen range's
+    peer-group grants the pairs of the nodes whose LB pods come from that range."""
+    policy = _read(text)
+    if kind == "router":
+        wanted = _pairs(grants)
+        for neighbor in [n for n in policy.inbound if n[0].isdigit()]:
+            yield from _compare(policy, file, neighbor, wanted)
+        return
+    for peers, group in sorted(policy.ranges.items()):
+        wanted = _pairs(tuple(g for g in grants if g.peers == peers))
+        if group not in policy.inbound:
+            yield broken(
+                "LB207",
+                Position(file, 1, 1),
+                f"LB peers in {peers} (peer-group {group}) have no import route map: "
+                "everything they announce would be accepted",
+            )
+            continue
+        yield from _compare(policy, file, group, wanted)
+
+
+def _pairs(grants: tuple[RouteGrant, ...]) -> set[Pair]:
+    return {(p, IPv4Network(f"{g.next_hop}/32")) for g in grants for p in g.prefixes}
+
+
+def _compare(policy: _Policy, file: str, neighbor: str, wanted: set[Pair]) -> Iterator[Diagnostic]:
+    name, line = policy.inbound[neighbor]
+    where = Position(file, line, 1)
+    if name not in policy.route_maps:
+        yield broken("LB207", where, f"route map {name} of {neighbor} is not defined")
+        return
+    accepted: set[Pair] = set()
+    for _, entry in sorted(policy.route_maps[name], key=lambda found: found[0]):
+        if not entry.permit:
+            continue
+        pairs, problems = _accepting(policy, entry, f"route map {name} (line {entry.line})")
+        accepted |= pairs
+        for problem in problems:
+            yield broken("LB207", Position(file, entry.line, 1), problem)
+    if accepted != wanted:
+        shown = ", ".join(f"{p} via {h.network_address}" for p, h in sorted(accepted ^ wanted)[:5])
+        yield broken(
+            "LB207",
+            where,
+            f"the routes {neighbor}'s import route map accepts differ from the plan's grants "
+            f"at {shown}",
+        )
+
+
+def _exact_permits(policy: _Policy, name: str | None) -> set[IPv4Network] | None:
+    """The networks a prefix list permits, if it permits only exact ones (no ge/le)."""
+    entries = policy.prefix_lists.get(name or "")
+    if not entries or any(permit and ranged for permit, _, ranged in entries):
+        return None
+    return {net for permit, net, _ in entries if permit}
+
+
+def _accepting(policy: _Policy, entry: _Entry, label: str) -> tuple[set[Pair], list[str]]:
+    problems = []
+    prefixes = _exact_permits(policy, entry.matches.get("ip address prefix-list"))
+    if prefixes is None:
+        problems.append(f"{label} accepts routes without an exact prefix list")
+    hops = _exact_permits(policy, entry.matches.get("ip next-hop prefix-list"))
+    if hops is None or any(h.prefixlen != 32 for h in hops):
+        problems.append(f"{label} accepts any next hop")
+    paths = policy.as_paths.get(entry.matches.get("as-path") or "")
+    if paths != [(True, EMPTY_AS_PATH)]:
+        problems.append(f"{label} accepts routes with a non-empty AS path")
+    if entry.sets != RESET:
+        problems.append(f"{label} keeps LOCAL_PREF, MED or communities as the speaker sent them")
+    return {(p, h) for p in prefixes or () for h in hops or ()}, problems
