@@ -107,6 +107,7 @@ CODES: dict[str, Code] = {
         ),
         Code("LB208", E, "LB peers are not route-reflector clients", OUT),
         Code("LB209", E, "a sysctl ECMP needs is missing", OUT),
+        Code("LB210", E, "GTSM on one end of a session only, or different hop counts", OUT),
     )
 }
 

@@ -129,7 +129,9 @@ def _authentication(fabric: Fabric) -> Iterator[Diagnostic]:
     spec = fabric.spec
     gobgp_rrs = [r for r in spec.reflectors if r.implementation == "gobgp"]
     for index, rr in enumerate(spec.reflectors):
-        if rr.lb_password is not None and rr.implementation == "gobgp":
+        if rr.implementation != "gobgp":
+            continue
+        if rr.lb_password is not None:
             yield finding(
                 "LB124",
                 ("spec", "reflectors", index, "lbPassword"),

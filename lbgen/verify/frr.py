@@ -24,6 +24,7 @@ class _Seen:
     addpath_tx_all: bool = False
     rr_client: bool = False
     group: bool = False  # a peer-group: a neighbour only through its listen ranges
+    ttl_hops: int | None = None
 
 
 # addpath-tx-all-paths: every path, however many
@@ -83,6 +84,7 @@ def read_frr(
                 add_paths_receive=activated and not entry.no_addpath_rx,
                 add_paths_send=ALL_PATHS if entry.addpath_tx_all else 0,
                 route_reflector_client=entry.rr_client,
+                ttl_security_hops=entry.ttl_hops,
             )
         )
     return Speaker(
@@ -114,6 +116,8 @@ def _option(entry: _Seen, words: list[str], section: str) -> None:
         entry.group = True
     elif option == "remote-as":
         entry.remote_as = int(words[1]) if words[1].isdigit() else None
+    elif words[:2] == ["ttl-security", "hops"] and len(words) == 3:
+        entry.ttl_hops = int(words[2])
     else:
         fact = _SWITCHES.get((option, section == "ipv4"))
         if fact is not None:

@@ -73,6 +73,13 @@ def _pair(a: Speaker, b: Speaker) -> Iterator[Diagnostic]:
         yield broken(
             "LB206", there.where(), f"{a.name}–{b.name} does not carry {FAMILY} on both ends"
         )
+    if there.ttl_security_hops != back.ttl_security_hops:
+        yield broken(
+            "LB210",
+            there.where(),
+            f"GTSM on {a.name}–{b.name} differs between its ends ({there.ttl_security_hops} "
+            f"vs {back.ttl_security_hops} hops): the end without it sends TTLs the other drops",
+        )
 
 
 def _add_paths(

@@ -24,6 +24,7 @@ class Neighbor:
     add_paths_send: int = 0
     add_paths_receive: bool = False
     route_reflector_client: bool = False
+    ttl_security_hops: int | None = None  # GTSM
 
     def covers(self, address: IPv4Address) -> bool:
         if isinstance(self.peer, IPv4Network):

@@ -11,10 +11,10 @@ import pytest
 from ruamel.yaml import YAML
 
 from lbgen.compiler import compile_file, compile_text
-from lbgen.plan import Plan, ServicePlan
+from lbgen.plan import BoxPassword, BoxPasswords, Plan, ServicePlan
 from lbgen.render import k8s
 from lbgen.render.exabgp import render_exabgp
-from lbgen.render.frr import render_frr_conf
+from lbgen.render.frr import render_frr_conf, render_frr_passwords, render_reflector_frr
 from lbgen.render.gobgp import render_router_gobgpd
 from lbgen.render.keepalived import RealServer, render_keepalived
 from lbgen.render.sysctl import Setting, render_modules, render_sysctl
@@ -59,6 +59,20 @@ RENDERERS: dict[str, Callable[[Plan, str], str]] = {
     "frr router name": lambda plan, bad: render_frr_conf(
         plan.routers[0].model_copy(update={"name": bad}), "s"
     ),
+    "frr reflector name": lambda plan, bad: render_reflector_frr(
+        plan.reflectors[0].model_copy(update={"name": bad}), "s"
+    ),
+    "frr password line": lambda plan, bad: render_frr_passwords(
+        BoxPasswords(header="h", source="s", asn=plan.asn, passwords=()),
+        [(BoxPassword(neighbor="10.0.0.109", file="/f"), bad)],
+    ),
+    "exabgp password": lambda plan, bad: render_exabgp(
+        plan.services[0],
+        IPv4Address("172.16.4.10"),
+        IPv4Address("10.0.0.104"),
+        "s",
+        {plan.reflectors[0].name: bad},
+    ),
     "exabgp service name": lambda plan, bad: render_exabgp(
         plan.services[0].model_copy(update={"name": bad}),
         IPv4Address("172.16.4.10"),
@@ -81,6 +95,13 @@ def test_each_line_oriented_renderer_refuses_a_hostile_value(
 ) -> None:
     with pytest.raises(UnsafeValueError, match="reads as syntax"):
         RENDERERS[target](plan, bad)
+
+
+def test_a_refused_password_is_never_shown(plan: Plan) -> None:
+    with pytest.raises(UnsafeValueError) as raised:
+        RENDERERS["exabgp password"](plan, "hunter2;")
+    assert "hunter2" not in str(raised.value)
+    assert "(a password, not shown)" in str(raised.value)
 
 
 def test_legitimate_values_still_render(plan: Plan) -> None:

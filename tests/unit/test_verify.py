@@ -217,6 +217,13 @@ BREAKAGES = {
         EDGE,
         "LB207",
     ),
+    "frr-router-gtsm-on-one-end": (
+        "render_frr_conf",
+        # edge-a's file only: edge-b has no GTSM
+        lambda text: text.replace(" neighbor 10.20.0.3 ttl-security hops 1\n", ""),
+        EDGE,
+        "LB210",
+    ),
     "router-gobgpd-no-add-paths-receive": (
         "render_router_gobgpd",
         replacing("receive: true", "receive: false"),
