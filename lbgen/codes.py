@@ -76,6 +76,7 @@ CODES: dict[str, Code] = {
         Code("LB123", E, "two nodes' pod subnets overlap"),
         Code("LB124", E, "a password or GTSM on a session with a gobgpd end (osrg/gobgp#2589)"),
         Code("LB125", W, "some reflectors authenticate LB pods and others do not"),
+        Code("LB126", E, "a router in another AS (eBGP) with a gobgpd end"),
         Code("LB130", W, "`implementation: gobgp` (osrg/gobgp#2681)"),
         Code("LB140", E, "`path` or `status` on a tcp health check"),
         Code("LB141", E, "HTTP check path does not start with /"),
@@ -108,6 +109,7 @@ CODES: dict[str, Code] = {
         Code("LB208", E, "LB peers are not route-reflector clients", OUT),
         Code("LB209", E, "a sysctl ECMP needs is missing", OUT),
         Code("LB210", E, "GTSM on one end of a session only, or different hop counts", OUT),
+        Code("LB211", E, "a reflector would be the next hop towards an eBGP router", OUT),
     )
 }
 

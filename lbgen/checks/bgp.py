@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lbgen.codes import finding
-from lbgen.errors import Diagnostic, Severity
+from lbgen.errors import Diagnostic, Severity, SpecPath
 from lbgen.spec import Fabric
 
 RESERVED_ASNS = {0: "reserved", 23456: "AS_TRANS", 65535: "reserved", 4_294_967_295: "reserved"}
@@ -15,15 +15,18 @@ DOCUMENTATION_ASNS = ((64496, 64511), (65536, 65551))
 
 
 def check(fabric: Fabric) -> Iterator[Diagnostic]:
-    yield from _asn(fabric.spec.asn)
+    yield from _asn(fabric.spec.asn, ("spec", "asn"))
+    for index, router in enumerate(fabric.spec.routers):
+        if router.asn is not None:
+            yield from _asn(router.asn, ("spec", "routers", index, "asn"))
+    yield from _ebgp(fabric)
     yield from _timers(fabric)
     yield from _ecmp_width(fabric)
     yield from _implementations(fabric)
     yield from _authentication(fabric)
 
 
-def _asn(asn: int) -> Iterator[Diagnostic]:
-    path = ("spec", "asn")
+def _asn(asn: int, path: SpecPath) -> Iterator[Diagnostic]:
     if asn in RESERVED_ASNS:
         yield finding(
             "LB114",
@@ -168,4 +171,27 @@ def _authentication(fabric: Fabric) -> Iterator[Diagnostic]:
                 f"the LB pods' sessions with reflector {rr.name} have no password while "
                 f"{', '.join(secured)}'s have: a rogue pod would announce through {rr.name}",
                 "give this reflector an lbPassword too",
+            )
+
+
+def _ebgp(fabric: Fabric) -> Iterator[Diagnostic]:
+    """A router in another AS: the reflectors must pass the LBs' nodes on as next hops, which
+    lbgen renders for FRR (attribute-unchanged next-hop); gobgpd sets itself as the next hop
+    towards an eBGP peer."""
+    spec = fabric.spec
+    gobgp = [f"reflector {r.name}" for r in spec.reflectors if r.implementation == "gobgp"]
+    for index, router in enumerate(spec.routers):
+        if router.asn is None or router.asn == spec.asn:
+            continue
+        others = [f"router {router.name} itself"] if router.implementation == "gobgp" else []
+        others += gobgp
+        if others:
+            yield finding(
+                "LB126",
+                ("spec", "routers", index, "asn"),
+                f"router {router.name} is in AS {router.asn}, not the fabric's {spec.asn}: "
+                f"its sessions are eBGP, which lbgen renders for FRR only, and "
+                f"{', '.join(others)} {'runs' if len(others) == 1 else 'run'} gobgpd",
+                "use implementation: frr on this router and on every reflector, or leave out "
+                "asn for an iBGP router",
             )

@@ -40,6 +40,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         Peer(
             name=r.name,
             address=r.address,
+            asn=spec.asn,
             password_file=str(BGP_PASSWORD_DIR / r.name) if r.lb_password else None,
         )
         for r in reflectors
@@ -50,7 +51,8 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         if r.lb_password is not None
     )
     router_peers = tuple(
-        _router_session(r.name, r.address, r) for r in sorted(spec.routers, key=lambda r: r.name)
+        _router_session(r.name, r.address, r.asn or spec.asn, r)
+        for r in sorted(spec.routers, key=lambda r: r.name)
     )
     services = sorted(spec.services, key=lambda s: s.name)
     eligible = {
@@ -93,7 +95,8 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 name=r.name,
                 address=r.address,
                 router_id=r.router_id or r.address,
-                asn=spec.asn,
+                asn=r.asn or spec.asn,
+                fabric_asn=spec.asn,
                 implementation=r.implementation,
                 max_paths=r.max_paths,
                 zebra_version=r.zebra_version,
@@ -101,7 +104,9 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 zebra_socket=r.zebra_socket,
                 timers=timers,
                 # the router's view: its own password file and GTSM on every reflector session
-                reflectors=tuple(_router_session(rr.name, rr.address, r) for rr in reflectors),
+                reflectors=tuple(
+                    _router_session(rr.name, rr.address, spec.asn, r) for rr in reflectors
+                ),
                 grants=router_grants,
             )
             for r in sorted(spec.routers, key=lambda r: r.name)
@@ -155,12 +160,13 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
     )
 
 
-def _router_session(name: str, address: IPv4Address, router: Router) -> Peer:
+def _router_session(name: str, address: IPv4Address, asn: int, router: Router) -> Peer:
     """The far end of one of `router`'s sessions, secured as the router's spec says (both ends
     of a router–reflector session read the router's password file and GTSM hops)."""
     return Peer(
         name=name,
         address=address,
+        asn=asn,
         password_file=router.password_file,
         ttl_security_hops=router.ttl_security_hops,
     )

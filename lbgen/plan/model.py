@@ -25,6 +25,7 @@ class Timers(Frozen):
 class Peer(Frozen):
     name: str
     address: IPv4Address
+    asn: int  # the AS it speaks
     # where this end reads the session's TCP-MD5 password: a file on the box, or in an LB pod
     # the file its Secret volume projects. None: the session has none
     password_file: str | None = None
@@ -57,7 +58,8 @@ class RouterPlan(Frozen):
     name: str
     address: IPv4Address
     router_id: IPv4Address
-    asn: int
+    asn: int  # its own
+    fabric_asn: int  # the reflectors' and LBs': another one makes its sessions eBGP
     implementation: Literal["frr", "gobgp"]
     max_paths: int
     zebra_version: int
@@ -66,6 +68,11 @@ class RouterPlan(Frozen):
     timers: Timers
     reflectors: tuple[Peer, ...]
     grants: tuple[RouteGrant, ...]
+
+    @property
+    def ebgp(self) -> bool:
+        """Its sessions with the reflectors cross ASes."""
+        return self.asn != self.fabric_asn
 
 
 class ReflectorPlan(Frozen):

@@ -47,7 +47,7 @@ def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
             {
                 "config": {
                     "neighbor-address": str(router.address),
-                    "peer-as": rr.asn,
+                    "peer-as": router.asn,
                     "description": f"router {router.name}",
                 },
                 "timers": _timers(rr.timers),
@@ -82,7 +82,7 @@ def render_router_gobgpd(router: RouterPlan, source: str) -> str:
             {
                 "config": {
                     "neighbor-address": str(rr.address),
-                    "peer-as": router.asn,
+                    "peer-as": rr.asn,
                     "description": f"reflector {rr.name}",
                 },
                 "timers": _timers(router.timers),

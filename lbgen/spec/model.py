@@ -116,6 +116,13 @@ class LbPassword(Model):
 class Router(Model):
     name: Name
     address: Ipv4Addr = Field(description="The router's address in the node network.")
+    asn: Asn | None = Field(
+        None,
+        description=(
+            "The router's AS; default spec.asn (iBGP). Another AS makes its sessions with the "
+            "reflectors eBGP: the reflectors keep the LBs' nodes as next hops."
+        ),
+    )
     router_id: Ipv4Addr | None = Field(None, description="BGP router-id; default the address.")
     implementation: Literal["frr", "gobgp"] = Field(
         "frr",

@@ -25,6 +25,7 @@ class _Seen:
     rr_client: bool = False
     group: bool = False  # a peer-group: a neighbour only through its listen ranges
     ttl_hops: int | None = None
+    next_hop_unchanged: bool = False
 
 
 # addpath-tx-all-paths: every path, however many
@@ -36,7 +37,7 @@ def read_frr(
 ) -> Speaker:
     asn: int | None = None
     asn_line = 1
-    multipath = 1
+    multipath = multipath_ebgp = 1
     default_ipv4 = True
     section = ""
     facts: dict[str, _Seen] = {}
@@ -61,6 +62,8 @@ def read_frr(
             default_ipv4 = False
         elif words[:2] == ["maximum-paths", "ibgp"] and section == "ipv4":
             multipath = int(words[2])
+        elif words[0] == "maximum-paths" and len(words) == 2 and section == "ipv4":
+            multipath_ebgp = int(words[1])
         elif words[:3] == ["bgp", "listen", "range"] and words[4:5] == ["peer-group"]:
             ranges.append((IPv4Network(words[3]), words[5]))
         elif words[0] == "neighbor" and len(words) >= 3:
@@ -85,6 +88,7 @@ def read_frr(
                 add_paths_send=ALL_PATHS if entry.addpath_tx_all else 0,
                 route_reflector_client=entry.rr_client,
                 ttl_security_hops=entry.ttl_hops,
+                next_hop_unchanged=entry.next_hop_unchanged,
             )
         )
     return Speaker(
@@ -95,6 +99,7 @@ def read_frr(
         asn=asn,
         where=partial(Position, file, asn_line, 1),
         multipath=multipath,
+        multipath_ebgp=multipath_ebgp,
         neighbors=tuple(neighbors),
     )
 
@@ -118,6 +123,8 @@ def _option(entry: _Seen, words: list[str], section: str) -> None:
         entry.remote_as = int(words[1]) if words[1].isdigit() else None
     elif words[:2] == ["ttl-security", "hops"] and len(words) == 3:
         entry.ttl_hops = int(words[2])
+    elif words == ["attribute-unchanged", "next-hop"] and section == "ipv4":
+        entry.next_hop_unchanged = True
     else:
         fact = _SWITCHES.get((option, section == "ipv4"))
         if fact is not None:

@@ -14,7 +14,6 @@ from lbgen.verify.finding import broken
 
 # what an accepted route must carry (written apart from the template, so a drift is caught)
 RESET = {"local-preference": "100", "metric": "0", "community": "none"}
-EMPTY_AS_PATH = "^$"
 
 Pair = tuple[IPv4Network, IPv4Network]
 
@@ -36,10 +35,11 @@ class _Policy:
     route_maps: dict[str, list[tuple[int, _Entry]]] = field(default_factory=dict)
     inbound: dict[str, tuple[str, int]] = field(default_factory=dict)  # neighbour → (map, line)
     ranges: dict[IPv4Network, str] = field(default_factory=dict)  # listen range → peer-group
+    as_path: str = "^$"  # the only one an accepting entry may let in
 
 
-def _read(text: str) -> _Policy:
-    policy = _Policy()
+def _read(text: str, as_path: str) -> _Policy:
+    policy = _Policy(as_path=as_path)
     entry: _Entry | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         words = raw.split("!", 1)[0].split()
@@ -70,11 +70,12 @@ def _read(text: str) -> _Policy:
 
 
 def check_frr_import_policy(
-    text: str, file: str, kind: str, grants: tuple[RouteGrant, ...]
+    text: str, file: str, kind: str, grants: tuple[RouteGrant, ...], as_path: str = "^$"
 ) -> Iterator[Diagnostic]:
     """A router: each reflector session grants all the pairs. A reflector: each listen range's
-    peer-group grants the pairs of the nodes whose LB pods come from that range."""
-    policy = _read(text)
+    peer-group grants the pairs of the nodes whose LB pods come from that range. `as_path`:
+    the one AS path accepted (empty; the fabric's AS across eBGP)."""
+    policy = _read(text, as_path)
     if kind == "router":
         wanted = _pairs(grants)
         for neighbor in [n for n in policy.inbound if n[0].isdigit()]:
@@ -138,8 +139,8 @@ def _accepting(policy: _Policy, entry: _Entry, label: str) -> tuple[set[Pair], l
     if hops is None or any(h.prefixlen != 32 for h in hops):
         problems.append(f"{label} accepts any next hop")
     paths = policy.as_paths.get(entry.matches.get("as-path") or "")
-    if paths != [(True, EMPTY_AS_PATH)]:
-        problems.append(f"{label} accepts routes with a non-empty AS path")
+    if paths != [(True, policy.as_path)]:
+        problems.append(f"{label} accepts routes with an AS path other than {policy.as_path}")
     if entry.sets != RESET:
         problems.append(f"{label} keeps LOCAL_PREF, MED or communities as the speaker sent them")
     return {(p, h) for p in prefixes or () for h in hops or ()}, problems

@@ -25,6 +25,7 @@ class RenderedSpeaker:
     address: IPv4Address
     grants: tuple[RouteGrant, ...]  # what it may accept, per next hop
     lb_range: IPv4Network | None = None  # reflectors: the LB peers' range
+    as_path: str = "^$"  # the AS path its accepted routes carry: the fabric's AS across eBGP
 
 
 def _rendered(plan: Plan) -> list[RenderedSpeaker]:
@@ -35,6 +36,7 @@ def _rendered(plan: Plan) -> list[RenderedSpeaker]:
             r.name,
             r.address,
             r.grants,
+            as_path=f"^{r.fabric_asn}$" if r.ebgp else "^$",
         )
         for r in plan.routers
     ]
@@ -64,7 +66,7 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
         try:
             if file.endswith(".conf"):
                 speakers.append(read_frr(text, file, name, box.address, kind))
-                found.extend(check_frr_import_policy(text, file, kind, box.grants))
+                found.extend(check_frr_import_policy(text, file, kind, box.grants, box.as_path))
                 continue
             doc = parse_document(text, file)
             if isinstance(doc, Diagnostic):

@@ -25,12 +25,21 @@ def check_sessions(plan: Plan, speakers: list[Speaker]) -> Iterator[Diagnostic]:
             up, down = _statement(b, a.address), _statement(a, b.address)
             if up is not None and down is not None:
                 yield from _add_paths(b, up, a, down, most_lbs)
+            if up is not None and router.ebgp and not up.next_hop_unchanged:
+                yield broken(
+                    "LB211",
+                    up.where(),
+                    f"reflector {rr.name} would make itself the next hop towards router "
+                    f"{router.name} (eBGP): every path would lead to the reflector, not an LB",
+                )
+    ebgp = {r.name for r in plan.routers if r.ebgp}
     for speaker in speakers:
-        if speaker.kind == "router" and speaker.multipath < most_lbs:
+        width = speaker.multipath_ebgp if speaker.name in ebgp else speaker.multipath
+        if speaker.kind == "router" and width < most_lbs:
             yield broken(
                 "LB205",
                 speaker.where(),
-                f"router {speaker.name} installs {speaker.multipath} path(s) per prefix "
+                f"router {speaker.name} installs {width} path(s) per prefix "
                 f"but a service has {most_lbs} LBs: ECMP would leave LBs idle",
             )
         yield from _unexpected(plan, speaker)

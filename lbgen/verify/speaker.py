@@ -25,6 +25,7 @@ class Neighbor:
     add_paths_receive: bool = False
     route_reflector_client: bool = False
     ttl_security_hops: int | None = None  # GTSM
+    next_hop_unchanged: bool = False  # towards an eBGP peer
 
     def covers(self, address: IPv4Address) -> bool:
         if isinstance(self.peer, IPv4Network):
@@ -41,4 +42,5 @@ class Speaker:
     asn: int | None
     where: Where
     multipath: int = 1
+    multipath_ebgp: int = 1
     neighbors: tuple[Neighbor, ...] = field(default=())

@@ -35,8 +35,8 @@ def _bed(work: Path, rootfs: Path) -> Testbed:
     result = compile_file(EDGE, "examples/edge.yaml")
     assert result.plan is not None
     assert result.tree is not None
-    # the prefix `lbgen testbed` gives this fabric
-    return Testbed(result.plan, result.tree, work, "lbt-edge-", rootfs=rootfs)
+    # the prefix `lbgen testbed` gives this fabric; what it starts outlives it, as the CLI's
+    return Testbed(result.plan, result.tree, work, "lbt-edge-", rootfs=rootfs, detached=True)
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +112,33 @@ def test_status_says_how_to_reach_each_vip_from_behind_each_router(
         answers = bed.ask("203.0.113.1", 80, 10, router=router)
         assert {a.split()[1] for a in answers} <= {"lb=api@n4", "lb=api@n5"}, answers
         assert bed.ask("198.51.100.53", 53, 3, router=router)
+
+
+def test_the_ebgp_router_gets_every_lbs_path_with_its_node_as_next_hop(
+    edge: tuple[Path, list[str]], lb_image: Path
+) -> None:
+    """edge-b is in AS 4200000200: over eBGP the reflectors keep each LB's node as next hop
+    and send every path (add-paths), each with the fabric's AS as its whole AS path, and the
+    router spreads over all of them (maximum-paths), as the iBGP edge-a does; both follow an
+    LB that stops and comes back."""
+    work, _ = edge
+    bed = _bed(work, lb_image)
+    paths = router_paths(bed, "198.51.100.53/32", router=1)
+    assert len(paths) == 6  # 3 LBs, from each of 2 reflectors
+    assert {p["aspath"]["string"] for p in paths} == {"4200000100"}
+    assert {h["ip"] for p in paths for h in p["nexthops"]} == {str(a) for a in _a(11, 12, 13)}
+    assert bed.router_nexthops("edge-b") == bed.router_nexthops("edge-a")
+    bed.stop_lb("dns@n2")
+    try:
+        for router in ("edge-a", "edge-b"):
+            wait_for(
+                lambda r=router: bed.router_nexthops(r)["dns"] == _a(11, 13),  # type: ignore[misc]
+                timeout=30,
+                what=f"{router} to drop dns@n2",
+            )
+    finally:
+        bed.start_lb("dns@n2")
+    wait_for(bed.converged, timeout=60, what="dns@n2 back on both routers")
 
 
 def _reflector(bed: Testbed, command: str) -> Any:

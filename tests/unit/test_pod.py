@@ -217,3 +217,27 @@ def test_a_zombie_counts_as_ended_when_the_testbed_goes_down() -> None:
     assert not testbed_processes.running(child.pid)
     child.wait()
     assert not testbed_processes.running(child.pid)
+
+
+def test_ending_one_testbed_process_leaves_the_others_running_and_waits_for_none_of_them() -> None:
+    """Stopping one LB ended it, then waited a second on every other child still running: 27 s
+    to stop one LB of the edge testbed (its withdraw took 0.24 s)."""
+    waited: list[int] = []
+
+    class Watched(subprocess.Popen[bytes]):
+        def wait(self, timeout: float | None = None) -> int:
+            waited.append(self.pid)
+            return super().wait(timeout)
+
+    others = [Watched(["sleep", "30"]) for _ in range(3)]
+    one = Watched(["sleep", "30"])
+    children: dict[int, subprocess.Popen[bytes]] = {p.pid: p for p in [*others, one]}
+    try:
+        testbed_processes.end_all([one.pid], children, lambda _pid: True)
+        assert one.poll() is not None
+        assert all(p.poll() is None for p in others)
+        assert not {p.pid for p in others} & set(waited)
+    finally:
+        for p in others:
+            p.kill()
+            p.wait()

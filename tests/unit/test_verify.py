@@ -224,6 +224,31 @@ BREAKAGES = {
         EDGE,
         "LB210",
     ),
+    # edge-b is in an AS of its own: eBGP to the reflectors (each lambda leaves edge-a alone)
+    "frr-reflector-next-hop-self-towards-ebgp": (
+        "render_reflector_frr",
+        replacing("  neighbor 10.20.0.2 attribute-unchanged next-hop\n", ""),
+        EDGE,
+        "LB211",
+    ),
+    "frr-ebgp-router-with-ibgp-multipath": (
+        "render_frr_conf",
+        lambda text: text.replace("  maximum-paths 8\n", "  maximum-paths ibgp 8\n"),
+        EDGE,
+        "LB205",
+    ),
+    "frr-ebgp-router-wants-an-empty-as-path": (
+        "render_frr_conf",
+        lambda text: text.replace("permit ^4200000100$", "permit ^$"),
+        EDGE,
+        "LB207",
+    ),
+    "frr-ebgp-router-in-the-wrong-as": (
+        "render_frr_conf",
+        lambda text: text.replace("router bgp 4200000200", "router bgp 4200000300"),
+        EDGE,
+        "LB202",
+    ),
     "router-gobgpd-no-add-paths-receive": (
         "render_router_gobgpd",
         replacing("receive: true", "receive: false"),
