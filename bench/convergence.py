@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from lbgen.compiler import compile_text
@@ -73,7 +74,7 @@ def main() -> None:
         for _ in range(3):  # silent failures first: each costs a hold time
             lb = rng.choice(sorted(running))
             samples["link cut"].append(
-                timed(bed, lambda lb=lb: bed.set_lb_link(lb, up=False), lacks(bed, lb))
+                timed(bed, partial(bed.set_lb_link, lb, up=False), lacks(bed, lb))
             )
             bed.set_lb_link(lb, up=True)
             bed.stop_lb(lb, signal.SIGKILL)
@@ -85,12 +86,10 @@ def main() -> None:
             if lb in running and len(running) > 1:
                 kind = rng.choice(["graceful", "kill -9"])
                 sig = signal.SIGTERM if kind == "graceful" else signal.SIGKILL
-                samples[kind].append(
-                    timed(bed, lambda lb=lb, sig=sig: bed.stop_lb(lb, sig), lacks(bed, lb))
-                )
+                samples[kind].append(timed(bed, partial(bed.stop_lb, lb, sig), lacks(bed, lb)))
                 running.discard(lb)
             elif lb not in running:
-                samples["add"].append(timed(bed, lambda lb=lb: bed.start_lb(lb), has(bed, lb)))
+                samples["add"].append(timed(bed, partial(bed.start_lb, lb), has(bed, lb)))
                 running.add(lb)
         for lb in sorted(set(lbs) - running):
             bed.start_lb(lb)

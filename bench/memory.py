@@ -169,7 +169,9 @@ def keepalived() -> dict[str, int]:
     servers = tuple(
         RealServer(address=IPv4Address("172.16.0.1") + i, port=8080, weight=1) for i in range(1000)
     )
-    pools = {(p.target_port, p.protocol): servers for p in service.ports}
+    pools: dict[tuple[str, str], tuple[RealServer, ...]] = {
+        (p.target_port, p.protocol): servers for p in service.ports
+    }
     with tempfile.TemporaryDirectory() as folder:
         conf = Path(folder) / "keepalived.conf"
         conf.write_text(render_keepalived(service, pools, "bench"))

@@ -4,6 +4,7 @@ file on a router or reflector). Errors name the file and the rule, never the con
 from __future__ import annotations
 
 import re
+import stat
 from pathlib import Path
 
 from lbgen.errors import LbgenError
@@ -21,8 +22,14 @@ RULE = (
 
 
 def read_password(path: Path, what: str) -> str:
-    """The password in `path` (one trailing newline dropped), or a clear error."""
+    """The password in `path` (one trailing newline dropped), or a clear error. A Secret's
+    projected file is a link to a regular file; anything else (a FIFO would block) is refused."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise LbgenError(
+                f"{path}: the BGP password of {what} must be in a regular file, not a "
+                "folder, FIFO or device"
+            )
         with path.open("rb") as file:
             raw = file.read(4 * MOST_BYTES + 2)
     except OSError as error:

@@ -59,6 +59,13 @@ def with_passwords(compiled: str, listing: str | None, where: str, root: Path) -
 def write_secret_file(path: Path, text: str) -> None:
     """Replace `path` atomically, mode 0640, keeping the owner and group it had (FRR's)."""
     try:
+        _replace(path, text)
+    except OSError as error:
+        raise LbgenError(f"{path}: cannot write it ({error.strerror or error})") from None
+
+
+def _replace(path: Path, text: str) -> None:
+    try:
         before = path.stat()
     except FileNotFoundError:
         before = None

@@ -24,7 +24,8 @@ HTTP_PATH_PATTERN = r"^[A-Za-z0-9._~%/?=&+:@,-]{1,256}$"
 REPO_PATH_PATTERN = r"^[A-Za-z0-9._-][A-Za-z0-9._/-]{0,254}$"
 ZEBRA_SOFTWARE_PATTERN = r"^[a-z0-9.]{1,32}$"
 ZEBRA_SOCKET_PATTERN = r"^(unix:/[A-Za-z0-9._/-]{1,200}|tcp:[0-9.]{7,15}:[0-9]{1,5})$"
-BOX_FILE_PATTERN = r"^/[A-Za-z0-9._-][A-Za-z0-9._/-]{0,254}$"
+# no '.' or '..' part: the path is read as root on the box (lbgen box-config)
+BOX_FILE_PATTERN = r"^(/[A-Za-z0-9_][A-Za-z0-9._-]{0,127}){1,16}$"
 DATA_KEY_PATTERN = r"^[-._a-zA-Z0-9]{1,253}$"
 # what each pattern asks for, in words, for diagnostics
 PATTERN_MEANING = {
@@ -39,7 +40,8 @@ PATTERN_MEANING = {
     REPO_PATH_PATTERN: "a relative folder path: letters, digits, '.', '_', '/' and '-'",
     ZEBRA_SOFTWARE_PATTERN: "a zebra software name such as frr7.2",
     ZEBRA_SOCKET_PATTERN: "a zebra API URL: unix:/path or tcp:address:port",
-    BOX_FILE_PATTERN: "an absolute file path of letters, digits, '.', '_', '/' and '-'",
+    BOX_FILE_PATTERN: "an absolute file path whose parts are letters, digits, '.', '_' and '-', "
+    "each starting with a letter, digit or '_' (no '.' or '..' part)",
     DATA_KEY_PATTERN: "a Secret data key: letters, digits, '-', '_' and '.'",
 }
 

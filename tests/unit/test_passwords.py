@@ -171,3 +171,23 @@ def test_out_names_password_files_and_secrets_never_a_password() -> None:
     assert '"file": "/etc/lbgen/bgp/lbs.password"' in listing
     assert not any("password " in text for path, text in tree.items() if "frr.conf" in path)
     assert not any("md5" in text for text in tree.values())
+
+
+def test_a_password_path_that_is_no_regular_file_is_refused_without_blocking(
+    tmp_path: Path,
+) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in (fifo, tmp_path):
+        with pytest.raises(LbgenError, match="must be in a regular file"):
+            read_password(path, "x")
+
+
+def test_box_config_into_a_folder_that_does_not_exist_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = ROOT / "out/paper/routers/router"
+    target = tmp_path / "missing/frr.conf"
+    assert cli.main(["box-config", str(folder), "-o", str(target)]) == 2
+    said = capsys.readouterr().err
+    assert said == f"lbgen: error: {target}: cannot write it (No such file or directory)\n"
