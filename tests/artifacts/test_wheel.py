@@ -67,6 +67,22 @@ def test_the_wheel_renders_the_pods_exabgp_conf(installed: Installed) -> None:
     assert done.stdout == exabgp_conf(read_pod_config(lb_json), env)
 
 
+def test_the_wheel_joins_a_boxs_frr_conf_and_its_password_files(
+    installed: Installed, tmp_path: Path
+) -> None:
+    """`lbgen box-config` as a router or reflector box runs it: the compiled frr.conf plus the
+    password lines (frr/passwords.conf.j2 must ship)."""
+    root = tmp_path / "box"
+    (root / "etc/lbgen/bgp").mkdir(parents=True)
+    for name in ("edge-a", "edge-b", "lbs"):
+        (root / f"etc/lbgen/bgp/{name}.password").write_text(f"pw-{name}\n")
+    folder = ROOT / "out/edge/reflectors/rr-a"
+    done = installed.lbgen("box-config", str(folder), "--root", str(root), "-o", "-")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith((folder / "frr.conf").read_text())
+    assert " neighbor lbs-100-64-0-0-16 password pw-lbs\n" in done.stdout
+
+
 @pytest.fixture
 def api_server(installed: Installed) -> Iterator[str]:
     """The stand-in API server, run by the wheel's Python, serving two web1 backends."""
