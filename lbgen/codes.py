@@ -77,6 +77,9 @@ CODES: dict[str, Code] = {
         Code("LB124", E, "a password or GTSM on a session with a gobgpd end (osrg/gobgp#2589)"),
         Code("LB125", W, "some reflectors authenticate LB pods and others do not"),
         Code("LB126", E, "a router in another AS (eBGP) with a gobgpd end"),
+        Code(
+            "LB127", E, "an address or prefix in a special-purpose range (loopback, link-local, …)"
+        ),
         Code("LB130", W, "`implementation: gobgp` (osrg/gobgp#2681)"),
         Code("LB140", E, "`path` or `status` on a tcp health check"),
         Code("LB141", E, "HTTP check path does not start with /"),

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from lbgen.checks import addressing, bgp, cluster, names, placement
+from lbgen.checks import addressing, bgp, cluster, names, placement, special
 from lbgen.errors import Diagnostic
 from lbgen.spec import Fabric
 
-CHECKS = (names.check, addressing.check, bgp.check, placement.check, cluster.check)
+CHECKS = (
+    names.check,
+    special.check,
+    addressing.check,
+    bgp.check,
+    placement.check,
+    cluster.check,
+)
 
 
 def run_checks(fabric: Fabric) -> list[Diagnostic]:

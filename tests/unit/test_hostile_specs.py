@@ -8,6 +8,7 @@ random run: HYPOTHESIS_PROFILE=long .venv/bin/pytest tests/unit/test_hostile_spe
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -144,12 +145,19 @@ def near_valid_specs(draw: st.DrawFn) -> dict[str, Any]:
             parent = parent[part]
         action = draw(st.sampled_from(["replace", "remove", "unknown"]))
         if action == "replace":
-            parent[path[-1]] = draw(HOSTILE_VALUES)
+            parent[path[-1]] = _fresh(draw(HOSTILE_VALUES))
         elif action == "remove" and isinstance(parent, dict):
             del parent[path[-1]]
         elif isinstance(parent, dict):
-            parent["unexpectedField"] = draw(HOSTILE_VALUES)
+            parent["unexpectedField"] = _fresh(draw(HOSTILE_VALUES))
     return spec
+
+
+def _fresh(value: Any) -> Any:
+    """A copy: sampled_from hands out the same [] and {} every time, and a later mutation into
+    one shared with another place (or another example) made a cycle (RecursionError) and
+    Hypothesis's data generation inconsistent."""
+    return copy.deepcopy(value)
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
