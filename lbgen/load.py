@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,13 @@ def _message(detail: ErrorDetails) -> str:
     return message[:1].lower() + message[1:]
 
 
+def _is_ipv6(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and ip_network(value, strict=False).version == 6
+    except ValueError:
+        return False
+
+
 def _hint(path: SpecPath, detail: ErrorDetails) -> str:
     kind = detail["type"]
     last = path[-1] if path else ""
@@ -114,6 +122,8 @@ def _hint(path: SpecPath, detail: ErrorDetails) -> str:
         return f"use `apiVersion: {API_VERSION}`"
     if last == "kind":
         return "use `kind: Fabric`"
+    if kind.startswith(("ip_v4_network", "ip_v4_address")) and _is_ipv6(detail.get("input")):
+        return "lbgen is IPv4-only for now: IPv6 and dual-stack fabrics are not supported yet"
     if kind.startswith("ip_v4_network"):
         return "write an IPv4 network in CIDR form with no host bits set, e.g. 10.1.1.0/24"
     if kind.startswith("ip_v4_address"):
