@@ -34,6 +34,7 @@ class _Policy:
     as_paths: dict[str, list[tuple[bool, str]]] = field(default_factory=dict)
     route_maps: dict[str, list[tuple[int, _Entry]]] = field(default_factory=dict)
     inbound: dict[str, tuple[str, int]] = field(default_factory=dict)  # neighbour → (map, line)
+    peers: dict[str, int] = field(default_factory=dict)  # configured neighbour → its line
     ranges: dict[IPv4Network, str] = field(default_factory=dict)  # listen range → peer-group
     as_path: str = "^$"  # the only one an accepting entry may let in
 
@@ -66,6 +67,8 @@ def _read(text: str, as_path: str) -> _Policy:
             policy.ranges[IPv4Network(words[3])] = words[5]
         elif words[0] == "neighbor" and words[2:3] == ["route-map"] and words[4:] == ["in"]:
             policy.inbound[words[1]] = (words[3], number)
+        elif words[0] == "neighbor" and words[2:3] == ["remote-as"]:
+            policy.peers.setdefault(words[1], number)
     return policy
 
 
@@ -78,7 +81,15 @@ def check_frr_import_policy(
     policy = _read(text, as_path)
     if kind == "router":
         wanted = _pairs(grants)
-        for neighbor in [n for n in policy.inbound if n[0].isdigit()]:
+        for neighbor, line in policy.peers.items():
+            if neighbor not in policy.inbound:
+                yield broken(
+                    "LB207",
+                    Position(file, line, 1),
+                    f"the session with {neighbor} has no import route map: everything it "
+                    "sends would be accepted",
+                )
+                continue
             yield from _compare(policy, file, neighbor, wanted)
         return
     for peers, group in sorted(policy.ranges.items()):

@@ -193,6 +193,12 @@ BREAKAGES = {
         PAPER,
         "LB207",
     ),
+    "frr-router-without-import-map": (
+        "render_frr_conf",
+        replacing("  neighbor 10.0.0.109 route-map lbgen-from-reflectors in\n", ""),
+        PAPER,
+        "LB207",
+    ),
     "frr-router-forgets-a-service": (
         "render_frr_conf",
         replacing("ip prefix-list lbgen-via-node5 seq 10 permit 10.1.2.0/24\n", ""),
