@@ -123,8 +123,13 @@ def test_the_ebgp_router_gets_every_lbs_path_with_its_node_as_next_hop(
     LB that stops and comes back."""
     work, _ = edge
     bed = _bed(work, lb_image)
+    # 3 LBs, from each of 2 reflectors (a session cut by an earlier test may still be coming back)
+    wait_for(
+        lambda: len(router_paths(bed, "198.51.100.53/32", router=1)) == 6,
+        timeout=30,
+        what="every path at edge-b",
+    )
     paths = router_paths(bed, "198.51.100.53/32", router=1)
-    assert len(paths) == 6  # 3 LBs, from each of 2 reflectors
     assert {p["aspath"]["string"] for p in paths} == {"4200000100"}
     assert {h["ip"] for p in paths for h in p["nexthops"]} == {str(a) for a in _a(11, 12, 13)}
     assert bed.router_nexthops("edge-b") == bed.router_nexthops("edge-a")
