@@ -21,7 +21,14 @@ RULE = (
 )
 
 
-def read_password(path: Path, what: str) -> str:
+class Password(str):
+    """A password read from its file: whatever refuses it names where it was going, never
+    what it is (render/text.py's second wall too)."""
+
+    __slots__ = ()
+
+
+def read_password(path: Path, what: str) -> Password:
     """The password in `path` (one trailing newline dropped), or a clear error. A Secret's
     projected file is a link to a regular file; anything else (a FIFO would block) is refused."""
     try:
@@ -47,4 +54,4 @@ def read_password(path: Path, what: str) -> str:
         or _SYNTAX & set(password)
     ):
         raise LbgenError(f"{path}: the BGP password of {what} must be {RULE}")
-    return password
+    return Password(password)

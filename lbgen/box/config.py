@@ -4,14 +4,13 @@ The compiled files hold no secret; this is the one place they meet."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from lbgen.contract import BOX_PASSWORDS_NAME
 from lbgen.errors import LbgenError
+from lbgen.files import replace_file
 from lbgen.passwords import read_password
 from lbgen.plan import BoxPasswords
 from lbgen.render.frr import render_frr_passwords
@@ -58,27 +57,4 @@ def with_passwords(compiled: str, listing: str | None, where: str, root: Path) -
 
 def write_secret_file(path: Path, text: str) -> None:
     """Replace `path` atomically, mode 0640, keeping the owner and group it had (FRR's)."""
-    try:
-        _replace(path, text)
-    except OSError as error:
-        raise LbgenError(f"{path}: cannot write it ({error.strerror or error})") from None
-
-
-def _replace(path: Path, text: str) -> None:
-    try:
-        before = path.stat()
-    except FileNotFoundError:
-        before = None
-    fd, staged = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o640)
-        if before is not None:
-            os.fchown(fd, before.st_uid, before.st_gid)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        Path(staged).replace(path)
-    except BaseException:
-        Path(staged).unlink(missing_ok=True)
-        raise
+    replace_file(path, text, 0o640, keep_owner=True)

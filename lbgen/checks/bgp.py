@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from lbgen.codes import finding
 from lbgen.errors import Diagnostic, Severity, SpecPath
-from lbgen.spec import Fabric
+from lbgen.spec import Fabric, Router
 
 RESERVED_ASNS = {0: "reserved", 23456: "AS_TRANS", 65535: "reserved", 4_294_967_295: "reserved"}
 PRIVATE_ASNS = ((64512, 65534), (4_200_000_000, 4_294_967_294))
@@ -127,14 +127,21 @@ GOBGP_CANNOT = (
 )
 
 
+def _gobgp_ends(fabric: Fabric, router: Router) -> str | None:
+    """Which ends of `router`'s sessions with the reflectors run gobgpd, as a clause; None when
+    every one is FRR (what lbgen renders passwords, GTSM and eBGP for)."""
+    ends = [f"router {router.name} itself"] if router.implementation == "gobgp" else []
+    ends += [f"reflector {r.name}" for r in fabric.spec.reflectors if r.implementation == "gobgp"]
+    if not ends:
+        return None
+    return f"{', '.join(ends)} {'runs' if len(ends) == 1 else 'run'} gobgpd"
+
+
 def _authentication(fabric: Fabric) -> Iterator[Diagnostic]:
     """Passwords and GTSM are rendered for FRR: every end of a secured session must be one."""
     spec = fabric.spec
-    gobgp_rrs = [r for r in spec.reflectors if r.implementation == "gobgp"]
     for index, rr in enumerate(spec.reflectors):
-        if rr.implementation != "gobgp":
-            continue
-        if rr.lb_password is not None:
+        if rr.implementation == "gobgp" and rr.lb_password is not None:
             yield finding(
                 "LB124",
                 ("spec", "reflectors", index, "lbPassword"),
@@ -142,24 +149,17 @@ def _authentication(fabric: Fabric) -> Iterator[Diagnostic]:
                 "set implementation: frr on this reflector",
             )
     for index, router in enumerate(spec.routers):
-        wanted = [
-            (field, what)
-            for field, what, value in (
-                ("passwordFile", "a password", router.password_file),
-                ("ttlSecurityHops", "GTSM", router.ttl_security_hops),
-            )
-            if value is not None
-        ]
-        for field, what in wanted:
-            others = [f"reflector {r.name}" for r in gobgp_rrs]
-            if router.implementation == "gobgp":
-                others.insert(0, f"router {router.name} itself")
-            if others:
+        gobgp = _gobgp_ends(fabric, router)
+        for field, what, value in (
+            ("passwordFile", "a password", router.password_file),
+            ("ttlSecurityHops", "GTSM", router.ttl_security_hops),
+        ):
+            if value is not None and gobgp is not None:
                 yield finding(
                     "LB124",
                     ("spec", "routers", index, field),
-                    f"{what} on router {router.name}'s sessions, but {', '.join(others)} "
-                    f"{'runs' if len(others) == 1 else 'run'} gobgpd, for which lbgen renders none",
+                    f"{what} on router {router.name}'s sessions, but {gobgp}, for which lbgen "
+                    "renders none",
                     "use implementation: frr on every router and reflector of secured sessions",
                 )
     secured = [r.name for r in spec.reflectors if r.lb_password is not None]
@@ -179,19 +179,14 @@ def _ebgp(fabric: Fabric) -> Iterator[Diagnostic]:
     lbgen renders for FRR (attribute-unchanged next-hop); gobgpd sets itself as the next hop
     towards an eBGP peer."""
     spec = fabric.spec
-    gobgp = [f"reflector {r.name}" for r in spec.reflectors if r.implementation == "gobgp"]
     for index, router in enumerate(spec.routers):
-        if router.asn is None or router.asn == spec.asn:
-            continue
-        others = [f"router {router.name} itself"] if router.implementation == "gobgp" else []
-        others += gobgp
-        if others:
+        gobgp = _gobgp_ends(fabric, router)
+        if router.asn not in (None, spec.asn) and gobgp is not None:
             yield finding(
                 "LB126",
                 ("spec", "routers", index, "asn"),
                 f"router {router.name} is in AS {router.asn}, not the fabric's {spec.asn}: "
-                f"its sessions are eBGP, which lbgen renders for FRR only, and "
-                f"{', '.join(others)} {'runs' if len(others) == 1 else 'run'} gobgpd",
+                f"its sessions are eBGP, which lbgen renders for FRR only, and {gobgp}",
                 "use implementation: frr on this router and on every reflector, or leave out "
                 "asn for an iBGP router",
             )

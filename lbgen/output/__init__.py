@@ -17,11 +17,10 @@ or the complete new one, whatever interrupts a build (kill -9, a failing write, 
 from __future__ import annotations
 
 import enum
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lbgen.files import replace_file
 from lbgen.output.folder import MANIFEST, Changes, compare, owned_files, read_file, with_manifest
 from lbgen.output.switch import put_in_place, recover, stage, turn
 
@@ -76,9 +75,5 @@ def sync_file(path: Path, text: str, mode: Mode) -> bool:
     stale = read_file(path) != text
     if stale and mode is Mode.WRITE:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(temp, 0o644)  # noqa: PTH101 -- mkstemp makes 0600
-        Path(temp).replace(path)
+        replace_file(path, text)
     return stale

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lbgen.contract import EXABGP_CONF, EXABGP_PID, KEEPALIVED_CONF_NAME, RUN_DIR
 from lbgen.errors import LbgenError
+from lbgen.files import replace_file
 from lbgen.passwords import read_password
 from lbgen.plan import PodConfig
 from lbgen.pod.datapath import local_route, nft_ruleset, read_sysctls, sysctl_problems
@@ -75,10 +76,7 @@ def start_exabgp(config: PodConfig, env: Mapping[str, str], run: Path = RUN) -> 
     """Render exabgp.conf with this pod's and node's addresses, then become exabgp."""
     conf = run / EXABGP_CONF.name
     # it may hold passwords: readable by this container's user only
-    conf.unlink(missing_ok=True)
-    fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(exabgp_conf(config, env))
+    replace_file(conf, exabgp_conf(config, env), 0o600)
     (run / EXABGP_PID.name).write_text(f"{os.getpid()}\n", encoding="ascii")
     user = pwd.getpwuid(os.getuid()).pw_name if _has_passwd_entry() else "root"
     sys.stdout.flush()

@@ -12,6 +12,7 @@ import jinja2
 from pydantic import BaseModel
 
 from lbgen.errors import LbgenError
+from lbgen.passwords import Password
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -52,10 +53,6 @@ _BREAKS = r"\s\x00-\x1f\x7f-\x9f\u2028\u2029"
 _UNSAFE = {target: re.compile(f"[{_BREAKS}{re.escape(chars)}]") for target, chars in SYNTAX.items()}
 
 
-# context values that hold passwords: an error names where, never what
-SECRETS = "passwords"
-
-
 class UnsafeValueError(LbgenError):
     """A value would change the syntax of the config it is written into."""
 
@@ -82,7 +79,7 @@ def refuse_unsafe(target: str, context: Mapping[str, Any]) -> None:
     for where, text in (f for key, value in context.items() for f in _strings(value, key)):
         found = unsafe.search(text)
         if found:
-            shown = "(a password, not shown)" if where.startswith(SECRETS) else repr(text[:60])
+            shown = "(a password, not shown)" if isinstance(text, Password) else repr(text[:60])
             raise UnsafeValueError(
                 f"refusing to render {target} config: {where} = {shown} holds "
                 f"{found.group()!r}, which {target} reads as syntax"

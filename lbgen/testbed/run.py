@@ -97,7 +97,7 @@ class Testbed:
         daemons.preflight(self.plan, self.workdir)
         self.state = State(self.prefix)
         self._save()
-        secrets.lay_passwords(self.plan, self.workdir)
+        secrets.lay_passwords(self.plan, self.tree, self.workdir)
         try:
             self._network()
             self._routers()
@@ -195,7 +195,7 @@ class Testbed:
         shutil.chown(folder, "frr", "frr")
         listing = self.tree.get(f"{base}/{BOX_PASSWORDS_NAME}")
         conf = with_passwords(
-            self.tree[f"{base}/frr.conf"], listing, base, secrets.box_root(self.workdir, box.name)
+            self.tree[f"{base}/frr.conf"], listing, base, secrets.box_root(self.workdir, base)
         )
         (folder / "frr.conf").touch(mode=0o640)
         shutil.chown(folder / "frr.conf", "frr", "frr")

@@ -3,6 +3,7 @@ router's neighbours, or a reflector's, whose LB pods come in through listen rang
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from ipaddress import IPv4Address, IPv4Network, ip_address
@@ -32,6 +33,15 @@ class _Seen:
 ALL_PATHS = 1_000_000
 
 
+def statements(text: str) -> Iterator[tuple[int, str, list[str]]]:
+    """Each line of an frr.conf that says something: its number, the line as written (its
+    indent tells a block's body from a new block) and its words, comments dropped."""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        words = raw.split("!", 1)[0].split()
+        if words:
+            yield number, raw, words
+
+
 def read_frr(
     text: str, file: str, name: str, address: IPv4Address, kind: str = "router"
 ) -> Speaker:
@@ -42,11 +52,7 @@ def read_frr(
     section = ""
     facts: dict[str, _Seen] = {}
     ranges: list[tuple[IPv4Network, str]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("!", 1)[0].rstrip()
-        words = line.split()
-        if not words:
-            continue
+    for number, raw, words in statements(text):
         if not raw.startswith(" "):
             section = ""
             if words[:2] == ["router", "bgp"] and len(words) >= 3:

@@ -11,6 +11,7 @@ from ipaddress import IPv4Network
 from lbgen.errors import Diagnostic, Position
 from lbgen.plan import RouteGrant
 from lbgen.verify.finding import broken
+from lbgen.verify.frr import statements
 
 # what an accepted route must carry (written apart from the template, so a drift is caught)
 RESET = {"local-preference": "100", "metric": "0", "community": "none"}
@@ -42,10 +43,7 @@ class _Policy:
 def _read(text: str, as_path: str) -> _Policy:
     policy = _Policy(as_path=as_path)
     entry: _Entry | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        words = raw.split("!", 1)[0].split()
-        if not words:
-            continue
+    for number, raw, words in statements(text):
         if not raw.startswith(" "):
             entry = None
         # ip prefix-list NAME seq N permit|deny PREFIX [ge|le ...]

@@ -11,6 +11,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from lbgen.compiler import compile_file, compile_text
+from lbgen.passwords import Password
 from lbgen.plan import BoxPassword, BoxPasswords, Plan, ServicePlan
 from lbgen.render import k8s
 from lbgen.render.exabgp import render_exabgp
@@ -99,7 +100,7 @@ def test_each_line_oriented_renderer_refuses_a_hostile_value(
 
 def test_a_refused_password_is_never_shown(plan: Plan) -> None:
     with pytest.raises(UnsafeValueError) as raised:
-        RENDERERS["exabgp password"](plan, "hunter2;")
+        RENDERERS["exabgp password"](plan, Password("hunter2;"))
     assert "hunter2" not in str(raised.value)
     assert "(a password, not shown)" in str(raised.value)
 
