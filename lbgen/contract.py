@@ -40,7 +40,9 @@ POD_SYSCTLS = (
     ("net.ipv4.ip_forward", "1"),
     ("net.ipv4.vs.conn_reuse_mode", "0"),  # else SYNs reusing a TIME_WAIT port are dropped
     ("net.ipv4.vs.conntrack", "1"),  # netfilter sees IPVS flows, so they can be masqueraded
-    ("net.ipv4.vs.expire_nodest_conn", "1"),  # flows to a removed backend fail fast
+    # 0: a real server taken out and put back (lbgen.hook.order) keeps its connections; a
+    # backend removed for good has no connections left worth a reset (it drained first)
+    ("net.ipv4.vs.expire_nodest_conn", "0"),
 )
 
 # container → (CPU request, memory request = limit). Memory: the peak bench/memory.py measured

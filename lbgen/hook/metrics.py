@@ -63,6 +63,13 @@ class HookMetrics:
             "(the old pool keeps serving)",
             registry=self.registry,
         )
+        self.reorders = Counter(
+            "lbgen_hook_ipvs_reorders",
+            "real servers taken out and put back so IPVS holds them in the order every LB "
+            "builds (consistent hashing across LBs), by result",
+            ["result"],
+            registry=self.registry,
+        )
         self._synced_at: float | None = None
         # None when healthy, else why not: /healthz fails so the kubelet restarts the container
         self.health: Callable[[], str | None] = lambda: None

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -17,6 +18,7 @@ from urllib3.exceptions import HTTPError
 from lbgen.errors import LbgenError
 from lbgen.hook.coalesce import Coalescer, RetryLaterError
 from lbgen.hook.metrics import HookMetrics, serve_metrics
+from lbgen.hook.order import Dest, VirtualKey, read_ipvs, rebuild, taken_out, without
 from lbgen.hook.pool import MemberCache, count, pooled
 from lbgen.hook.reload import Outcome, Reloader
 from lbgen.hook.settings import HookSettings
@@ -25,7 +27,7 @@ from lbgen.kube.client import ApiError, KubeClient
 from lbgen.kube.watch import Backoff, Follower, Objects
 from lbgen.plan import PodConfig
 from lbgen.pod.facts import read_pod_config
-from lbgen.render.keepalived import render_keepalived
+from lbgen.render.keepalived import Pools, render_keepalived
 
 log = logging.getLogger("lbgen.hook")
 
@@ -71,6 +73,9 @@ class Hook:
         )
         self.api = api
         self.cache = MemberCache()
+        # the pools keepalived.conf holds now; one writer of it at a time (apply, reorder)
+        self.pools: Pools | None = None
+        self.writing = threading.Lock()
         self.write_backoff = Backoff()
         self.threads = Supervised(self.coalescer.stop)
         self.metrics.health = self.threads.problem
@@ -81,6 +86,10 @@ class Hook:
         self.coalescer.submit(slices)
 
     def _apply(self, slices: Objects, since: float) -> Outcome:
+        with self.writing:
+            return self._apply_locked(slices, since)
+
+    def _apply_locked(self, slices: Objects, since: float) -> Outcome:
         members = self.cache.members(slices)
         for skipped in self.cache.fresh_skips:
             kind, _, detail = skipped.partition(": ")
@@ -136,10 +145,78 @@ class Hook:
         if outcome is Outcome.REFUSED:
             self.metrics.failed.inc()
         else:
+            self.pools = pools
             self.metrics.applied.set()
             self.metrics.synced()
         log.info("pool applied", extra={**fields, "outcome": outcome.value, "seconds": elapsed})
         return outcome
+
+    def _keep_order(self) -> None:
+        """Every few seconds: does IPVS hold each pool in the order every LB builds? If not
+        (keepalived added a server at the head on a reload, or restarted), put it right."""
+        while not self.coalescer.stop.wait(self.settings.order_interval_seconds):
+            with self.writing:
+                if self.pools is None:
+                    continue
+                try:
+                    self._reorder(self.pools)
+                except OSError as error:  # a write of keepalived.conf: the next round retries
+                    log.error(
+                        "cannot reorder IPVS: %s", error, extra={"service": self.service.name}
+                    )
+
+    @property
+    def _fields(self) -> dict[str, str]:
+        return {"service": self.service.name}
+
+    def _ipvs(self) -> dict[VirtualKey, tuple[tuple[Dest, int], ...]] | None:
+        try:
+            return read_ipvs(self.settings.ipvs_table.read_text(encoding="ascii"))
+        except OSError:
+            return None  # no IPVS here: nothing to keep in order
+
+    def _reorder(self, pools: Pools) -> None:
+        kernel = self._ipvs()
+        moves = rebuild(self.service, pools, kernel) if kernel is not None else None
+        if not moves:
+            return
+        shown = ", ".join(f"{a}:{p}" for move in moves.values() for a, p in move)
+        log.warning(
+            "IPVS holds the pool in another order than a fresh keepalived builds (so other LBs "
+            "may hash some flows elsewhere): taking out and putting back %s",
+            shown,
+            extra={"service": self.service.name},
+        )
+        full = render_keepalived(self.service, pools, self.source)
+        gone = False
+        try:
+            fewer = render_keepalived(self.service, without(pools, moves), self.source)
+            out = self.reloader.apply(fewer)
+            gone = out is Outcome.RELOADED and self._wait_ipvs(lambda held: taken_out(moves, held))
+        finally:
+            self.reloader.apply(full)
+        done = gone and self._wait_ipvs(lambda held: rebuild(self.service, pools, held) == {})
+        self.metrics.reorders.labels("done" if done else "failed").inc()
+        if done:
+            log.info("IPVS order restored", extra={"service": self.service.name})
+        else:
+            log.error(
+                "IPVS order not restored (keepalived did not apply a reload in %.0f s); "
+                "trying again",
+                self.settings.order_timeout_seconds,
+                extra={"service": self.service.name},
+            )
+
+    def _wait_ipvs(
+        self, condition: Callable[[dict[VirtualKey, tuple[tuple[Dest, int], ...]]], bool]
+    ) -> bool:
+        deadline = time.monotonic() + self.settings.order_timeout_seconds
+        while time.monotonic() < deadline:
+            held = self._ipvs()
+            if held is not None and condition(held):
+                return True
+            time.sleep(0.05)
+        return False
 
     def _publish_status(self) -> None:
         while not self.coalescer.stop.is_set():
@@ -155,6 +232,7 @@ class Hook:
         self.threads.start("follow", self.follower.run)
         self.threads.start("apply", self.coalescer.run)
         self.threads.start("status", self._publish_status)
+        self.threads.start("order", self._keep_order)
 
     def stop(self) -> None:
         """Let an apply in flight finish its write; the watch thread is left to die with us."""

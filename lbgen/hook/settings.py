@@ -33,6 +33,11 @@ class HookSettings(BaseModel):
     api_server: str | None = None
     watch_timeout_seconds: int = Field(300, ge=1, le=3600)
     status_interval_seconds: float = Field(300, gt=0)
+    # the kernel's IPVS table (in the pod's netns), read to keep every LB's order the same
+    ipvs_table: Path = Path("/proc/net/ip_vs")
+    order_interval_seconds: float = Field(2.0, gt=0, le=600)
+    # how long keepalived may take to apply each of a reorder's two reloads
+    order_timeout_seconds: float = Field(15.0, gt=0, le=600)
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str], **given: Any) -> HookSettings:

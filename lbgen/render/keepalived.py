@@ -4,7 +4,7 @@ servers from the live endpoints. The build renders it with no pool (the pod's st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address
 from typing import NamedTuple
 
@@ -28,11 +28,14 @@ Pools = Mapping[PoolKey, tuple[RealServer, ...]]
 PORT_HASHING = {"mh": "mh-port", "sh": "sh-port"}
 
 
+def config_order(servers: Iterable[RealServer]) -> list[RealServer]:
+    """The order of a pool in keepalived.conf: by address and port, whatever the API's."""
+    return sorted(servers, key=lambda s: (s.address, s.port))
+
+
 def render_keepalived(service: ServicePlan, pools: Pools, source: str) -> str:
     servers = {
-        port.name: sorted(
-            pools.get((port.target_port, port.protocol), ()), key=lambda s: (s.address, s.port)
-        )
+        port.name: config_order(pools.get((port.target_port, port.protocol), ()))
         for port in service.ports
     }
     return render_template(

@@ -73,7 +73,7 @@ def test_missing_or_wrong_sysctls_are_named() -> None:
             "net.ipv4.ip_forward": "0\n",
             "net.ipv4.vs.conntrack": None,
             "net.ipv4.vs.conn_reuse_mode": "0",
-            "net.ipv4.vs.expire_nodest_conn": "1",
+            "net.ipv4.vs.expire_nodest_conn": "0",
         }
     )
     assert problems == [
