@@ -120,9 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
     testbed.add_argument("action", choices=("up", "status", "check", "down"))
     testbed.add_argument("spec", type=Path, metavar="SPEC")
     testbed.add_argument("--workdir", type=Path, help="default: .testbed/<fabric>")
-    testbed.add_argument("--timeout", type=float, default=60, help="seconds to converge (up)")
+    testbed.add_argument(
+        "--timeout", type=float, help="seconds to converge (up); default 60, 300 in the VM"
+    )
     testbed.add_argument(
         "--rootfs", type=Path, help="run the LB pods' containers in this image root filesystem"
+    )
+    testbed.add_argument(
+        "--kernel",
+        choices=("host", "vm"),
+        default="host",
+        help="vm: `check` in a Debian kernel with IPVS under QEMU, every LB pod whole",
     )
     testbed.set_defaults(handler="testbed")
 

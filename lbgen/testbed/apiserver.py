@@ -206,6 +206,15 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 return
             self._send(200, api.listing(selected))
 
+        def do_PUT(self) -> None:
+            """Replace an object (a test changes the cluster): .../<kind>/<name>."""
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if urlparse(self.path).path.rsplit("/", 1)[-1] != body["metadata"]["name"]:
+                self._send(400, {"kind": "Status", "code": 400, "message": "name mismatch"})
+                return
+            api.put(body)
+            self._send(200, body)
+
         def do_PATCH(self) -> None:
             name = urlparse(self.path).path.split("/services/")[1].split("/")[0]
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

@@ -1,20 +1,32 @@
-"""`lbgen testbed up|status|check|down`: one call per action, and the report it prints."""
+"""`lbgen testbed up|status|check|down`: one call per action, and the report it prints.
+`--kernel vm` runs `check` in lbgen's VM (a Debian kernel with IPVS, lbgen.testbed.vm): the
+testbed comes up there with every LB pod whole, is checked (routes, readiness, traffic through
+IPVS to the backends) and goes down, all in one boot."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from lbgen.errors import LbgenError
 from lbgen.plan import Plan
-from lbgen.testbed.report import fib_report, reach_report, readiness_report
+from lbgen.testbed.report import fib_report, reach_report, readiness_report, traffic_report
 from lbgen.testbed.run import Testbed
+
+HOST_TIMEOUT, VM_TIMEOUT = 60.0, 300.0
 
 
 def run_testbed(plan: Plan, tree: dict[str, str], args: argparse.Namespace) -> bool:
     """Carry out one action; False when a router's FIB is not what the live LBs announce, or
-    (up) an LB pod is not ready by its own probes within the timeout."""
+    (up) an LB pod is not ready by its own probes within the timeout, or (with IPVS) traffic to
+    a VIP is not answered by the service's backends."""
+    if args.kernel == "vm":
+        return _in_vm(args)
+    timeout = args.timeout or HOST_TIMEOUT
     work = (args.workdir or Path(".testbed") / plan.fabric).resolve()
     bed = Testbed(plan, tree, work, f"lbt-{plan.fabric[:8]}-", rootfs=args.rootfs, detached=True)
     if args.action == "down":
@@ -26,17 +38,53 @@ def run_testbed(plan: Plan, tree: dict[str, str], args: argparse.Namespace) -> b
     if args.action == "up":
         start = time.monotonic()
         bed.up()
-        bed.wait_converged(args.timeout)
-        left = max(args.timeout - (time.monotonic() - start), 5.0)
+        bed.wait_converged(timeout)
+        left = max(timeout - (time.monotonic() - start), 5.0)
         problems = bed.wait_ready(left)
         sys.stdout.write(readiness_report(problems))
         ready = not any(problems.values())
     converged = bed.converged()
-    sys.stdout.write(fib_report(bed.nexthops(), bed.expected()))
+    sys.stdout.write(fib_report(bed.nexthops(), bed.expected(), ipvs=bed.datapath))
+    forwarded = True
+    if bed.datapath:
+        text, forwarded = traffic_report(*bed.traffic())
+        sys.stdout.write(text)
     if args.action == "status":
         sys.stdout.write(
             readiness_report({lb.box.name: bed.lb_problems(lb.box.name) for lb in bed.lbs})
         )
         sys.stdout.write(reach_report({r.name: bed.reach(r.name) for r in bed.layout.routers}))
         return True
-    return converged and ready
+    return converged and ready and forwarded
+
+
+def _in_vm(args: argparse.Namespace) -> bool:
+    """Boot lbgen's VM and run the testbed there: up (and its checks), status, down."""
+    from lbgen.testbed import vm  # noqa: PLC0415 -- only this mode boots anything
+
+    if args.action != "check":
+        raise LbgenError(
+            "a testbed in the VM lives for one boot: use `lbgen testbed check SPEC --kernel vm`"
+        )
+    spec = args.spec.resolve()
+    shares = [*vm.python_shares(), vm.Share(spec.parent)]
+    rootfs = ["--rootfs", str(args.rootfs.resolve())] if args.rootfs else []
+    if args.rootfs:
+        shares.append(vm.Share(args.rootfs.resolve()))
+    timeout = args.timeout or VM_TIMEOUT
+    lbgen = [sys.executable, "-m", "lbgen", "testbed"]
+    work = ["--workdir", "/tmp/lbgen-testbed"]  # noqa: S108 -- the guest's own tmpfs
+    up = [*lbgen, "up", str(spec), *work, *rootfs, "--timeout", str(timeout)]
+    status = [*lbgen, "status", str(spec), *work, *rootfs]
+    down = [*lbgen, "down", str(spec), *work]
+    script = f"{shlex.join(up)}; status=$?; {shlex.join(status)}; {shlex.join(down)}; exit $status"
+    kernel = vm.prepare()
+    with tempfile.TemporaryDirectory(prefix="lbgen-vm-") as folder:
+        boot = vm.boot(
+            kernel, ["bash", "-c", script], Path(folder), shares=shares, timeout=timeout + 300
+        )
+    sys.stdout.write(boot.console)
+    sys.stdout.write(
+        f"VM: kernel {kernel.version}, {boot.seconds:.0f} s, status {boot.returncode}\n"
+    )
+    return boot.returncode == 0

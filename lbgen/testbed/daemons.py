@@ -3,13 +3,16 @@ and what must be there before any of them starts (preflight)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
+from collections.abc import Sequence
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
 from lbgen.errors import LbgenError
-from lbgen.plan import Plan
+from lbgen.plan import Plan, ServicePlan
 from lbgen.testbed.layout import BACKEND_PORT, Layout
 from lbgen.testbed.netns import inside, reachable_by_everyone
 
@@ -57,7 +60,9 @@ def gobgpd_argv(netns: str, conf: Path) -> list[str]:
     )
 
 
-def responder_argv(netns: str, bind: str, ports: list[int], label: str) -> list[str]:
+def responder_argv(
+    netns: str, bind: str, ports: list[int], label: str, role: str = "vip"
+) -> list[str]:
     listen = [a for port in ports for a in ("--port", str(port))]
     return inside(
         netns,
@@ -69,6 +74,8 @@ def responder_argv(netns: str, bind: str, ports: list[int], label: str) -> list[
         *listen,
         "--label",
         label,
+        "--role",
+        role,
     )
 
 
@@ -85,39 +92,51 @@ def apiserver_argv(netns: str, listen: str, objects: Path) -> list[str]:
     )
 
 
+def endpoint_slice(service: ServicePlan, addresses: Sequence[IPv4Address]) -> dict[str, Any]:
+    """The backend Service's EndpointSlice in the testbed: `addresses` ready, on every target
+    port the LB service names."""
+    targets = sorted({(p.target_port, p.protocol) for p in service.ports})
+    return {
+        "kind": "EndpointSlice",
+        "apiVersion": "discovery.k8s.io/v1",
+        "metadata": {
+            "name": f"{service.backend.service}-testbed",
+            "namespace": service.backend.namespace,
+            "labels": {"kubernetes.io/service-name": service.backend.service},
+        },
+        "addressType": "IPv4",
+        "ports": [
+            {"name": name, "port": BACKEND_PORT, "protocol": protocol} for name, protocol in targets
+        ],
+        "endpoints": [{"addresses": [str(a)], "conditions": {"ready": True}} for a in addresses],
+    }
+
+
 def api_objects(plan: Plan, lay: Layout) -> dict[str, Any]:
-    """Each backend Service's EndpointSlice (its backend pods, ready, on every target port the
-    LB service names), and the LoadBalancer Services whose status the hooks set."""
-    slices, services = [], []
-    for service in plan.services:
-        targets = sorted({(p.target_port, p.protocol) for p in service.ports})
-        slices.append(
-            {
-                "kind": "EndpointSlice",
-                "apiVersion": "discovery.k8s.io/v1",
-                "metadata": {
-                    "name": f"{service.backend.service}-testbed",
-                    "namespace": service.backend.namespace,
-                    "labels": {"kubernetes.io/service-name": service.backend.service},
-                },
-                "addressType": "IPv4",
-                "ports": [
-                    {"name": name, "port": BACKEND_PORT, "protocol": protocol}
-                    for name, protocol in targets
-                ],
-                "endpoints": [
-                    {"addresses": [str(b.box.address)], "conditions": {"ready": True}}
-                    for b in lay.backends
-                    if b.service == service.name
-                ],
-            }
-        )
-        services.append(
-            {
-                "kind": "Service",
-                "apiVersion": "v1",
-                "status": {},
-                "metadata": {"name": service.name, "namespace": service.namespace},
-            }
-        )
+    """Each backend Service's EndpointSlice (its backend pods), and the LoadBalancer Services
+    whose status the hooks set."""
+    slices = [
+        endpoint_slice(s, [b.box.address for b in lay.backends if b.service == s.name])
+        for s in plan.services
+    ]
+    services = [
+        {
+            "kind": "Service",
+            "apiVersion": "v1",
+            "status": {},
+            "metadata": {"name": s.name, "namespace": s.namespace},
+        }
+        for s in plan.services
+    ]
     return {"endpointslices": slices, "services": services}
+
+
+def put_argv(netns: str, url: str, body: dict[str, Any]) -> list[str]:
+    """An HTTP PUT of a JSON object from inside a namespace (the API server is in the testbed)."""
+    code = (
+        "import sys,urllib.request as u\n"
+        "r=u.Request(sys.argv[1],data=sys.argv[2].encode(),method='PUT',"
+        "headers={'Content-Type':'application/json'})\n"
+        "u.urlopen(r,timeout=10).read()\n"
+    )
+    return inside(netns, sys.executable, "-c", code, url, json.dumps(body))

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lbgen.contract import EXABGP, HOOK_PORT, KEEPALIVED_CONF_NAME, NON_ROOT_UID
+from lbgen.errors import LbgenError
 from lbgen.testbed.layout import LbPod
-from lbgen.testbed.netns import inside
+from lbgen.testbed.netns import apply_sysctls, inside
 from lbgen.testbed.pods import (
     Container,
     environment,
@@ -67,6 +68,29 @@ class PodRunner:
         shutil.copyfile(
             folder / config / KEEPALIVED_CONF_NAME, folder / "run" / KEEPALIVED_CONF_NAME
         )
+
+    def initialize(self, lb: LbPod) -> None:
+        """What happens before a pod's containers start: its sysctls set in its namespace (as
+        the kubelet does from securityContext.sysctls), then each init container run to the
+        end, in order; one that fails stops the pod, as its kubelet would keep it Init:Error."""
+        spec = pod_spec(self.tree, lb.service)
+        skipped = apply_sysctls(lb.box.netns, dict(spec.sysctls))
+        if skipped:
+            raise LbgenError(f"{lb.box.name}: the kernel refused the sysctls {', '.join(skipped)}")
+        for name in spec.init:
+            argv, env = self.argv(lb, name)
+            done = subprocess.run(
+                argv,
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise LbgenError(
+                    f"{lb.box.name}: init container {name} failed: {done.stderr.strip()[-800:]}"
+                )
 
     def container(self, lb: LbPod, name: str) -> Container:
         return next(c for c in pod_spec(self.tree, lb.service).containers if c.name == name)

@@ -7,7 +7,9 @@ import json
 import subprocess
 import sys
 from ipaddress import IPv4Address, IPv4Network
+from typing import Any
 
+from lbgen.errors import LbgenError
 from lbgen.plan import Plan
 from lbgen.testbed.netns import inside
 
@@ -45,14 +47,70 @@ _ASK = (
     "import socket,sys\n"
     "for _ in range(int(sys.argv[3])):\n"
     "    s=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)\n"
-    "    print(s.recv(200).decode().strip()); s.close()\n"
+    "    s.sendall(b'GET / HTTP/1.0\\r\\nHost: vip\\r\\n\\r\\n'); got=b''\n"
+    "    while chunk := s.recv(4096): got += chunk\n"
+    "    print(got.partition(b'\\r\\n\\r\\n')[2].decode().strip()); s.close()\n"
 )
 
 
 def ask(client_netns: str, vip: str, port: int, connections: int) -> list[str]:
-    """What a client gets back from `connections` new TCP connections to vip:port."""
+    """The answers to `connections` HTTP requests to vip:port, each on a new connection."""
     argv = [sys.executable, "-c", _ASK, vip, str(port), str(connections)]
     done = subprocess.run(
         inside(client_netns, *argv), capture_output=True, text=True, timeout=120, check=True
     )
     return done.stdout.splitlines()
+
+
+_FROM_PORTS = (
+    "import json,socket,sys\n"
+    "bind, vip, port = sys.argv[1], sys.argv[2], int(sys.argv[3]); got = {}\n"
+    "for sport in json.loads(sys.argv[4]):\n"
+    "    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "    s.settimeout(5); answer = b''\n"
+    "    try:\n"
+    "        s.bind((bind, sport)); s.connect((vip, port))\n"
+    "        s.sendall(b'GET / HTTP/1.0\\r\\nHost: vip\\r\\n\\r\\n')\n"
+    "        while chunk := s.recv(4096): answer += chunk\n"
+    "        got[sport] = answer.partition(b'\\r\\n\\r\\n')[2].decode().strip()\n"
+    "    except OSError as error: got[sport] = 'error ' + type(error).__name__\n"
+    "    finally: s.close()\n"
+    "print(json.dumps(got))\n"
+)
+
+
+def ask_from_ports(
+    netns: str, bind: str, vip: str, port: int, source_ports: list[int]
+) -> dict[int, str]:
+    """The answer to one HTTP request from each of `source_ports` of `bind` (a flow each, so
+    a hashing scheduler's choice per flow can be read back)."""
+    argv = [sys.executable, "-c", _FROM_PORTS, bind, vip, str(port), json.dumps(source_ports)]
+    done = subprocess.run(
+        inside(netns, *argv), capture_output=True, text=True, timeout=1800, check=True
+    )
+    return {int(k): v for k, v in json.loads(done.stdout).items()}
+
+
+class Held:
+    """Long-lived connections from a namespace to vip:port, held open across an event
+    (lbgen.testbed.flows): `finish()` asks on each again and says what each got."""
+
+    def __init__(self, netns: str, vip: str, port: int, count: int, bind: str = "") -> None:
+        argv = [sys.executable, "-m", "lbgen.testbed.flows", vip, str(port), str(count)]
+        self.process = subprocess.Popen(
+            inside(netns, *argv, "--bind", bind),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        opened = self.process.stdout.readline().strip()
+        if opened != "open":
+            self.process.kill()
+            self.process.wait()
+            raise LbgenError(f"the client could not open {count} connections to {vip}:{port}")
+
+    def finish(self) -> list[dict[str, Any]]:
+        out, _ = self.process.communicate("go\n", timeout=300)
+        found: list[dict[str, Any]] = json.loads(out.strip().splitlines()[-1])
+        return found

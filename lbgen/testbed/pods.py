@@ -33,6 +33,10 @@ class PodSpec:
     projected: tuple[str, ...] = ()
     # projected Secret volumes: volume → {file name: (Secret, key)}
     secrets: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    # the pod's namespaced sysctls (securityContext.sysctls), set before any container runs
+    sysctls: tuple[tuple[str, str], ...] = ()
+    # initContainers, by name: run to completion, in order, before the others start
+    init: tuple[str, ...] = ()
 
 
 def _load(text: str) -> Any:
@@ -92,10 +96,20 @@ def _template(tree: dict[str, str], manifest: str) -> PodSpec:
                 }
             else:
                 projected.append(volume["name"])
-    containers = tuple(
-        _container(c) for c in [*spec.get("initContainers", []), *spec["containers"]]
+    init = spec.get("initContainers", [])
+    containers = tuple(_container(c) for c in [*init, *spec["containers"]])
+    sysctls = tuple(
+        (s["name"], str(s["value"])) for s in (spec.get("securityContext") or {}).get("sysctls", [])
     )
-    return PodSpec(containers, configmaps, tuple(empty), tuple(projected), secrets)
+    return PodSpec(
+        containers,
+        configmaps,
+        tuple(empty),
+        tuple(projected),
+        secrets,
+        sysctls,
+        tuple(c["name"] for c in init),
+    )
 
 
 def _exec_hooks(container: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -3,11 +3,16 @@ LB pod's readiness, and how to reach every VIP from the client behind each route
 
 from __future__ import annotations
 
+from collections import Counter
 from ipaddress import IPv4Address
 
 DATAPATH_NOTE = (
     "datapath: traffic is routed router → ECMP → node → LB pod and answered there; "
     "this kernel has no IPVS, so IPVS forwarding to backends is not exercised"
+)
+IPVS_NOTE = (
+    "datapath: router → ECMP → node → LB pod → IPVS (keepalived, NAT) → backend, and back "
+    "through the LB pod's masquerade"
 )
 
 
@@ -16,7 +21,10 @@ def _hops(addresses: set[IPv4Address]) -> str:
 
 
 def fib_report(
-    found: dict[str, dict[str, set[IPv4Address]]], wanted: dict[str, set[IPv4Address]]
+    found: dict[str, dict[str, set[IPv4Address]]],
+    wanted: dict[str, set[IPv4Address]],
+    *,
+    ipvs: bool = False,
 ) -> str:
     lines = []
     for router in sorted(found):
@@ -28,7 +36,7 @@ def fib_report(
             if have != want:
                 line += f"  (expected {_hops(want)})"
             lines.append(line)
-    return "\n".join([*lines, DATAPATH_NOTE]) + "\n"
+    return "\n".join([*lines, IPVS_NOTE if ipvs else DATAPATH_NOTE]) + "\n"
 
 
 def readiness_report(problems: dict[str, list[str]]) -> str:
@@ -45,3 +53,24 @@ def reach_report(commands: dict[str, list[str]]) -> str:
         lines.append(f"from the client behind router {router}:")
         lines += [f"  {command}" for command in commands[router]]
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def traffic_report(
+    answers: dict[str, list[str]], backends: dict[str, set[str]]
+) -> tuple[str, bool]:
+    """Per VIP:port, which backends and LB pods answered the client's requests; not ok when an
+    answer did not come from one of that service's backends."""
+    lines, ok = [], True
+    for target in sorted(answers):
+        got = [dict(p.split("=", 1) for p in a.split()[1:] if "=" in p) for a in answers[target]]
+        by_backend = Counter(g.get("backend", "?") for g in got)
+        by_lb = Counter(g.get("peer", "?") for g in got)
+        good = bool(got) and set(by_backend) <= backends[target]
+        ok = ok and good
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(by_backend.items()))
+        lbs = ", ".join(f"{k} {v}" for k, v in sorted(by_lb.items()))
+        verdict = "ok" if good else "WRONG"
+        lines.append(
+            f"{target}: {verdict}  {len(got)} requests: backends {shown}; via LB pods {lbs}"
+        )
+    return "\n".join(lines) + ("\n" if lines else ""), ok

@@ -1,11 +1,20 @@
-"""What answers on a VIP inside a testbed LB pod: this kernel has no IPVS, so the testbed proves
-routing (router → ECMP → node → LB pod) and says so in every answer; it forwards nothing."""
+"""What answers HTTP in the testbed: the backend pods (`--role backend`: the answer names the
+backend and the address the request came from, the LB's masquerade address when IPVS forwarded
+it), and, on a kernel without IPVS, a stand-in on each VIP inside the LB pod (`--role vip`),
+which proves routing (router → ECMP → node → LB pod) and says so in every answer. /healthz
+answers `ok` (keepalived's HTTP_GET)."""
 
 from __future__ import annotations
 
 import argparse
-import socketserver
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def answer(role: str, label: str, bind: str, peer: str) -> str:
+    if role == "vip":
+        return f"lbgen-testbed lb={label} datapath=routed-to-lb-pod ipvs=not-in-kernel\n"
+    return f"lbgen-testbed backend={label} at={bind} peer={peer}\n"
 
 
 def main() -> None:
@@ -13,15 +22,31 @@ def main() -> None:
     parser.add_argument("--bind", required=True)
     parser.add_argument("--port", type=int, action="append", required=True)
     parser.add_argument("--label", required=True)
+    parser.add_argument("--role", choices=("vip", "backend"), default="vip")
     args = parser.parse_args()
-    answer = f"lbgen-testbed lb={args.label} datapath=routed-to-lb-pod ipvs=not-in-kernel\n"
 
-    class Handler(socketserver.BaseRequestHandler):
-        def handle(self) -> None:
-            self.request.sendall(answer.encode())
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a benchmark's client expects
 
-    socketserver.ThreadingTCPServer.allow_reuse_address = True
-    servers = [socketserver.ThreadingTCPServer((args.bind, port), Handler) for port in args.port]
+        def do_GET(self) -> None:
+            text = (
+                "ok\n"
+                if self.path == "/healthz"
+                else answer(args.role, args.label, args.bind, self.client_address[0])
+            )
+            body = text.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *values: object) -> None:
+            return  # one line per request would fill the log
+
+    ThreadingHTTPServer.allow_reuse_address = True
+    ThreadingHTTPServer.daemon_threads = True
+    servers = [ThreadingHTTPServer((args.bind, port), Handler) for port in args.port]
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     servers[0].serve_forever()

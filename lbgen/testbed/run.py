@@ -17,13 +17,14 @@ from pathlib import Path
 from lbgen.agent.routes import SERVICE_LABEL, Allowed
 from lbgen.agent.run import RouteTable
 from lbgen.box.config import with_passwords, write_secret_file
-from lbgen.contract import BOX_PASSWORDS_NAME, EXABGP, HOOK
+from lbgen.contract import BOX_PASSWORDS_NAME, EXABGP, HOOK, KEEPALIVED
 from lbgen.errors import LbgenError
+from lbgen.hook.order import Dest, VirtualKey, read_ipvs
 from lbgen.plan import Plan, ServicePlan
 from lbgen.pod.datapath import local_route
 from lbgen.testbed import daemons, netns, processes, secrets
 from lbgen.testbed.layout import BACKEND_PORT, Box, Client, Layout, LbPod, layout, lb_pod
-from lbgen.testbed.lbpods import PodRunner
+from lbgen.testbed.lbpods import PodRunner, ipvs_in_kernel
 from lbgen.testbed.observe import ask, fib_nexthops, reach_commands
 from lbgen.testbed.state import State
 from lbgen.verify.sysctl import read_sysctl
@@ -44,6 +45,9 @@ class Testbed:
     rootfs: Path | None = None
     # processes outlive this object (the CLI's `up`): handed to init, kept by PID only
     detached: bool = False
+    # a kernel with IPVS (the testbed's VM): each LB pod runs all its containers and forwards
+    # to the backends; else keepalived cannot run and a stand-in answers on its VIPs
+    datapath: bool = field(init=False)
     layout: Layout = field(init=False, repr=False)
     pods: PodRunner = field(init=False, repr=False)
     state: State = field(init=False, repr=False)
@@ -52,6 +56,7 @@ class Testbed:
     def __post_init__(self) -> None:
         self.layout = layout(self.plan, self.prefix)
         self.pods = PodRunner(self.tree, self.workdir, self.rootfs)
+        self.datapath = ipvs_in_kernel()
         self.state = State.load(self.workdir / "state.json", self.prefix)
 
     # ---- what was started
@@ -156,6 +161,14 @@ class Testbed:
         netns.attach(f"{self.prefix}n-{node}", f"x-{name}"[:15], box, bridge="cni0")
         return box.netns
 
+    def add_probe(self, name: str, address: IPv4Address) -> str:
+        """A test's box on the node network, beside the nodes, with no routes: a route through
+        one node (`ip route ... via <node>`) reaches that node's LB pod and no other."""
+        box = Box(name, f"{self.prefix}{name}", address, self.plan.node_network, ())
+        self._add_netns(box.netns)
+        netns.attach(self.layout.lan, f"x-{name}"[:15], box, bridge="br0")
+        return box.netns
+
     def remove_pod(self, name: str) -> None:
         netns.delete_netns(name)
         self.state.namespaces = [n for n in self.state.namespaces if n != name]
@@ -229,13 +242,43 @@ class Testbed:
             RouteTable(allowed, node.netns).reconcile(pods, node.name)
 
     def _backends(self) -> None:
-        """Backend pods: each answers on the port its EndpointSlice lists."""
+        """Backend pods: each answers HTTP on the port its EndpointSlice lists."""
         for backend in self.layout.backends:
-            box = backend.box
-            argv = daemons.responder_argv(
-                box.netns, str(box.address), [BACKEND_PORT], f"backend:{box.name}"
-            )
-            self._spawn(f"{box.netns}-backend", argv)
+            self._start_backend(backend.box)
+
+    def _start_backend(self, box: Box) -> None:
+        argv = daemons.responder_argv(
+            box.netns, str(box.address), [BACKEND_PORT], box.name, role="backend"
+        )
+        self._spawn(f"{box.netns}-backend", argv)
+
+    def replace_backend(self, name: str, argv: list[str]) -> None:
+        """Run `argv` in a backend pod instead of its HTTP answerer (a benchmark's nginx): it
+        must serve the same port."""
+        box = next(b.box for b in self.layout.backends if b.box.name == name)
+        self._end([f"{box.netns}-backend"])
+        self._spawn(f"{box.netns}-backend", netns.inside(box.netns, *argv))
+
+    def add_backend(self, service: str, node: str, address: IPv4Address) -> None:
+        """Another backend pod of `service` on `node`'s pod network, at `address`: running, not
+        yet in the service's EndpointSlice (`set_endpoints`)."""
+        subnet = dict(self.layout.pod_subnets)[node]
+        gateway = (("default", str(subnet.network_address + 1)),)
+        name = f"{service}-{str(address).replace('.', '-')}"
+        box = Box(name, f"{self.prefix}{name}"[:32], address, subnet, gateway)
+        self._add_netns(box.netns)
+        netns.attach(f"{self.prefix}n-{node}", f"y{int(address) % 10**8}", box, bridge="cni0")
+        self._start_backend(box)
+
+    def set_endpoints(self, service: str, addresses: list[IPv4Address]) -> None:
+        """What the backend Service's EndpointSlice lists from now on (all ready)."""
+        body = daemons.endpoint_slice(self.service(service), addresses)
+        name = body["metadata"]["name"]
+        url = (
+            f"{self.api_url}/apis/discovery.k8s.io/v1/namespaces/"
+            f"{body['metadata']['namespace']}/endpointslices/{name}"
+        )
+        subprocess.run(daemons.put_argv(self.layout.api.netns, url, body), check=True)
 
     @property
     def api_url(self) -> str:
@@ -274,8 +317,15 @@ class Testbed:
 
     def _start_pod(self, lb: LbPod) -> None:
         self.pods.lay_out(lb)
+        if self.datapath:
+            self.pods.initialize(lb)
+            self._container(lb, KEEPALIVED)
         self.start_lb(lb.box.name)
-        self._container(lb, HOOK, {"LBGEN_HOOK_API_SERVER": self.api_url})
+        self._container(lb, HOOK, self._container_env(HOOK))
+
+    def _container_env(self, name: str) -> dict[str, str]:
+        """What the testbed adds to a container's env: the hook's API server."""
+        return {"LBGEN_HOOK_API_SERVER": self.api_url} if name == HOOK else {}
 
     def add_lb(self, service: str, node: str) -> str:
         """Scale out: an LB pod of `service` on a node that has none, started like the others."""
@@ -312,10 +362,12 @@ class Testbed:
         return self.pods.hooks(self.lb(name), container)
 
     def start_lb(self, name: str) -> None:
-        """Start an LB pod's exabgp container, and the responder on its VIPs (TCP ports)."""
+        """Start an LB pod's exabgp container, and (without IPVS) the stand-in on its VIPs."""
         lb = self.lb(name)
         service = self.service(lb.service)
         self._container(lb, EXABGP)
+        if self.datapath:
+            return
         ports = [p.port for p in service.ports if p.protocol == "TCP"]
         started = any(k.startswith(f"{lb.box.netns}-responder") for k in self.state.processes)
         if ports and not started:
@@ -331,6 +383,23 @@ class Testbed:
         if sig == signal.SIGTERM and hook:
             self.exec_in(name, EXABGP, hook)
         self._end([f"{lb.box.netns}-{EXABGP}"], sig)
+
+    def restart(self, name: str, container: str, sig: signal.Signals = signal.SIGTERM) -> None:
+        """End a container of an LB pod and start it again, as the kubelet restarts one."""
+        lb = self.lb(name)
+        self._end([f"{lb.box.netns}-{container}"], sig)
+        self._container(lb, container, self._container_env(container))
+
+    def ipvs(self, name: str) -> dict[VirtualKey, tuple[tuple[Dest, int], ...]]:
+        """An LB pod's IPVS table: each virtual server's real servers and weights, in the
+        kernel's list order."""
+        shown = subprocess.run(
+            netns.inside(self.lb(name).box.netns, "cat", "/proc/net/ip_vs"),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return read_ipvs(shown.stdout)
 
     def set_lb_link(self, name: str, *, up: bool) -> None:
         """Cut or restore an LB pod's link on its node: no FIN, only the hold time notices."""
@@ -409,6 +478,22 @@ class Testbed:
     def reach(self, router: str) -> list[str]:
         """How to reach every VIP from the client behind `router`: one command a VIP and port."""
         return reach_commands(self.plan, self.client(router).box.netns)
+
+    def traffic(self, requests: int = 20) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
+        """Per service VIP and TCP port: the answers to `requests` requests from the client
+        behind the first router (none when a connection failed), and the service's backends."""
+        answers, backends = {}, {}
+        for service in self.plan.services:
+            names = {b.box.name for b in self.layout.backends if b.service == service.name}
+            for vip in service.vips:
+                for port in (p for p in service.ports if p.protocol == "TCP"):
+                    key = f"{service.name} {vip}:{port.port}"
+                    backends[key] = names
+                    try:
+                        answers[key] = self.ask(str(vip), port.port, requests)
+                    except subprocess.SubprocessError:
+                        answers[key] = []
+        return answers, backends
 
     def ask(self, vip: str, port: int, connections: int, router: str | None = None) -> list[str]:
         """What the client behind `router` gets from `connections` new TCP connections."""

@@ -23,8 +23,12 @@ from tests.hookrig import endpoint, endpoint_slice
 pytestmark = pytest.mark.artifacts
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+# every file beside the code that it reads at run time: templates, and the VM guest's script
 TEMPLATES = sorted(
-    p.relative_to(ROOT).as_posix() for p in (ROOT / "lbgen/render/templates").rglob("*.j2")
+    [
+        *(p.relative_to(ROOT).as_posix() for p in (ROOT / "lbgen/render/templates").rglob("*.j2")),
+        "lbgen/testbed/vm-init.sh",
+    ]
 )
 
 

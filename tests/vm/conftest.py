@@ -1,0 +1,62 @@
+"""Tests that run inside lbgen's VM (a Debian kernel with IPVS, under QEMU): collected only
+there (LBGEN_IN_VM=1). tests/integration/test_vm.py boots the VM and runs them; what they
+measure goes to $LBGEN_VM_RESULTS/results.json for it to read."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lbgen.compiler import compile_file
+from lbgen.testbed.run import Testbed
+from tests.conftest import ROOT
+from tests.hookrig import wait_for
+
+if os.environ.get("LBGEN_IN_VM") != "1":
+    collect_ignore_glob = ["test_*.py"]
+
+RESULTS = Path(os.environ.get("LBGEN_VM_RESULTS", "/tmp/lbgen-vm-results"))
+
+
+@pytest.fixture(scope="session")
+def record() -> Callable[[str, Any], None]:
+    """Keep a measured value for the host's report (README numbers come from these)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "results.json"
+
+    def keep(name: str, value: Any) -> None:
+        found = json.loads(path.read_text()) if path.exists() else {}
+        found[name] = value
+        path.write_text(json.dumps(found, indent=1, sort_keys=True))
+
+    return keep
+
+
+@pytest.fixture(scope="session")
+def bed() -> Iterator[Testbed]:
+    """The paper's fabric with every LB pod whole: setup, keepalived (real IPVS), exabgp, hook,
+    from the LB image; backends answering HTTP; ready by the pods' own probes."""
+    result = compile_file(ROOT / "examples/paper.yaml", "examples/paper.yaml")
+    assert result.plan is not None
+    assert result.tree is not None
+    work = Path(tempfile.mkdtemp(prefix="lbgen-vm-testbed-"))
+    rootfs = Path(os.environ["LBGEN_VM_ROOTFS"])
+    testbed = Testbed(result.plan, result.tree, work, "v-", rootfs=rootfs)
+    assert testbed.datapath, "no IPVS in this kernel: these tests run in lbgen's VM"
+    try:
+        testbed.up()
+        wait_for(testbed.converged, timeout=180, what="convergence")
+        problems = testbed.wait_ready(240)
+        assert not any(problems.values()), problems
+        yield testbed
+    finally:
+        shutil.copytree(work / "log", RESULTS / "testbed-log", dirs_exist_ok=True)
+        testbed.down()
+        shutil.rmtree(work, ignore_errors=True)
