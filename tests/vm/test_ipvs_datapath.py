@@ -16,6 +16,7 @@ from collections.abc import Callable
 from ipaddress import IPv4Address
 from typing import Any
 
+from lbgen.contract import KEEPALIVED
 from lbgen.hook.order import wanted_orders
 from lbgen.render.keepalived import RealServer
 from lbgen.testbed.flows import fields
@@ -251,6 +252,31 @@ def test_a_health_flap_seen_by_one_lb_only_leaves_every_lb_in_one_order(
     seen = probe_every_lb(bed, probe, client, "web1", ports)
     assert len({tuple(sorted(a.items())) for a in seen.values()}) == 1
     record("mh.health_flap", {"lbs_agreeing": len(seen), "ports_probed": len(ports)})
+
+
+def test_a_keepalived_killed_or_stopped_and_restarted_rejoins_the_same_order(
+    bed: Testbed, record: Record
+) -> None:
+    """A container restart: SIGKILL leaves IPVS as it was for the new keepalived; SIGTERM lets
+    keepalived remove its virtual servers, and the new one builds them afresh."""
+    lbs = lbs_of(bed, "web1")
+    wanted = fresh_order(bed, "web1", [*backends_of(bed, "web1"), NEW_BACKEND])
+    for sig in (signal.SIGKILL, signal.SIGTERM):
+        bed.restart(lbs[2], KEEPALIVED, sig)
+        wait_for(
+            lambda: order(bed, lbs[2], "10.1.1.1") == wanted,
+            timeout=90,
+            what=f"the pool back after a {sig.name}",
+        )
+    probe = f"{bed.prefix}probe"
+    client = IPv4Address("10.0.200.4")
+    add_address(probe, client)
+    ports = list(range(42000, 42150))
+    seen = probe_every_lb(bed, probe, client, "web1", ports)
+    predicted = predict(wanted, client, ports)
+    for name, answers in seen.items():
+        assert answers == predicted, name
+    record("mh.keepalived_restarts", {"signals": ["SIGKILL", "SIGTERM"], "ports_probed": 150})
 
 
 # ---- long-lived connections across scale events
