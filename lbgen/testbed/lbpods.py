@@ -78,15 +78,7 @@ class PodRunner:
         if skipped:
             raise LbgenError(f"{lb.box.name}: the kernel refused the sysctls {', '.join(skipped)}")
         for name in spec.init:
-            argv, env = self.argv(lb, name)
-            done = subprocess.run(
-                argv,
-                env={**os.environ, **env},
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
+            done = self.run(lb, name, timeout=300)
             if done.returncode != 0:
                 raise LbgenError(
                     f"{lb.box.name}: init container {name} failed: {done.stderr.strip()[-800:]}"
@@ -125,16 +117,21 @@ class PodRunner:
         return inside(lb.box.netns, *unshare), env
 
     def run(
-        self, lb: LbPod, name: str, command: tuple[str, ...]
+        self,
+        lb: LbPod,
+        name: str,
+        command: tuple[str, ...] | None = None,
+        timeout: float = 60,
     ) -> subprocess.CompletedProcess[str]:
-        """Run `command` inside a container, as the kubelet runs probes and hooks."""
+        """Run `command` inside a container, as the kubelet runs probes and hooks (or the
+        container's own command, to its end: an init container)."""
         argv, env = self.argv(lb, name, command)
         return subprocess.run(
             argv,
             env={**os.environ, **env},
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=timeout,
             check=False,
         )
 
