@@ -1,10 +1,12 @@
-"""Failover seen by an iBGP and an eBGP router side by side: examples/edge.yaml, whose edge-a
-shares the fabric's AS and edge-b has its own. Each number is the time from the action to each
-router's FIB showing it (polled every 10 ms), over several rounds on one LB of `dns`: stopped
-gracefully (preStop withdraw, then SIGTERM), killed (SIGKILL), cut off (its link down: only the
-hold time, 6 s here, notices), and started again.
+"""Failover seen side by side: on examples/edge.yaml an iBGP and an eBGP router (edge-a shares
+the fabric's AS, edge-b has its own); on examples/dualstack.yaml (`--fabric dualstack`) the
+IPv4 and the IPv6 route of one dual-stack service at one router. Each number is the time from
+the action to each FIB showing it (polled every 10 ms), over several rounds on one LB: stopped
+gracefully (preStop withdraw, then SIGTERM), killed (SIGKILL), cut off (its link down: only
+the hold time, 6 s in both, notices), and started again.
 
-Run as root: .venv/bin/python -m bench.failover [--rounds N]   (prints numbers; asserts nothing)"""
+Run as root: .venv/bin/python -m bench.failover [--fabric edge|dualstack] [--rounds N]
+(prints numbers; asserts nothing)"""
 
 from __future__ import annotations
 
@@ -22,22 +24,46 @@ from lbgen.testbed.run import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
 POLL = 0.01
-LB = "dns@n2"
+# fabric → (spec, the LB the rounds stop and start)
+FABRICS = {
+    "edge": ("examples/edge.yaml", "dns@n2"),
+    "dualstack": ("examples/dualstack.yaml", "web@n2"),
+}
+
+Column = Callable[[], bool]  # does this FIB hold the LB's node now?
 
 
-def until_each(bed: Testbed, action: Callable[[], None], present: bool) -> dict[str, float]:
-    """Seconds from `action` until each router's FIB has (or lacks) the LB's node for dns."""
-    node = bed.lb(LB).node_address
+def columns(bed: Testbed, fabric: str, lb: str) -> dict[str, Column]:
+    """What is watched: each router (edge), or each family at the router (dualstack)."""
+    pod = bed.lb(lb)
+
+    def at(router: str, key: str, hop: object) -> Column:
+        return lambda: hop in bed.router_nexthops(router)[key]
+
+    if fabric == "edge":
+        return {
+            f"{r.name} ({'eBGP' if r.ebgp else 'iBGP'})": at(r.name, pod.service, pod.node_address)
+            for r in bed.plan.routers
+        }
+    router = bed.plan.routers[0].name
+    node6 = next(n.address6 for n in bed.plan.nodes if n.name == pod.node)
+    return {
+        "IPv4": at(router, pod.service, pod.node_address),
+        "IPv6": at(router, f"{pod.service}/6", node6),
+    }
+
+
+def until_each(
+    watched: dict[str, Column], action: Callable[[], None], present: bool
+) -> dict[str, float]:
+    """Seconds from `action` until each watched FIB has (or lacks) the LB's node."""
     start = time.monotonic()
     action()
     seen: dict[str, float] = {}
-    while len(seen) < len(bed.layout.routers):
-        for router in bed.layout.routers:
-            if (
-                router.name not in seen
-                and (node in bed.router_nexthops(router.name)["dns"]) is present
-            ):
-                seen[router.name] = time.monotonic() - start
+    while len(seen) < len(watched):
+        for name, holds in watched.items():
+            if name not in seen and holds() is present:
+                seen[name] = time.monotonic() - start
         if time.monotonic() - start > 60:
             raise TimeoutError(f"the FIBs did not follow within 60 s: {seen}")
         time.sleep(POLL)
@@ -47,8 +73,10 @@ def until_each(bed: Testbed, action: Callable[[], None], present: bool) -> dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    rounds = parser.parse_args().rounds
-    result = compile_file(ROOT / "examples/edge.yaml", "examples/edge.yaml")
+    parser.add_argument("--fabric", choices=sorted(FABRICS), default="edge")
+    args = parser.parse_args()
+    spec, lb = FABRICS[args.fabric]
+    result = compile_file(ROOT / spec, spec)
     assert result.plan is not None
     assert result.tree is not None
     work = Path(tempfile.mkdtemp(prefix="lbgen-failover-"))
@@ -58,30 +86,34 @@ def main() -> None:
         bed.up()
         if not bed.wait_converged(90):
             raise SystemExit("the testbed did not converge")
+        watched = columns(bed, args.fabric, lb)
         kinds: list[tuple[str, Callable[[], None], Callable[[], None]]] = [
-            ("graceful stop", lambda: bed.stop_lb(LB), lambda: bed.start_lb(LB)),
-            ("kill -9", lambda: bed.stop_lb(LB, signal.SIGKILL), lambda: bed.start_lb(LB)),
+            ("graceful stop", lambda: bed.stop_lb(lb), lambda: bed.start_lb(lb)),
+            ("kill -9", lambda: bed.stop_lb(lb, signal.SIGKILL), lambda: bed.start_lb(lb)),
             (
                 "link cut (hold time)",
-                lambda: bed.set_lb_link(LB, up=False),
-                lambda: bed.set_lb_link(LB, up=True),
+                lambda: bed.set_lb_link(lb, up=False),
+                lambda: bed.set_lb_link(lb, up=True),
             ),
         ]
-        for _ in range(rounds):
+        for _ in range(args.rounds):
             for kind, stop, start in kinds:
-                for router, took in until_each(bed, stop, present=False).items():
-                    times.setdefault((kind, router), []).append(took)
-                for router, took in until_each(bed, start, present=True).items():
-                    times.setdefault((f"back after {kind}", router), []).append(took)
+                for name, took in until_each(watched, stop, present=False).items():
+                    times.setdefault((kind, name), []).append(took)
+                for name, took in until_each(watched, start, present=True).items():
+                    times.setdefault((f"back after {kind}", name), []).append(took)
     finally:
         bed.down()
         shutil.rmtree(work, ignore_errors=True)
-    ibgp, ebgp = (r.name for r in result.plan.routers)
-    print(f"{'event':32} {ibgp + ' (iBGP)':>16} {ebgp + ' (eBGP)':>16}   median s, {rounds} rounds")
+    names = list(watched)
+    print(
+        f"{'event':32} "
+        + " ".join(f"{n:>16}" for n in names)
+        + f"   median s, {args.rounds} rounds"
+    )
     for kind in dict.fromkeys(k for k, _ in times):
-        a = statistics.median(times[(kind, ibgp)])
-        b = statistics.median(times[(kind, ebgp)])
-        print(f"{kind:32} {a:16.2f} {b:16.2f}")
+        row = " ".join(f"{statistics.median(times[(kind, n)]):16.2f}" for n in names)
+        print(f"{kind:32} {row}")
 
 
 if __name__ == "__main__":

@@ -80,6 +80,11 @@ CODES: dict[str, Code] = {
         Code(
             "LB127", E, "an address or prefix in a special-purpose range (loopback, link-local, …)"
         ),
+        Code(
+            "LB128",
+            E,
+            "a dual-stack part without the rest (IPv6 networks, nodes' and routers' address6)",
+        ),
         Code("LB130", W, "`implementation: gobgp` (osrg/gobgp#2681)"),
         Code("LB140", E, "`path` or `status` on a tcp health check"),
         Code("LB141", E, "HTTP check path does not start with /"),

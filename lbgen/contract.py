@@ -44,6 +44,8 @@ POD_SYSCTLS = (
     # backend removed for good has no connections left worth a reset (it drained first)
     ("net.ipv4.vs.expire_nodest_conn", "0"),
 )
+# and a dual-stack service's: IPVS forwards its IPv6 VIPs' traffic to IPv6 backends
+POD_SYSCTLS6 = (("net.ipv6.conf.all.forwarding", "1"),)
 
 # container → (CPU request, memory request = limit). Memory: the peak bench/memory.py measured
 # for the processes that run in that container at once (README, "Memory") × 1.3, rounded up to

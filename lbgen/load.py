@@ -108,6 +108,16 @@ def _message(detail: ErrorDetails) -> str:
     return message[:1].lower() + message[1:]
 
 
+# each IPv4 field and its IPv6 twin (a dual-stack fabric)
+IPV6_TWINS = {
+    "prefix": "prefix6",
+    "address": "address6",
+    "podSubnet": "podSubnet6",
+    "nodes": "networks.nodes6",
+    "pods": "networks.pods6",
+}
+
+
 def _is_ipv6(value: Any) -> bool:
     try:
         return isinstance(value, str) and ip_network(value, strict=False).version == 6
@@ -123,12 +133,23 @@ def _hint(path: SpecPath, detail: ErrorDetails) -> str:
     if last == "kind":
         return "use `kind: Fabric`"
     if kind.startswith(("ip_v4_network", "ip_v4_address")) and _is_ipv6(detail.get("input")):
-        return "lbgen is IPv4-only for now: IPv6 and dual-stack fabrics are not supported yet"
+        twin = IPV6_TWINS.get(str(last))
+        if twin:
+            return f"this field is IPv4; an IPv6 one goes in `{twin}` (a dual-stack fabric)"
+        return "BGP identifiers and LB peer ranges are IPv4 (the sessions run over IPv4)"
+    if kind.startswith("ip_v6_network"):
+        return "write an IPv6 network in CIDR form with no host bits set, e.g. 2001:db8:1::/64"
+    if kind.startswith("ip_v6_address"):
+        return "write an IPv6 address, e.g. fd00::10"
+    if kind.startswith("ip_any_address"):
+        return "write an IPv4 or IPv6 address, e.g. 10.1.1.1 or 2001:db8:1::1"
     if kind.startswith("ip_v4_network"):
         return "write an IPv4 network in CIDR form with no host bits set, e.g. 10.1.1.0/24"
     if kind.startswith("ip_v4_address"):
         return "write an IPv4 address, e.g. 10.0.0.1"
     if NOT_TEXT in str(detail.get("msg")):
+        if str(last).endswith("6"):
+            return 'write it as text in quotes, e.g. "fd00::10" or "2001:db8:1::/64"'
         return "write it in dotted form, e.g. 10.0.0.1 or 10.1.1.0/24"
     if kind == "literal_error":
         return "use one of the values listed"

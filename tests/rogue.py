@@ -73,9 +73,10 @@ def vtysh_json(testbed: Testbed, netns: str, command: str) -> Any:
 
 
 def router_paths(testbed: Testbed, prefix: str, router: int = 0) -> list[dict[str, Any]]:
-    """The BGP paths of `prefix` in a router's table."""
+    """The BGP paths of `prefix` (either family) in a router's table."""
+    family = "ipv6" if ":" in prefix else "ipv4"
     shown = vtysh_json(
-        testbed, testbed.layout.routers[router].netns, f"show bgp ipv4 unicast {prefix} json"
+        testbed, testbed.layout.routers[router].netns, f"show bgp {family} unicast {prefix} json"
     )
     paths: list[dict[str, Any]] = shown.get("paths", [])
     return paths

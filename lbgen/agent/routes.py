@@ -8,8 +8,8 @@ pod network is never routed."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import Any
 
 from lbgen.plan import AgentConfig
@@ -18,15 +18,23 @@ from lbgen.plan import AgentConfig
 ROUTE_PROTO = "249"
 SERVICE_LABEL = "lbgen.io/service"
 
-Routes = dict[IPv4Network, IPv4Address]
+Network = IPv4Network | IPv6Network
+Address = IPv4Address | IPv6Address
+Routes = dict[Network, Address]
+
+
+def _by_family(routes: Mapping[Network, Address]) -> Routes:
+    return dict(sorted(routes.items(), key=lambda item: (item[0].version, str(item[0]))))
 
 
 @dataclass(frozen=True)
 class Allowed:
-    """The routes this agent may own: service → prefix, from the plan, minus any a node must
-    never be given (checked again here: the config is a file on the node)."""
+    """The routes this agent may own: service → prefix (and → its IPv6 prefix, dual-stack), from
+    the plan, minus any a node must never be given (checked again here: the config is a file
+    on the node)."""
 
     prefixes: Mapping[str, IPv4Network]
+    prefixes6: Mapping[str, IPv6Network] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: AgentConfig) -> Allowed:
@@ -37,11 +45,17 @@ class Allowed:
             and not prefix.overlaps(config.node_network)
             and not prefix.overlaps(config.pod_network)
         }
-        return cls(safe)
+        nets6 = [n for n in (config.node_network6, config.pod_network6) if n is not None]
+        safe6 = {
+            service: prefix
+            for service, prefix in config.prefixes6
+            if prefix.prefixlen > 0 and not any(prefix.overlaps(n) for n in nets6)
+        }
+        return cls(safe, safe6)
 
     @property
-    def owned(self) -> set[IPv4Network]:
-        return set(self.prefixes.values())
+    def owned(self) -> set[Network]:
+        return {*self.prefixes.values(), *self.prefixes6.values()}
 
 
 def desired_routes(
@@ -50,7 +64,7 @@ def desired_routes(
     """prefix → pod IP for every running LB pod of a known service on `node`, and how many pods
     were refused (an unknown service, no or a bad IP). A terminating pod keeps its route: its
     flows drain through it after the BGP route is withdrawn."""
-    chosen: dict[IPv4Network, tuple[str, IPv4Address]] = {}
+    chosen: dict[Network, tuple[str, Address]] = {}
     refused = 0
     for pod in pods:
         meta, spec, status = (pod.get(k) or {} for k in ("metadata", "spec", "status"))
@@ -70,25 +84,49 @@ def desired_routes(
             refused += 1
             continue
         name = str(meta.get("name", ""))
-        # one LB per service and node; should two claim it, the choice is stable
-        if network not in chosen or name < chosen[network][0]:
-            chosen[network] = (name, address)
-    return {network: address for network, (_, address) in sorted(chosen.items())}, refused
+        found: list[tuple[Network, Address]] = [(network, address)]
+        network6 = allowed.prefixes6.get(str(service))
+        if network6 is not None:
+            address6 = _pod_ip6(status)
+            if address6 is None:
+                refused += 1
+            else:
+                found.append((network6, address6))
+        for prefix, via in found:
+            # one LB per service and node; should two claim it, the choice is stable
+            if prefix not in chosen or name < chosen[prefix][0]:
+                chosen[prefix] = (name, via)
+    return _by_family({network: address for network, (_, address) in chosen.items()}), refused
+
+
+def _pod_ip6(status: Mapping[str, Any]) -> IPv6Address | None:
+    """The pod's IPv6 address (status.podIPs of a dual-stack pod), if it has exactly one."""
+    listed = status.get("podIPs")
+    found = set()
+    for entry in listed if isinstance(listed, list) else ():
+        text = entry.get("ip") if isinstance(entry, dict) else None
+        try:
+            parsed = ip_address(text) if isinstance(text, str) and "%" not in text else None
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, IPv6Address):
+            found.add(parsed)
+    return found.pop() if len(found) == 1 else None
 
 
 def installed_routes(ip_json: list[Mapping[str, Any]], allowed: Allowed) -> Routes:
-    """From `ip -j route show proto 249`: this fabric's routes only."""
+    """From `ip -j route show proto 249` (and `ip -6 …`): this fabric's routes only."""
     routes: Routes = {}
     owned = allowed.owned
     for route in ip_json:
         dst, gateway = route.get("dst"), route.get("gateway")
         if dst and gateway:
             try:
-                network = IPv4Network(dst)
+                network, via = ip_network(dst), ip_address(gateway)
             except ValueError:
                 continue
             if network in owned:
-                routes[network] = IPv4Address(gateway)
+                routes[network] = via
     return routes
 
 
@@ -100,7 +138,7 @@ def route_commands(installed: Routes, desired: Routes) -> list[list[str]]:
     ]
     commands += [
         ["ip", "route", "del", str(prefix), "proto", ROUTE_PROTO]
-        for prefix in sorted(installed)
+        for prefix in _by_family(installed)
         if prefix not in desired
     ]
     return commands

@@ -66,8 +66,11 @@ class RouteTable:
         return subprocess.run([*self.prefix, *argv], capture_output=True, text=True, check=False)
 
     def reconcile(self, pods: Objects, node: str) -> list[list[str]]:
-        shown = self._ip(["ip", "-j", "route", "show", "proto", ROUTE_PROTO])
-        installed = installed_routes(json.loads(shown.stdout or "[]"), self.allowed)
+        listed = []
+        for family in (["-4"], ["-6"]) if self.allowed.prefixes6 else (["-4"],):
+            shown = self._ip(["ip", *family, "-j", "route", "show", "proto", ROUTE_PROTO])
+            listed += json.loads(shown.stdout or "[]")
+        installed = installed_routes(listed, self.allowed)
         desired, refused = desired_routes(pods.values(), node, self.allowed)
         commands = route_commands(installed, desired)
         for command in commands:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import TypeVar
 
 from lbgen.codes import finding
 from lbgen.errors import Diagnostic, SpecPath, format_path
@@ -23,38 +24,61 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
 
 def _networks(fabric: Fabric) -> Iterator[Diagnostic]:
     nets = fabric.spec.networks
-    if nets.nodes.overlaps(nets.pods):
-        yield finding(
-            "LB119",
-            ("spec", "networks", "pods"),
-            f"{nets.pods} overlaps networks.nodes {nets.nodes}",
-            "the pod (overlay) and node networks must be disjoint",
-            ("spec", "networks", "nodes"),
-        )
+    for nodes, pods, suffix in ((nets.nodes, nets.pods, ""), (nets.nodes6, nets.pods6, "6")):
+        if nodes is not None and pods is not None and nodes.overlaps(pods):
+            yield finding(
+                "LB119",
+                ("spec", "networks", f"pods{suffix}"),
+                f"{pods} overlaps networks.nodes{suffix} {nodes}",
+                "the pod (overlay) and node networks must be disjoint",
+                ("spec", "networks", f"nodes{suffix}"),
+            )
 
 
-def _hosts(fabric: Fabric) -> Iterator[tuple[SpecPath, str, IPv4Address]]:
+Address = IPv4Address | IPv6Address
+
+
+def _hosts(fabric: Fabric, field: str) -> Iterator[tuple[SpecPath, str, Address]]:
+    """Each box's `address` (every kind) or `address6` (routers and nodes that give one)."""
     spec = fabric.spec
     for group, kind in (("routers", "router"), ("reflectors", "reflector"), ("nodes", "node")):
         for index, host in enumerate(getattr(spec, group)):
-            yield ("spec", group, index, "address"), kind, host.address
+            address = getattr(host, field, None)
+            if address is not None:
+                yield ("spec", group, index, field), kind, address
 
 
 def _host_addresses(fabric: Fabric) -> Iterator[Diagnostic]:
-    network = fabric.spec.networks.nodes
-    seen: dict[IPv4Address, SpecPath] = {}
-    for path, kind, address in _hosts(fabric):
+    nets = fabric.spec.networks
+    for field, network, name in (
+        ("address", nets.nodes, "nodes"),
+        ("address6", nets.nodes6, "nodes6"),
+    ):
+        if network is not None:
+            yield from _in_node_network(fabric, field, network, name)
+
+
+def _in_node_network(
+    fabric: Fabric, field: str, network: IPv4Network | IPv6Network, name: str
+) -> Iterator[Diagnostic]:
+    seen: dict[Address, SpecPath] = {}
+    for path, kind, address in _hosts(fabric, field):
         if address not in network:
             yield finding(
                 "LB106",
                 path,
-                f"{kind} address {address} is outside networks.nodes {network}",
-                f"use an address inside {network}, or widen networks.nodes",
-                ("spec", "networks", "nodes"),
+                f"{kind} address {address} is outside networks.{name} {network}",
+                f"use an address inside {network}, or widen networks.{name}",
+                ("spec", "networks", name),
             )
-        elif network.prefixlen < 31 and address in (
-            network.network_address,
-            network.broadcast_address,
+        elif (
+            network.version == 4
+            and network.prefixlen < 31
+            and address
+            in (
+                network.network_address,
+                network.broadcast_address,
+            )
         ):
             yield finding(
                 "LB106",
@@ -127,61 +151,108 @@ def _reflector_ranges(fabric: Fabric) -> Iterator[Diagnostic]:
 
 def _pod_subnets(fabric: Fabric) -> Iterator[Diagnostic]:
     """A node's podSubnet binds its routes to pods there: it must be inside the pod network
-    (and every reflector's podRange) and no other node's."""
+    (and every reflector's podRange) and no other node's; its podSubnet6 inside pods6."""
     pods = fabric.spec.networks.pods
-    seen: dict[IPv4Network, int] = {}
+    ranges4: list[IPv4Network | IPv6Network] = [
+        pods,
+        *(r.pod_range for r in fabric.spec.reflectors if r.pod_range),
+    ]
+    yield from _subnets(
+        fabric,
+        field="pod_subnet",
+        name="podSubnet",
+        ranges=ranges4,
+        inside=f"the pod network {pods} and every reflector's podRange",
+        network="networks.pods",
+    )
+    pods6 = fabric.spec.networks.pods6
+    if pods6 is not None:
+        yield from _subnets(
+            fabric,
+            field="pod_subnet6",
+            name="podSubnet6",
+            ranges=[pods6],
+            inside=f"networks.pods6 {pods6}",
+            network="networks.pods6",
+        )
+
+
+def _subnets(
+    fabric: Fabric,
+    *,
+    field: str,
+    name: str,
+    ranges: list[IPv4Network | IPv6Network],
+    inside: str,
+    network: str,
+) -> Iterator[Diagnostic]:
+    seen: dict[IPv4Network | IPv6Network, int] = {}
     for index, node in enumerate(fabric.spec.nodes):
-        subnet = node.pod_subnet
+        subnet = getattr(node, field)
         if subnet is None:
             continue
-        path = ("spec", "nodes", index, "podSubnet")
-        ranges = [pods, *(r.pod_range for r in fabric.spec.reflectors if r.pod_range)]
+        path = ("spec", "nodes", index, name)
         if not all(subnet.subnet_of(r) for r in ranges):
             yield finding(
                 "LB122",
                 path,
-                f"{subnet} is not inside the pod network {pods} and every reflector's podRange",
-                "give the node's podCIDR, a part of networks.pods",
+                f"{subnet} is not inside {inside}",
+                f"give the node's podCIDR, a part of {network}",
             )
         for other, where in seen.items():
             if subnet.overlaps(other):
                 yield finding(
                     "LB123",
                     path,
-                    f"{subnet} overlaps nodes[{where}].podSubnet {other}",
+                    f"{subnet} overlaps nodes[{where}].{name} {other}",
                     "each node has a pod subnet of its own",
-                    ("spec", "nodes", where, "podSubnet"),
+                    ("spec", "nodes", where, name),
                 )
         seen[subnet] = index
 
 
 def _service_prefixes(fabric: Fabric) -> Iterator[Diagnostic]:
     spec = fabric.spec
-    for index, service in enumerate(spec.services):
-        for net_name, net in (("nodes", spec.networks.nodes), ("pods", spec.networks.pods)):
-            if service.prefix.overlaps(net):
-                yield finding(
-                    "LB105",
-                    ("spec", "services", index, "prefix"),
-                    f"{service.prefix} overlaps networks.{net_name} {net}",
-                    "announce a prefix outside the node and pod networks",
-                    ("spec", "networks", net_name),
-                )
+    nets = spec.networks
+    given4 = [(i, s.prefix) for i, s in enumerate(spec.services)]
+    given6 = [(i, s.prefix6) for i, s in enumerate(spec.services) if s.prefix6 is not None]
+    yield from _prefix_overlaps(given4, "prefix")
+    yield from _prefix_overlaps(given6, "prefix6")
+    for field, networks in (
+        ("prefix", (("nodes", nets.nodes), ("pods", nets.pods))),
+        ("prefix6", (("nodes6", nets.nodes6), ("pods6", nets.pods6))),
+    ):
+        given: list[tuple[int, IPv4Network | IPv6Network]] = (
+            [*given4] if field == "prefix" else [*given6]
+        )
+        for index, prefix in given:
+            for net_name, net in networks:
+                if net is not None and prefix.overlaps(net):
+                    yield finding(
+                        "LB105",
+                        ("spec", "services", index, field),
+                        f"{prefix} overlaps networks.{net_name} {net}",
+                        "announce a prefix outside the node and pod networks",
+                        ("spec", "networks", net_name),
+                    )
+
+
+Net = TypeVar("Net", IPv4Network, IPv6Network)
+
+
+def _prefix_overlaps(given: list[tuple[int, Net]], field: str) -> Iterator[Diagnostic]:
     # sorted by start, a prefix overlaps an earlier one iff it starts before the furthest end
-    ordered = sorted(
-        enumerate(spec.services), key=lambda item: (item[1].prefix.network_address, item[0])
-    )
-    furthest: tuple[IPv4Network, int] | None = None
-    for index, service in ordered:
-        prefix = service.prefix
+    ordered = sorted(given, key=lambda item: (item[1].network_address, item[0]))
+    furthest: tuple[Net, int] | None = None
+    for index, prefix in ordered:
         if furthest is not None and prefix.network_address <= furthest[0].broadcast_address:
             other = furthest[1]
             yield finding(
                 "LB104",
-                ("spec", "services", index, "prefix"),
-                f"{prefix} overlaps services[{other}].prefix {furthest[0]}",
+                ("spec", "services", index, field),
+                f"{prefix} overlaps services[{other}].{field} {furthest[0]}",
                 "give each service its own, non-overlapping prefix",
-                ("spec", "services", other, "prefix"),
+                ("spec", "services", other, field),
             )
         if furthest is None or prefix.broadcast_address > furthest[0].broadcast_address:
             furthest = (prefix, index)
@@ -191,21 +262,34 @@ def _vips(fabric: Fabric) -> Iterator[Diagnostic]:
     for index, service in enumerate(fabric.spec.services):
         if service.vips is None:
             continue
-        seen: dict[IPv4Address, int] = {}
+        seen: dict[Address, int] = {}
         for position, vip in enumerate(service.vips):
             path: SpecPath = ("spec", "services", index, "vips", position)
-            prefix = service.prefix
-            if vip not in prefix:
+            field = "prefix" if vip.version == 4 else "prefix6"
+            prefix = service.prefix if vip.version == 4 else service.prefix6
+            if prefix is None:
                 yield finding(
                     "LB103",
                     path,
-                    f"VIP {vip} is outside the service prefix {prefix}",
-                    f"use an address inside {prefix}, or change the prefix",
-                    ("spec", "services", index, "prefix"),
+                    f"VIP {vip} is IPv6 but the service has no prefix6",
+                    "give the service its IPv6 prefix (prefix6), or drop the IPv6 VIP",
                 )
-            elif prefix.prefixlen < 31 and vip in (
-                prefix.network_address,
-                prefix.broadcast_address,
+            elif vip not in prefix:
+                yield finding(
+                    "LB103",
+                    path,
+                    f"VIP {vip} is outside the service {field} {prefix}",
+                    f"use an address inside {prefix}, or change the {field}",
+                    ("spec", "services", index, field),
+                )
+            elif (
+                prefix.version == 4
+                and prefix.prefixlen < 31
+                and vip
+                in (
+                    prefix.network_address,
+                    prefix.broadcast_address,
+                )
             ):
                 yield finding(
                     "LB118",

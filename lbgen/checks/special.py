@@ -1,10 +1,11 @@
 """LB127: addresses and prefixes in the special-purpose ranges no router forwards as unicast
-(IANA's IPv4 special-purpose registry): a fabric built on them cannot carry traffic."""
+(IANA's IPv4 and IPv6 special-purpose registries): a fabric built on them cannot carry
+traffic. Documentation ranges stay allowed (the examples use them)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from lbgen.codes import finding
 from lbgen.errors import Diagnostic, SpecPath
@@ -17,36 +18,68 @@ SPECIAL = (
     (IPv4Network("224.0.0.0/4"), "multicast (RFC 5771)"),
     (IPv4Network("240.0.0.0/4"), "reserved, with the limited broadcast (RFC 1112, RFC 919)"),
 )
+SPECIAL6 = (
+    (IPv6Network("::/128"), "the unspecified address (RFC 4291)"),
+    (IPv6Network("::1/128"), "loopback (RFC 4291)"),
+    (IPv6Network("::ffff:0:0/96"), "IPv4-mapped (RFC 4291)"),
+    (IPv6Network("100::/64"), "discard-only (RFC 6666)"),
+    (IPv6Network("fe80::/10"), "link-local (RFC 4291)"),
+    (IPv6Network("ff00::/8"), "multicast (RFC 4291)"),
+)
+Placed = IPv4Address | IPv4Network | IPv6Address | IPv6Network
 
 
 def check(fabric: Fabric) -> Iterator[Diagnostic]:
     for path, value in _placed(fabric):
-        net = IPv4Network(value) if isinstance(value, IPv4Address) else value
-        for block, meaning in SPECIAL:
-            if net.overlaps(block):
-                inside = "is in" if net.subnet_of(block) else "overlaps"
-                yield finding(
-                    "LB127",
-                    path,
-                    f"{value} {inside} {block}, {meaning}: routers do not forward it as unicast",
-                    "use unicast space: private (RFC 1918), shared (100.64.0.0/10) or your own",
-                )
-                break
+        found = _block(value)
+        if found is not None:
+            block, meaning, inside, use = found
+            yield finding(
+                "LB127",
+                path,
+                f"{value} {'is in' if inside else 'overlaps'} {block}, {meaning}: routers do "
+                "not forward it as unicast",
+                f"use unicast space: {use}",
+            )
 
 
-def _placed(fabric: Fabric) -> Iterator[tuple[SpecPath, IPv4Address | IPv4Network]]:
+def _block(value: Placed) -> tuple[str, str, bool, str] | None:
+    """The special-purpose block `value` touches: (block, meaning, wholly inside, what to use)."""
+    if isinstance(value, IPv4Address | IPv4Network):
+        net4 = IPv4Network(value) if isinstance(value, IPv4Address) else value
+        for block4, meaning in SPECIAL:
+            if net4.overlaps(block4):
+                use = "private (RFC 1918), shared (100.64.0.0/10) or your own"
+                return str(block4), meaning, net4.subnet_of(block4), use
+        return None
+    net6 = IPv6Network(value) if isinstance(value, IPv6Address) else value
+    for block6, meaning in SPECIAL6:
+        if net6.overlaps(block6):
+            use = "unique local (fc00::/7) or your global unicast"
+            return str(block6), meaning, net6.subnet_of(block6), use
+    return None
+
+
+def _placed(fabric: Fabric) -> Iterator[tuple[SpecPath, Placed]]:
     """Every address and network the fabric routes: networks, boxes, LB ranges, services."""
     spec = fabric.spec
-    yield ("spec", "networks", "nodes"), spec.networks.nodes
-    yield ("spec", "networks", "pods"), spec.networks.pods
+    for name in ("nodes", "pods", "nodes6", "pods6"):
+        if getattr(spec.networks, name) is not None:
+            yield ("spec", "networks", name), getattr(spec.networks, name)
     for group in ("routers", "reflectors", "nodes"):
         for index, box in enumerate(getattr(spec, group)):
             yield ("spec", group, index, "address"), box.address
+            if getattr(box, "address6", None) is not None:
+                yield ("spec", group, index, "address6"), box.address6
     for index, rr in enumerate(spec.reflectors):
         if rr.pod_range is not None:
             yield ("spec", "reflectors", index, "podRange"), rr.pod_range
     for index, node in enumerate(spec.nodes):
         if node.pod_subnet is not None:
             yield ("spec", "nodes", index, "podSubnet"), node.pod_subnet
+        if node.pod_subnet6 is not None:
+            yield ("spec", "nodes", index, "podSubnet6"), node.pod_subnet6
     for index, service in enumerate(spec.services):
         yield ("spec", "services", index, "prefix"), service.prefix
+        if service.prefix6 is not None:
+            yield ("spec", "services", index, "prefix6"), service.prefix6

@@ -20,31 +20,38 @@ server has inhibit_on_failure (weight 0, not removal)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 
 from lbgen.plan import ServicePlan
-from lbgen.render.keepalived import PoolKey, Pools, RealServer, config_order
+from lbgen.render.keepalived import PoolKey, Pools, RealServer, virtual_servers
 
 # schedulers whose choice depends on the list order
 ORDERED_SCHEDULERS = frozenset({"mh", "sh"})
 
-Dest = tuple[IPv4Address, int]  # real server address, port
-VirtualKey = tuple[str, IPv4Address, int]  # protocol, VIP, port
+Address = IPv4Address | IPv6Address
+Dest = tuple[Address, int]  # real server address, port
+VirtualKey = tuple[str, Address, int]  # protocol, VIP, port
 
 
 def _hex_endpoint(text: str) -> Dest | None:
-    """`0A010101:0050` as /proc/net/ip_vs writes an IPv4 endpoint; None for anything else."""
-    address, _, port = text.partition(":")
-    if len(address) != 8 or len(port) != 4:
+    """An endpoint as /proc/net/ip_vs writes it: `0A010101:0050` (IPv4, hex) or
+    `[2001:0db8:...:0001]:0050` (IPv6); None for anything else."""
+    address, _, port = text.rpartition(":")
+    if len(port) != 4:
         return None
     try:
-        return IPv4Address(int(address, 16)), int(port, 16)
+        number = int(port, 16)
+        if address.startswith("[") and address.endswith("]"):
+            return IPv6Address(address[1:-1]), number
+        if len(address) == 8:
+            return IPv4Address(int(address, 16)), number
     except ValueError:
         return None
+    return None
 
 
 def read_ipvs(text: str) -> dict[VirtualKey, tuple[tuple[Dest, int], ...]]:
-    """Each IPv4 virtual server's real servers with their weights, in the kernel's list order
+    """Each virtual server's real servers with their weights, in the kernel's list order
     (head first: /proc/net/ip_vs does not sort, unlike `ipvsadm -L`)."""
     found: dict[VirtualKey, list[tuple[Dest, int]]] = {}
     current: VirtualKey | None = None
@@ -67,16 +74,12 @@ def wanted_orders(service: ServicePlan, pools: Pools) -> dict[VirtualKey, tuple[
     for a scheduler where the order matters."""
     if service.scheduler not in ORDERED_SCHEDULERS:
         return {}
-    orders: dict[VirtualKey, tuple[Dest, ...]] = {}
-    for port in service.ports:
-        servers = config_order(pools.get((port.target_port, port.protocol), ()))
-        if not servers:
-            continue
-        for vip in service.vips:
-            orders[(port.protocol, vip, port.port)] = tuple(
-                (s.address, s.port) for s in reversed(servers)
-            )
-    return orders
+    return {
+        (v.port.protocol, v.vip, v.port.port): tuple(
+            (s.address, s.port) for s in reversed(v.servers)
+        )
+        for v in virtual_servers(service, pools)
+    }
 
 
 def to_move(kernel: Sequence[Dest], wanted: Sequence[Dest]) -> tuple[Dest, ...] | None:
@@ -101,21 +104,24 @@ def rebuild(
     service holds the order a fresh keepalived builds; empty when all are in order, None when
     keepalived has not applied the pools yet (a virtual server missing or with other servers).
     `kernel` is what read_ipvs found."""
-    orders = wanted_orders(service, pools)
-    moves: dict[PoolKey, tuple[Dest, ...]] = {}
-    for port in service.ports:
-        key = (port.target_port, port.protocol)
-        for vip in service.vips:
-            virtual = (port.protocol, vip, port.port)
-            if virtual not in orders:
-                continue
-            held = [dest for dest, _weight in kernel.get(virtual, ())]
-            move = to_move(held, orders[virtual])
-            if move is None:
-                return None
-            if len(move) > len(moves.get(key, ())):
-                moves[key] = move  # prefixes of one order: the longest serves every VIP
-    return {key: move for key, move in moves.items() if move}
+    if service.scheduler not in ORDERED_SCHEDULERS:
+        return {}
+    # per pool and family: the servers a family's VIPs need moved (prefixes of one order: the
+    # longest serves every VIP of that family)
+    moves: dict[tuple[PoolKey, int], tuple[Dest, ...]] = {}
+    for v in virtual_servers(service, pools):
+        wanted = tuple((s.address, s.port) for s in reversed(v.servers))
+        held = [dest for dest, _weight in kernel.get((v.port.protocol, v.vip, v.port.port), ())]
+        move = to_move(held, wanted)
+        if move is None:
+            return None
+        key = ((v.port.target_port, v.port.protocol), v.vip.version)
+        if len(move) > len(moves.get(key, ())):
+            moves[key] = move
+    found: dict[PoolKey, tuple[Dest, ...]] = {}
+    for (pool, _version), move in sorted(moves.items(), key=lambda item: item[0][1]):
+        found[pool] = (*found.get(pool, ()), *move)
+    return {pool: move for pool, move in found.items() if move}
 
 
 def taken_out(

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from lbgen.plan import ServicePlan
-from lbgen.render.keepalived import PoolKey, Pools, RealServer
+from lbgen.render.keepalived import PoolKey, Pools, RealServer, config_order
 
 SERVING, DRAINING = 1, 0
+IPV4_ONLY = frozenset({"IPv4"})
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 
@@ -31,7 +32,7 @@ class Members:
     pairs, and what was skipped as malformed ("<kind>: <detail>", one each)."""
 
     ports: Mapping[PoolKey, int]
-    endpoints: tuple[tuple[IPv4Address, int], ...]
+    endpoints: tuple[tuple[IPv4Address | IPv6Address, int], ...]
     skipped: tuple[str, ...] = ()
 
 
@@ -86,24 +87,30 @@ def _ports(raw: Any, skipped: list[str]) -> dict[PoolKey, int]:
     return ports
 
 
-def _address(text: Any, skipped: list[str]) -> IPv4Address | None:
+def _address(text: Any, family: str, skipped: list[str]) -> IPv4Address | IPv6Address | None:
     if not isinstance(text, str):
         skipped.append("bad-address: not a string")
         return None
     try:
+        if family == "IPv6":
+            # no zone index: fe80::1%eth0 names no backend another host can reach
+            return IPv6Address(text.replace("%", "/"))
         # refuses leading zeros (010.016.001.005), which API servers up to 1.32 accepted
         return IPv4Address(text)
     except ValueError:
-        skipped.append(f"bad-address: {text[:40]!r} is not an IPv4 address")
+        skipped.append(f"bad-address: {text[:40]!r} is not an {family} address")
         return None
 
 
-def slice_members(item: Any) -> Members:
+def slice_members(item: Any, families: frozenset[str] = IPV4_ONLY) -> Members:
+    """What one slice adds to the pools, if its addressType is one of `families` (IPv4; and
+    IPv6 for a dual-stack service); a slice of another family is someone else's."""
     skipped: list[str] = []
     if not isinstance(item, dict):
         return Members({}, (), ("malformed-slice: not a mapping",))
-    if item.get("addressType") != "IPv4":
-        return Members({}, ())  # the other family's slices are someone else's
+    family = item.get("addressType")
+    if family not in families:
+        return Members({}, ())
     ports = _ports(item.get("ports"), skipped)
     raw = item.get("endpoints") or []
     if not isinstance(raw, list):
@@ -124,7 +131,7 @@ def slice_members(item: Any) -> Members:
         if weight is None:
             continue
         for text in addresses:
-            address = _address(text, skipped)
+            address = _address(text, family, skipped)
             if address is not None:
                 endpoints.append((address, weight))
     return Members(ports, tuple(endpoints), tuple(skipped))
@@ -136,7 +143,7 @@ def pooled(members: Iterable[Members], service: ServicePlan) -> Pooled:
     LB). A target no slice with endpoints lists is unresolved: the caller keeps the old pool
     rather than empty it."""
     wanted = {(p.target_port, p.protocol) for p in service.ports}
-    best: dict[PoolKey, dict[IPv4Address, RealServer]] = {key: {} for key in wanted}
+    best: dict[PoolKey, dict[IPv4Address | IPv6Address, RealServer]] = {key: {} for key in wanted}
     listed: set[PoolKey] = set()
     any_endpoint = False
     for part in members:
@@ -153,7 +160,7 @@ def pooled(members: Iterable[Members], service: ServicePlan) -> Pooled:
                 if old is None or weight > old.weight:
                     chosen[address] = RealServer(address, number, weight)
     unresolved = tuple(sorted(wanted - listed)) if any_endpoint else ()
-    pools = {key: tuple(sorted(servers.values())) for key, servers in best.items()}
+    pools = {key: tuple(config_order(servers.values())) for key, servers in best.items()}
     return Pooled(pools, unresolved)
 
 
@@ -162,7 +169,13 @@ def pools_from_members(members: Iterable[Members], service: ServicePlan) -> Pool
 
 
 def pools_from_slices(slices: Iterable[Any], service: ServicePlan) -> Pools:
-    return pools_from_members((slice_members(s) for s in slices), service)
+    families = families_of(service)
+    return pools_from_members((slice_members(s, families) for s in slices), service)
+
+
+def families_of(service: ServicePlan) -> frozenset[str]:
+    """The EndpointSlice address types a service's pools take."""
+    return IPV4_ONLY if service.prefix6 is None else frozenset({"IPv4", "IPv6"})
 
 
 @dataclass
@@ -172,6 +185,7 @@ class MemberCache:
 
     parsed: dict[str, tuple[str, Members]] = field(default_factory=dict)
     fresh_skips: list[str] = field(default_factory=list)
+    families: frozenset[str] = IPV4_ONLY
 
     def members(self, slices: Mapping[str, Any]) -> list[Members]:
         result = []
@@ -181,7 +195,7 @@ class MemberCache:
             version = str((meta if isinstance(meta, dict) else {}).get("resourceVersion", ""))
             cached = self.parsed.get(key)
             if cached is None or cached[0] != version or not version:
-                cached = (version, slice_members(item))
+                cached = (version, slice_members(item, self.families))
                 self.parsed[key] = cached
                 self.fresh_skips += cached[1].skipped
             result.append(cached[1])

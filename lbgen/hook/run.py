@@ -19,7 +19,7 @@ from lbgen.errors import LbgenError
 from lbgen.hook.coalesce import Coalescer, RetryLaterError
 from lbgen.hook.metrics import HookMetrics, serve_metrics
 from lbgen.hook.order import Dest, VirtualKey, read_ipvs, rebuild, taken_out, without
-from lbgen.hook.pool import MemberCache, count, pooled
+from lbgen.hook.pool import MemberCache, count, families_of, pooled
 from lbgen.hook.reload import Outcome, Reloader
 from lbgen.hook.settings import HookSettings
 from lbgen.hook.status import publish
@@ -72,7 +72,7 @@ class Hook:
             stop=self.coalescer.stop,
         )
         self.api = api
-        self.cache = MemberCache()
+        self.cache = MemberCache(families=families_of(self.service))
         # the pools keepalived.conf holds now; one writer of it at a time (apply, reorder)
         self.pools: Pools | None = None
         self.writing = threading.Lock()

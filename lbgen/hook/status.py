@@ -15,7 +15,9 @@ from lbgen.plan import ServicePlan
 
 def wanted_status(service: ServicePlan) -> dict[str, Any]:
     return {
-        "loadBalancer": {"ingress": [{"ip": str(vip), "ipMode": "Proxy"} for vip in service.vips]}
+        "loadBalancer": {
+            "ingress": [{"ip": str(vip), "ipMode": "Proxy"} for vip in service.all_vips]
+        }
     }
 
 

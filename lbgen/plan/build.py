@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address
 
 from lbgen.contract import BGP_PASSWORD_DIR, DEFAULT_RESOURCES
 from lbgen.plan.model import (
@@ -89,11 +89,14 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         asn=spec.asn,
         node_network=spec.networks.nodes,
         pod_network=spec.networks.pods,
+        node_network6=spec.networks.nodes6,
+        pod_network6=spec.networks.pods6,
         timers=timers,
         routers=tuple(
             RouterPlan(
                 name=r.name,
                 address=r.address,
+                address6=r.address6,
                 router_id=r.router_id or r.address,
                 asn=r.asn or spec.asn,
                 fabric_asn=spec.asn,
@@ -115,6 +118,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
             ReflectorPlan(
                 name=r.name,
                 address=r.address,
+                address6=r.address6,
                 implementation=r.implementation,
                 router_id=r.router_id or r.address,
                 cluster_id=r.cluster_id or r.address,
@@ -134,7 +138,9 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
             NodePlan(
                 name=n.name,
                 address=n.address,
+                address6=n.address6,
                 pod_subnet=n.pod_subnet,
+                pod_subnet6=n.pod_subnet6,
                 labels=tuple(sorted(n.labels.items())),
                 load_balancers=tuple(s.name for s in services if n.name in placement[s.name]),
                 ipvs_modules=modules,
@@ -180,7 +186,10 @@ def _grants(
     spec = fabric.spec
     found = []
     for node in sorted(spec.nodes, key=lambda n: n.name):
-        prefixes = tuple(sorted(s.prefix for s in spec.services if node.name in eligible[s.name]))
+        carried = [s for s in spec.services if node.name in eligible[s.name]]
+        prefixes = tuple(sorted(s.prefix for s in carried))
+        # checked: a node that may carry a dual-stack service has an address6
+        prefixes6 = tuple(sorted(s.prefix6 for s in carried if s.prefix6 is not None))
         if prefixes:
             found.append(
                 RouteGrant(
@@ -188,6 +197,8 @@ def _grants(
                     next_hop=node.address,
                     peers=node.pod_subnet or lb_range,
                     prefixes=prefixes,
+                    next_hop6=node.address6 if prefixes6 else None,
+                    prefixes6=prefixes6,
                 )
             )
     return tuple(found)
@@ -218,11 +229,23 @@ def _service(
     kube: KubePlan,
 ) -> ServicePlan:
     hc = s.health_check
+    vips4 = sorted(v for v in s.vips or () if isinstance(v, IPv4Address))
+    vips6 = sorted(v for v in s.vips or () if isinstance(v, IPv6Address))
+    if s.prefix6 is not None and not vips6:
+        vips6 = [s.prefix6.network_address + 1]
+    nodes = {n.name: n for n in fabric.spec.nodes}
     return ServicePlan(
         name=s.name,
         namespace=s.namespace,
         prefix=s.prefix,
-        vips=tuple(sorted(s.vips)) if s.vips else (_first_host(s.prefix),),
+        vips=tuple(vips4) or (_first_host(s.prefix),),
+        prefix6=s.prefix6,
+        vips6=tuple(vips6),
+        next_hops6=tuple(
+            (name, address6)
+            for name in eligible
+            if s.prefix6 is not None and (address6 := nodes[name].address6) is not None
+        ),
         ports=tuple(
             PortPlan(
                 name=p.name,
@@ -256,6 +279,7 @@ def _service(
         bgp_secrets=secrets,
         node_network=fabric.spec.networks.nodes,
         pod_network=fabric.spec.networks.pods,
+        pod_network6=fabric.spec.networks.pods6 if s.prefix6 is not None else None,
         kube=kube,
     )
 

@@ -3,10 +3,12 @@ that a renderer would have to default. Serialisable to JSON so the LB pod can re
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from lbgen.contract import POD_SYSCTLS, POD_SYSCTLS6
 
 # one LB pod serves one (service, node) and announces exactly its service prefix
 PREFIXES_PER_LB = 1
@@ -52,11 +54,16 @@ class RouteGrant(Frozen):
     next_hop: IPv4Address
     peers: IPv4Network
     prefixes: tuple[IPv4Network, ...]
+    # a dual-stack fabric: the IPv6 prefixes it may be next hop for, over the same sessions,
+    # with its IPv6 address as next hop
+    next_hop6: IPv6Address | None = None
+    prefixes6: tuple[IPv6Network, ...] = ()
 
 
 class RouterPlan(Frozen):
     name: str
     address: IPv4Address
+    address6: IPv6Address | None  # on the node network: where it reaches IPv6 next hops
     router_id: IPv4Address
     asn: int  # its own
     fabric_asn: int  # the reflectors' and LBs': another one makes its sessions eBGP
@@ -78,6 +85,7 @@ class RouterPlan(Frozen):
 class ReflectorPlan(Frozen):
     name: str
     address: IPv4Address
+    address6: IPv6Address | None  # on the node network (dual-stack)
     implementation: Literal["gobgp", "frr"]
     router_id: IPv4Address
     cluster_id: IPv4Address
@@ -144,6 +152,11 @@ class ServicePlan(Frozen):
     namespace: str
     prefix: IPv4Network
     vips: tuple[IPv4Address, ...]
+    # a dual-stack service: its IPv6 prefix and VIPs, announced with the node's IPv6 address
+    # (next_hops6: each eligible node's) as next hop
+    prefix6: IPv6Network | None
+    vips6: tuple[IPv6Address, ...]
+    next_hops6: tuple[tuple[str, IPv6Address], ...]
     ports: tuple[PortPlan, ...]
     backend: BackendPlan
     scheduler: str
@@ -160,7 +173,18 @@ class ServicePlan(Frozen):
     bgp_secrets: tuple[BgpSecret, ...]
     node_network: IPv4Network
     pod_network: IPv4Network
+    pod_network6: IPv6Network | None
     kube: KubePlan
+
+    @property
+    def all_vips(self) -> tuple[IPv4Address | IPv6Address, ...]:
+        """Its VIPs of both families, IPv4 first."""
+        return (*self.vips, *self.vips6)
+
+    @property
+    def pod_sysctls(self) -> tuple[tuple[str, str], ...]:
+        """The namespaced sysctls its LB pods need (their securityContext.sysctls)."""
+        return (*POD_SYSCTLS, *(POD_SYSCTLS6 if self.prefix6 is not None else ()))
 
 
 class GitOpsPlan(Frozen):
@@ -174,7 +198,9 @@ class GitOpsPlan(Frozen):
 class NodePlan(Frozen):
     name: str
     address: IPv4Address
+    address6: IPv6Address | None
     pod_subnet: IPv4Network | None
+    pod_subnet6: IPv6Network | None
     labels: tuple[tuple[str, str], ...]
     load_balancers: tuple[str, ...]
     # kernel modules IPVS needs on every node that may run an LB: ip_vs and each scheduler used
@@ -188,6 +214,8 @@ class Plan(Frozen):
     asn: int
     node_network: IPv4Network
     pod_network: IPv4Network
+    node_network6: IPv6Network | None
+    pod_network6: IPv6Network | None
     timers: Timers
     routers: tuple[RouterPlan, ...]
     reflectors: tuple[ReflectorPlan, ...]
@@ -218,6 +246,10 @@ class AgentConfig(Frozen):
     node_network: IPv4Network
     pod_network: IPv4Network
     prefixes: tuple[tuple[str, IPv4Network], ...]  # (service, prefix)
+    # dual-stack: (service, prefix6), and the IPv6 networks no prefix6 may overlap
+    prefixes6: tuple[tuple[str, IPv6Network], ...]
+    node_network6: IPv6Network | None
+    pod_network6: IPv6Network | None
 
 
 class BoxPassword(Frozen):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path
 
 from lbgen.contract import POD_SYSCTLS
@@ -16,26 +17,42 @@ def local_route(service: ServicePlan) -> list[str]:
     return ["ip", "route", "replace", "local", str(service.prefix), "dev", "lo", "table", "local"]
 
 
+def local_routes(service: ServicePlan) -> list[list[str]]:
+    """The local route of each of the service's prefixes (IPv4, and IPv6 when dual-stack)."""
+    routes = [local_route(service)]
+    if service.prefix6 is not None:
+        six = ["ip", "-6", "route", "replace", "local", str(service.prefix6)]
+        routes.append([*six, "dev", "lo", "table", "local"])
+    return routes
+
+
 def nft_ruleset(service: ServicePlan) -> str:
     """Masquerade what IPVS forwards to backends, so their replies come back through this LB.
     The first two lines make the load idempotent: create the table, then replace it whole."""
-    vips = ", ".join(str(v) for v in service.vips)
-    return (
-        f"table ip {NFT_TABLE}\n"
-        f"delete table ip {NFT_TABLE}\n"
-        f"table ip {NFT_TABLE} {{\n"
+    tables: list[tuple[str, IPv4Network | IPv6Network, tuple[IPv4Address | IPv6Address, ...]]]
+    tables = [("ip", service.pod_network, service.vips)]
+    if service.pod_network6 is not None and service.vips6:
+        tables.append(("ip6", service.pod_network6, service.vips6))
+    return "".join(
+        f"table {family} {NFT_TABLE}\n"
+        f"delete table {family} {NFT_TABLE}\n"
+        f"table {family} {NFT_TABLE} {{\n"
         "    chain postrouting {\n"
         "        type nat hook postrouting priority srcnat; policy accept;\n"
-        f"        ip daddr {service.pod_network} ct original ip daddr {{ {vips} }} masquerade\n"
+        f"        {family} daddr {pods} ct original {family} daddr "
+        f"{{ {', '.join(str(v) for v in vips)} }} masquerade\n"
         "    }\n"
         "}\n"
+        for family, pods, vips in tables
     )
 
 
-def sysctl_problems(read: Mapping[str, str | None]) -> list[str]:
+def sysctl_problems(
+    read: Mapping[str, str | None], wanted_sysctls: tuple[tuple[str, str], ...] = POD_SYSCTLS
+) -> list[str]:
     """What is wrong with the pod's namespaced sysctls, given their current values."""
     problems = []
-    for key, wanted in POD_SYSCTLS:
+    for key, wanted in wanted_sysctls:
         value = read.get(key)
         if value is None:
             problems.append(f"{key} does not exist (is ip_vs loaded on the node?)")
@@ -44,9 +61,11 @@ def sysctl_problems(read: Mapping[str, str | None]) -> list[str]:
     return problems
 
 
-def read_sysctls(proc: Path = Path("/proc/sys")) -> dict[str, str | None]:
+def read_sysctls(
+    proc: Path = Path("/proc/sys"), keys: tuple[tuple[str, str], ...] = POD_SYSCTLS
+) -> dict[str, str | None]:
     values: dict[str, str | None] = {}
-    for key, _ in POD_SYSCTLS:
+    for key, _ in keys:
         try:
             values[key] = (proc / key.replace(".", "/")).read_text(encoding="ascii")
         except OSError:

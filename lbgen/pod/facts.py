@@ -14,12 +14,13 @@ from lbgen.plan import PodConfig
 
 
 class PodFacts(BaseModel):
-    """Known only when the pod starts: status.podIP and status.hostIP."""
+    """Known only when the pod starts: status.podIP, status.hostIP and spec.nodeName."""
 
     model_config = ConfigDict(frozen=True)
 
     pod_ip: IPv4Address
     node_ip: IPv4Address
+    node: str = ""
 
 
 Config = TypeVar("Config", bound=BaseModel)
@@ -41,7 +42,11 @@ def read_pod_config(path: Path) -> PodConfig:
 
 def pod_facts(env: Mapping[str, str]) -> PodFacts:
     try:
-        return PodFacts(pod_ip=env.get("POD_IP", ""), node_ip=env.get("NODE_IP", ""))
+        return PodFacts(
+            pod_ip=env.get("POD_IP", ""),
+            node_ip=env.get("NODE_IP", ""),
+            node=env.get("NODE_NAME", ""),
+        )
     except ValidationError as error:
         raise LbgenError(
             "POD_IP and NODE_IP must hold the pod's and node's IPv4 addresses "

@@ -15,7 +15,12 @@ from lbgen.errors import LbgenError
 from lbgen.files import replace_file
 from lbgen.passwords import read_password
 from lbgen.plan import PodConfig
-from lbgen.pod.datapath import local_route, nft_ruleset, read_sysctls, sysctl_problems
+from lbgen.pod.datapath import (
+    local_routes,
+    nft_ruleset,
+    read_sysctls,
+    sysctl_problems,
+)
 from lbgen.pod.facts import pod_facts
 
 RUN = Path(RUN_DIR)
@@ -32,7 +37,8 @@ def setup(
 ) -> None:
     """Init container: check the sysctls the kubelet set, route the prefix as local,
     load the masquerade rules, and hand keepalived its starting config."""
-    problems = sysctl_problems(read_sysctls(proc_sys))
+    wanted = config.service.pod_sysctls
+    problems = sysctl_problems(read_sysctls(proc_sys, wanted), wanted)
     if problems:
         raise LbgenError(
             "the LB pod's sysctls are not set: "
@@ -40,7 +46,8 @@ def setup(
             + " (the kubelet must allow net.ipv4.ip_forward and net.ipv4.vs.* as unsafe sysctls,"
             " and the node must load ip_vs: see out/<fabric>/nodes/<node>/modules-load.conf)"
         )
-    _run(local_route(config.service))
+    for route in local_routes(config.service):
+        _run(route)
     _run(["nft", "-f", "-"], stdin=nft_ruleset(config.service))
     target = run / KEEPALIVED_CONF_NAME
     if not target.exists():
@@ -69,7 +76,15 @@ def exabgp_conf(config: PodConfig, env: Mapping[str, str]) -> str:
         for rr in config.service.reflectors
         if rr.password_file is not None
     }
-    return render_exabgp(config.service, facts.pod_ip, facts.node_ip, config.source, passwords)
+    node_ip6 = dict(config.service.next_hops6).get(facts.node)
+    if config.service.prefix6 is not None and node_ip6 is None:
+        raise LbgenError(
+            f"this pod runs on node {facts.node}, which has no IPv6 address in the plan for the "
+            f"dual-stack service {config.service.name}: it may not run one of its LBs"
+        )
+    return render_exabgp(
+        config.service, facts.pod_ip, facts.node_ip, config.source, passwords, node_ip6=node_ip6
+    )
 
 
 def start_exabgp(config: PodConfig, env: Mapping[str, str], run: Path = RUN) -> None:

@@ -1,11 +1,13 @@
 """exabgp.conf for one LB pod (the paper's appendix D): a neighbour per reflector, router-id and
 local address = the pod's IP, next hop = its node's IP. Both are known only when the pod starts,
-so `lbgen pod exabgp` renders this in the pod, with the same function the build tests use."""
+so `lbgen pod exabgp` renders this in the pod, with the same function the build tests use.
+A dual-stack service's IPv6 prefix rides the same sessions, with the node's IPv6 address (from
+the plan, by node name) as next hop."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 
 from lbgen.plan import ServicePlan
 from lbgen.render.text import header, render_template
@@ -17,6 +19,8 @@ def render_exabgp(
     node_ip: IPv4Address,
     source: str,
     passwords: Mapping[str, str] | None = None,
+    *,
+    node_ip6: IPv6Address | None = None,
 ) -> str:
     """`passwords`: reflector name → its TCP-MD5 password, read from the pod's Secret volume;
     the result then holds secrets and is written only to the pod's memory-backed /run."""
@@ -26,5 +30,6 @@ def render_exabgp(
         service=service,
         pod_ip=pod_ip,
         node_ip=node_ip,
+        node_ip6=node_ip6 if service.prefix6 is not None else None,
         passwords=passwords or {},
     )

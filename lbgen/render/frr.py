@@ -6,10 +6,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from lbgen.plan import BoxPassword, BoxPasswords, ReflectorPlan, RouteGrant, RouterPlan
 from lbgen.render.text import generated_by, header, render_template
+
+
+@dataclass(frozen=True)
+class Filter:
+    """The prefix lists and route-map match of one node's grant in one address family."""
+
+    node: str
+    ip: str  # "ip" or "ipv6": FRR's word for the family in prefix lists and matches
+    suffix: str  # "" or "6": list names per family
+    prefixes: tuple[IPv4Network | IPv6Network, ...]
+    next_hop: IPv4Address | IPv6Address
+    host: int  # a host route's length: 32 or 128
+
+
+def filters(grants: Sequence[RouteGrant]) -> list[Filter]:
+    """Per grant, its IPv4 filter, then its IPv6 one (a dual-stack fabric)."""
+    found = []
+    for grant in grants:
+        found.append(Filter(grant.node, "ip", "", grant.prefixes, grant.next_hop, 32))
+        if grant.prefixes6 and grant.next_hop6 is not None:
+            found.append(Filter(grant.node, "ipv6", "6", grant.prefixes6, grant.next_hop6, 128))
+    return found
+
+
+def address_families(grants: Sequence[RouteGrant]) -> tuple[str, ...]:
+    return ("ipv4", "ipv6") if any(g.prefixes6 for g in grants) else ("ipv4",)
 
 
 @dataclass(frozen=True)
@@ -19,6 +45,10 @@ class LbGroup:
     name: str
     peers: IPv4Network
     grants: tuple[RouteGrant, ...]
+
+    @property
+    def filters(self) -> list[Filter]:
+        return filters(self.grants)
 
 
 def lb_groups(rr: ReflectorPlan) -> list[LbGroup]:
@@ -35,12 +65,23 @@ def lb_groups(rr: ReflectorPlan) -> list[LbGroup]:
 
 
 def render_frr_conf(router: RouterPlan, source: str) -> str:
-    return render_template("frr/frr.conf.j2", header=header(source, "!"), router=router)
+    return render_template(
+        "frr/frr.conf.j2",
+        header=header(source, "!"),
+        router=router,
+        filters=filters(router.grants),
+        families=address_families(router.grants),
+    )
 
 
 def render_reflector_frr(rr: ReflectorPlan, source: str) -> str:
     return render_template(
-        "frr/reflector.conf.j2", header=header(source, "!"), rr=rr, groups=lb_groups(rr)
+        "frr/reflector.conf.j2",
+        header=header(source, "!"),
+        rr=rr,
+        groups=lb_groups(rr),
+        filters=filters(rr.grants),
+        families=address_families(rr.grants),
     )
 
 

@@ -9,7 +9,7 @@ from lbgen.plan import ReflectorPlan, RouteGrant, RouterPlan, Timers
 from lbgen.render.text import generated_by
 from lbgen.render.yamldoc import dump_yaml
 
-FAMILY = "ipv4-unicast"
+FAMILY, FAMILY6 = "ipv4-unicast", "ipv6-unicast"
 LB_PEERS = "lbgen-lbs"
 IMPORT_POLICY = "lbgen-import"
 # what every accepted route carries, whatever the speaker sent
@@ -19,6 +19,11 @@ RESET: dict[str, Any] = {
     "set-med": MED,
     "set-community": {"options": "replace", "set-community-method": {"communities-list": []}},
 }
+
+
+def families(grants: tuple[RouteGrant, ...]) -> tuple[str, ...]:
+    """IPv4 unicast; IPv6 unicast too in a dual-stack fabric (over the same sessions)."""
+    return (FAMILY, FAMILY6) if any(g.prefixes6 for g in grants) else (FAMILY,)
 
 
 def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
@@ -36,9 +41,10 @@ def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
                 "route-reflector": {"config": cluster},
                 "afi-safis": [
                     {
-                        "config": {"afi-safi-name": FAMILY},
+                        "config": {"afi-safi-name": family},
                         "prefix-limit": {"config": {"max-prefixes": rr.max_prefixes_per_lb}},
                     }
+                    for family in families(rr.grants)
                 ],
             }
         ],
@@ -54,9 +60,10 @@ def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
                 "route-reflector": {"config": cluster},
                 "afi-safis": [
                     {
-                        "config": {"afi-safi-name": FAMILY},
+                        "config": {"afi-safi-name": family},
                         "add-paths": {"config": {"send-max": rr.add_paths_send_max}},
                     }
+                    for family in families(rr.grants)
                 ],
             }
             for router in rr.routers
@@ -88,9 +95,10 @@ def render_router_gobgpd(router: RouterPlan, source: str) -> str:
                 "timers": _timers(router.timers),
                 "afi-safis": [
                     {
-                        "config": {"afi-safi-name": FAMILY},
+                        "config": {"afi-safi-name": family},
                         "add-paths": {"config": {"receive": True}},
                     }
+                    for family in families(router.grants)
                 ],
             }
             for rr in router.reflectors
@@ -119,8 +127,8 @@ def _global(asn: int, router_id: str) -> dict[str, Any]:
     }
 
 
-def prefix_set(grant: RouteGrant) -> str:
-    return f"lbgen-via-{grant.node}"
+def prefix_set(grant: RouteGrant, version: int = 4) -> str:
+    return f"lbgen-via{'6' if version == 6 else ''}-{grant.node}"
 
 
 def neighbor_set(grant: RouteGrant) -> str:
@@ -130,16 +138,19 @@ def neighbor_set(grant: RouteGrant) -> str:
 def _defined_sets(grants: tuple[RouteGrant, ...], *, from_peers: bool) -> dict[str, Any]:
     sets: dict[str, Any] = {}
     if grants:
+        # one family a set (gobgpd refuses a mixed one)
         sets["prefix-sets"] = [
             {
-                "prefix-set-name": prefix_set(grant),
+                "prefix-set-name": prefix_set(grant, version),
                 "prefix-list": [
                     # exact: a more-specific of a service prefix is a hijack, not a service
                     {"ip-prefix": str(p), "masklength-range": f"{p.prefixlen}..{p.prefixlen}"}
-                    for p in grant.prefixes
+                    for p in prefixes
                 ],
             }
             for grant in grants
+            for version, prefixes in ((4, grant.prefixes), (6, grant.prefixes6))
+            if prefixes
         ]
     if grants and from_peers:
         sets["neighbor-sets"] = [
@@ -155,25 +166,31 @@ def _import_policy(grants: tuple[RouteGrant, ...], *, from_peers: bool) -> list[
     reset, so no speaker can win the best path over the LBs or leave the ECMP set."""
     statements = []
     for grant in grants:
-        conditions: dict[str, Any] = {
-            "match-prefix-set": {"prefix-set": prefix_set(grant), "match-set-options": "any"},
-        }
-        if from_peers:
-            conditions["match-neighbor-set"] = {
-                "neighbor-set": neighbor_set(grant),
-                "match-set-options": "any",
+        for version, next_hop in ((4, f"{grant.next_hop}/32"), (6, f"{grant.next_hop6}/128")):
+            if version == 6 and not grant.prefixes6:
+                continue
+            conditions: dict[str, Any] = {
+                "match-prefix-set": {
+                    "prefix-set": prefix_set(grant, version),
+                    "match-set-options": "any",
+                },
             }
-        conditions["bgp-conditions"] = {
-            "next-hop-in-list": [f"{grant.next_hop}/32"],
-            "as-path-length": {"operator": "eq", "value": 0},
-        }
-        statements.append(
-            {
-                "name": f"lbs-via-{grant.node}",
-                "conditions": conditions,
-                "actions": {"route-disposition": "accept-route", "bgp-actions": RESET},
+            if from_peers:
+                conditions["match-neighbor-set"] = {
+                    "neighbor-set": neighbor_set(grant),
+                    "match-set-options": "any",
+                }
+            conditions["bgp-conditions"] = {
+                "next-hop-in-list": [next_hop],
+                "as-path-length": {"operator": "eq", "value": 0},
             }
-        )
+            statements.append(
+                {
+                    "name": f"lbs-via{'6' if version == 6 else ''}-{grant.node}",
+                    "conditions": conditions,
+                    "actions": {"route-disposition": "accept-route", "bgp-actions": RESET},
+                }
+            )
     # anything else is refused by default-import-policy: reject-route
     return [{"name": IMPORT_POLICY, "statements": statements}]
 

@@ -34,6 +34,22 @@ ROUTER = (
     ),
 )
 REFLECTOR = (LOOSE_RP_FILTER,)
+# a dual-stack fabric: IPv6 service prefixes are forwarded and spread the same way
+ROUTER6 = (
+    Setting("net.ipv6.conf.all.forwarding", "1", "forward IPv6 client traffic to the LB nodes"),
+    Setting(
+        "net.ipv6.fib_multipath_hash_policy",
+        "1",
+        "hash IPv6 ECMP on the 5-tuple too, so one client's flows spread over all LBs",
+    ),
+)
+NODE6 = (
+    Setting("net.ipv6.conf.all.forwarding", "1", "route the IPv6 service prefix to the LB pod"),
+)
+
+
+def router(dual_stack: bool) -> tuple[Setting, ...]:
+    return (*ROUTER, *(ROUTER6 if dual_stack else ()))
 
 
 def node(plan: NodePlan) -> tuple[Setting, ...]:
@@ -47,6 +63,7 @@ def node(plan: NodePlan) -> tuple[Setting, ...]:
             str(plan.conntrack_max),
             "IPVS NAT tracks every flow; only the host's netns may set the table size",
         ),
+        *(NODE6 if plan.address6 is not None else ()),
     )
 
 

@@ -36,7 +36,8 @@ def _network(plan: Plan) -> Tree:
         else:
             tree[f"{base}/gobgpd.yaml"] = render_router_gobgpd(router, src)
             tree[f"{base}/zebra.conf"] = render_zebra_conf(router, src)
-        tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.ROUTER)
+        dual = any(g.prefixes6 for g in router.grants)
+        tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.router(dual))
     for rr in plan.reflectors:
         base = f"reflectors/{rr.name}"
         if rr.implementation == "frr":
@@ -69,6 +70,9 @@ def _agent_config(plan: Plan) -> str:
         node_network=plan.node_network,
         pod_network=plan.pod_network,
         prefixes=tuple((s.name, s.prefix) for s in plan.services),
+        prefixes6=tuple((s.name, s.prefix6) for s in plan.services if s.prefix6 is not None),
+        node_network6=plan.node_network6,
+        pod_network6=plan.pod_network6,
     )
     return config.model_dump_json(indent=2) + "\n"
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, IPvAnyAddress, StringConstraints
 from pydantic.alias_generators import to_camel
 
 API_VERSION = "lbgen.io/v1alpha1"
@@ -59,6 +59,10 @@ def _written_as_text(value: Any) -> Any:
 
 Ipv4Net = Annotated[IPv4Network, BeforeValidator(_written_as_text)]
 Ipv4Addr = Annotated[IPv4Address, BeforeValidator(_written_as_text)]
+Ipv6Net = Annotated[IPv6Network, BeforeValidator(_written_as_text)]
+Ipv6Addr = Annotated[IPv6Address, BeforeValidator(_written_as_text)]
+# a VIP of either family: IPv4 inside `prefix`, IPv6 inside `prefix6`
+AnyAddr = Annotated[IPvAnyAddress, BeforeValidator(_written_as_text)]
 
 # a DNS-1123 label: it names Kubernetes objects and output folders
 Name = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=NAME_PATTERN)]
@@ -83,6 +87,16 @@ class Metadata(Model):
 class Networks(Model):
     nodes: Ipv4Net = Field(description="The node (underlay) network the router shares.")
     pods: Ipv4Net = Field(description="The pod (overlay) network LB pods get addresses from.")
+    nodes6: Ipv6Net | None = Field(
+        None,
+        description=(
+            "The node network's IPv6 prefix (a dual-stack cluster): the IPv6 next hops of "
+            "services with a prefix6 are the nodes' address6 in it."
+        ),
+    )
+    pods6: Ipv6Net | None = Field(
+        None, description="The pod network's IPv6 prefix (a dual-stack cluster)."
+    )
 
 
 class BgpTimers(Model):
@@ -118,6 +132,13 @@ class LbPassword(Model):
 class Router(Model):
     name: Name
     address: Ipv4Addr = Field(description="The router's address in the node network.")
+    address6: Ipv6Addr | None = Field(
+        None,
+        description=(
+            "Its IPv6 address in networks.nodes6: it reaches the nodes' IPv6 next hops there "
+            "(the sessions stay IPv4 and carry both families)."
+        ),
+    )
     asn: Asn | None = Field(
         None,
         description=(
@@ -167,6 +188,13 @@ class Router(Model):
 class Reflector(Model):
     name: Name
     address: Ipv4Addr = Field(description="Address the LB pods and routers peer with.")
+    address6: Ipv6Addr | None = Field(
+        None,
+        description=(
+            "Its IPv6 address in networks.nodes6. An FRR reflector needs it with dual-stack "
+            "services: it reflects an IPv6 path only when it can resolve the path's next hop."
+        ),
+    )
     router_id: Ipv4Addr | None = Field(None, description="BGP router-id; default the address.")
     cluster_id: Ipv4Addr | None = Field(None, description="Cluster-id; default the address.")
     pod_range: Ipv4Net | None = Field(
@@ -187,12 +215,19 @@ class Reflector(Model):
 class Node(Model):
     name: Name
     address: Ipv4Addr = Field(description="The node's address in the node network.")
+    address6: Ipv6Addr | None = Field(
+        None,
+        description="Its IPv6 address in networks.nodes6: the next hop of IPv6 service prefixes.",
+    )
     pod_subnet: Ipv4Net | None = Field(
         None,
         description=(
             "The node's share of the pod network (its podCIDR). When given, the reflector "
             "accepts a route with this node as next hop only from a pod in this subnet."
         ),
+    )
+    pod_subnet6: Ipv6Net | None = Field(
+        None, description="The node's share of networks.pods6 (its IPv6 podCIDR)."
     )
     labels: dict[str, str] = Field(default_factory=dict)
 
@@ -244,9 +279,20 @@ class LoadBalancers(Model):
 class Service(Model):
     name: Name
     namespace: Name = "default"
-    prefix: Ipv4Net = Field(description="The prefix announced over BGP for this service.")
-    vips: tuple[Ipv4Addr, ...] | None = Field(
-        None, description="Virtual IPs inside the prefix; default its first host."
+    prefix: Ipv4Net = Field(description="The IPv4 prefix announced over BGP for this service.")
+    prefix6: Ipv6Net | None = Field(
+        None,
+        description=(
+            "Its IPv6 prefix (a dual-stack service): announced over the same sessions with the "
+            "node's address6 as next hop; needs networks.nodes6 and pods6."
+        ),
+    )
+    vips: tuple[AnyAddr, ...] | None = Field(
+        None,
+        description=(
+            "Virtual IPs inside the prefixes (IPv4 in prefix, IPv6 in prefix6); default the "
+            "first host of each."
+        ),
     )
     ports: tuple[Port, ...] = Field(min_length=1)
     backend: Backend

@@ -7,7 +7,7 @@ import json
 import shutil
 import sys
 from collections.abc import Sequence
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
 
@@ -61,16 +61,16 @@ def gobgpd_argv(netns: str, conf: Path) -> list[str]:
 
 
 def responder_argv(
-    netns: str, bind: str, ports: list[int], label: str, role: str = "vip"
+    netns: str, binds: list[str], ports: list[int], label: str, role: str = "vip"
 ) -> list[str]:
     listen = [a for port in ports for a in ("--port", str(port))]
+    addresses = [a for bind in binds for a in ("--bind", bind)]
     return inside(
         netns,
         sys.executable,
         "-m",
         "lbgen.testbed.responder",
-        "--bind",
-        bind,
+        *addresses,
         *listen,
         "--label",
         label,
@@ -92,19 +92,21 @@ def apiserver_argv(netns: str, listen: str, objects: Path) -> list[str]:
     )
 
 
-def endpoint_slice(service: ServicePlan, addresses: Sequence[IPv4Address]) -> dict[str, Any]:
-    """The backend Service's EndpointSlice in the testbed: `addresses` ready, on every target
-    port the LB service names."""
+def endpoint_slice(
+    service: ServicePlan, addresses: Sequence[IPv4Address | IPv6Address], version: int = 4
+) -> dict[str, Any]:
+    """The backend Service's EndpointSlice of one family in the testbed: `addresses` ready, on
+    every target port the LB service names."""
     targets = sorted({(p.target_port, p.protocol) for p in service.ports})
     return {
         "kind": "EndpointSlice",
         "apiVersion": "discovery.k8s.io/v1",
         "metadata": {
-            "name": f"{service.backend.service}-testbed",
+            "name": f"{service.backend.service}-testbed{'6' if version == 6 else ''}",
             "namespace": service.backend.namespace,
             "labels": {"kubernetes.io/service-name": service.backend.service},
         },
-        "addressType": "IPv4",
+        "addressType": f"IPv{version}",
         "ports": [
             {"name": name, "port": BACKEND_PORT, "protocol": protocol} for name, protocol in targets
         ],
@@ -118,6 +120,15 @@ def api_objects(plan: Plan, lay: Layout) -> dict[str, Any]:
     slices = [
         endpoint_slice(s, [b.box.address for b in lay.backends if b.service == s.name])
         for s in plan.services
+    ]
+    slices += [
+        endpoint_slice(
+            s,
+            [b.box.address6 for b in lay.backends if b.service == s.name and b.box.address6],
+            6,
+        )
+        for s in plan.services
+        if s.prefix6 is not None
     ]
     services = [
         {

@@ -6,12 +6,14 @@ and to the reflectors the way flannel host-gw does. A client sits behind each ro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from dataclasses import dataclass, replace
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from lbgen.plan import Plan
 
 CLIENT_NETS = IPv4Network("198.18.0.0/16")
+# a dual-stack fabric's clients: RFC 5180's IPv6 benchmarking range, a /64 behind each router
+CLIENT_NETS6 = IPv6Network("2001:2::/48")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,10 @@ class Box:
     address: IPv4Address
     network: IPv4Network
     routes: tuple[tuple[str, str], ...]  # (destination, gateway)
+    # a dual-stack box's IPv6 side, on the same link
+    address6: IPv6Address | None = None
+    network6: IPv6Network | None = None
+    routes6: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,11 +56,12 @@ BACKEND_PORT = 8080
 
 @dataclass(frozen=True)
 class Client:
-    """A client behind one router: its own /30, the router's address on it."""
+    """A client behind one router: its own /30 (and /64), the router's address on it."""
 
     router: str
     box: Box
     router_side: IPv4Address
+    router_side6: IPv6Address | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class Layout:
     reflectors: tuple[Box, ...]
     nodes: tuple[Box, ...]
     pod_subnets: tuple[tuple[str, IPv4Network], ...]  # node → its pod /24
+    pod_subnets6: tuple[tuple[str, IPv6Network], ...]  # node → its pod /64 (dual-stack)
     lbs: tuple[LbPod, ...]
     clients: tuple[Client, ...]  # one behind each router, in the routers' order
     api: Box  # the stand-in Kubernetes API server, on the node network
@@ -81,11 +89,35 @@ def pod_subnet(plan: Plan, node_index: int) -> IPv4Network:
     return IPv4Network((first + (node_index + 1) * 256, 24))
 
 
+def pod_subnet6(plan: Plan, node_index: int) -> IPv6Network | None:
+    """Node i's IPv6 pod subnet (dual-stack): the spec's podSubnet6, else the (i+1)-th /64 of
+    networks.pods6."""
+    node = plan.nodes[node_index]
+    if node.pod_subnet6 is not None or plan.pod_network6 is None:
+        return node.pod_subnet6
+    first = int(plan.pod_network6.network_address)
+    return IPv6Network((first + ((node_index + 1) << 64), 64))
+
+
+def _with_six(box: Box, subnet6: IPv6Network | None, host: int) -> Box:
+    """A pod's IPv6 side on its node's pod subnet (dual-stack): address, default via the node."""
+    if subnet6 is None:
+        return box
+    gateway = str(subnet6.network_address + 1)
+    return replace(
+        box,
+        address6=subnet6.network_address + host,
+        network6=subnet6,
+        routes6=(("default", gateway),),
+    )
+
+
 def lb_pod(plan: Plan, prefix: str, service: str, node: str) -> LbPod:
     """The LB pod of `service` on `node`: one per pair, so its names and address are fixed."""
     s_index = [s.name for s in plan.services].index(service)
     n_index = [n.name for n in plan.nodes].index(node)
     subnet = pod_subnet(plan, n_index)
+    dual = plan.services[s_index].prefix6 is not None
     box = Box(
         f"{service}@{node}",
         f"{prefix}l{s_index}-{node}",
@@ -93,6 +125,7 @@ def lb_pod(plan: Plan, prefix: str, service: str, node: str) -> LbPod:
         subnet,
         (("default", str(subnet.network_address + 1)),),
     )
+    box = _with_six(box, pod_subnet6(plan, n_index) if dual else None, 10 + s_index)
     return LbPod(
         service, node, box, plan.nodes[n_index].address, f"{prefix}n-{node}", f"p{s_index}"
     )
@@ -102,20 +135,50 @@ def _client_link(index: int) -> IPv4Network:
     return IPv4Network((int(CLIENT_NETS.network_address) + 4 * index, 30))
 
 
+def _client_link6(index: int) -> IPv6Network:
+    return IPv6Network((int(CLIENT_NETS6.network_address) + (index << 64), 64))
+
+
 def layout(plan: Plan, prefix: str) -> Layout:
-    net = plan.node_network
+    net, net6 = plan.node_network, plan.node_network6
     pod_subnets = tuple((node.name, pod_subnet(plan, i)) for i, node in enumerate(plan.nodes))
     by_node = dict(pod_subnets)
     host_gw = tuple((str(by_node[n.name]), str(n.address)) for n in plan.nodes)
-    routers = tuple(Box(r.name, f"{prefix}r-{r.name}", r.address, net, ()) for r in plan.routers)
+    subnets6 = [(n.name, pod_subnet6(plan, i)) for i, n in enumerate(plan.nodes)]
+    pod_subnets6 = tuple((name, s) for name, s in subnets6 if s is not None)
+    by_node6 = dict(pod_subnets6)
+    host_gw6 = tuple(
+        (str(by_node6[n.name]), str(n.address6))
+        for n in plan.nodes
+        if n.name in by_node6 and n.address6 is not None
+    )
+    routers = tuple(
+        Box(r.name, f"{prefix}r-{r.name}", r.address, net, (), r.address6, net6)
+        for r in plan.routers
+    )
     default_gw = str(plan.routers[0].address)
     reflectors = tuple(
-        Box(r.name, f"{prefix}rr-{r.name}", r.address, net, host_gw) for r in plan.reflectors
+        Box(
+            r.name,
+            f"{prefix}rr-{r.name}",
+            r.address,
+            net,
+            host_gw,
+            r.address6,
+            net6 if r.address6 else None,
+        )
+        for r in plan.reflectors
     )
     # replies to each router's client go back through that router
     to_clients = tuple(
         (str(_client_link(index)), str(r.address)) for index, r in enumerate(plan.routers)
     )
+    to_clients6 = tuple(
+        (str(_client_link6(index)), str(r.address6))
+        for index, r in enumerate(plan.routers)
+        if r.address6 is not None
+    )
+    first6 = next((str(r.address6) for r in plan.routers if r.address6), None)
     nodes = tuple(
         Box(
             n.name,
@@ -127,6 +190,15 @@ def layout(plan: Plan, prefix: str) -> Layout:
                 *to_clients,
                 ("default", default_gw),
             ),
+            n.address6,
+            net6 if n.address6 else None,
+            (
+                *((dst, gw) for dst, gw in host_gw6 if gw != str(n.address6)),
+                *to_clients6,
+                *((("default", first6),) if first6 else ()),
+            )
+            if n.address6
+            else (),
         )
         for n in plan.nodes
     )
@@ -142,7 +214,17 @@ def layout(plan: Plan, prefix: str) -> Layout:
             link,
             (("default", str(link.network_address + 1)),),
         )
-        clients.append(Client(router.name, box, link.network_address + 1))
+        side6 = None
+        if router.address6 is not None:
+            link6 = _client_link6(index)
+            side6 = link6.network_address + 1
+            box = replace(
+                box,
+                address6=link6.network_address + 2,
+                network6=link6,
+                routes6=(("default", str(side6)),),
+            )
+        clients.append(Client(router.name, box, link.network_address + 1, side6))
     taken = (
         {r.address for r in plan.routers}
         | {r.address for r in plan.reflectors}
@@ -157,13 +239,16 @@ def layout(plan: Plan, prefix: str) -> Layout:
         for k in range(BACKENDS_PER_SERVICE):
             host = plan.nodes[(s_index + k) % len(plan.nodes)]
             subnet = by_node[host.name]
+            host_part = 100 + s_index * BACKENDS_PER_SERVICE + k
             box = Box(
                 f"{service.backend.service}-{k}",
                 f"{prefix}b{s_index}-{k}",
-                subnet.network_address + 100 + s_index * BACKENDS_PER_SERVICE + k,
+                subnet.network_address + host_part,
                 subnet,
                 (("default", str(subnet.network_address + 1)),),
             )
+            if service.prefix6 is not None:
+                box = _with_six(box, by_node6.get(host.name), host_part)
             backends.append(Backend(service.name, box, f"{prefix}n-{host.name}"))
     return Layout(
         prefix,
@@ -172,6 +257,7 @@ def layout(plan: Plan, prefix: str) -> Layout:
         reflectors,
         nodes,
         pod_subnets,
+        pod_subnets6,
         tuple(lbs),
         tuple(clients),
         api,

@@ -57,10 +57,14 @@ def netns_of(pid: int) -> str:
     ).stdout.strip()
 
 
-def add_bridge(netns: str, name: str, address: str | None = None) -> None:
+def add_bridge(
+    netns: str, name: str, address: str | None = None, address6: str | None = None
+) -> None:
     ip("link", "add", name, "type", "bridge", netns=netns)
     if address is not None:
         ip("addr", "add", address, "dev", name, netns=netns)
+    if address6 is not None:
+        ip("-6", "addr", "add", address6, "dev", name, "nodad", netns=netns)
     ip("link", "set", name, "up", netns=netns)
 
 
@@ -71,9 +75,11 @@ def attach(
     *,
     bridge: str | None = None,
     outer_address: str | None = None,
+    outer_address6: str | None = None,
 ) -> None:
-    """A veth from `outer_netns` (its end named `outer`, on `bridge` or with its own address)
-    to the box's eth0, with the box's address and routes."""
+    """A veth from `outer_netns` (its end named `outer`, on `bridge` or with its own addresses)
+    to the box's eth0, with the box's addresses and routes (IPv6 too, when it has them:
+    without duplicate address detection, which would hold them back for seconds)."""
     ip(
         "link",
         "add",
@@ -91,11 +97,18 @@ def attach(
         ip("link", "set", outer, "master", bridge, netns=outer_netns)
     if outer_address is not None:
         ip("addr", "add", outer_address, "dev", outer, netns=outer_netns)
+    if outer_address6 is not None:
+        ip("-6", "addr", "add", outer_address6, "dev", outer, "nodad", netns=outer_netns)
     ip("link", "set", outer, "up", netns=outer_netns)
     ip("addr", "add", f"{box.address}/{box.network.prefixlen}", "dev", "eth0", netns=box.netns)
     ip("link", "set", "eth0", "up", netns=box.netns)
     for destination, gateway in box.routes:
         ip("route", "replace", destination, "via", gateway, netns=box.netns)
+    if box.address6 is not None and box.network6 is not None:
+        six = f"{box.address6}/{box.network6.prefixlen}"
+        ip("-6", "addr", "add", six, "dev", "eth0", "nodad", netns=box.netns)
+        for destination, gateway in box.routes6:
+            ip("-6", "route", "replace", destination, "via", gateway, netns=box.netns)
 
 
 def set_link(netns: str, link: str, *, up: bool) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Any
 
 from lbgen.errors import LbgenError
@@ -14,20 +14,20 @@ from lbgen.plan import Plan
 from lbgen.testbed.netns import inside
 
 
-def fib_nexthops(netns: str, prefix: IPv4Network) -> set[IPv4Address]:
+def fib_nexthops(netns: str, prefix: IPv4Network | IPv6Network) -> set[IPv4Address | IPv6Address]:
     """The next hops of `prefix` in a namespace's FIB (one route, or an ECMP one)."""
     shown = subprocess.run(
-        ["ip", "-n", netns, "-j", "route", "show", str(prefix)],
+        ["ip", "-n", netns, f"-{prefix.version}", "-j", "route", "show", str(prefix)],
         capture_output=True,
         text=True,
         check=False,
     )
-    hops: set[IPv4Address] = set()
+    hops: set[IPv4Address | IPv6Address] = set()
     for route in json.loads(shown.stdout or "[]"):
         if "nexthops" in route:
-            hops |= {IPv4Address(h["gateway"]) for h in route["nexthops"]}
+            hops |= {ip_address(h["gateway"]) for h in route["nexthops"] if "gateway" in h}
         elif "gateway" in route:
-            hops.add(IPv4Address(route["gateway"]))
+            hops.add(ip_address(route["gateway"]))
     return hops
 
 

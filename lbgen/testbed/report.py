@@ -4,7 +4,7 @@ LB pod's readiness, and how to reach every VIP from the client behind each route
 from __future__ import annotations
 
 from collections import Counter
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 
 DATAPATH_NOTE = (
     "datapath: traffic is routed router → ECMP → node → LB pod and answered there; "
@@ -16,13 +16,16 @@ IPVS_NOTE = (
 )
 
 
-def _hops(addresses: set[IPv4Address]) -> str:
-    return ", ".join(str(a) for a in sorted(addresses)) or "-"
+Hops = set[IPv4Address | IPv6Address]
+
+
+def _hops(addresses: Hops) -> str:
+    return ", ".join(str(a) for a in sorted(addresses, key=lambda a: (a.version, a))) or "-"
 
 
 def fib_report(
-    found: dict[str, dict[str, set[IPv4Address]]],
-    wanted: dict[str, set[IPv4Address]],
+    found: dict[str, dict[str, Hops]],
+    wanted: dict[str, Hops],
     *,
     ipvs: bool = False,
 ) -> str:

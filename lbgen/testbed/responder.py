@@ -7,8 +7,11 @@ answers `ok` (keepalived's HTTP_GET)."""
 from __future__ import annotations
 
 import argparse
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+IP_FREEBIND = 15  # linux/in.h; Python's socket module does not name it
 
 
 def answer(role: str, label: str, bind: str, peer: str) -> str:
@@ -19,7 +22,7 @@ def answer(role: str, label: str, bind: str, peer: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--bind", required=True)
+    parser.add_argument("--bind", action="append", required=True, help="an address (repeat)")
     parser.add_argument("--port", type=int, action="append", required=True)
     parser.add_argument("--label", required=True)
     parser.add_argument("--role", choices=("vip", "backend"), default="vip")
@@ -29,10 +32,11 @@ def main() -> None:
         protocol_version = "HTTP/1.1"  # keep-alive, as a benchmark's client expects
 
         def do_GET(self) -> None:
+            here = self.connection.getsockname()[0]
             text = (
                 "ok\n"
                 if self.path == "/healthz"
-                else answer(args.role, args.label, args.bind, self.client_address[0])
+                else answer(args.role, args.label, here, self.client_address[0])
             )
             body = text.encode()
             self.send_response(200)
@@ -44,9 +48,24 @@ def main() -> None:
         def log_message(self, format: str, *values: object) -> None:
             return  # one line per request would fill the log
 
-    ThreadingHTTPServer.allow_reuse_address = True
-    ThreadingHTTPServer.daemon_threads = True
-    servers = [ThreadingHTTPServer((args.bind, port), Handler) for port in args.port]
+    class Server(ThreadingHTTPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+
+    class Server6(Server):
+        address_family = socket.AF_INET6
+
+        def server_bind(self) -> None:
+            # an IPv6 VIP is local only through the pod's `local` route, which lets packets
+            # in but not a bind (IPv4 allows both): bind freely, as IPVS needs no bind at all
+            self.socket.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+            super().server_bind()
+
+    servers = [
+        (Server6 if ":" in bind else Server)((bind, port), Handler)
+        for bind in args.bind
+        for port in args.port
+    ]
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     servers[0].serve_forever()

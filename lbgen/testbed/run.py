@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 
 from lbgen.agent.routes import SERVICE_LABEL, Allowed
@@ -21,7 +21,7 @@ from lbgen.contract import BOX_PASSWORDS_NAME, EXABGP, HOOK, KEEPALIVED
 from lbgen.errors import LbgenError
 from lbgen.hook.order import Dest, VirtualKey, read_ipvs
 from lbgen.plan import Plan, ServicePlan
-from lbgen.pod.datapath import local_route
+from lbgen.pod.datapath import local_routes
 from lbgen.testbed import daemons, netns, processes, secrets
 from lbgen.testbed.layout import BACKEND_PORT, Box, Client, Layout, LbPod, layout, lb_pod
 from lbgen.testbed.lbpods import PodRunner, ipvs_in_kernel
@@ -29,8 +29,9 @@ from lbgen.testbed.observe import ask, fib_nexthops, reach_commands
 from lbgen.testbed.state import State
 from lbgen.verify.sysctl import read_sysctl
 
-# router → service → next hops of the service's prefix in that router's FIB
-Fib = dict[str, dict[str, set[IPv4Address]]]
+# router → service → next hops of the service's prefix in that router's FIB (a dual-stack
+# service's IPv6 prefix under "<service>/6")
+Fib = dict[str, dict[str, set[IPv4Address | IPv6Address]]]
 
 
 @dataclass
@@ -137,15 +138,23 @@ class Testbed:
         for index, box in enumerate([*lay.routers, *lay.reflectors, *lay.nodes]):
             self._add_netns(box.netns)
             netns.attach(lay.lan, f"v{index}", box, bridge="br0")
-        for node, (_, subnet) in zip(lay.nodes, lay.pod_subnets, strict=True):
+        subnets6 = dict(lay.pod_subnets6)
+        for node, (name, subnet) in zip(lay.nodes, lay.pod_subnets, strict=True):
             address = f"{subnet.network_address + 1}/{subnet.prefixlen}"
-            netns.add_bridge(node.netns, "cni0", address)
+            six = subnets6.get(name)
+            address6 = f"{six.network_address + 1}/{six.prefixlen}" if six else None
+            netns.add_bridge(node.netns, "cni0", address, address6)
         for lb in lay.lbs:
             self._lb_network(lb)
         for client, router in zip(lay.clients, lay.routers, strict=True):
             self._add_netns(client.box.netns)
             side = f"{client.router_side}/{client.box.network.prefixlen}"
-            netns.attach(router.netns, "eth1", client.box, outer_address=side)
+            side6 = (
+                f"{client.router_side6}/{client.box.network6.prefixlen}"
+                if client.router_side6 is not None and client.box.network6 is not None
+                else None
+            )
+            netns.attach(router.netns, "eth1", client.box, outer_address=side, outer_address6=side6)
         self._add_netns(lay.api.netns)
         netns.attach(lay.lan, "vapi", lay.api, bridge="br0")
         for index, backend in enumerate(lay.backends):
@@ -233,11 +242,20 @@ class Testbed:
             lb.box.netns: {
                 "metadata": {"name": lb.box.netns, "labels": {SERVICE_LABEL: lb.service}},
                 "spec": {"nodeName": lb.node},
-                "status": {"phase": "Running", "podIP": str(lb.box.address)},
+                "status": {
+                    "phase": "Running",
+                    "podIP": str(lb.box.address),
+                    "podIPs": [
+                        {"ip": str(a)} for a in (lb.box.address, lb.box.address6) if a is not None
+                    ],
+                },
             }
             for lb in self.lbs
         }
-        allowed = Allowed({s.name: s.prefix for s in self.plan.services})
+        allowed = Allowed(
+            {s.name: s.prefix for s in self.plan.services},
+            {s.name: s.prefix6 for s in self.plan.services if s.prefix6 is not None},
+        )
         for node in self.layout.nodes:
             RouteTable(allowed, node.netns).reconcile(pods, node.name)
 
@@ -247,9 +265,8 @@ class Testbed:
             self._start_backend(backend.box)
 
     def _start_backend(self, box: Box) -> None:
-        argv = daemons.responder_argv(
-            box.netns, str(box.address), [BACKEND_PORT], box.name, role="backend"
-        )
+        binds = [str(a) for a in (box.address, box.address6) if a is not None]
+        argv = daemons.responder_argv(box.netns, binds, [BACKEND_PORT], box.name, role="backend")
         self._spawn(f"{box.netns}-backend", argv)
 
     def replace_backend(self, name: str, argv: list[str]) -> None:
@@ -312,8 +329,8 @@ class Testbed:
     def _lb_network(self, lb: LbPod) -> None:
         self._add_netns(lb.box.netns)
         netns.attach(lb.bridge_netns, lb.veth, lb.box, bridge="cni0")
-        route = local_route(self.service(lb.service))
-        subprocess.run(netns.inside(lb.box.netns, *route), check=True)
+        for route in local_routes(self.service(lb.service)):
+            subprocess.run(netns.inside(lb.box.netns, *route), check=True)
 
     def _start_pod(self, lb: LbPod) -> None:
         self.pods.lay_out(lb)
@@ -371,8 +388,8 @@ class Testbed:
         ports = [p.port for p in service.ports if p.protocol == "TCP"]
         started = any(k.startswith(f"{lb.box.netns}-responder") for k in self.state.processes)
         if ports and not started:
-            for vip in service.vips:
-                argv = daemons.responder_argv(lb.box.netns, str(vip), ports, lb.box.name)
+            for vip in service.all_vips:
+                argv = daemons.responder_argv(lb.box.netns, [str(vip)], ports, lb.box.name)
                 self._spawn(f"{lb.box.netns}-responder-{vip}", argv)
 
     def stop_lb(self, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
@@ -453,21 +470,30 @@ class Testbed:
         """Per router: service → next hops of its prefix in that router's FIB."""
         return {box.name: self.router_nexthops(box.name) for box in self.layout.routers}
 
-    def router_nexthops(self, router: str) -> dict[str, set[IPv4Address]]:
+    def router_nexthops(self, router: str) -> dict[str, set[IPv4Address | IPv6Address]]:
+        """service → the next hops of its prefix in the router's FIB; "<service>/6" → of its
+        IPv6 prefix (a dual-stack service)."""
         box = next(b for b in self.layout.routers if b.name == router)
-        return {s.name: fib_nexthops(box.netns, s.prefix) for s in self.plan.services}
+        found = {s.name: fib_nexthops(box.netns, s.prefix) for s in self.plan.services}
+        for s in self.plan.services:
+            if s.prefix6 is not None:
+                found[f"{s.name}/6"] = fib_nexthops(box.netns, s.prefix6)
+        return found
 
-    def expected(self) -> dict[str, set[IPv4Address]]:
-        """service → the nodes of its LB pods whose exabgp runs."""
+    def expected(self) -> dict[str, set[IPv4Address | IPv6Address]]:
+        """service → the nodes of its LB pods whose exabgp runs; "<service>/6" → those nodes'
+        IPv6 addresses."""
         live = self.state.processes
-        return {
-            s.name: {
-                lb.node_address
-                for lb in self.lbs
-                if lb.service == s.name and f"{lb.box.netns}-{EXABGP}" in live
-            }
-            for s in self.plan.services
-        }
+        address6 = {n.name: n.address6 for n in self.plan.nodes}
+        found: dict[str, set[IPv4Address | IPv6Address]] = {}
+        for s in self.plan.services:
+            running = [
+                lb for lb in self.lbs if lb.service == s.name and f"{lb.box.netns}-{EXABGP}" in live
+            ]
+            found[s.name] = {lb.node_address for lb in running}
+            if s.prefix6 is not None:
+                found[f"{s.name}/6"] = {a for lb in running if (a := address6[lb.node])}
+        return found
 
     # ---- clients
 

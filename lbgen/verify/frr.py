@@ -4,29 +4,33 @@ router's neighbours, or a reflector's, whose LB pods come in through listen rang
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from ipaddress import IPv4Address, IPv4Network, ip_address
 
 from lbgen.errors import Position
 from lbgen.verify.speaker import Neighbor, Speaker
 
+FAMILIES = {"ipv4": "ipv4-unicast", "ipv6": "ipv6-unicast"}
+
 
 @dataclass
 class _Seen:
-    """What frr.conf says of one neighbour, as it is read line by line."""
+    """What frr.conf says of one neighbour, as it is read line by line; the per-family switches
+    as the set of address families (ipv4, ipv6) that set them."""
 
     line: int
     column: int
     remote_as: int | None = None
     passive: bool = False
     ipv4: bool | None = None  # activated in address-family ipv4 unicast; None: the default
-    no_addpath_rx: bool = False
-    addpath_tx_all: bool = False
-    rr_client: bool = False
+    ipv6: bool = False  # activated in address-family ipv6 unicast
+    no_addpath_rx: set[str] = field(default_factory=set)
+    addpath_tx_all: set[str] = field(default_factory=set)
+    rr_client: set[str] = field(default_factory=set)
     group: bool = False  # a peer-group: a neighbour only through its listen ranges
     ttl_hops: int | None = None
-    next_hop_unchanged: bool = False
+    next_hop_unchanged: set[str] = field(default_factory=set)
 
 
 # addpath-tx-all-paths: every path, however many
@@ -47,7 +51,9 @@ def read_frr(
 ) -> Speaker:
     asn: int | None = None
     asn_line = 1
-    multipath = multipath_ebgp = 1
+    # per address family: maximum-paths ibgp, and maximum-paths (eBGP)
+    multipath = {"ipv4": 1, "ipv6": 1}
+    multipath_ebgp = {"ipv4": 1, "ipv6": 1}
     default_ipv4 = True
     section = ""
     facts: dict[str, _Seen] = {}
@@ -60,16 +66,16 @@ def read_frr(
             continue
         if section == "" or words[0] == "exit":
             continue
-        if words == ["address-family", "ipv4", "unicast"]:
-            section = "ipv4"
+        if words[0] == "address-family" and words[1:] in (["ipv4", "unicast"], ["ipv6", "unicast"]):
+            section = words[1]
         elif words[0] == "exit-address-family":
             section = "bgp"
         elif words == ["no", "bgp", "default", "ipv4-unicast"]:
             default_ipv4 = False
-        elif words[:2] == ["maximum-paths", "ibgp"] and section == "ipv4":
-            multipath = int(words[2])
-        elif words[0] == "maximum-paths" and len(words) == 2 and section == "ipv4":
-            multipath_ebgp = int(words[1])
+        elif words[:2] == ["maximum-paths", "ibgp"] and section in FAMILIES:
+            multipath[section] = int(words[2])
+        elif words[0] == "maximum-paths" and len(words) == 2 and section in FAMILIES:
+            multipath_ebgp[section] = int(words[1])
         elif words[:3] == ["bgp", "listen", "range"] and words[4:5] == ["peer-group"]:
             ranges.append((IPv4Network(words[3]), words[5]))
         elif words[0] == "neighbor" and len(words) >= 3:
@@ -81,20 +87,22 @@ def read_frr(
     ]
     listened = [(net, facts[group]) for net, group in ranges if group in facts]
     for peer, entry in [*named, *listened]:
-        activated = default_ipv4 if entry.ipv4 is None else entry.ipv4
+        ipv4 = default_ipv4 if entry.ipv4 is None else entry.ipv4
+        active = {f for f, on in (("ipv4", ipv4), ("ipv6", entry.ipv6)) if on}
         neighbors.append(
             Neighbor(
                 peer=peer,
                 peer_as=entry.remote_as,
                 where=partial(Position, file, entry.line, entry.column),
                 passive=entry.passive,
-                families=("ipv4-unicast",) if activated else (),
-                # FRR advertises add-paths receive for every activated family unless disabled
-                add_paths_receive=activated and not entry.no_addpath_rx,
-                add_paths_send=ALL_PATHS if entry.addpath_tx_all else 0,
-                route_reflector_client=entry.rr_client,
+                families=tuple(FAMILIES[f] for f in sorted(active)),
+                # a switch holds for the session only if every family it carries sets it
+                # (FRR advertises add-paths receive for every activated family unless disabled)
+                add_paths_receive=bool(active) and not (active & entry.no_addpath_rx),
+                add_paths_send=ALL_PATHS if active and active <= entry.addpath_tx_all else 0,
+                route_reflector_client=bool(active) and active <= entry.rr_client,
                 ttl_security_hops=entry.ttl_hops,
-                next_hop_unchanged=entry.next_hop_unchanged,
+                next_hop_unchanged=bool(active) and active <= entry.next_hop_unchanged,
             )
         )
     return Speaker(
@@ -104,19 +112,20 @@ def read_frr(
         address=address,
         asn=asn,
         where=partial(Position, file, asn_line, 1),
-        multipath=multipath,
-        multipath_ebgp=multipath_ebgp,
+        multipath=multipath["ipv4"],
+        multipath_ebgp=multipath_ebgp["ipv4"],
+        multipath6=multipath["ipv6"],
+        multipath6_ebgp=multipath_ebgp["ipv6"],
         neighbors=tuple(neighbors),
     )
 
 
-# per-neighbour switches: (option, only inside address-family ipv4 unicast) → the fact it sets
+# per-neighbour switches of an address family → the fact whose set of families they join
 _SWITCHES = {
-    ("passive", False): "passive",
-    ("activate", True): "ipv4",
-    ("disable-addpath-rx", True): "no_addpath_rx",
-    ("addpath-tx-all-paths", True): "addpath_tx_all",
-    ("route-reflector-client", True): "rr_client",
+    ("disable-addpath-rx",): "no_addpath_rx",
+    ("addpath-tx-all-paths",): "addpath_tx_all",
+    ("route-reflector-client",): "rr_client",
+    ("attribute-unchanged", "next-hop"): "next_hop_unchanged",
 }
 
 
@@ -129,12 +138,12 @@ def _option(entry: _Seen, words: list[str], section: str) -> None:
         entry.remote_as = int(words[1]) if words[1].isdigit() else None
     elif words[:2] == ["ttl-security", "hops"] and len(words) == 3:
         entry.ttl_hops = int(words[2])
-    elif words == ["attribute-unchanged", "next-hop"] and section == "ipv4":
-        entry.next_hop_unchanged = True
-    else:
-        fact = _SWITCHES.get((option, section == "ipv4"))
-        if fact is not None:
-            setattr(entry, fact, True)
+    elif option == "passive" and section not in FAMILIES:
+        entry.passive = True
+    elif words == ["activate"] and section in FAMILIES:
+        setattr(entry, section, True)
+    elif section in FAMILIES and (fact := _SWITCHES.get(tuple(words))) is not None:
+        getattr(entry, fact).add(section)
 
 
 def _address(text: str) -> IPv4Address:

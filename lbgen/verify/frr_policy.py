@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from lbgen.errors import Diagnostic, Position
 from lbgen.plan import RouteGrant
@@ -16,7 +16,8 @@ from lbgen.verify.frr import statements
 # what an accepted route must carry (written apart from the template, so a drift is caught)
 RESET = {"local-preference": "100", "metric": "0", "community": "none"}
 
-Pair = tuple[IPv4Network, IPv4Network]
+Net = IPv4Network | IPv6Network
+Pair = tuple[Net, Net]
 
 
 @dataclass
@@ -31,7 +32,7 @@ class _Entry:
 class _Policy:
     """The filtering parts of one frr.conf."""
 
-    prefix_lists: dict[str, list[tuple[bool, IPv4Network, bool]]] = field(default_factory=dict)
+    prefix_lists: dict[str, list[tuple[bool, Net, bool]]] = field(default_factory=dict)
     as_paths: dict[str, list[tuple[bool, str]]] = field(default_factory=dict)
     route_maps: dict[str, list[tuple[int, _Entry]]] = field(default_factory=dict)
     inbound: dict[str, tuple[str, int]] = field(default_factory=dict)  # neighbour → (map, line)
@@ -46,10 +47,18 @@ def _read(text: str, as_path: str) -> _Policy:
     for number, raw, words in statements(text):
         if not raw.startswith(" "):
             entry = None
-        # ip prefix-list NAME seq N permit|deny PREFIX [ge|le ...]
-        if words[:2] == ["ip", "prefix-list"] and words[3:4] == ["seq"] and len(words) >= 7:
+        # ip|ipv6 prefix-list NAME seq N permit|deny PREFIX [ge|le ...]
+        if (
+            words[0] in ("ip", "ipv6")
+            and words[1:2] == ["prefix-list"]
+            and words[3:4] == ["seq"]
+            and len(words) >= 7
+        ):
+            net = ip_network(words[6])
+            if (net.version == 6) != (words[0] == "ipv6"):
+                raise ValueError(f"line {number}: {words[6]} in an {words[0]} prefix list")
             policy.prefix_lists.setdefault(words[2], []).append(
-                (words[5] == "permit", IPv4Network(words[6]), len(words) > 7)
+                (words[5] == "permit", net, len(words) > 7)
             )
         # bgp as-path access-list NAME seq N permit|deny REGEX
         elif words[:3] == ["bgp", "as-path", "access-list"] and len(words) == 8:
@@ -104,7 +113,9 @@ def check_frr_import_policy(
 
 
 def _pairs(grants: tuple[RouteGrant, ...]) -> set[Pair]:
-    return {(p, IPv4Network(f"{g.next_hop}/32")) for g in grants for p in g.prefixes}
+    pairs: set[Pair] = {(p, IPv4Network(f"{g.next_hop}/32")) for g in grants for p in g.prefixes}
+    pairs |= {(p, IPv6Network(f"{g.next_hop6}/128")) for g in grants for p in g.prefixes6}
+    return pairs
 
 
 def _compare(policy: _Policy, file: str, neighbor: str, wanted: set[Pair]) -> Iterator[Diagnostic]:
@@ -122,7 +133,8 @@ def _compare(policy: _Policy, file: str, neighbor: str, wanted: set[Pair]) -> It
         for problem in problems:
             yield broken("LB207", Position(file, entry.line, 1), problem)
     if accepted != wanted:
-        shown = ", ".join(f"{p} via {h.network_address}" for p, h in sorted(accepted ^ wanted)[:5])
+        differ = sorted(accepted ^ wanted, key=lambda pair: (pair[0].version, str(pair)))
+        shown = ", ".join(f"{p} via {h.network_address}" for p, h in differ[:5])
         yield broken(
             "LB207",
             where,
@@ -131,7 +143,7 @@ def _compare(policy: _Policy, file: str, neighbor: str, wanted: set[Pair]) -> It
         )
 
 
-def _exact_permits(policy: _Policy, name: str | None) -> set[IPv4Network] | None:
+def _exact_permits(policy: _Policy, name: str | None) -> set[Net] | None:
     """The networks a prefix list permits, if it permits only exact ones (no ge/le)."""
     entries = policy.prefix_lists.get(name or "")
     if not entries or any(permit and ranged for permit, _, ranged in entries):
@@ -140,12 +152,14 @@ def _exact_permits(policy: _Policy, name: str | None) -> set[IPv4Network] | None
 
 
 def _accepting(policy: _Policy, entry: _Entry, label: str) -> tuple[set[Pair], list[str]]:
+    """One permitting entry of one family (its matches say which: ip or ipv6)."""
     problems = []
-    prefixes = _exact_permits(policy, entry.matches.get("ip address prefix-list"))
+    ip = "ipv6" if "ipv6 address prefix-list" in entry.matches else "ip"
+    prefixes = _exact_permits(policy, entry.matches.get(f"{ip} address prefix-list"))
     if prefixes is None:
         problems.append(f"{label} accepts routes without an exact prefix list")
-    hops = _exact_permits(policy, entry.matches.get("ip next-hop prefix-list"))
-    if hops is None or any(h.prefixlen != 32 for h in hops):
+    hops = _exact_permits(policy, entry.matches.get(f"{ip} next-hop prefix-list"))
+    if hops is None or any(h.prefixlen != h.max_prefixlen for h in hops):
         problems.append(f"{label} accepts any next hop")
     paths = policy.as_paths.get(entry.matches.get("as-path") or "")
     if paths != [(True, policy.as_path)]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Network, ip_network
 from typing import Any
 
 from lbgen.errors import Diagnostic, SpecPath
@@ -13,8 +13,10 @@ from lbgen.source import Document
 from lbgen.verify.finding import broken
 from lbgen.verify.speaker import Neighbor, Speaker
 
-# gobgpd's dry run accepts any afi-safi-name; the fabric carries IPv4 unicast and nothing else
+# gobgpd's dry run accepts any afi-safi-name; the fabric carries IPv4 unicast, and IPv6 unicast
+# when it is dual-stack, and nothing else
 FAMILIES = frozenset({"ipv4-unicast"})
+FAMILIES_DUAL = frozenset({"ipv4-unicast", "ipv6-unicast"})
 
 
 def _get(data: Any, *keys: str | int) -> Any:
@@ -60,6 +62,7 @@ def read_gobgp(doc: Document, kind: str, name: str, address: IPv4Address) -> Spe
         asn=_get(data, "global", "config", "as"),
         where=partial(doc.position, ("global", "config", "as")),
         multipath=1_000_000 if multipath else 1,
+        multipath6=1_000_000 if multipath else 1,
         neighbors=tuple(neighbors),
     )
 
@@ -88,13 +91,14 @@ def _neighbor(
     )
 
 
-def check_families(doc: Document) -> Iterator[Diagnostic]:
+def check_families(doc: Document, *, dual_stack: bool = False) -> Iterator[Diagnostic]:
+    allowed = FAMILIES_DUAL if dual_stack else FAMILIES
     data = doc.data
     for section in ("neighbors", "peer-groups"):
         for index, entry in enumerate(data.get(section) or ()):
             for f_index, family in enumerate(_get(entry, "afi-safis") or ()):
                 name = _get(family, "config", "afi-safi-name")
-                if name not in FAMILIES:
+                if name not in allowed:
                     where = doc.position(
                         (section, index, "afi-safis", f_index, "config", "afi-safi-name")
                     )
@@ -102,7 +106,7 @@ def check_families(doc: Document) -> Iterator[Diagnostic]:
                         "LB206",
                         where,
                         f"afi-safi-name {name!r} is not one the fabric "
-                        f"uses ({', '.join(sorted(FAMILIES))}); gobgpd would not say so",
+                        f"uses ({', '.join(sorted(allowed))}); gobgpd would not say so",
                     )
 
 
@@ -113,6 +117,9 @@ RESET = {
     "set-med": "0",
     "set-community": {"options": "replace", "set-community-method": {"communities-list": []}},
 }
+
+
+Net = IPv4Network | IPv6Network
 
 
 def check_import_policy(
@@ -137,7 +144,7 @@ def check_import_policy(
     neighbor_sets = {
         s.get("neighbor-set-name"): s for s in _get(data, "defined-sets", "neighbor-sets") or ()
     }
-    accepted: set[tuple[IPv4Network, IPv4Network]] = set()
+    accepted: set[tuple[Net, Net]] = set()
     for name in apply.get("import-policy-list") or ():
         if name not in defined:
             yield broken("LB207", where(), f"import policy {name!r} is not defined")
@@ -149,9 +156,13 @@ def check_import_policy(
             accepted |= pairs
             for problem in problems:
                 yield broken("LB207", partial(doc.position, ("policy-definitions",))(), problem)
-    wanted = {(p, IPv4Network(f"{g.next_hop}/32")) for g in grants for p in g.prefixes}
+    wanted: set[tuple[Net, Net]] = {
+        (p, IPv4Network(f"{g.next_hop}/32")) for g in grants for p in g.prefixes
+    }
+    wanted |= {(p, IPv6Network(f"{g.next_hop6}/128")) for g in grants for p in g.prefixes6}
     if accepted != wanted:
-        shown = ", ".join(f"{p} via {h.network_address}" for p, h in sorted(accepted ^ wanted)[:5])
+        differ = sorted(accepted ^ wanted, key=lambda pair: (pair[0].version, str(pair)))
+        shown = ", ".join(f"{p} via {h.network_address}" for p, h in differ[:5])
         yield broken(
             "LB207",
             where(),
@@ -164,7 +175,7 @@ def _accepting_statement(
     prefix_sets: dict[Any, Any],
     neighbor_sets: dict[Any, Any],
     lb_range: IPv4Network | None,
-) -> tuple[set[tuple[IPv4Network, IPv4Network]], list[str]]:
+) -> tuple[set[tuple[Net, Net]], list[str]]:
     """The (prefix, next-hop network) pairs one accepting statement lets in, and what is wrong
     with it: a prefix set that is not exact, no LB peer limit, a non-empty AS path allowed,
     attributes not reset."""
@@ -173,12 +184,12 @@ def _accepting_statement(
     problems = []
     match = conditions.get("match-prefix-set") or {}
     chosen = prefix_sets.get(match.get("prefix-set"))
-    prefixes: set[IPv4Network] = set()
+    prefixes: set[Net] = set()
     if chosen is None or match.get("match-set-options", "any") != "any":
         problems.append(f"{label} accepts routes without matching a prefix set")
     else:
         for entry in chosen.get("prefix-list") or ():
-            net = IPv4Network(entry.get("ip-prefix"))
+            net = ip_network(entry.get("ip-prefix"))
             exact = f"{net.prefixlen}..{net.prefixlen}"
             if entry.get("masklength-range", exact) != exact:
                 problems.append(f"{label} accepts more-specifics of {net}")
@@ -195,7 +206,7 @@ def _accepting_statement(
         ):
             problems.append(f"{label} does not limit the accepted routes to LB peers in {lb_range}")
     bgp = conditions.get("bgp-conditions") or {}
-    hops = [IPv4Network(h) for h in bgp.get("next-hop-in-list") or ()]
+    hops = [ip_network(h) for h in bgp.get("next-hop-in-list") or ()]
     if not hops:
         problems.append(f"{label} accepts any next hop")
     if bgp.get("as-path-length") != {"operator": "eq", "value": 0}:

@@ -10,18 +10,25 @@ from lbgen.plan import Plan
 from lbgen.verify.finding import broken
 from lbgen.verify.speaker import Neighbor, Speaker
 
-FAMILY = "ipv4-unicast"
+FAMILY, FAMILY6 = "ipv4-unicast", "ipv6-unicast"
+
+
+def families(plan: Plan) -> tuple[str, ...]:
+    """What every session carries: IPv4 unicast, and IPv6 unicast in a dual-stack fabric."""
+    dual = any(s.prefix6 is not None for s in plan.services)
+    return (FAMILY, FAMILY6) if dual else (FAMILY,)
 
 
 def check_sessions(plan: Plan, speakers: list[Speaker]) -> Iterator[Diagnostic]:
     by_name = {(s.kind, s.name): s for s in speakers}
+    carried = families(plan)
     most_lbs = max((s.replicas for s in plan.services), default=1)
     for router in plan.routers:
         for rr in plan.reflectors:
             a, b = by_name.get(("router", router.name)), by_name.get(("reflector", rr.name))
             if a is None or b is None:
                 continue
-            yield from _pair(a, b)
+            yield from _pair(a, b, carried)
             up, down = _statement(b, a.address), _statement(a, b.address)
             if up is not None and down is not None:
                 yield from _add_paths(b, up, a, down, most_lbs)
@@ -34,26 +41,30 @@ def check_sessions(plan: Plan, speakers: list[Speaker]) -> Iterator[Diagnostic]:
                 )
     ebgp = {r.name for r in plan.routers if r.ebgp}
     for speaker in speakers:
-        width = speaker.multipath_ebgp if speaker.name in ebgp else speaker.multipath
-        if speaker.kind == "router" and width < most_lbs:
-            yield broken(
-                "LB205",
-                speaker.where(),
-                f"router {speaker.name} installs {width} path(s) per prefix "
-                f"but a service has {most_lbs} LBs: ECMP would leave LBs idle",
-            )
+        widths = {
+            FAMILY: speaker.multipath_ebgp if speaker.name in ebgp else speaker.multipath,
+            FAMILY6: speaker.multipath6_ebgp if speaker.name in ebgp else speaker.multipath6,
+        }
+        for family in carried:
+            if speaker.kind == "router" and widths[family] < most_lbs:
+                yield broken(
+                    "LB205",
+                    speaker.where(),
+                    f"router {speaker.name} installs {widths[family]} path(s) per {family} "
+                    f"prefix but a service has {most_lbs} LBs: ECMP would leave LBs idle",
+                )
         yield from _unexpected(plan, speaker)
     for rr in plan.reflectors:
         reflector = by_name.get(("reflector", rr.name))
         if reflector is not None:
-            yield from _lb_peers(plan, reflector)
+            yield from _lb_peers(plan, reflector, carried)
 
 
 def _statement(speaker: Speaker, address: IPv4Address) -> Neighbor | None:
     return next((n for n in speaker.neighbors if n.covers(address)), None)
 
 
-def _pair(a: Speaker, b: Speaker) -> Iterator[Diagnostic]:
+def _pair(a: Speaker, b: Speaker, carried: tuple[str, ...]) -> Iterator[Diagnostic]:
     there, back = _statement(a, b.address), _statement(b, a.address)
     for speaker, statement, other in ((a, there, b), (b, back, a)):
         if statement is None:
@@ -78,10 +89,11 @@ def _pair(a: Speaker, b: Speaker) -> Iterator[Diagnostic]:
             there.where(),
             f"both ends of {a.name}–{b.name} are passive: neither opens the session",
         )
-    if FAMILY not in there.families or FAMILY not in back.families:
-        yield broken(
-            "LB206", there.where(), f"{a.name}–{b.name} does not carry {FAMILY} on both ends"
-        )
+    for family in carried:
+        if family not in there.families or family not in back.families:
+            yield broken(
+                "LB206", there.where(), f"{a.name}–{b.name} does not carry {family} on both ends"
+            )
     if there.ttl_security_hops != back.ttl_security_hops:
         yield broken(
             "LB210",
@@ -110,7 +122,7 @@ def _add_paths(
         )
 
 
-def _lb_peers(plan: Plan, rr: Speaker) -> Iterator[Diagnostic]:
+def _lb_peers(plan: Plan, rr: Speaker, carried: tuple[str, ...]) -> Iterator[Diagnostic]:
     """LB pods (exabgp, always the active side) dial every reflector from the pod network:
     from wherever a grant says an LB may be, a dynamic range must take them in."""
     ranges = [(n.peer, n) for n in rr.neighbors if isinstance(n.peer, IPv4Network)]
@@ -130,10 +142,12 @@ def _lb_peers(plan: Plan, rr: Speaker) -> Iterator[Diagnostic]:
                 "where LB pods peer from",
             )
             continue
-        yield from _lb_range(plan, rr, covering)
+        yield from _lb_range(plan, rr, covering, carried)
 
 
-def _lb_range(plan: Plan, rr: Speaker, covering: Neighbor) -> Iterator[Diagnostic]:
+def _lb_range(
+    plan: Plan, rr: Speaker, covering: Neighbor, carried: tuple[str, ...]
+) -> Iterator[Diagnostic]:
     if covering.peer_as != plan.asn:
         yield broken(
             "LB202",
@@ -148,8 +162,9 @@ def _lb_range(plan: Plan, rr: Speaker, covering: Neighbor) -> Iterator[Diagnosti
             f"LB peers of {rr.name} are not route-reflector clients: their iBGP routes "
             "would not be reflected to the routers",
         )
-    if FAMILY not in covering.families:
-        yield broken("LB206", covering.where(), f"LB peers of {rr.name} do not carry {FAMILY}")
+    for family in carried:
+        if family not in covering.families:
+            yield broken("LB206", covering.where(), f"LB peers of {rr.name} do not carry {family}")
 
 
 def _unexpected(plan: Plan, speaker: Speaker) -> Iterator[Diagnostic]:

@@ -43,4 +43,7 @@ class Speaker:
     where: Where
     multipath: int = 1
     multipath_ebgp: int = 1
+    # IPv6 unicast (a dual-stack fabric); gobgpd's use-multiple-paths covers both
+    multipath6: int = 1
+    multipath6_ebgp: int = 1
     neighbors: tuple[Neighbor, ...] = field(default=())

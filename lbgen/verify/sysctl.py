@@ -13,6 +13,15 @@ REQUIRED = {
     "nodes": {"net.ipv4.ip_forward": "1"},
     "reflectors": {},
 }
+# and in a dual-stack fabric
+REQUIRED6 = {
+    "routers": {
+        "net.ipv6.conf.all.forwarding": "1",
+        "net.ipv6.fib_multipath_hash_policy": "1",
+    },
+    "nodes": {"net.ipv6.conf.all.forwarding": "1"},
+    "reflectors": {},
+}
 
 
 def read_sysctl(text: str) -> dict[str, tuple[str, int]]:
@@ -39,7 +48,10 @@ def check_sysctl(plan: Plan, tree: dict[str, str]) -> Iterator[Diagnostic]:
             yield broken("LB200", Position(file, 1, 1), f"{group[:-1]} {name} has no sysctl.conf")
             continue
         settings = read_sysctl(tree[file])
-        for key, wanted in REQUIRED[group].items():
+        dual = plan.node_network6 is not None and any(s.prefix6 for s in plan.services)
+        carries6 = dual and (group == "routers" or _has_address6(plan, group, name))
+        required = {**REQUIRED[group], **(REQUIRED6[group] if carries6 else {})}
+        for key, wanted in required.items():
             value, line = settings.get(key, ("<unset>", 1))
             if value != wanted:
                 yield broken(
@@ -47,3 +59,7 @@ def check_sysctl(plan: Plan, tree: dict[str, str]) -> Iterator[Diagnostic]:
                     Position(file, line, 1),
                     f"{key} is {value}, ECMP forwarding needs {wanted}",
                 )
+
+
+def _has_address6(plan: Plan, group: str, name: str) -> bool:
+    return group == "nodes" and any(n.address6 for n in plan.nodes if n.name == name)

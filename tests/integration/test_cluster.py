@@ -4,7 +4,7 @@ Kubernetes schemas, and carry daemon configs their daemons accept."""
 from __future__ import annotations
 
 import subprocess
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
 
@@ -194,4 +194,42 @@ def test_exabgp_accepts_the_config_with_each_reflectors_password(tmp_path: Path)
     target.write_text(text)
     env = {"PATH": "/usr/bin:/bin", "exabgp.daemon.user": "root"}
     done = _run(exabgp, "--test", str(target), env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_dual_stack_pods_exabgp_and_keepalived_configs_pass_their_dry_runs(
+    tmp_path: Path,
+) -> None:
+    """examples/dualstack.yaml's web: exabgp announces both prefixes (the IPv6 one with the
+    node's address6 as next hop), keepalived serves the IPv6 VIP from IPv6 backends only."""
+    exabgp, keepalived = require_tool("exabgp"), require_tool("keepalived")
+    result = compile_file(ROOT / "examples/dualstack.yaml", "examples/dualstack.yaml")
+    assert result.plan is not None
+    web = next(s for s in result.plan.services if s.name == "web")
+    text = render_exabgp(
+        web,
+        IPv4Address("10.60.1.11"),
+        IPv4Address("192.168.60.11"),
+        "x",
+        node_ip6=IPv6Address("fd00:60::11"),
+    )
+    assert "ipv6 unicast;" in text
+    assert "route 2001:db8:64::/64 next-hop fd00:60::11;" in text
+    target = tmp_path / "exabgp.conf"
+    target.write_text(text)
+    env = {"PATH": "/usr/bin:/bin", "exabgp.daemon.user": "root"}
+    done = _run(exabgp, "--test", str(target), env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    pool = {
+        ("http", "TCP"): (
+            RealServer(IPv4Address("10.60.2.100"), 8080),
+            RealServer(IPv6Address("fd00:61:0:2::100"), 8080),
+            RealServer(IPv6Address("fd00:61:0:3::100"), 8080, weight=0),
+        )
+    }
+    conf = render_keepalived(web, pool, "x")
+    six = conf[conf.index("virtual_server 2001:db8:64::80 80") :]
+    assert six.count("real_server fd00:61:0:") == 2
+    assert "real_server 10." not in six
+    done = _keepalived_check(keepalived, tmp_path / "k6.conf", conf)
     assert done.returncode == 0, done.stdout + done.stderr

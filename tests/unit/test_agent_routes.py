@@ -3,7 +3,7 @@ the plan's prefixes, never an annotation's; only this fabric's routes are pruned
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
 from lbgen.agent.routes import Allowed, desired_routes, installed_routes, route_commands
@@ -11,6 +11,7 @@ from lbgen.plan import AgentConfig
 
 ALLOWED = Allowed({"web1": IPv4Network("10.1.1.0/24"), "web2": IPv4Network("10.1.2.0/24")})
 WEB1, WEB2 = IPv4Network("10.1.1.0/24"), IPv4Network("10.1.2.0/24")
+WEB1_6 = IPv6Network("2001:db8:1::/64")
 
 
 def pod(
@@ -75,8 +76,35 @@ def test_a_config_prefix_that_would_hurt_the_node_is_never_allowed() -> None:
             ("pods", IPv4Network("172.16.0.0/12")),
             ("web1", WEB1),
         ),
+        prefixes6=(
+            ("default6", IPv6Network("::/0")),
+            ("pods6", IPv6Network("fd00:10::/48")),
+            ("web1", WEB1_6),
+        ),
+        node_network6=IPv6Network("fd00::/64"),
+        pod_network6=IPv6Network("fd00:10::/56"),
     )
-    assert Allowed.from_config(config).prefixes == {"web1": WEB1}
+    allowed = Allowed.from_config(config)
+    assert allowed.prefixes == {"web1": WEB1}
+    assert allowed.prefixes6 == {"web1": WEB1_6}
+
+
+def test_a_dual_stack_pod_gets_a_route_per_family_via_its_address_of_that_family() -> None:
+    allowed = Allowed({"web1": WEB1}, {"web1": WEB1_6})
+    dual = pod("lb-web1-a", "n", "172.16.4.2")
+    dual["status"]["podIPs"] = [{"ip": "172.16.4.2"}, {"ip": "fd00:10:4::2"}]
+    single = pod("lb-web1-b", "m", "172.16.5.2")
+    routes, refused = desired_routes([dual, single], "n", allowed)
+    assert routes == {WEB1: IPv4Address("172.16.4.2"), WEB1_6: IPv6Address("fd00:10:4::2")}
+    assert refused == 0
+    # a pod of a dual-stack service with no IPv6 address: its IPv4 route, and counted
+    routes, refused = desired_routes([single], "m", allowed)
+    assert routes == {WEB1: IPv4Address("172.16.5.2")}
+    assert refused == 1
+    commands = route_commands({}, {WEB1_6: IPv6Address("fd00:10:4::2")})
+    assert commands == [
+        ["ip", "route", "replace", "2001:db8:1::/64", "via", "fd00:10:4::2", "proto", "249"]
+    ]
 
 
 def test_a_terminating_pod_keeps_its_route_while_its_flows_drain() -> None:

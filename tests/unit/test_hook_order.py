@@ -4,7 +4,7 @@ reload incrementally; lbgen.hook.order finds the fewest servers to take out and 
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -35,11 +35,12 @@ def dest(n: int) -> tuple[IPv4Address, int]:
     return IPv4Address(f"172.16.1.{n}"), 8080
 
 
-def test_the_kernel_list_is_read_head_first_with_weights_ipv6_lines_skipped() -> None:
+def test_the_kernel_list_is_read_head_first_with_weights_of_both_families() -> None:
     table = read_ipvs(PROC_NET_IP_VS)
     assert table == {
         VS: (((IPv4Address("172.16.2.102"), 8080), 1), (dest(101), 0)),
         ("UDP", IPv4Address("10.1.1.1"), 53): (((IPv4Address("172.16.1.101"), 53), 1),),
+        ("TCP", IPv6Address("2001:db8::1"), 80): (((IPv6Address("2001:db8::2"), 80), 1),),
     }
 
 

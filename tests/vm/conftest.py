@@ -39,16 +39,26 @@ def record() -> Callable[[str, Any], None]:
     return keep
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def bed() -> Iterator[Testbed]:
     """The paper's fabric with every LB pod whole: setup, keepalived (real IPVS), exabgp, hook,
     from the LB image; backends answering HTTP; ready by the pods' own probes."""
-    result = compile_file(ROOT / "examples/paper.yaml", "examples/paper.yaml")
+    yield from _testbed("paper", "v-")
+
+
+@pytest.fixture(scope="module")
+def dual() -> Iterator[Testbed]:
+    """examples/dualstack.yaml, every LB pod whole."""
+    yield from _testbed("dualstack", "d-")
+
+
+def _testbed(example: str, prefix: str) -> Iterator[Testbed]:
+    result = compile_file(ROOT / f"examples/{example}.yaml", f"examples/{example}.yaml")
     assert result.plan is not None
     assert result.tree is not None
-    work = Path(tempfile.mkdtemp(prefix="lbgen-vm-testbed-"))
+    work = Path(tempfile.mkdtemp(prefix=f"lbgen-vm-{example}-"))
     rootfs = Path(os.environ["LBGEN_VM_ROOTFS"])
-    testbed = Testbed(result.plan, result.tree, work, "v-", rootfs=rootfs)
+    testbed = Testbed(result.plan, result.tree, work, prefix, rootfs=rootfs)
     assert testbed.datapath, "no IPVS in this kernel: these tests run in lbgen's VM"
     try:
         testbed.up()
@@ -57,6 +67,6 @@ def bed() -> Iterator[Testbed]:
         assert not any(problems.values()), problems
         yield testbed
     finally:
-        shutil.copytree(work / "log", RESULTS / "testbed-log", dirs_exist_ok=True)
+        shutil.copytree(work / "log", RESULTS / f"testbed-log-{example}", dirs_exist_ok=True)
         testbed.down()
         shutil.rmtree(work, ignore_errors=True)

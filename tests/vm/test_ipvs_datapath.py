@@ -25,7 +25,7 @@ from lbgen.testbed.observe import Held, ask_from_ports
 from lbgen.testbed.pods import pod_spec
 from lbgen.testbed.run import Testbed
 from tests.hookrig import wait_for
-from tests.ipvs_mh import choose, differing_ports, table
+from tests.ipvs_mh import choose, differing_ports, owners, table
 
 Record = Callable[[str, Any], None]
 HTTP = ("http", "TCP")
@@ -54,7 +54,7 @@ def backends_of(bed: Testbed, service: str) -> list[IPv4Address]:
 def order(bed: Testbed, lb: str, vip: str, port: int = 80) -> tuple[IPv4Address, ...]:
     """The kernel's list of a virtual server's real servers (head first)."""
     held = bed.ipvs(lb).get(("TCP", IPv4Address(vip), port), ())
-    return tuple(address for (address, _port), _weight in held)
+    return tuple(a for (a, _port), _weight in held if isinstance(a, IPv4Address))
 
 
 def fresh_order(
@@ -63,7 +63,7 @@ def fresh_order(
     """The order a freshly started keepalived builds for this pool (lbgen.hook.order)."""
     pools = {HTTP: tuple(RealServer(a, PORT) for a in addresses)}
     ((_, wanted),) = wanted_orders(bed.service(service), pools).items()
-    return tuple(address for address, _port in wanted)
+    return tuple(a for a, _port in wanted if isinstance(a, IPv4Address))
 
 
 def servers(addresses: tuple[IPv4Address, ...]) -> list[tuple[IPv4Address, int, int]]:
@@ -97,8 +97,30 @@ def probe_every_lb(
     return found
 
 
-def add_address(probe: str, address: IPv4Address) -> None:
-    subprocess.run(["ip", "-n", probe, "addr", "add", f"{address}/16", "dev", "eth0"], check=True)
+def differing_slots(bed: Testbed, service: str) -> int:
+    """Slots of the mh table (the model's, from each LB's kernel list and weights) where some LB
+    of the service differs from the first."""
+    vip = bed.service(service).vips[0]
+    tables = [
+        owners([(a, p, w) for (a, p), w in bed.ipvs(name)[("TCP", vip, 80)] if a.version == 4])
+        for name in lbs_of(bed, service)
+    ]
+    return sum(1 for slots in zip(*tables, strict=True) if len(set(slots)) > 1)
+
+
+def one_backend_per_flow(
+    bed: Testbed, client: IPv4Address, ports: list[int], kernel_order: tuple[IPv4Address, ...]
+) -> int:
+    """From a new address of the probe box, each source port's flow through each LB of web1:
+    every LB answers each flow from the backend the kernel-exact model predicts for the order.
+    Returns how many LBs were probed."""
+    probe = f"{bed.prefix}probe"
+    subprocess.run(["ip", "-n", probe, "addr", "add", f"{client}/16", "dev", "eth0"], check=True)
+    seen = probe_every_lb(bed, probe, client, "web1", ports)
+    predicted = predict(kernel_order, client, ports)
+    for name, answers in seen.items():
+        assert answers == predicted, name
+    return len(seen)
 
 
 # ---- the datapath
@@ -180,6 +202,7 @@ def test_an_endpoint_added_out_of_order_is_put_in_order_on_every_lb_cutting_no_c
         timeout=120,
         what="every LB in the fresh order",
     )
+    assert differing_slots(bed, "web1") == 0
     results = held.finish()
     broken = [r for r in results if "broken" in r]
     assert not broken, broken
@@ -196,14 +219,10 @@ def test_an_endpoint_added_out_of_order_is_put_in_order_on_every_lb_cutting_no_c
     # the flows a wrong order sends elsewhere (the model finds them: ~1 slot in 400) go to
     # the same backend through every LB, the one the kernel-exact model predicts
     client = IPv4Address("10.0.200.2")
-    add_address(probe, client)
     ports = differing_ports(servers(incremental), servers(wanted), client, range(1024, 65536))
     assert ports
     controls = list(range(40000, 40100))
-    seen = probe_every_lb(bed, probe, client, "web1", ports + controls)
-    predicted = predict(wanted, client, ports + controls)
-    for name, answers in seen.items():
-        assert answers == predicted, name
+    probed = one_backend_per_flow(bed, client, ports + controls, wanted)
     record(
         "mh.endpoint_added",
         {
@@ -213,8 +232,9 @@ def test_an_endpoint_added_out_of_order_is_put_in_order_on_every_lb_cutting_no_c
             "held_connections_broken": len(broken),
             "order_sensitive_ports_probed": len(ports),
             "control_ports_probed": len(controls),
-            "lbs": len(seen),
+            "lbs": probed,
             "answers_differing_from_the_model": 0,
+            "mh_slots_differing_between_lbs": 0,
         },
     )
 
@@ -245,13 +265,10 @@ def test_a_health_flap_seen_by_one_lb_only_leaves_every_lb_in_one_order(
     wait_for(lambda: weight(target) == 1, timeout=60, what="the server back")
     for name in lbs:
         assert order(bed, name, "10.1.1.1") == wanted, name
-    probe = f"{bed.prefix}probe"
-    client = IPv4Address("10.0.200.3")
-    add_address(probe, client)
+    assert differing_slots(bed, "web1") == 0
     ports = list(range(41000, 41150))
-    seen = probe_every_lb(bed, probe, client, "web1", ports)
-    assert len({tuple(sorted(a.items())) for a in seen.values()}) == 1
-    record("mh.health_flap", {"lbs_agreeing": len(seen), "ports_probed": len(ports)})
+    probed = one_backend_per_flow(bed, IPv4Address("10.0.200.3"), ports, wanted)
+    record("mh.health_flap", {"lbs_agreeing": probed, "ports_probed": len(ports)})
 
 
 def test_a_keepalived_killed_or_stopped_and_restarted_rejoins_the_same_order(
@@ -268,14 +285,8 @@ def test_a_keepalived_killed_or_stopped_and_restarted_rejoins_the_same_order(
             timeout=90,
             what=f"the pool back after a {sig.name}",
         )
-    probe = f"{bed.prefix}probe"
-    client = IPv4Address("10.0.200.4")
-    add_address(probe, client)
-    ports = list(range(42000, 42150))
-    seen = probe_every_lb(bed, probe, client, "web1", ports)
-    predicted = predict(wanted, client, ports)
-    for name, answers in seen.items():
-        assert answers == predicted, name
+    assert differing_slots(bed, "web1") == 0
+    one_backend_per_flow(bed, IPv4Address("10.0.200.4"), list(range(42000, 42150)), wanted)
     record("mh.keepalived_restarts", {"signals": ["SIGKILL", "SIGTERM"], "ports_probed": 150})
 
 

@@ -18,7 +18,6 @@ from lbgen.contract import (
     KEEPALIVED_PID,
     LB_CONFIG,
     NON_ROOT_UID,
-    POD_SYSCTLS,
     RUN_DIR,
     SERVICE_ACCOUNT_DIR,
     SETUP,
@@ -220,7 +219,7 @@ def _pod_spec(plan: Plan, service: ServicePlan) -> dict[str, Any]:
         "securityContext": {
             "fsGroup": NON_ROOT_UID,
             "seccompProfile": {"type": "RuntimeDefault"},
-            "sysctls": [{"name": k, "value": v} for k, v in POD_SYSCTLS],
+            "sysctls": [{"name": k, "value": v} for k, v in service.pod_sysctls],
         },
         "initContainers": [setup_container(service)],
         "containers": [
@@ -298,8 +297,9 @@ def load_balancer_service(plan: Plan, service: ServicePlan) -> Manifest:
             "namespace": service.namespace,
             "labels": labels(plan.fabric, "load-balancer", service.name),
             "annotations": {
-                "lbgen.io/vips": ",".join(str(v) for v in service.vips),
+                "lbgen.io/vips": ",".join(str(v) for v in service.all_vips),
                 "lbgen.io/prefix": str(service.prefix),
+                **({"lbgen.io/prefix6": str(service.prefix6)} if service.prefix6 else {}),
                 "lbgen.io/backend": f"{service.backend.namespace}/{service.backend.service}",
             },
         },
@@ -307,8 +307,9 @@ def load_balancer_service(plan: Plan, service: ServicePlan) -> Manifest:
             "type": "LoadBalancer",
             "loadBalancerClass": LB_CLASS,
             "allocateLoadBalancerNodePorts": False,
-            "ipFamilyPolicy": "SingleStack",
-            "ipFamilies": ["IPv4"],
+            # the Service's ClusterIP families (its ingress, the VIPs, is this status's)
+            "ipFamilyPolicy": "RequireDualStack" if service.prefix6 else "SingleStack",
+            "ipFamilies": ["IPv4", "IPv6"] if service.prefix6 else ["IPv4"],
             "ports": [
                 {"name": p.name, "port": p.port, "protocol": p.protocol, "targetPort": p.port}
                 for p in service.ports

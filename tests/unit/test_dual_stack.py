@@ -1,0 +1,109 @@
+"""A dual-stack service (examples/dualstack.yaml's web) from the plan to the LB pod: its IPv6
+pool from the backend's IPv6 EndpointSlices, its keepalived IPv6 virtual servers, its datapath
+(local route, ip6 masquerade, sysctls), the kernel order kept per family, its Service status,
+and the exabgp.conf the pod renders on its node (and refuses on a node with no address6)."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv6Address
+
+import pytest
+
+from lbgen.compiler import compile_file
+from lbgen.errors import LbgenError
+from lbgen.hook.order import rebuild, wanted_orders
+from lbgen.hook.pool import pools_from_slices
+from lbgen.hook.status import wanted_status
+from lbgen.plan import PodConfig, ServicePlan
+from lbgen.pod.datapath import local_routes, nft_ruleset
+from lbgen.pod.steps import exabgp_conf
+from lbgen.render.keepalived import RealServer, virtual_servers
+from tests.conftest import ROOT
+from tests.hookrig import endpoint, endpoint_slice
+
+HTTP = ("http", "TCP")
+
+
+@pytest.fixture(scope="module")
+def web() -> ServicePlan:
+    plan = compile_file(ROOT / "examples/dualstack.yaml", "examples/dualstack.yaml").plan
+    assert plan is not None
+    return next(s for s in plan.services if s.name == "web")
+
+
+def six(name: str, addresses: list[str]) -> dict[str, object]:
+    item = endpoint_slice(name, [endpoint(a) for a in addresses], service="web-app")
+    item["addressType"] = "IPv6"
+    return item
+
+
+def test_the_pool_takes_the_ipv6_slices_of_a_dual_stack_service_only(web: ServicePlan) -> None:
+    slices = [
+        endpoint_slice("v4", [endpoint("10.60.2.100")], service="web-app"),
+        six("v6", ["fd00:61:0:2::100", "fd00:61:0:1::100", "fe80::1%eth0"]),
+    ]
+    pools = pools_from_slices(slices, web)
+    assert [s.address for s in pools[HTTP]] == [
+        IPv4Address("10.60.2.100"),
+        IPv6Address("fd00:61:0:1::100"),
+        IPv6Address("fd00:61:0:2::100"),
+    ]
+    ipv4_only = web.model_copy(update={"prefix6": None, "vips6": ()})
+    assert [s.address for s in pools_from_slices(slices, ipv4_only)[HTTP]] == [
+        IPv4Address("10.60.2.100")
+    ]
+
+
+def test_each_vip_is_served_by_the_backends_of_its_family(web: ServicePlan) -> None:
+    pools = {
+        HTTP: (
+            RealServer(IPv4Address("10.60.2.100"), 8080),
+            RealServer(IPv6Address("fd00:61:0:2::100"), 8080),
+        )
+    }
+    found = {
+        (str(v.vip), tuple(str(s.address) for s in v.servers)) for v in virtual_servers(web, pools)
+    }
+    assert found == {
+        ("203.0.113.65", ("10.60.2.100",)),
+        ("2001:db8:64::80", ("fd00:61:0:2::100",)),
+    }
+    # an IPv6 VIP with no IPv6 backend yet has no virtual server (nothing to balance to)
+    only4 = {HTTP: pools[HTTP][:1]}
+    assert [str(v.vip) for v in virtual_servers(web, only4)] == ["203.0.113.65"]
+
+
+def test_the_kernel_order_is_kept_per_family(web: ServicePlan) -> None:
+    a, b = IPv6Address("fd00:61:0:1::100"), IPv6Address("fd00:61:0:2::100")
+    four = IPv4Address("10.60.2.100")
+    pools = {HTTP: (RealServer(four, 8080), RealServer(a, 8080), RealServer(b, 8080))}
+    wanted = wanted_orders(web, pools)
+    assert wanted[("TCP", IPv6Address("2001:db8:64::80"), 80)] == ((b, 8080), (a, 8080))
+    held = {
+        ("TCP", IPv4Address("203.0.113.65"), 80): (((four, 8080), 1),),
+        ("TCP", IPv6Address("2001:db8:64::80"), 80): (((a, 8080), 1), ((b, 8080), 1)),
+    }
+    assert rebuild(web, pools, held) == {HTTP: ((b, 8080),)}
+
+
+def test_the_datapath_has_an_ipv6_side(web: ServicePlan) -> None:
+    routes = local_routes(web)
+    assert routes[1] == [
+        *("ip", "-6", "route", "replace", "local", "2001:db8:64::/64"),
+        *("dev", "lo", "table", "local"),
+    ]
+    ruleset = nft_ruleset(web)
+    assert "table ip6 lbgen {" in ruleset
+    assert "ip6 daddr fd00:61::/56 ct original ip6 daddr { 2001:db8:64::80 } masquerade" in ruleset
+    assert ("net.ipv6.conf.all.forwarding", "1") in web.pod_sysctls
+    ips = [i["ip"] for i in wanted_status(web)["loadBalancer"]["ingress"]]
+    assert ips == ["203.0.113.65", "2001:db8:64::80"]
+
+
+def test_the_pod_announces_its_ipv6_prefix_via_its_nodes_address6(web: ServicePlan) -> None:
+    config = PodConfig(header="h", source="x", service=web)
+    env = {"POD_IP": "10.60.1.11", "NODE_IP": "192.168.60.11", "NODE_NAME": "n1"}
+    conf = exabgp_conf(config, env)
+    assert "route 2001:db8:64::/64 next-hop fd00:60::11;" in conf
+    with pytest.raises(LbgenError, match="no IPv6 address in the plan"):
+        exabgp_conf(config, {**env, "NODE_NAME": "elsewhere"})

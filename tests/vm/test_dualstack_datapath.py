@@ -1,0 +1,49 @@
+"""examples/dualstack.yaml on a kernel with IPVS: a client behind the router reaches `web`'s
+IPv4 and IPv6 VIPs, IPVS forwards each to a backend of the same family (the backends see an LB
+pod's address of that family: the masquerade), over several LBs (ECMP per family)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from lbgen.testbed.flows import fields
+from lbgen.testbed.run import Testbed
+
+Record = Callable[[str, Any], None]
+
+
+def test_both_vips_of_a_dual_stack_service_are_forwarded_to_backends_of_their_family(
+    dual: Testbed, record: Record
+) -> None:
+    backends = [b.box for b in dual.layout.backends if b.service == "web"]
+    lbs = [lb.box for lb in dual.lbs if lb.service == "web"]
+    for vip, family in (("203.0.113.65", 4), ("2001:db8:64::80", 6)):
+        answers = [fields(a) for a in dual.ask(vip, 80, 30)]
+        assert len(answers) == 30
+        wanted = {str(b.address if family == 4 else b.address6) for b in backends}
+        peers = {str(lb.address if family == 4 else lb.address6) for lb in lbs}
+        assert {a["at"] for a in answers} == wanted
+        assert {a["peer"] for a in answers} <= peers
+        assert len({a["peer"] for a in answers}) >= 2
+        record(
+            f"dualstack.ipv{family}",
+            {
+                "requests": len(answers),
+                "by_backend": Counter(a["at"] for a in answers),
+                "by_lb": Counter(a["peer"] for a in answers),
+            },
+        )
+
+
+def test_each_lb_holds_both_families_in_the_order_a_fresh_keepalived_builds(
+    dual: Testbed,
+) -> None:
+    orders = {}
+    for lb in (x for x in dual.lbs if x.service == "web"):
+        held = dual.ipvs(lb.box.name)
+        six = [key for key in held if key[1].version == 6]
+        assert six, lb.box.name
+        orders[lb.box.name] = {key: [d for d, _w in dests] for key, dests in held.items()}
+    assert len({str(sorted(o.items(), key=str)) for o in orders.values()}) == 1
