@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from ipaddress import IPv4Address, IPv6Address
 
 from lbgen.plan import ServicePlan
+from lbgen.pod.probes import ipvs_endpoint
 from lbgen.render.keepalived import PoolKey, Pools, RealServer, virtual_servers
 
 # schedulers whose choice depends on the list order
@@ -33,23 +34,6 @@ Dest = tuple[Address, int]  # real server address, port
 VirtualKey = tuple[str, Address, int]  # protocol, VIP, port
 
 
-def _hex_endpoint(text: str) -> Dest | None:
-    """An endpoint as /proc/net/ip_vs writes it: `0A010101:0050` (IPv4, hex) or
-    `[2001:0db8:...:0001]:0050` (IPv6); None for anything else."""
-    address, _, port = text.rpartition(":")
-    if len(port) != 4:
-        return None
-    try:
-        number = int(port, 16)
-        if address.startswith("[") and address.endswith("]"):
-            return IPv6Address(address[1:-1]), number
-        if len(address) == 8:
-            return IPv4Address(int(address, 16)), number
-    except ValueError:
-        return None
-    return None
-
-
 def read_ipvs(text: str) -> dict[VirtualKey, tuple[tuple[Dest, int], ...]]:
     """Each virtual server's real servers with their weights, in the kernel's list order
     (head first: /proc/net/ip_vs does not sort, unlike `ipvsadm -L`)."""
@@ -58,12 +42,12 @@ def read_ipvs(text: str) -> dict[VirtualKey, tuple[tuple[Dest, int], ...]]:
     for line in text.splitlines():
         fields = line.split()
         if len(fields) >= 2 and fields[0] in ("TCP", "UDP", "SCTP"):
-            endpoint = _hex_endpoint(fields[1])
+            endpoint = ipvs_endpoint(fields[1])
             current = (fields[0], *endpoint) if endpoint else None
             if current is not None:
                 found[current] = []
         elif len(fields) >= 4 and fields[0] == "->" and current is not None:
-            dest = _hex_endpoint(fields[1])
+            dest = ipvs_endpoint(fields[1])
             if dest is not None and fields[3].isdigit():
                 found[current].append((dest, int(fields[3])))
     return {key: tuple(dests) for key, dests in found.items()}

@@ -6,7 +6,7 @@ import json
 import socket
 import struct
 from collections.abc import Iterable, Mapping
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 
 BGP_PORT = 179
@@ -33,27 +33,48 @@ def established_bgp_peers(proc_net_tcp: str, local: IPv4Address) -> set[IPv4Addr
     return peers
 
 
-def ipvs_services(proc_net_ip_vs: str) -> set[tuple[str, IPv4Address, int]]:
-    """(protocol, VIP, port) of each virtual service in /proc/net/ip_vs."""
+def ipvs_endpoint(text: str) -> tuple[IPv4Address | IPv6Address, int] | None:
+    """An endpoint as /proc/net/ip_vs writes it: `0A010101:0050` (IPv4, hex) or
+    `[2001:0db8:...:0001]:0050` (IPv6); None for anything else."""
+    address, _, port = text.rpartition(":")
+    if len(port) != 4:
+        return None
+    try:
+        number = int(port, 16)
+        if address.startswith("[") and address.endswith("]"):
+            return IPv6Address(address[1:-1]), number
+        if len(address) == 8:
+            return IPv4Address(int(address, 16)), number
+    except ValueError:
+        return None
+    return None
+
+
+Virtual = tuple[str, IPv4Address | IPv6Address, int]  # protocol, VIP, port
+
+
+def ipvs_services(proc_net_ip_vs: str) -> set[Virtual]:
+    """(protocol, VIP, port) of each virtual service in /proc/net/ip_vs, of either family."""
     found = set()
     for line in proc_net_ip_vs.splitlines():
         fields = line.split()
-        if len(fields) >= 2 and fields[0] in ("TCP", "UDP") and ":" in fields[1]:
-            address, port = fields[1].split(":")
-            found.add((fields[0], IPv4Address(int(address, 16)), int(port, 16)))
+        if len(fields) >= 2 and fields[0] in ("TCP", "UDP", "SCTP"):
+            endpoint = ipvs_endpoint(fields[1])
+            if endpoint is not None:
+                found.add((fields[0], *endpoint))
     return found
 
 
 def readiness_problems(
     peers: set[IPv4Address],
     reflectors: Iterable[IPv4Address],
-    programmed: set[tuple[str, IPv4Address, int]],
-    wanted: Iterable[tuple[str, IPv4Address, int]],
+    programmed: set[Virtual],
+    wanted: Iterable[Virtual],
 ) -> list[str]:
     problems = []
     if not peers & set(reflectors):
         problems.append("no BGP session with any reflector is established")
-    missing = sorted(set(wanted) - programmed)
+    missing = sorted(set(wanted) - programmed, key=lambda v: (v[1].version, str(v)))
     if missing:
         shown = ", ".join(f"{proto} {vip}:{port}" for proto, vip, port in missing)
         problems.append(f"IPVS has no virtual service for {shown}")
@@ -83,8 +104,8 @@ def ready(lb_json: str, env: Mapping[str, str], proc: Path = Path("/proc")) -> l
         (IPv4Address(rr["address"]) for rr in service["reflectors"]),
         ipvs_services(ip_vs),
         (
-            (p["protocol"], IPv4Address(vip), p["port"])
-            for vip in service["vips"]
+            (p["protocol"], ip_address(vip), p["port"])
+            for vip in [*service["vips"], *service.get("vips6", [])]
             for p in service["ports"]
         ),
     )

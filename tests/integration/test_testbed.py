@@ -7,12 +7,9 @@ kernel has no IPVS: traffic is proved to reach the LB pods through ECMP, not for
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from ipaddress import IPv4Address
@@ -20,38 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from lbgen.compiler import compile_file
 from lbgen.contract import NON_ROOT_UID
 from lbgen.testbed.run import Testbed
-from tests.conftest import ROOT, require_root, require_tool
 from tests.hookrig import wait_for
 from tests.rogue import rogue_speaker, router_paths
+from tests.testbeds import running
 
 pytestmark = pytest.mark.daemons
 
 
 @pytest.fixture(scope="module")
 def testbed(lb_image: Path) -> Iterator[Testbed]:
-    require_root("the testbed (network namespaces)")
-    for tool in ("gobgpd", "exabgp", "vtysh"):
-        require_tool(tool)
-    result = compile_file(ROOT / "examples/paper.yaml", "examples/paper.yaml")
-    assert result.plan is not None
-    assert result.tree is not None
-    # not under pytest's own temp folder, which user frr (zebra, bgpd) cannot enter
-    work = Path(tempfile.mkdtemp(prefix="lbgen-testbed-"))
-    bed = Testbed(result.plan, result.tree, work, f"lbt{os.getpid() % 10000}-", rootfs=lb_image)
-    try:
-        bed.up()
-        wait_for(bed.converged, timeout=60, what="convergence")
-        yield bed
-    finally:
-        bed.down()
-        left = subprocess.run(
-            ["ip", "netns", "list"], capture_output=True, text=True, check=True
-        ).stdout
-        assert bed.prefix not in left
-        shutil.rmtree(work, ignore_errors=True)
+    yield from running("paper", "lbt", lb_image)
 
 
 def _a(*hosts: int) -> set[IPv4Address]:

@@ -7,21 +7,16 @@ families) with the stand-in; the VM runs the IPv4 datapath."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 
 import pytest
 
-from lbgen.compiler import compile_file
 from lbgen.testbed.run import Testbed
-from tests.conftest import ROOT, require_root, require_tool
 from tests.hookrig import wait_for
 from tests.rogue import router_paths
+from tests.testbeds import running
 
 pytestmark = pytest.mark.daemons
 
@@ -31,25 +26,7 @@ V6 = {n: IPv6Address(f"fd00:60::{10 + n}") for n in (1, 2, 3)}
 
 @pytest.fixture(scope="module")
 def bed(lb_image: Path) -> Iterator[Testbed]:
-    require_root("the testbed (network namespaces)")
-    for tool in ("gobgpd", "exabgp", "vtysh"):
-        require_tool(tool)
-    result = compile_file(ROOT / "examples/dualstack.yaml", "examples/dualstack.yaml")
-    assert result.plan is not None
-    assert result.tree is not None
-    work = Path(tempfile.mkdtemp(prefix="lbgen-dualstack-"))
-    testbed = Testbed(result.plan, result.tree, work, f"lbd{os.getpid() % 10000}-", rootfs=lb_image)
-    try:
-        testbed.up()
-        wait_for(testbed.converged, timeout=90, what="convergence, both families")
-        yield testbed
-    finally:
-        testbed.down()
-        left = subprocess.run(
-            ["ip", "netns", "list"], capture_output=True, text=True, check=True
-        ).stdout
-        assert testbed.prefix not in left
-        shutil.rmtree(work, ignore_errors=True)
+    yield from running("dualstack", "lbd", lb_image, timeout=90)
 
 
 def test_each_family_has_one_next_hop_per_node_running_one_of_its_lbs(bed: Testbed) -> None:

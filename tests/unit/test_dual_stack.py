@@ -16,6 +16,7 @@ from lbgen.hook.pool import pools_from_slices
 from lbgen.hook.status import wanted_status
 from lbgen.plan import PodConfig, ServicePlan
 from lbgen.pod.datapath import local_routes, nft_ruleset
+from lbgen.pod.probes import ipvs_services, readiness_problems
 from lbgen.pod.steps import exabgp_conf
 from lbgen.render.keepalived import RealServer, virtual_servers
 from tests.conftest import ROOT
@@ -107,3 +108,20 @@ def test_the_pod_announces_its_ipv6_prefix_via_its_nodes_address6(web: ServicePl
     assert "route 2001:db8:64::/64 next-hop fd00:60::11;" in conf
     with pytest.raises(LbgenError, match="no IPv6 address in the plan"):
         exabgp_conf(config, {**env, "NODE_NAME": "elsewhere"})
+
+
+def test_readiness_reads_ipv6_virtual_servers_and_wants_them() -> None:
+    text = (
+        "IP Virtual Server version 1.2.1 (size=4096)\n"
+        "TCP  CB007141:0050 mh (mh-port)\n"
+        "  -> 0A3C0264:1F90      Masq    1      0          0\n"
+        "TCP  [2001:0db8:0064:0000:0000:0000:0000:0080]:0050 mh (mh-port)\n"
+        "  -> [fd00:0061:0000:0002:0000:0000:0000:0100]:1F90      Masq    1      0          0\n"
+    )
+    four = ("TCP", IPv4Address("203.0.113.65"), 80)
+    six_vs = ("TCP", IPv6Address("2001:db8:64::80"), 80)
+    assert ipvs_services(text) == {four, six_vs}
+    rr = [IPv4Address("192.168.60.2")]
+    assert readiness_problems(set(rr), rr, {four}, [four, six_vs]) == [
+        "IPVS has no virtual service for TCP 2001:db8:64::80:80"
+    ]

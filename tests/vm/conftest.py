@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,15 @@ def record() -> Callable[[str, Any], None]:
         path.write_text(json.dumps(found, indent=1, sort_keys=True))
 
     return keep
+
+
+def tally(answers: list[dict[str, str]]) -> dict[str, Any]:
+    """What the guest records of a batch of answers: how many, per backend, per LB pod."""
+    return {
+        "requests": len(answers),
+        "by_backend": Counter(a["at"] for a in answers),
+        "by_lb": Counter(a["peer"] for a in answers),
+    }
 
 
 @pytest.fixture(scope="module")

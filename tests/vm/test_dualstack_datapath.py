@@ -4,12 +4,12 @@ pod's address of that family: the masquerade), over several LBs (ECMP per family
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from lbgen.testbed.flows import fields
 from lbgen.testbed.run import Testbed
+from tests.vm.conftest import tally
 
 Record = Callable[[str, Any], None]
 
@@ -27,14 +27,7 @@ def test_both_vips_of_a_dual_stack_service_are_forwarded_to_backends_of_their_fa
         assert {a["at"] for a in answers} == wanted
         assert {a["peer"] for a in answers} <= peers
         assert len({a["peer"] for a in answers}) >= 2
-        record(
-            f"dualstack.ipv{family}",
-            {
-                "requests": len(answers),
-                "by_backend": Counter(a["at"] for a in answers),
-                "by_lb": Counter(a["peer"] for a in answers),
-            },
-        )
+        record(f"dualstack.ipv{family}", tally(answers))
 
 
 def test_each_lb_holds_both_families_in_the_order_a_fresh_keepalived_builds(

@@ -26,6 +26,7 @@ from lbgen.testbed.pods import pod_spec
 from lbgen.testbed.run import Testbed
 from tests.hookrig import wait_for
 from tests.ipvs_mh import choose, differing_ports, owners, table
+from tests.vm.conftest import tally
 
 Record = Callable[[str, Any], None]
 HTTP = ("http", "TCP")
@@ -136,14 +137,7 @@ def test_every_service_is_forwarded_by_ipvs_to_its_own_backends(
         # masqueraded: the backend saw an LB pod of this service, and ECMP used several
         assert {a["peer"] for a in answers} <= lb_addresses
         assert len({a["peer"] for a in answers}) >= 2
-        record(
-            f"traffic.{service.name}",
-            {
-                "requests": len(answers),
-                "by_backend": Counter(a["backend"] for a in answers),
-                "by_lb": Counter(a["peer"] for a in answers),
-            },
-        )
+        record(f"traffic.{service.name}", tally(answers))
 
 
 def test_each_lb_pod_set_its_datapath_up_as_its_deployment_says(bed: Testbed) -> None:

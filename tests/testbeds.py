@@ -1,0 +1,41 @@
+"""A compiled example run as a testbed for one test module: up and converged, then down with
+no namespace left behind, whatever the tests did."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from lbgen.compiler import compile_file
+from lbgen.testbed.run import Testbed
+from tests.conftest import ROOT, require_root, require_tool
+from tests.hookrig import wait_for
+
+
+def running(example: str, prefix: str, rootfs: Path, timeout: float = 60) -> Iterator[Testbed]:
+    """examples/<example>.yaml, its LB pods' containers from the image at `rootfs`; namespaces
+    named `<prefix><pid>-…`."""
+    require_root("the testbed (network namespaces)")
+    for tool in ("gobgpd", "exabgp", "vtysh"):
+        require_tool(tool)
+    result = compile_file(ROOT / f"examples/{example}.yaml", f"examples/{example}.yaml")
+    assert result.plan is not None
+    assert result.tree is not None
+    # not under pytest's own temp folder, which user frr (zebra, bgpd) cannot enter
+    work = Path(tempfile.mkdtemp(prefix=f"lbgen-{example}-"))
+    bed = Testbed(result.plan, result.tree, work, f"{prefix}{os.getpid() % 10000}-", rootfs=rootfs)
+    try:
+        bed.up()
+        wait_for(bed.converged, timeout=timeout, what="convergence")
+        yield bed
+    finally:
+        bed.down()
+        left = subprocess.run(
+            ["ip", "netns", "list"], capture_output=True, text=True, check=True
+        ).stdout
+        assert bed.prefix not in left
+        shutil.rmtree(work, ignore_errors=True)
