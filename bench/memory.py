@@ -247,6 +247,9 @@ def _agent_config(services: int) -> str:
             "node_network": "10.0.0.0/16",
             "pod_network": "172.16.0.0/16",
             "prefixes": prefixes,
+            "prefixes6": [],
+            "node_network6": None,
+            "pod_network6": None,
         }
     )
 
