@@ -94,12 +94,29 @@ def _address(text: Any, family: str, skipped: list[str]) -> IPv4Address | IPv6Ad
     try:
         if family == "IPv6":
             # no zone index: fe80::1%eth0 names no backend another host can reach
-            return IPv6Address(text.replace("%", "/"))
-        # refuses leading zeros (010.016.001.005), which API servers up to 1.32 accepted
-        return IPv4Address(text)
+            address: IPv4Address | IPv6Address = IPv6Address(text.replace("%", "/"))
+        else:
+            # refuses leading zeros (010.016.001.005), which API servers up to 1.32 accepted
+            address = IPv4Address(text)
     except ValueError:
         skipped.append(f"bad-address: {text[:40]!r} is not an {family} address")
         return None
+    if not _a_pod_address(address):
+        # a slice anyone with RBAC on EndpointSlices can write: 127.0.0.1 would turn the VIP
+        # into the LB pod's own loopback, a multicast or link-local one into nothing
+        skipped.append(f"bad-address: {address} is not a unicast address a backend can hold")
+        return None
+    return address
+
+
+def _a_pod_address(address: IPv4Address | IPv6Address) -> bool:
+    return not (
+        address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_unspecified
+        or address.is_reserved
+    )
 
 
 def slice_members(item: Any, families: frozenset[str] = IPV4_ONLY) -> Members:

@@ -125,3 +125,9 @@ def test_readiness_reads_ipv6_virtual_servers_and_wants_them() -> None:
     assert readiness_problems(set(rr), rr, {four}, [four, six_vs]) == [
         "IPVS has no virtual service for TCP 2001:db8:64::80:80"
     ]
+
+
+@pytest.mark.parametrize("address", ["::1", "::", "fe80::1", "ff02::1"])
+def test_an_ipv6_endpoint_no_backend_can_hold_is_skipped(web: ServicePlan, address: str) -> None:
+    pools = pools_from_slices([six("v6", [address, "fd00:61:0:2::100"])], web)
+    assert [s.address for s in pools[HTTP]] == [IPv6Address("fd00:61:0:2::100")]

@@ -141,6 +141,26 @@ def test_a_malformed_slice_item_is_skipped_and_named_never_fatal(bad: str) -> No
     assert members[1].skipped == ()
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "0.0.0.0",  # noqa: S104 -- an endpoint's address, not a bind
+        "169.254.169.254",
+        "224.0.0.1",
+        "255.255.255.255",
+    ],
+)
+def test_an_endpoint_no_backend_can_hold_is_skipped_and_named(address: str) -> None:
+    """An EndpointSlice is anyone's with RBAC on it: 127.0.0.1 would point the VIP at the LB
+    pod's own loopback, 169.254.169.254 at the node's metadata service."""
+    members = slice_members(endpoint_slice("s", [endpoint(address), endpoint("172.16.0.3")]))
+    assert members.skipped == (
+        f"bad-address: {address} is not a unicast address a backend can hold",
+    )
+    assert [a for a, _ in members.endpoints] == [IPv4Address("172.16.0.3")]
+
+
 def test_a_slice_that_is_not_a_mapping_is_skipped() -> None:
     assert slice_members("garbage").skipped == ("malformed-slice: not a mapping",)
 
