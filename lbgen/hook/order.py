@@ -20,37 +20,13 @@ server has inhibit_on_failure (weight 0, not removal)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from ipaddress import IPv4Address, IPv6Address
 
 from lbgen.plan import ServicePlan
-from lbgen.pod.probes import ipvs_endpoint
+from lbgen.pod.probes import Dest, VirtualKey
 from lbgen.render.keepalived import PoolKey, Pools, RealServer, virtual_servers
 
 # schedulers whose choice depends on the list order
 ORDERED_SCHEDULERS = frozenset({"mh", "sh"})
-
-Address = IPv4Address | IPv6Address
-Dest = tuple[Address, int]  # real server address, port
-VirtualKey = tuple[str, Address, int]  # protocol, VIP, port
-
-
-def read_ipvs(text: str) -> dict[VirtualKey, tuple[tuple[Dest, int], ...]]:
-    """Each virtual server's real servers with their weights, in the kernel's list order
-    (head first: /proc/net/ip_vs does not sort, unlike `ipvsadm -L`)."""
-    found: dict[VirtualKey, list[tuple[Dest, int]]] = {}
-    current: VirtualKey | None = None
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) >= 2 and fields[0] in ("TCP", "UDP", "SCTP"):
-            endpoint = ipvs_endpoint(fields[1])
-            current = (fields[0], *endpoint) if endpoint else None
-            if current is not None:
-                found[current] = []
-        elif len(fields) >= 4 and fields[0] == "->" and current is not None:
-            dest = ipvs_endpoint(fields[1])
-            if dest is not None and fields[3].isdigit():
-                found[current].append((dest, int(fields[3])))
-    return {key: tuple(dests) for key, dests in found.items()}
 
 
 def wanted_orders(service: ServicePlan, pools: Pools) -> dict[VirtualKey, tuple[Dest, ...]]:

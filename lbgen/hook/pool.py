@@ -92,18 +92,14 @@ def _address(text: Any, family: str, skipped: list[str]) -> IPv4Address | IPv6Ad
         skipped.append("bad-address: not a string")
         return None
     try:
-        if family == "IPv6":
-            # no zone index: fe80::1%eth0 names no backend another host can reach
-            address: IPv4Address | IPv6Address = IPv6Address(text.replace("%", "/"))
-        else:
-            # refuses leading zeros (010.016.001.005), which API servers up to 1.32 accepted
-            address = IPv4Address(text)
+        # IPv4 refuses leading zeros (010.016.001.005), which API servers up to 1.32 accepted
+        address = IPv6Address(text) if family == "IPv6" else IPv4Address(text)
     except ValueError:
         skipped.append(f"bad-address: {text[:40]!r} is not an {family} address")
         return None
-    if not _a_pod_address(address):
+    if not _a_pod_address(address) or getattr(address, "scope_id", None):
         # a slice anyone with RBAC on EndpointSlices can write: 127.0.0.1 would turn the VIP
-        # into the LB pod's own loopback, a multicast or link-local one into nothing
+        # into the LB pod's own loopback, a multicast, link-local or zoned one into nothing
         skipped.append(f"bad-address: {address} is not a unicast address a backend can hold")
         return None
     return address

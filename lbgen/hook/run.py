@@ -18,7 +18,7 @@ from urllib3.exceptions import HTTPError
 from lbgen.errors import LbgenError
 from lbgen.hook.coalesce import Coalescer, RetryLaterError
 from lbgen.hook.metrics import HookMetrics, serve_metrics
-from lbgen.hook.order import Dest, VirtualKey, read_ipvs, rebuild, taken_out, without
+from lbgen.hook.order import rebuild, taken_out, without
 from lbgen.hook.pool import MemberCache, count, families_of, pooled
 from lbgen.hook.reload import Outcome, Reloader
 from lbgen.hook.settings import HookSettings
@@ -27,6 +27,7 @@ from lbgen.kube.client import ApiError, KubeClient
 from lbgen.kube.watch import Backoff, Follower, Objects
 from lbgen.plan import PodConfig
 from lbgen.pod.facts import read_pod_config
+from lbgen.pod.probes import Dest, VirtualKey, read_ipvs
 from lbgen.render.keepalived import Pools, render_keepalived
 
 log = logging.getLogger("lbgen.hook")

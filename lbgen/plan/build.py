@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network, IPv6Address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import overload
 
 from lbgen.contract import BGP_PASSWORD_DIR, DEFAULT_RESOURCES
 from lbgen.plan.model import (
@@ -232,7 +233,7 @@ def _service(
     vips4 = sorted(v for v in s.vips or () if isinstance(v, IPv4Address))
     vips6 = sorted(v for v in s.vips or () if isinstance(v, IPv6Address))
     if s.prefix6 is not None and not vips6:
-        vips6 = [s.prefix6.network_address + 1]
+        vips6 = [_first_host(s.prefix6)]
     nodes = {n.name: n for n in fabric.spec.nodes}
     return ServicePlan(
         name=s.name,
@@ -300,6 +301,11 @@ def _spread(fabric: Fabric, eligible: dict[str, tuple[str, ...]]) -> dict[str, t
     return placed
 
 
-def _first_host(prefix: IPv4Network) -> IPv4Address:
-    """The default VIP: the prefix's first usable address; a /31's or /32's first address."""
+@overload
+def _first_host(prefix: IPv4Network) -> IPv4Address: ...
+@overload
+def _first_host(prefix: IPv6Network) -> IPv6Address: ...
+def _first_host(prefix: IPv4Network | IPv6Network) -> IPv4Address | IPv6Address:
+    """The default VIP: the prefix's first usable address; a /31's or /32's (/127's, /128's)
+    first address."""
     return prefix.network_address + (1 if prefix.num_addresses > 2 else 0)

@@ -60,6 +60,11 @@ class RouteGrant(Frozen):
     prefixes6: tuple[IPv6Network, ...] = ()
 
 
+def ipv6_granted(grants: tuple[RouteGrant, ...]) -> bool:
+    """A dual-stack fabric: some node may be the next hop of an IPv6 service prefix."""
+    return any(grant.prefixes6 for grant in grants)
+
+
 class RouterPlan(Frozen):
     name: str
     address: IPv4Address
@@ -81,6 +86,11 @@ class RouterPlan(Frozen):
         """Its sessions with the reflectors cross ASes."""
         return self.asn != self.fabric_asn
 
+    @property
+    def dual_stack(self) -> bool:
+        """Its sessions carry IPv6 unicast too."""
+        return ipv6_granted(self.grants)
+
 
 class ReflectorPlan(Frozen):
     name: str
@@ -100,6 +110,11 @@ class ReflectorPlan(Frozen):
     lb_password_file: str | None
     # most LB sessions at once (FRR's bgp listen limit): every LB pod, twice over for restarts
     listen_limit: int
+
+    @property
+    def dual_stack(self) -> bool:
+        """Its sessions carry IPv6 unicast too."""
+        return ipv6_granted(self.grants)
 
 
 class PortPlan(Frozen):
@@ -223,6 +238,11 @@ class Plan(Frozen):
     services: tuple[ServicePlan, ...]
     kube: KubePlan
     gitops: GitOpsPlan | None
+
+    @property
+    def dual_stack(self) -> bool:
+        """Some service has an IPv6 prefix: every session carries IPv6 unicast too."""
+        return any(s.prefix6 is not None for s in self.services)
 
 
 class PodConfig(Frozen):

@@ -50,26 +50,36 @@ def ipvs_endpoint(text: str) -> tuple[IPv4Address | IPv6Address, int] | None:
     return None
 
 
-Virtual = tuple[str, IPv4Address | IPv6Address, int]  # protocol, VIP, port
+Address = IPv4Address | IPv6Address
+Dest = tuple[Address, int]  # real server address, port
+VirtualKey = tuple[str, Address, int]  # protocol, VIP, port
 
 
-def ipvs_services(proc_net_ip_vs: str) -> set[Virtual]:
-    """(protocol, VIP, port) of each virtual service in /proc/net/ip_vs, of either family."""
-    found = set()
-    for line in proc_net_ip_vs.splitlines():
+def read_ipvs(text: str) -> dict[VirtualKey, tuple[tuple[Dest, int], ...]]:
+    """Each virtual server of /proc/net/ip_vs (either family) with its real servers and their
+    weights, in the kernel's list order (head first: the file does not sort, `ipvsadm -L`
+    does)."""
+    found: dict[VirtualKey, list[tuple[Dest, int]]] = {}
+    current: VirtualKey | None = None
+    for line in text.splitlines():
         fields = line.split()
         if len(fields) >= 2 and fields[0] in ("TCP", "UDP", "SCTP"):
             endpoint = ipvs_endpoint(fields[1])
-            if endpoint is not None:
-                found.add((fields[0], *endpoint))
-    return found
+            current = (fields[0], *endpoint) if endpoint else None
+            if current is not None:
+                found[current] = []
+        elif len(fields) >= 4 and fields[0] == "->" and current is not None:
+            dest = ipvs_endpoint(fields[1])
+            if dest is not None and fields[3].isdigit():
+                found[current].append((dest, int(fields[3])))
+    return {key: tuple(dests) for key, dests in found.items()}
 
 
 def readiness_problems(
     peers: set[IPv4Address],
     reflectors: Iterable[IPv4Address],
-    programmed: set[Virtual],
-    wanted: Iterable[Virtual],
+    programmed: set[VirtualKey],
+    wanted: Iterable[VirtualKey],
 ) -> list[str]:
     problems = []
     if not peers & set(reflectors):
@@ -102,7 +112,7 @@ def ready(lb_json: str, env: Mapping[str, str], proc: Path = Path("/proc")) -> l
     return readiness_problems(
         established_bgp_peers(tcp, pod_ip),
         (IPv4Address(rr["address"]) for rr in service["reflectors"]),
-        ipvs_services(ip_vs),
+        set(read_ipvs(ip_vs)),
         (
             (p["protocol"], ip_address(vip), p["port"])
             for vip in [*service["vips"], *service.get("vips6", [])]

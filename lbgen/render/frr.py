@@ -34,8 +34,8 @@ def filters(grants: Sequence[RouteGrant]) -> list[Filter]:
     return found
 
 
-def address_families(grants: Sequence[RouteGrant]) -> tuple[str, ...]:
-    return ("ipv4", "ipv6") if any(g.prefixes6 for g in grants) else ("ipv4",)
+def address_families(dual_stack: bool) -> tuple[str, ...]:
+    return ("ipv4", "ipv6") if dual_stack else ("ipv4",)
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def render_frr_conf(router: RouterPlan, source: str) -> str:
         header=header(source, "!"),
         router=router,
         filters=filters(router.grants),
-        families=address_families(router.grants),
+        families=address_families(router.dual_stack),
     )
 
 
@@ -81,7 +81,7 @@ def render_reflector_frr(rr: ReflectorPlan, source: str) -> str:
         rr=rr,
         groups=lb_groups(rr),
         filters=filters(rr.grants),
-        families=address_families(rr.grants),
+        families=address_families(rr.dual_stack),
     )
 
 

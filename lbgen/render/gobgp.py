@@ -21,9 +21,9 @@ RESET: dict[str, Any] = {
 }
 
 
-def families(grants: tuple[RouteGrant, ...]) -> tuple[str, ...]:
+def families(dual_stack: bool) -> tuple[str, ...]:
     """IPv4 unicast; IPv6 unicast too in a dual-stack fabric (over the same sessions)."""
-    return (FAMILY, FAMILY6) if any(g.prefixes6 for g in grants) else (FAMILY,)
+    return (FAMILY, FAMILY6) if dual_stack else (FAMILY,)
 
 
 def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
@@ -44,7 +44,7 @@ def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
                         "config": {"afi-safi-name": family},
                         "prefix-limit": {"config": {"max-prefixes": rr.max_prefixes_per_lb}},
                     }
-                    for family in families(rr.grants)
+                    for family in families(rr.dual_stack)
                 ],
             }
         ],
@@ -63,7 +63,7 @@ def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
                         "config": {"afi-safi-name": family},
                         "add-paths": {"config": {"send-max": rr.add_paths_send_max}},
                     }
-                    for family in families(rr.grants)
+                    for family in families(rr.dual_stack)
                 ],
             }
             for router in rr.routers
@@ -98,7 +98,7 @@ def render_router_gobgpd(router: RouterPlan, source: str) -> str:
                         "config": {"afi-safi-name": family},
                         "add-paths": {"config": {"receive": True}},
                     }
-                    for family in families(router.grants)
+                    for family in families(router.dual_stack)
                 ],
             }
             for rr in router.reflectors

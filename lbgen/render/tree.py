@@ -36,8 +36,7 @@ def _network(plan: Plan) -> Tree:
         else:
             tree[f"{base}/gobgpd.yaml"] = render_router_gobgpd(router, src)
             tree[f"{base}/zebra.conf"] = render_zebra_conf(router, src)
-        dual = any(g.prefixes6 for g in router.grants)
-        tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.router(dual))
+        tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.router(router.dual_stack))
     for rr in plan.reflectors:
         base = f"reflectors/{rr.name}"
         if rr.implementation == "frr":

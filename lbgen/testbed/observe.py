@@ -43,40 +43,40 @@ def reach_commands(plan: Plan, client_netns: str) -> list[str]:
     ]
 
 
-_ASK = (
-    "import socket,sys\n"
-    "for _ in range(int(sys.argv[3])):\n"
-    "    s=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)\n"
-    "    s.sendall(b'GET / HTTP/1.0\\r\\nHost: vip\\r\\n\\r\\n'); got=b''\n"
-    "    while chunk := s.recv(4096): got += chunk\n"
-    "    print(got.partition(b'\\r\\n\\r\\n')[2].decode().strip()); s.close()\n"
-)
-
-
-def ask(client_netns: str, vip: str, port: int, connections: int) -> list[str]:
-    """The answers to `connections` HTTP requests to vip:port, each on a new connection."""
-    argv = [sys.executable, "-c", _ASK, vip, str(port), str(connections)]
-    done = subprocess.run(
-        inside(client_netns, *argv), capture_output=True, text=True, timeout=120, check=True
-    )
-    return done.stdout.splitlines()
-
-
-_FROM_PORTS = (
+# one HTTP/1.0 request a connection, from each source port in turn (0: any), to vip:port;
+# prints the answers' bodies as a JSON list ("error <kind>" where a connection failed)
+_REQUESTS = (
     "import json,socket,sys\n"
-    "bind, vip, port = sys.argv[1], sys.argv[2], int(sys.argv[3]); got = {}\n"
+    "bind, vip, port = sys.argv[1], sys.argv[2], int(sys.argv[3]); got = []\n"
+    "family = socket.AF_INET6 if ':' in vip else socket.AF_INET\n"
     "for sport in json.loads(sys.argv[4]):\n"
-    "    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "    s = socket.socket(family); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
     "    s.settimeout(5); answer = b''\n"
     "    try:\n"
-    "        s.bind((bind, sport)); s.connect((vip, port))\n"
+    "        if bind or sport: s.bind((bind, sport))\n"
+    "        s.connect((vip, port))\n"
     "        s.sendall(b'GET / HTTP/1.0\\r\\nHost: vip\\r\\n\\r\\n')\n"
     "        while chunk := s.recv(4096): answer += chunk\n"
-    "        got[sport] = answer.partition(b'\\r\\n\\r\\n')[2].decode().strip()\n"
-    "    except OSError as error: got[sport] = 'error ' + type(error).__name__\n"
+    "        got.append(answer.partition(b'\\r\\n\\r\\n')[2].decode().strip())\n"
+    "    except OSError as error: got.append('error ' + type(error).__name__)\n"
     "    finally: s.close()\n"
     "print(json.dumps(got))\n"
 )
+
+
+def _requests(netns: str, bind: str, vip: str, port: int, source_ports: list[int]) -> list[str]:
+    argv = [sys.executable, "-c", _REQUESTS, bind, vip, str(port), json.dumps(source_ports)]
+    done = subprocess.run(
+        inside(netns, *argv), capture_output=True, text=True, timeout=1800, check=True
+    )
+    found: list[str] = json.loads(done.stdout)
+    return found
+
+
+def ask(client_netns: str, vip: str, port: int, connections: int) -> list[str]:
+    """The answers to `connections` HTTP requests to vip:port, each on a new connection
+    ("error <kind>" for one that failed)."""
+    return _requests(client_netns, "", vip, port, [0] * connections)
 
 
 def ask_from_ports(
@@ -84,11 +84,7 @@ def ask_from_ports(
 ) -> dict[int, str]:
     """The answer to one HTTP request from each of `source_ports` of `bind` (a flow each, so
     a hashing scheduler's choice per flow can be read back)."""
-    argv = [sys.executable, "-c", _FROM_PORTS, bind, vip, str(port), json.dumps(source_ports)]
-    done = subprocess.run(
-        inside(netns, *argv), capture_output=True, text=True, timeout=1800, check=True
-    )
-    return {int(k): v for k, v in json.loads(done.stdout).items()}
+    return dict(zip(source_ports, _requests(netns, bind, vip, port, source_ports), strict=True))
 
 
 class Held:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from ipaddress import IPv4Address, IPv6Address
 
+from lbgen.testbed.flows import fields
+
 DATAPATH_NOTE = (
     "datapath: traffic is routed router → ECMP → node → LB pod and answered there; "
     "this kernel has no IPVS, so IPVS forwarding to backends is not exercised"
@@ -65,7 +67,7 @@ def traffic_report(
     answer did not come from one of that service's backends."""
     lines, ok = [], True
     for target in sorted(answers):
-        got = [dict(p.split("=", 1) for p in a.split()[1:] if "=" in p) for a in answers[target]]
+        got = [fields(a) for a in answers[target]]
         by_backend = Counter(g.get("backend", "?") for g in got)
         by_lb = Counter(g.get("peer", "?") for g in got)
         good = bool(got) and set(by_backend) <= backends[target]

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import time
+import zlib
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
@@ -19,9 +20,9 @@ from lbgen.agent.run import RouteTable
 from lbgen.box.config import with_passwords, write_secret_file
 from lbgen.contract import BOX_PASSWORDS_NAME, EXABGP, HOOK, KEEPALIVED
 from lbgen.errors import LbgenError
-from lbgen.hook.order import Dest, VirtualKey, read_ipvs
 from lbgen.plan import Plan, ServicePlan
 from lbgen.pod.datapath import local_routes
+from lbgen.pod.probes import Dest, VirtualKey, read_ipvs
 from lbgen.testbed import daemons, netns, processes, secrets
 from lbgen.testbed.layout import BACKEND_PORT, Box, Client, Layout, LbPod, layout, lb_pod
 from lbgen.testbed.lbpods import PodRunner, ipvs_in_kernel
@@ -163,19 +164,22 @@ class Testbed:
 
     def add_pod(self, name: str, node: str, address: IPv4Address) -> str:
         """Another pod on a node's pod network (a test's rogue speaker); `down` removes it too."""
+        return self._pod(name, node, address).netns
+
+    def _pod(self, name: str, node: str, address: IPv4Address) -> Box:
         subnet = dict(self.layout.pod_subnets)[node]
         gateway = (("default", str(subnet.network_address + 1)),)
         box = Box(name, f"{self.prefix}{name}", address, subnet, gateway)
         self._add_netns(box.netns)
-        netns.attach(f"{self.prefix}n-{node}", f"x-{name}"[:15], box, bridge="cni0")
-        return box.netns
+        netns.attach(f"{self.prefix}n-{node}", _link_name(name), box, bridge="cni0")
+        return box
 
     def add_probe(self, name: str, address: IPv4Address) -> str:
         """A test's box on the node network, beside the nodes, with no routes: a route through
         one node (`ip route ... via <node>`) reaches that node's LB pod and no other."""
         box = Box(name, f"{self.prefix}{name}", address, self.plan.node_network, ())
         self._add_netns(box.netns)
-        netns.attach(self.layout.lan, f"x-{name}"[:15], box, bridge="br0")
+        netns.attach(self.layout.lan, _link_name(name), box, bridge="br0")
         return box.netns
 
     def remove_pod(self, name: str) -> None:
@@ -279,13 +283,7 @@ class Testbed:
     def add_backend(self, service: str, node: str, address: IPv4Address) -> None:
         """Another backend pod of `service` on `node`'s pod network, at `address`: running, not
         yet in the service's EndpointSlice (`set_endpoints`)."""
-        subnet = dict(self.layout.pod_subnets)[node]
-        gateway = (("default", str(subnet.network_address + 1)),)
-        name = f"{service}-{str(address).replace('.', '-')}"
-        box = Box(name, f"{self.prefix}{name}"[:32], address, subnet, gateway)
-        self._add_netns(box.netns)
-        netns.attach(f"{self.prefix}n-{node}", f"y{int(address) % 10**8}", box, bridge="cni0")
-        self._start_backend(box)
+        self._start_backend(self._pod(f"{service}-{str(address).replace('.', '-')}", node, address))
 
     def set_endpoints(self, service: str, addresses: list[IPv4Address]) -> None:
         """What the backend Service's EndpointSlice lists from now on (all ready)."""
@@ -524,3 +522,8 @@ class Testbed:
     def ask(self, vip: str, port: int, connections: int, router: str | None = None) -> list[str]:
         """What the client behind `router` gets from `connections` new TCP connections."""
         return ask(self.client(router).box.netns, vip, port, connections)
+
+
+def _link_name(name: str) -> str:
+    """A test box's link on its bridge: 15 bytes at most, distinct for distinct names."""
+    return f"x{zlib.crc32(name.encode()):08x}"

@@ -98,11 +98,16 @@ def _run(argv: Sequence[str], cwd: Path | None = None) -> str:
     return done.stdout
 
 
+def abi(version: str) -> int:
+    """The ABI number of a 6.1.0-N-amd64 kernel: newer is larger."""
+    return int(version.split("-")[1])
+
+
 def newest_kernel(search: str) -> str | None:
     """The newest 6.1 kernel ABI in `apt-cache search` output."""
     names = (line.split(" ")[0] for line in search.splitlines())
     found = [m.group(1) for name in names if (m := KERNEL_PACKAGE.match(name))]
-    return max(found, key=lambda v: int(v.split("-")[1]), default=None)
+    return max(found, key=abi, default=None)
 
 
 def modules_needed(modules_dep: str, wanted: Sequence[str]) -> list[str]:
@@ -138,7 +143,7 @@ def vmlinux_of(bzimage: bytes) -> bytes:
 def cached_kernel(cache: Path = CACHE) -> Kernel | None:
     ready = sorted(
         (p for p in cache.glob(f"6.1.0-*-amd64/initramfs-{INITRAMFS_FORMAT}.cpio.gz")),
-        key=lambda p: int(p.parent.name.split("-")[1]),
+        key=lambda p: abi(p.parent.name),
     )
     if not ready:
         return None

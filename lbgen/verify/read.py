@@ -79,7 +79,7 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
                 )
                 continue
             speakers.append(read_gobgp(doc, kind, name, box.address))
-            found.extend(check_families(doc, dual_stack=any(g.prefixes6 for g in box.grants)))
+            found.extend(check_families(doc, dual_stack=plan.dual_stack))
             found.extend(check_import_policy(doc, box.grants, box.lb_range))
         except (ValueError, TypeError, AttributeError) as error:
             found.append(

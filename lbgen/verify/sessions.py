@@ -15,8 +15,7 @@ FAMILY, FAMILY6 = "ipv4-unicast", "ipv6-unicast"
 
 def families(plan: Plan) -> tuple[str, ...]:
     """What every session carries: IPv4 unicast, and IPv6 unicast in a dual-stack fabric."""
-    dual = any(s.prefix6 is not None for s in plan.services)
-    return (FAMILY, FAMILY6) if dual else (FAMILY,)
+    return (FAMILY, FAMILY6) if plan.dual_stack else (FAMILY,)
 
 
 def check_sessions(plan: Plan, speakers: list[Speaker]) -> Iterator[Diagnostic]:

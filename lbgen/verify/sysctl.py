@@ -48,8 +48,7 @@ def check_sysctl(plan: Plan, tree: dict[str, str]) -> Iterator[Diagnostic]:
             yield broken("LB200", Position(file, 1, 1), f"{group[:-1]} {name} has no sysctl.conf")
             continue
         settings = read_sysctl(tree[file])
-        dual = plan.node_network6 is not None and any(s.prefix6 for s in plan.services)
-        carries6 = dual and (group == "routers" or _has_address6(plan, group, name))
+        carries6 = plan.dual_stack and (group == "routers" or _has_address6(plan, group, name))
         required = {**REQUIRED[group], **(REQUIRED6[group] if carries6 else {})}
         for key, wanted in required.items():
             value, line = settings.get(key, ("<unset>", 1))

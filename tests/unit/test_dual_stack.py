@@ -6,6 +6,7 @@ and the exabgp.conf the pod renders on its node (and refuses on a node with no a
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv6Address
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ from lbgen.hook.pool import pools_from_slices
 from lbgen.hook.status import wanted_status
 from lbgen.plan import PodConfig, ServicePlan
 from lbgen.pod.datapath import local_routes, nft_ruleset
-from lbgen.pod.probes import ipvs_services, readiness_problems
+from lbgen.pod.probes import read_ipvs, readiness_problems
 from lbgen.pod.steps import exabgp_conf
 from lbgen.render.keepalived import RealServer, virtual_servers
 from tests.conftest import ROOT
@@ -120,7 +121,7 @@ def test_readiness_reads_ipv6_virtual_servers_and_wants_them() -> None:
     )
     four = ("TCP", IPv4Address("203.0.113.65"), 80)
     six_vs = ("TCP", IPv6Address("2001:db8:64::80"), 80)
-    assert ipvs_services(text) == {four, six_vs}
+    assert set(read_ipvs(text)) == {four, six_vs}
     rr = [IPv4Address("192.168.60.2")]
     assert readiness_problems(set(rr), rr, {four}, [four, six_vs]) == [
         "IPVS has no virtual service for TCP 2001:db8:64::80:80"
@@ -131,3 +132,15 @@ def test_readiness_reads_ipv6_virtual_servers_and_wants_them() -> None:
 def test_an_ipv6_endpoint_no_backend_can_hold_is_skipped(web: ServicePlan, address: str) -> None:
     pools = pools_from_slices([six("v6", [address, "fd00:61:0:2::100"])], web)
     assert [s.address for s in pools[HTTP]] == [IPv6Address("fd00:61:0:2::100")]
+
+
+def test_the_default_ipv6_vip_is_the_first_host_and_a_128_its_own_address(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    text = (ROOT / "examples/dualstack.yaml").read_text()
+    spec.write_text(text.replace('      vips: [203.0.113.65, "2001:db8:64::80"]\n', ""))
+    for prefix6, vip in (("2001:db8:64::/64", "2001:db8:64::1"), ("2001:db8:64::9/128", None)):
+        spec.write_text(spec.read_text().replace('"2001:db8:64::/64"', f'"{prefix6}"'))
+        plan = compile_file(spec, "spec.yaml").plan
+        assert plan is not None
+        web = next(s for s in plan.services if s.name == "web")
+        assert web.vips6 == (IPv6Address(vip or prefix6.split("/")[0]),)

@@ -9,7 +9,8 @@ from ipaddress import IPv4Address, IPv6Address
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lbgen.hook.order import read_ipvs, rebuild, taken_out, to_move, wanted_orders, without
+from lbgen.hook.order import rebuild, taken_out, to_move, wanted_orders, without
+from lbgen.pod.probes import read_ipvs
 from lbgen.render.keepalived import RealServer, config_order
 from tests.hookrig import paper_pod
 

@@ -17,7 +17,7 @@ from lbgen.plan import PodConfig
 from lbgen.pod import process, steps
 from lbgen.pod.datapath import local_route, nft_ruleset, sysctl_problems
 from lbgen.pod.facts import pod_facts, read_pod_config
-from lbgen.pod.probes import established_bgp_peers, ipvs_services, readiness_problems, ready
+from lbgen.pod.probes import established_bgp_peers, read_ipvs, readiness_problems, ready
 from lbgen.testbed import processes as testbed_processes
 from lbgen.testbed.pods import within
 from tests.conftest import ROOT
@@ -89,7 +89,7 @@ def test_established_bgp_sessions_are_read_from_proc() -> None:
 
 
 def test_ipvs_virtual_services_are_read_from_proc() -> None:
-    assert ipvs_services(PROC_NET_IP_VS) == {("TCP", IPv4Address("10.1.1.1"), 80)}
+    assert set(read_ipvs(PROC_NET_IP_VS)) == {("TCP", IPv4Address("10.1.1.1"), 80)}
 
 
 def test_ready_needs_a_session_and_every_virtual_service() -> None:
