@@ -83,7 +83,12 @@ CODES: dict[str, Code] = {
         Code(
             "LB128",
             E,
-            "a dual-stack part without the rest (IPv6 networks, nodes' and routers' address6)",
+            "an address family's part without the rest (networks, addresses, prefixes)",
+        ),
+        Code(
+            "LB129",
+            E,
+            "a router or reflector with no `routerId` and no IPv4 address (IPv6-only cluster)",
         ),
         Code("LB130", W, "`implementation: gobgp` (osrg/gobgp#2681)"),
         Code("LB140", E, "`path` or `status` on a tcp health check"),

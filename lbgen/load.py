@@ -135,12 +135,14 @@ def _hint(path: SpecPath, detail: ErrorDetails) -> str:
     if kind.startswith(("ip_v4_network", "ip_v4_address")) and _is_ipv6(detail.get("input")):
         twin = IPV6_TWINS.get(str(last))
         if twin:
-            return f"this field is IPv4; an IPv6 one goes in `{twin}` (a dual-stack fabric)"
-        return "BGP identifiers and LB peer ranges are IPv4 (the sessions run over IPv4)"
+            return f"this field is IPv4; an IPv6 one goes in `{twin}`"
+        return "BGP identifiers are 32 bits, written as an IPv4 address in either family"
     if kind.startswith("ip_v6_network"):
         return "write an IPv6 network in CIDR form with no host bits set, e.g. 2001:db8:1::/64"
     if kind.startswith("ip_v6_address"):
         return "write an IPv6 address, e.g. fd00::10"
+    if kind.startswith("ip_any_network"):
+        return "write a network in CIDR form with no host bits set, e.g. 10.1.1.0/24 or fd00:1::/64"
     if kind.startswith("ip_any_address"):
         return "write an IPv4 or IPv6 address, e.g. 10.1.1.1 or 2001:db8:1::1"
     if kind.startswith("ip_v4_network"):

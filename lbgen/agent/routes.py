@@ -38,18 +38,17 @@ class Allowed:
 
     @classmethod
     def from_config(cls, config: AgentConfig) -> Allowed:
+        nets4 = [n for n in (config.node_network, config.pod_network) if n is not None]
         safe = {
             service: prefix
             for service, prefix in config.prefixes
-            if prefix.prefixlen > 0
-            and not prefix.overlaps(config.node_network)
-            and not prefix.overlaps(config.pod_network)
+            if prefix.prefixlen > 0 and nets4 and not any(prefix.overlaps(n) for n in nets4)
         }
         nets6 = [n for n in (config.node_network6, config.pod_network6) if n is not None]
         safe6 = {
             service: prefix
             for service, prefix in config.prefixes6
-            if prefix.prefixlen > 0 and not any(prefix.overlaps(n) for n in nets6)
+            if prefix.prefixlen > 0 and nets6 and not any(prefix.overlaps(n) for n in nets6)
         }
         return cls(safe, safe6)
 
@@ -74,24 +73,25 @@ def desired_routes(
         if spec.get("nodeName") != node or status.get("phase") != "Running":
             continue
         labels = meta.get("labels")
-        service = labels.get(SERVICE_LABEL) if isinstance(labels, dict) else None
-        network = allowed.prefixes.get(str(service))
-        try:
-            address = IPv4Address(status.get("podIP", ""))
-        except ValueError:
-            address = None
-        if network is None or address is None:
+        service = str(labels.get(SERVICE_LABEL) if isinstance(labels, dict) else None)
+        wanted = [
+            (network, version)
+            for network, version in (
+                (allowed.prefixes.get(service), 4),
+                (allowed.prefixes6.get(service), 6),
+            )
+            if network is not None
+        ]
+        found = [
+            (network, address)
+            for network, version in wanted
+            if (address := _pod_ip(status, version)) is not None
+        ]
+        # an unknown service, or a pod without an address of each of its families (a
+        # dual-stack one keeps the route it can have)
+        if not wanted or len(found) < len(wanted):
             refused += 1
-            continue
         name = str(meta.get("name", ""))
-        found: list[tuple[Network, Address]] = [(network, address)]
-        network6 = allowed.prefixes6.get(str(service))
-        if network6 is not None:
-            address6 = _pod_ip6(status)
-            if address6 is None:
-                refused += 1
-            else:
-                found.append((network6, address6))
         for prefix, via in found:
             # one LB per service and node; should two claim it, the choice is stable
             if prefix not in chosen or name < chosen[prefix][0]:
@@ -99,17 +99,21 @@ def desired_routes(
     return _by_family({network: address for network, (_, address) in chosen.items()}), refused
 
 
-def _pod_ip6(status: Mapping[str, Any]) -> IPv6Address | None:
-    """The pod's IPv6 address (status.podIPs of a dual-stack pod), if it has exactly one."""
+def _pod_ip(status: Mapping[str, Any], version: int) -> Address | None:
+    """The pod's address of one family (status.podIP, status.podIPs of a dual-stack pod), if
+    it has exactly one."""
     listed = status.get("podIPs")
+    texts = [status.get("podIP")]
+    texts += (
+        [e.get("ip") for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
+    )
     found = set()
-    for entry in listed if isinstance(listed, list) else ():
-        text = entry.get("ip") if isinstance(entry, dict) else None
+    for text in texts:
         try:
             parsed = ip_address(text) if isinstance(text, str) and "%" not in text else None
         except ValueError:
             parsed = None
-        if isinstance(parsed, IPv6Address):
+        if parsed is not None and parsed.version == version:
             found.add(parsed)
     return found.pop() if len(found) == 1 else None
 

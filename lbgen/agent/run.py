@@ -67,7 +67,9 @@ class RouteTable:
 
     def reconcile(self, pods: Objects, node: str) -> list[list[str]]:
         listed = []
-        for family in (["-4"], ["-6"]) if self.allowed.prefixes6 else (["-4"],):
+        for family, owned in ((["-4"], self.allowed.prefixes), (["-6"], self.allowed.prefixes6)):
+            if not owned:
+                continue
             shown = self._ip(["ip", *family, "-j", "route", "show", "proto", ROUTE_PROTO])
             listed += json.loads(shown.stdout or "[]")
         installed = installed_routes(listed, self.allowed)

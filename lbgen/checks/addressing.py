@@ -9,6 +9,7 @@ from typing import TypeVar
 from lbgen.codes import finding
 from lbgen.errors import Diagnostic, SpecPath, format_path
 from lbgen.spec import Fabric
+from lbgen.spec.sessions import session_nodes, session_pods, session_version
 
 
 def check(fabric: Fabric) -> Iterator[Diagnostic]:
@@ -106,6 +107,17 @@ def _router_ids(fabric: Fabric) -> Iterator[Diagnostic]:
             explicit = speaker.router_id is not None
             router_id = speaker.router_id or speaker.address
             path: SpecPath = ("spec", group, index, "routerId" if explicit else "address")
+            if router_id is None:
+                if session_version(spec) == 6:
+                    yield finding(
+                        "LB129",
+                        ("spec", group, index),
+                        f"{group[:-1]} {speaker.name} has no routerId and no IPv4 address to "
+                        "take it from (an IPv6-only cluster)",
+                        "give it a routerId: 32 bits in dotted form, unique in the fabric, "
+                        "e.g. 10.255.0.1",
+                    )
+                continue
             if router_id in seen:
                 yield finding(
                     "LB108",
@@ -116,7 +128,7 @@ def _router_ids(fabric: Fabric) -> Iterator[Diagnostic]:
                 )
             else:
                 seen[router_id] = path
-            if explicit and router_id in spec.networks.pods:
+            if explicit and spec.networks.pods is not None and router_id in spec.networks.pods:
                 yield finding(
                     "LB108",
                     path,
@@ -126,25 +138,39 @@ def _router_ids(fabric: Fabric) -> Iterator[Diagnostic]:
 
 
 def _reflector_ranges(fabric: Fabric) -> Iterator[Diagnostic]:
-    nets = fabric.spec.networks
-    for index, reflector in enumerate(fabric.spec.reflectors):
-        accepted = reflector.pod_range or nets.pods
+    """LB pods dial the reflectors from the pod network of the sessions' family."""
+    spec = fabric.spec
+    pods, nodes = session_pods(spec), session_nodes(spec)
+    if pods is None or nodes is None:
+        return  # LB128
+    suffix = "" if pods.version == 4 else "6"
+    for index, reflector in enumerate(spec.reflectors):
+        accepted = reflector.pod_range or pods
         path: SpecPath = ("spec", "reflectors", index, "podRange")
-        if not nets.pods.subnet_of(accepted):
+        if accepted.version != pods.version:
+            yield finding(
+                "LB109",
+                path,
+                f"podRange {accepted} is IPv{accepted.version} but the LB pods' sessions run "
+                f"over IPv{pods.version}",
+                f"set podRange to a range of networks.pods{suffix} {pods}, or leave it out",
+                ("spec", "networks", f"pods{suffix}"),
+            )
+        elif not pods.subnet_of(accepted):  # type: ignore[arg-type]
             yield finding(
                 "LB109",
                 path,
                 f"reflector {reflector.name} accepts LB peers only from {accepted}, "
-                f"which does not cover networks.pods {nets.pods}",
-                f"set podRange to {nets.pods} (the default) or a range containing it",
-                ("spec", "networks", "pods"),
+                f"which does not cover networks.pods{suffix} {pods}",
+                f"set podRange to {pods} (the default) or a range containing it",
+                ("spec", "networks", f"pods{suffix}"),
             )
-        elif accepted.overlaps(nets.nodes):
+        elif accepted.overlaps(nodes):
             yield finding(
                 "LB121",
                 path,
-                f"podRange {accepted} also covers networks.nodes {nets.nodes}: any host of the "
-                "node network could peer as an LB",
+                f"podRange {accepted} also covers networks.nodes{suffix} {nodes}: any host of "
+                "the node network could peer as an LB",
                 "narrow podRange to the pod network",
             )
 
@@ -152,28 +178,27 @@ def _reflector_ranges(fabric: Fabric) -> Iterator[Diagnostic]:
 def _pod_subnets(fabric: Fabric) -> Iterator[Diagnostic]:
     """A node's podSubnet binds its routes to pods there: it must be inside the pod network
     (and every reflector's podRange) and no other node's; its podSubnet6 inside pods6."""
-    pods = fabric.spec.networks.pods
-    ranges4: list[IPv4Network | IPv6Network] = [
-        pods,
-        *(r.pod_range for r in fabric.spec.reflectors if r.pod_range),
-    ]
-    yield from _subnets(
-        fabric,
-        field="pod_subnet",
-        name="podSubnet",
-        ranges=ranges4,
-        inside=f"the pod network {pods} and every reflector's podRange",
-        network="networks.pods",
-    )
-    pods6 = fabric.spec.networks.pods6
-    if pods6 is not None:
+    for pods, suffix in ((fabric.spec.networks.pods, ""), (fabric.spec.networks.pods6, "6")):
+        if pods is None:
+            continue
+        ranges: list[IPv4Network | IPv6Network] = [
+            pods,
+            *(
+                r.pod_range
+                for r in fabric.spec.reflectors
+                if r.pod_range and r.pod_range.version == pods.version
+            ),
+        ]
+        inside = f"networks.pods{suffix} {pods}"
+        if len(ranges) > 1:
+            inside += " and every reflector's podRange"
         yield from _subnets(
             fabric,
-            field="pod_subnet6",
-            name="podSubnet6",
-            ranges=[pods6],
-            inside=f"networks.pods6 {pods6}",
-            network="networks.pods6",
+            field=f"pod_subnet{suffix}",
+            name=f"podSubnet{suffix}",
+            ranges=ranges,
+            inside=inside,
+            network=f"networks.pods{suffix}",
         )
 
 
@@ -214,7 +239,7 @@ def _subnets(
 def _service_prefixes(fabric: Fabric) -> Iterator[Diagnostic]:
     spec = fabric.spec
     nets = spec.networks
-    given4 = [(i, s.prefix) for i, s in enumerate(spec.services)]
+    given4 = [(i, s.prefix) for i, s in enumerate(spec.services) if s.prefix is not None]
     given6 = [(i, s.prefix6) for i, s in enumerate(spec.services) if s.prefix6 is not None]
     yield from _prefix_overlaps(given4, "prefix")
     yield from _prefix_overlaps(given6, "prefix6")
@@ -271,8 +296,8 @@ def _vips(fabric: Fabric) -> Iterator[Diagnostic]:
                 yield finding(
                     "LB103",
                     path,
-                    f"VIP {vip} is IPv6 but the service has no prefix6",
-                    "give the service its IPv6 prefix (prefix6), or drop the IPv6 VIP",
+                    f"VIP {vip} is IPv{vip.version} but the service has no {field}",
+                    f"give the service its IPv{vip.version} prefix ({field}), or drop the VIP",
                 )
             elif vip not in prefix:
                 yield finding(

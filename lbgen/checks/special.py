@@ -68,9 +68,9 @@ def _placed(fabric: Fabric) -> Iterator[tuple[SpecPath, Placed]]:
             yield ("spec", "networks", name), getattr(spec.networks, name)
     for group in ("routers", "reflectors", "nodes"):
         for index, box in enumerate(getattr(spec, group)):
-            yield ("spec", group, index, "address"), box.address
-            if getattr(box, "address6", None) is not None:
-                yield ("spec", group, index, "address6"), box.address6
+            for field in ("address", "address6"):
+                if getattr(box, field) is not None:
+                    yield ("spec", group, index, field), getattr(box, field)
     for index, rr in enumerate(spec.reflectors):
         if rr.pod_range is not None:
             yield ("spec", "reflectors", index, "podRange"), rr.pod_range
@@ -80,6 +80,6 @@ def _placed(fabric: Fabric) -> Iterator[tuple[SpecPath, Placed]]:
         if node.pod_subnet6 is not None:
             yield ("spec", "nodes", index, "podSubnet6"), node.pod_subnet6
     for index, service in enumerate(spec.services):
-        yield ("spec", "services", index, "prefix"), service.prefix
-        if service.prefix6 is not None:
-            yield ("spec", "services", index, "prefix6"), service.prefix6
+        for field in ("prefix", "prefix6"):
+            if getattr(service, field) is not None:
+                yield ("spec", "services", index, field), getattr(service, field)

@@ -10,6 +10,7 @@ from lbgen.plan.model import (
     PREFIXES_PER_LB,
     BackendPlan,
     BgpSecret,
+    Family,
     GitOpsPlan,
     HealthCheckPlan,
     KubePlan,
@@ -24,8 +25,9 @@ from lbgen.plan.model import (
     ServicePlan,
     Timers,
 )
-from lbgen.spec import Fabric, Router, Service
+from lbgen.spec import Fabric, FabricSpec, Reflector, Router, Service
 from lbgen.spec.selection import eligible_nodes
+from lbgen.spec.sessions import session_address, session_pods, session_version
 
 
 def build_plan(fabric: Fabric, source: str) -> Plan:
@@ -36,11 +38,14 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         connect_retry=spec.bgp.connect_retry,
     )
     reflectors = sorted(spec.reflectors, key=lambda r: r.name)
+    version = session_version(spec)
+    pods = session_pods(spec)
+    assert pods is not None, "checked: LB128"
     # what an LB pod dials: each reflector, with the password its Secret volume projects
     lb_view = tuple(
         Peer(
             name=r.name,
-            address=r.address,
+            address=_at(spec, r),
             asn=spec.asn,
             password_file=str(BGP_PASSWORD_DIR / r.name) if r.lb_password else None,
         )
@@ -52,7 +57,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         if r.lb_password is not None
     )
     router_peers = tuple(
-        _router_session(r.name, r.address, r.asn or spec.asn, r)
+        _router_session(r.name, _at(spec, r), r.asn or spec.asn, r)
         for r in sorted(spec.routers, key=lambda r: r.name)
     )
     services = sorted(spec.services, key=lambda s: s.name)
@@ -81,7 +86,8 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         ),
     )
     # a router takes its routes from the reflectors, whatever peer the reflector took them from
-    router_grants = _grants(fabric, eligible, spec.networks.pods)
+    router_grants = _grants(fabric, eligible, pods)
+    families = _families(version, router_grants)
     modules = ("ip_vs", *sorted({f"ip_vs_{s.scheduler}" for s in spec.services}))
 
     return Plan(
@@ -92,13 +98,15 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         pod_network=spec.networks.pods,
         node_network6=spec.networks.nodes6,
         pod_network6=spec.networks.pods6,
+        session_version=version,
+        families=families,
         timers=timers,
         routers=tuple(
             RouterPlan(
                 name=r.name,
-                address=r.address,
+                address=_at(spec, r),
                 address6=r.address6,
-                router_id=r.router_id or r.address,
+                router_id=_router_id(r.router_id, r.address),
                 asn=r.asn or spec.asn,
                 fabric_asn=spec.asn,
                 implementation=r.implementation,
@@ -109,29 +117,31 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 timers=timers,
                 # the router's view: its own password file and GTSM on every reflector session
                 reflectors=tuple(
-                    _router_session(rr.name, rr.address, spec.asn, r) for rr in reflectors
+                    _router_session(rr.name, _at(spec, rr), spec.asn, r) for rr in reflectors
                 ),
                 grants=router_grants,
+                families=families,
             )
             for r in sorted(spec.routers, key=lambda r: r.name)
         ),
         reflectors=tuple(
             ReflectorPlan(
                 name=r.name,
-                address=r.address,
+                address=_at(spec, r),
                 address6=r.address6,
                 implementation=r.implementation,
-                router_id=r.router_id or r.address,
-                cluster_id=r.cluster_id or r.address,
+                router_id=_router_id(r.router_id, r.address),
+                cluster_id=r.cluster_id or _router_id(r.router_id, r.address),
                 asn=spec.asn,
                 timers=timers,
-                pod_range=r.pod_range or spec.networks.pods,
+                pod_range=r.pod_range or pods,
                 routers=router_peers,
                 add_paths_send_max=most_lbs,
                 max_prefixes_per_lb=PREFIXES_PER_LB,
-                grants=_grants(fabric, eligible, r.pod_range or spec.networks.pods),
+                grants=_grants(fabric, eligible, r.pod_range or pods),
                 lb_password_file=r.lb_password.file if r.lb_password else None,
                 listen_limit=min(65535, max(100, 2 * all_lbs)),
+                families=families,
             )
             for r in reflectors
         ),
@@ -159,6 +169,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 reflectors=lb_view,
                 secrets=secrets,
                 kube=kube,
+                version=version,
             )
             for s in services
         ),
@@ -167,7 +178,30 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
     )
 
 
-def _router_session(name: str, address: IPv4Address, asn: int, router: Router) -> Peer:
+def _at(spec: FabricSpec, box: Router | Reflector) -> IPv4Address | IPv6Address:
+    """Where `box` speaks BGP (checked: it has an address of the sessions' family, LB128)."""
+    address = session_address(spec, box)
+    assert address is not None, "checked: LB128"
+    return address
+
+
+def _router_id(given: IPv4Address | None, address: IPv4Address | None) -> IPv4Address:
+    """The spec's routerId, else the IPv4 address (checked: one of them is given, LB129)."""
+    router_id = given or address
+    assert router_id is not None, "checked: LB129"
+    return router_id
+
+
+def _families(version: int, grants: tuple[RouteGrant, ...]) -> tuple[Family, ...]:
+    """What the sessions carry: IPv4 unicast over IPv4 sessions; IPv6 unicast over IPv6 ones,
+    and over IPv4 ones when some node may be the next hop of an IPv6 prefix (dual-stack)."""
+    ipv6 = version == 6 or any(grant.prefixes6 for grant in grants)
+    return (*(("ipv4",) if version == 4 else ()), *(("ipv6",) if ipv6 else ()))
+
+
+def _router_session(
+    name: str, address: IPv4Address | IPv6Address, asn: int, router: Router
+) -> Peer:
     """The far end of one of `router`'s sessions, secured as the router's spec says (both ends
     of a router–reflector session read the router's password file and GTSM hops)."""
     return Peer(
@@ -180,7 +214,7 @@ def _router_session(name: str, address: IPv4Address, asn: int, router: Router) -
 
 
 def _grants(
-    fabric: Fabric, eligible: dict[str, tuple[str, ...]], lb_range: IPv4Network
+    fabric: Fabric, eligible: dict[str, tuple[str, ...]], lb_range: IPv4Network | IPv6Network
 ) -> tuple[RouteGrant, ...]:
     """Per node that may run an LB: the service prefixes it may be next hop for, and from
     where (its pod subnet if known, else the range LB peers come from)."""
@@ -188,15 +222,16 @@ def _grants(
     found = []
     for node in sorted(spec.nodes, key=lambda n: n.name):
         carried = [s for s in spec.services if node.name in eligible[s.name]]
-        prefixes = tuple(sorted(s.prefix for s in carried))
-        # checked: a node that may carry a dual-stack service has an address6
+        prefixes = tuple(sorted(s.prefix for s in carried if s.prefix is not None))
+        # checked: a node that may carry a service with a prefix6 has an address6
         prefixes6 = tuple(sorted(s.prefix6 for s in carried if s.prefix6 is not None))
-        if prefixes:
+        if prefixes or prefixes6:
             found.append(
                 RouteGrant(
                     node=node.name,
-                    next_hop=node.address,
-                    peers=node.pod_subnet or lb_range,
+                    next_hop=node.address if prefixes else None,
+                    peers=(node.pod_subnet if lb_range.version == 4 else node.pod_subnet6)
+                    or lb_range,
                     prefixes=prefixes,
                     next_hop6=node.address6 if prefixes6 else None,
                     prefixes6=prefixes6,
@@ -228,10 +263,13 @@ def _service(
     reflectors: tuple[Peer, ...],
     secrets: tuple[BgpSecret, ...],
     kube: KubePlan,
+    version: int,
 ) -> ServicePlan:
     hc = s.health_check
     vips4 = sorted(v for v in s.vips or () if isinstance(v, IPv4Address))
     vips6 = sorted(v for v in s.vips or () if isinstance(v, IPv6Address))
+    if s.prefix is not None and not vips4:
+        vips4 = [_first_host(s.prefix)]
     if s.prefix6 is not None and not vips6:
         vips6 = [_first_host(s.prefix6)]
     nodes = {n.name: n for n in fabric.spec.nodes}
@@ -239,7 +277,7 @@ def _service(
         name=s.name,
         namespace=s.namespace,
         prefix=s.prefix,
-        vips=tuple(vips4) or (_first_host(s.prefix),),
+        vips=tuple(vips4),
         prefix6=s.prefix6,
         vips6=tuple(vips6),
         next_hops6=tuple(
@@ -278,8 +316,8 @@ def _service(
         timers=timers,
         reflectors=reflectors,
         bgp_secrets=secrets,
-        node_network=fabric.spec.networks.nodes,
-        pod_network=fabric.spec.networks.pods,
+        session_version=version,
+        pod_network=fabric.spec.networks.pods if s.prefix is not None else None,
         pod_network6=fabric.spec.networks.pods6 if s.prefix6 is not None else None,
         kube=kube,
     )

@@ -24,9 +24,12 @@ class Timers(Frozen):
     connect_retry: int
 
 
+Family = Literal["ipv4", "ipv6"]
+
+
 class Peer(Frozen):
     name: str
-    address: IPv4Address
+    address: IPv4Address | IPv6Address  # where its sessions run
     asn: int  # the AS it speaks
     # where this end reads the session's TCP-MD5 password: a file on the box, or in an LB pod
     # the file its Secret volume projects. None: the session has none
@@ -51,23 +54,19 @@ class RouteGrant(Frozen):
     could use to win the best path are reset on import."""
 
     node: str
-    next_hop: IPv4Address
-    peers: IPv4Network
+    # the IPv4 prefixes it may be next hop for (an IPv4 or dual-stack cluster)
+    next_hop: IPv4Address | None
+    peers: IPv4Network | IPv6Network  # in the sessions' family
     prefixes: tuple[IPv4Network, ...]
-    # a dual-stack fabric: the IPv6 prefixes it may be next hop for, over the same sessions,
-    # with its IPv6 address as next hop
+    # the IPv6 prefixes it may be next hop for, over the same sessions, with its IPv6 address
+    # as next hop
     next_hop6: IPv6Address | None = None
     prefixes6: tuple[IPv6Network, ...] = ()
 
 
-def ipv6_granted(grants: tuple[RouteGrant, ...]) -> bool:
-    """A dual-stack fabric: some node may be the next hop of an IPv6 service prefix."""
-    return any(grant.prefixes6 for grant in grants)
-
-
 class RouterPlan(Frozen):
     name: str
-    address: IPv4Address
+    address: IPv4Address | IPv6Address  # where its sessions run
     address6: IPv6Address | None  # on the node network: where it reaches IPv6 next hops
     router_id: IPv4Address
     asn: int  # its own
@@ -80,28 +79,24 @@ class RouterPlan(Frozen):
     timers: Timers
     reflectors: tuple[Peer, ...]
     grants: tuple[RouteGrant, ...]
+    families: tuple[Family, ...]  # what its sessions carry
 
     @property
     def ebgp(self) -> bool:
         """Its sessions with the reflectors cross ASes."""
         return self.asn != self.fabric_asn
 
-    @property
-    def dual_stack(self) -> bool:
-        """Its sessions carry IPv6 unicast too."""
-        return ipv6_granted(self.grants)
-
 
 class ReflectorPlan(Frozen):
     name: str
-    address: IPv4Address
-    address6: IPv6Address | None  # on the node network (dual-stack)
+    address: IPv4Address | IPv6Address  # where its sessions run
+    address6: IPv6Address | None  # on the node network
     implementation: Literal["gobgp", "frr"]
     router_id: IPv4Address
     cluster_id: IPv4Address
     asn: int
     timers: Timers
-    pod_range: IPv4Network
+    pod_range: IPv4Network | IPv6Network
     routers: tuple[Peer, ...]
     add_paths_send_max: int
     max_prefixes_per_lb: int
@@ -110,11 +105,7 @@ class ReflectorPlan(Frozen):
     lb_password_file: str | None
     # most LB sessions at once (FRR's bgp listen limit): every LB pod, twice over for restarts
     listen_limit: int
-
-    @property
-    def dual_stack(self) -> bool:
-        """Its sessions carry IPv6 unicast too."""
-        return ipv6_granted(self.grants)
+    families: tuple[Family, ...]  # what its sessions carry
 
 
 class PortPlan(Frozen):
@@ -165,10 +156,11 @@ class KubePlan(Frozen):
 class ServicePlan(Frozen):
     name: str
     namespace: str
-    prefix: IPv4Network
+    # its IPv4 prefix and VIPs (none: an IPv6 service)
+    prefix: IPv4Network | None
     vips: tuple[IPv4Address, ...]
-    # a dual-stack service: its IPv6 prefix and VIPs, announced with the node's IPv6 address
-    # (next_hops6: each eligible node's) as next hop
+    # its IPv6 prefix and VIPs, announced with the node's IPv6 address (next_hops6: each
+    # eligible node's) as next hop (none: an IPv4 service)
     prefix6: IPv6Network | None
     vips6: tuple[IPv6Address, ...]
     next_hops6: tuple[tuple[str, IPv6Address], ...]
@@ -186,9 +178,9 @@ class ServicePlan(Frozen):
     reflectors: tuple[Peer, ...]
     # the Secret keys the pod's exabgp reads its reflectors' passwords from
     bgp_secrets: tuple[BgpSecret, ...]
-    node_network: IPv4Network
-    pod_network: IPv4Network
-    pod_network6: IPv6Network | None
+    session_version: int  # 4 or 6: the family of its sessions with the reflectors
+    pod_network: IPv4Network | None  # of a service with a prefix
+    pod_network6: IPv6Network | None  # of a service with a prefix6
     kube: KubePlan
 
     @property
@@ -198,7 +190,8 @@ class ServicePlan(Frozen):
 
     @property
     def pod_sysctls(self) -> tuple[tuple[str, str], ...]:
-        """The namespaced sysctls its LB pods need (their securityContext.sysctls)."""
+        """The namespaced sysctls its LB pods need (their securityContext.sysctls): IPVS's
+        (net.ipv4.vs.*, for both families) and IPv4 forwarding always, IPv6's with a prefix6."""
         return (*POD_SYSCTLS, *(POD_SYSCTLS6 if self.prefix6 is not None else ()))
 
 
@@ -212,7 +205,7 @@ class GitOpsPlan(Frozen):
 
 class NodePlan(Frozen):
     name: str
-    address: IPv4Address
+    address: IPv4Address | None  # none in an IPv6-only cluster
     address6: IPv6Address | None
     pod_subnet: IPv4Network | None
     pod_subnet6: IPv6Network | None
@@ -227,10 +220,13 @@ class Plan(Frozen):
     fabric: str
     source: str
     asn: int
-    node_network: IPv4Network
-    pod_network: IPv4Network
+    # a cluster's IPv4 networks, IPv6 ones, or both
+    node_network: IPv4Network | None
+    pod_network: IPv4Network | None
     node_network6: IPv6Network | None
     pod_network6: IPv6Network | None
+    session_version: int  # 4 or 6: the family the BGP sessions run over
+    families: tuple[Family, ...]  # what they carry
     timers: Timers
     routers: tuple[RouterPlan, ...]
     reflectors: tuple[ReflectorPlan, ...]
@@ -238,11 +234,6 @@ class Plan(Frozen):
     services: tuple[ServicePlan, ...]
     kube: KubePlan
     gitops: GitOpsPlan | None
-
-    @property
-    def dual_stack(self) -> bool:
-        """Some service has an IPv6 prefix: every session carries IPv6 unicast too."""
-        return any(s.prefix6 is not None for s in self.services)
 
 
 class PodConfig(Frozen):
@@ -263,10 +254,10 @@ class AgentConfig(Frozen):
     source: str
     fabric: str
     namespace: str
-    node_network: IPv4Network
-    pod_network: IPv4Network
+    node_network: IPv4Network | None
+    pod_network: IPv4Network | None
     prefixes: tuple[tuple[str, IPv4Network], ...]  # (service, prefix)
-    # dual-stack: (service, prefix6), and the IPv6 networks no prefix6 may overlap
+    # (service, prefix6), and the IPv6 networks no prefix6 may overlap
     prefixes6: tuple[tuple[str, IPv6Network], ...]
     node_network6: IPv6Network | None
     pod_network6: IPv6Network | None

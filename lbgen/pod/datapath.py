@@ -12,25 +12,23 @@ from lbgen.plan import ServicePlan
 NFT_TABLE = "lbgen"
 
 
-def local_route(service: ServicePlan) -> list[str]:
-    """Accept every address of the prefix as local, so IPVS sees the VIPs at LOCAL_IN."""
-    return ["ip", "route", "replace", "local", str(service.prefix), "dev", "lo", "table", "local"]
-
-
 def local_routes(service: ServicePlan) -> list[list[str]]:
-    """The local route of each of the service's prefixes (IPv4, and IPv6 when dual-stack)."""
-    routes = [local_route(service)]
-    if service.prefix6 is not None:
-        six = ["ip", "-6", "route", "replace", "local", str(service.prefix6)]
-        routes.append([*six, "dev", "lo", "table", "local"])
-    return routes
+    """Accept every address of each of the service's prefixes (IPv4, IPv6) as local, so IPVS
+    sees the VIPs at LOCAL_IN."""
+    return [
+        ["ip", family, "route", "replace", "local", str(prefix), "dev", "lo", "table", "local"]
+        for family, prefix in (("-4", service.prefix), ("-6", service.prefix6))
+        if prefix is not None
+    ]
 
 
 def nft_ruleset(service: ServicePlan) -> str:
     """Masquerade what IPVS forwards to backends, so their replies come back through this LB.
     The first two lines make the load idempotent: create the table, then replace it whole."""
     tables: list[tuple[str, IPv4Network | IPv6Network, tuple[IPv4Address | IPv6Address, ...]]]
-    tables = [("ip", service.pod_network, service.vips)]
+    tables = []
+    if service.pod_network is not None and service.vips:
+        tables.append(("ip", service.pod_network, service.vips))
     if service.pod_network6 is not None and service.vips6:
         tables.append(("ip6", service.pod_network6, service.vips6))
     return "".join(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,12 +14,13 @@ from lbgen.plan import PodConfig
 
 
 class PodFacts(BaseModel):
-    """Known only when the pod starts: status.podIP, status.hostIP and spec.nodeName."""
+    """Known only when the pod starts: status.podIP, status.hostIP and spec.nodeName, in the
+    family of the cluster's BGP sessions (IPv4, or IPv6 in an IPv6-only cluster)."""
 
     model_config = ConfigDict(frozen=True)
 
-    pod_ip: IPv4Address
-    node_ip: IPv4Address
+    pod_ip: IPv4Address | IPv6Address
+    node_ip: IPv4Address | IPv6Address
     node: str = ""
 
 
@@ -40,15 +41,20 @@ def read_pod_config(path: Path) -> PodConfig:
     return read_config(path, PodConfig, "LB config")
 
 
-def pod_facts(env: Mapping[str, str]) -> PodFacts:
+def pod_facts(env: Mapping[str, str], version: int = 4) -> PodFacts:
+    """`version`: the family of the sessions (ServicePlan.session_version)."""
+    wrong = LbgenError(
+        f"POD_IP and NODE_IP must hold the pod's and node's IPv{version} addresses "
+        "(the downward API's status.podIP and status.hostIP)"
+    )
     try:
-        return PodFacts(
+        facts = PodFacts(
             pod_ip=env.get("POD_IP", ""),
             node_ip=env.get("NODE_IP", ""),
             node=env.get("NODE_NAME", ""),
         )
     except ValidationError as error:
-        raise LbgenError(
-            "POD_IP and NODE_IP must hold the pod's and node's IPv4 addresses "
-            "(the downward API's status.podIP and status.hostIP)"
-        ) from error
+        raise wrong from error
+    if facts.pod_ip.version != version or facts.node_ip.version != version:
+        raise wrong
+    return facts

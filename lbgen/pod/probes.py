@@ -9,19 +9,26 @@ from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 
+Address = IPv4Address | IPv6Address
 BGP_PORT = 179
 TCP_ESTABLISHED = "01"
 
 
-def _address(hex_pair: str) -> tuple[IPv4Address, int]:
+def _address(hex_pair: str) -> tuple[IPv4Address | IPv6Address, int]:
     address, port = hex_pair.split(":")
-    # /proc/net/tcp prints the address in host byte order
-    packed = struct.pack("<I", int(address, 16))
-    return IPv4Address(socket.inet_ntoa(packed)), int(port, 16)
+    # /proc/net/tcp{,6} prints the address as 32-bit words, each in host byte order
+    words = [int(address[i : i + 8], 16) for i in range(0, len(address), 8)]
+    packed = b"".join(struct.pack("<I", word) for word in words)
+    if len(packed) == 4:
+        return IPv4Address(socket.inet_ntoa(packed)), int(port, 16)
+    return IPv6Address(packed), int(port, 16)
 
 
-def established_bgp_peers(proc_net_tcp: str, local: IPv4Address) -> set[IPv4Address]:
-    """Peers with an established TCP session to or from port 179 of `local`."""
+def established_bgp_peers(
+    proc_net_tcp: str, local: IPv4Address | IPv6Address
+) -> set[IPv4Address | IPv6Address]:
+    """Peers with an established TCP session to or from port 179 of `local` (/proc/net/tcp
+    for an IPv4 address, /proc/net/tcp6 for an IPv6 one)."""
     peers = set()
     for line in proc_net_tcp.splitlines()[1:]:
         fields = line.split()
@@ -50,7 +57,6 @@ def ipvs_endpoint(text: str) -> tuple[IPv4Address | IPv6Address, int] | None:
     return None
 
 
-Address = IPv4Address | IPv6Address
 Dest = tuple[Address, int]  # real server address, port
 VirtualKey = tuple[str, Address, int]  # protocol, VIP, port
 
@@ -76,8 +82,8 @@ def read_ipvs(text: str) -> dict[VirtualKey, tuple[tuple[Dest, int], ...]]:
 
 
 def readiness_problems(
-    peers: set[IPv4Address],
-    reflectors: Iterable[IPv4Address],
+    peers: set[Address],
+    reflectors: Iterable[Address],
     programmed: set[VirtualKey],
     wanted: Iterable[VirtualKey],
 ) -> list[str]:
@@ -100,18 +106,21 @@ def ready(lb_json: str, env: Mapping[str, str], proc: Path = Path("/proc")) -> l
     """The readiness probe. It runs every few seconds, so it reads the few fields it needs from
     lb.json (validated when the pod started) with `json`, not the plan's models."""
     service = json.loads(lb_json)["service"]
+    version = service.get("session_version", 4)
     try:
-        pod_ip = IPv4Address(env.get("POD_IP", ""))
+        pod_ip = ip_address(env.get("POD_IP", ""))
     except ValueError:
-        return ["POD_IP is not set to the pod's IPv4 address (downward API status.podIP)"]
-    tcp = (proc / "net/tcp").read_text(encoding="ascii")
+        pod_ip = None
+    if pod_ip is None or pod_ip.version != version:
+        return [f"POD_IP is not set to the pod's IPv{version} address (downward API status.podIP)"]
+    tcp = (proc / ("net/tcp" if version == 4 else "net/tcp6")).read_text(encoding="ascii")
     try:
         ip_vs = (proc / "net/ip_vs").read_text(encoding="ascii")
     except OSError:
         ip_vs = ""
     return readiness_problems(
         established_bgp_peers(tcp, pod_ip),
-        (IPv4Address(rr["address"]) for rr in service["reflectors"]),
+        (ip_address(rr["address"]) for rr in service["reflectors"]),
         set(read_ipvs(ip_vs)),
         (
             (p["protocol"], ip_address(vip), p["port"])

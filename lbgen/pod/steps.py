@@ -70,7 +70,7 @@ def exabgp_conf(config: PodConfig, env: Mapping[str, str]) -> str:
     reflector's password from the Secret volume when its sessions have one."""
     from lbgen.render.exabgp import render_exabgp  # noqa: PLC0415 -- only this step renders
 
-    facts = pod_facts(env)
+    facts = pod_facts(env, config.service.session_version)
     passwords = {
         rr.name: read_password(Path(rr.password_file), f"reflector {rr.name}")
         for rr in config.service.reflectors
@@ -80,7 +80,7 @@ def exabgp_conf(config: PodConfig, env: Mapping[str, str]) -> str:
     if config.service.prefix6 is not None and node_ip6 is None:
         raise LbgenError(
             f"this pod runs on node {facts.node}, which has no IPv6 address in the plan for the "
-            f"dual-stack service {config.service.name}: it may not run one of its LBs"
+            f"IPv6 prefix of service {config.service.name}: it may not run one of its LBs"
         )
     return render_exabgp(
         config.service, facts.pod_ip, facts.node_ip, config.source, passwords, node_ip6=node_ip6

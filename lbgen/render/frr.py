@@ -4,6 +4,7 @@ with gobgpd, and the password lines `lbgen box-config` adds on the box (never in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
@@ -25,17 +26,14 @@ class Filter:
 
 
 def filters(grants: Sequence[RouteGrant]) -> list[Filter]:
-    """Per grant, its IPv4 filter, then its IPv6 one (a dual-stack fabric)."""
+    """Per grant, its IPv4 filter, then its IPv6 one (each when it grants that family)."""
     found = []
     for grant in grants:
-        found.append(Filter(grant.node, "ip", "", grant.prefixes, grant.next_hop, 32))
+        if grant.prefixes and grant.next_hop is not None:
+            found.append(Filter(grant.node, "ip", "", grant.prefixes, grant.next_hop, 32))
         if grant.prefixes6 and grant.next_hop6 is not None:
             found.append(Filter(grant.node, "ipv6", "6", grant.prefixes6, grant.next_hop6, 128))
     return found
-
-
-def address_families(dual_stack: bool) -> tuple[str, ...]:
-    return ("ipv4", "ipv6") if dual_stack else ("ipv4",)
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class LbGroup:
     """The LB pods one listen range takes in, and the grants their routes may use."""
 
     name: str
-    peers: IPv4Network
+    peers: IPv4Network | IPv6Network
     grants: tuple[RouteGrant, ...]
 
     @property
@@ -55,13 +53,17 @@ def lb_groups(rr: ReflectorPlan) -> list[LbGroup]:
     """One peer-group per distinct range of LB peers (each node's pod subnet, or the pod range):
     a pod lands in the group of the longest range holding it, and may announce only via the
     nodes that range belongs to."""
-    by_peers: dict[IPv4Network, list[RouteGrant]] = {}
+    by_peers: dict[IPv4Network | IPv6Network, list[RouteGrant]] = {}
     for grant in rr.grants:
         by_peers.setdefault(grant.peers, []).append(grant)
     return [
-        LbGroup(f"lbs-{str(peers).replace('.', '-').replace('/', '-')}", peers, tuple(grants))
-        for peers, grants in sorted(by_peers.items())
+        LbGroup(f"lbs-{re.sub('[.:/]', '-', str(peers))}", peers, tuple(grants))
+        for peers, grants in sorted(by_peers.items(), key=lambda item: _network_key(item[0]))
     ]
+
+
+def _network_key(network: IPv4Network | IPv6Network) -> tuple[int, int, int]:
+    return network.version, int(network.network_address), network.prefixlen
 
 
 def render_frr_conf(router: RouterPlan, source: str) -> str:
@@ -70,7 +72,7 @@ def render_frr_conf(router: RouterPlan, source: str) -> str:
         header=header(source, "!"),
         router=router,
         filters=filters(router.grants),
-        families=address_families(router.dual_stack),
+        families=router.families,
     )
 
 
@@ -81,7 +83,7 @@ def render_reflector_frr(rr: ReflectorPlan, source: str) -> str:
         rr=rr,
         groups=lb_groups(rr),
         filters=filters(rr.grants),
-        families=address_families(rr.dual_stack),
+        families=rr.families,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lbgen.plan import ReflectorPlan, RouteGrant, RouterPlan, Timers
+from lbgen.plan.model import Family
 from lbgen.render.text import generated_by
 from lbgen.render.yamldoc import dump_yaml
 
@@ -21,15 +22,15 @@ RESET: dict[str, Any] = {
 }
 
 
-def families(dual_stack: bool) -> tuple[str, ...]:
-    """IPv4 unicast; IPv6 unicast too in a dual-stack fabric (over the same sessions)."""
-    return (FAMILY, FAMILY6) if dual_stack else (FAMILY,)
+def families(carried: tuple[Family, ...]) -> tuple[str, ...]:
+    """gobgpd's names of the families the sessions carry."""
+    return tuple({"ipv4": FAMILY, "ipv6": FAMILY6}[family] for family in carried)
 
 
 def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
     cluster = {"route-reflector-client": True, "route-reflector-cluster-id": str(rr.cluster_id)}
     data: dict[str, Any] = {
-        "global": _global(rr.asn, str(rr.router_id)),
+        "global": _global(rr.asn, str(rr.router_id), rr.address.version),
         "defined-sets": _defined_sets(rr.grants, from_peers=True),
         "policy-definitions": _import_policy(rr.grants, from_peers=True),
         "peer-groups": [
@@ -44,7 +45,7 @@ def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
                         "config": {"afi-safi-name": family},
                         "prefix-limit": {"config": {"max-prefixes": rr.max_prefixes_per_lb}},
                     }
-                    for family in families(rr.dual_stack)
+                    for family in families(rr.families)
                 ],
             }
         ],
@@ -63,7 +64,7 @@ def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
                         "config": {"afi-safi-name": family},
                         "add-paths": {"config": {"send-max": rr.add_paths_send_max}},
                     }
-                    for family in families(rr.dual_stack)
+                    for family in families(rr.families)
                 ],
             }
             for router in rr.routers
@@ -82,7 +83,7 @@ def render_router_gobgpd(router: RouterPlan, source: str) -> str:
     if router.zebra_software is not None:
         zebra["software-name"] = router.zebra_software
     data: dict[str, Any] = {
-        "global": _global(router.asn, str(router.router_id)),
+        "global": _global(router.asn, str(router.router_id), router.address.version),
         "defined-sets": _defined_sets(router.grants, from_peers=False),
         "policy-definitions": _import_policy(router.grants, from_peers=False),
         "neighbors": [
@@ -98,7 +99,7 @@ def render_router_gobgpd(router: RouterPlan, source: str) -> str:
                         "config": {"afi-safi-name": family},
                         "add-paths": {"config": {"receive": True}},
                     }
-                    for family in families(router.dual_stack)
+                    for family in families(router.families)
                 ],
             }
             for rr in router.reflectors
@@ -112,9 +113,11 @@ def render_router_gobgpd(router: RouterPlan, source: str) -> str:
     return dump_yaml(data, generated_by(source) + "\n" + note)
 
 
-def _global(asn: int, router_id: str) -> dict[str, Any]:
+def _global(asn: int, router_id: str, version: int) -> dict[str, Any]:
+    # listen in the sessions' family only (IPv4, as the paper; IPv6 in an IPv6-only cluster)
+    listen = "0.0.0.0" if version == 4 else "::"  # noqa: S104 -- BGP listens on the box
     return {
-        "config": {"as": asn, "router-id": router_id, "local-address-list": ["0.0.0.0"]},  # noqa: S104 -- IPv4 only, as the paper
+        "config": {"as": asn, "router-id": router_id, "local-address-list": [listen]},
         # hand every equal path to the RIB/zebra, not only the best one
         "use-multiple-paths": {"config": {"enabled": True}},
         "apply-policy": {
@@ -166,8 +169,11 @@ def _import_policy(grants: tuple[RouteGrant, ...], *, from_peers: bool) -> list[
     reset, so no speaker can win the best path over the LBs or leave the ECMP set."""
     statements = []
     for grant in grants:
-        for version, next_hop in ((4, f"{grant.next_hop}/32"), (6, f"{grant.next_hop6}/128")):
-            if version == 6 and not grant.prefixes6:
+        for version, next_hop, prefixes in (
+            (4, f"{grant.next_hop}/32", grant.prefixes),
+            (6, f"{grant.next_hop6}/128", grant.prefixes6),
+        ):
+            if not prefixes:
                 continue
             conditions: dict[str, Any] = {
                 "match-prefix-set": {

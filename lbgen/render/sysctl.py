@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from lbgen.plan import NodePlan
+from lbgen.plan.model import Family
 from lbgen.render.text import header, render_template
 
 
@@ -48,16 +49,20 @@ NODE6 = (
 )
 
 
-def router(dual_stack: bool) -> tuple[Setting, ...]:
-    return (*ROUTER, *(ROUTER6 if dual_stack else ()))
+def router(families: tuple[Family, ...]) -> tuple[Setting, ...]:
+    """Forwarding and 5-tuple ECMP for each family the router takes routes of."""
+    return (*(ROUTER if "ipv4" in families else ()), *(ROUTER6 if "ipv6" in families else ()))
 
 
 def node(plan: NodePlan) -> tuple[Setting, ...]:
-    return (
+    ipv4 = (
         Setting(
             "net.ipv4.ip_forward", "1", "route the service prefix from the router to the LB pod"
         ),
         LOOSE_RP_FILTER,
+    )
+    return (
+        *(ipv4 if plan.address is not None else ()),
         Setting(
             "net.netfilter.nf_conntrack_max",
             str(plan.conntrack_max),

@@ -36,7 +36,7 @@ def _network(plan: Plan) -> Tree:
         else:
             tree[f"{base}/gobgpd.yaml"] = render_router_gobgpd(router, src)
             tree[f"{base}/zebra.conf"] = render_zebra_conf(router, src)
-        tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.router(router.dual_stack))
+        tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.router(router.families))
     for rr in plan.reflectors:
         base = f"reflectors/{rr.name}"
         if rr.implementation == "frr":
@@ -68,7 +68,7 @@ def _agent_config(plan: Plan) -> str:
         namespace=plan.kube.namespace,
         node_network=plan.node_network,
         pod_network=plan.pod_network,
-        prefixes=tuple((s.name, s.prefix) for s in plan.services),
+        prefixes=tuple((s.name, s.prefix) for s in plan.services if s.prefix is not None),
         prefixes6=tuple((s.name, s.prefix6) for s in plan.services if s.prefix6 is not None),
         node_network6=plan.node_network6,
         pod_network6=plan.pod_network6,

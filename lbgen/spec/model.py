@@ -5,7 +5,15 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, IPvAnyAddress, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    IPvAnyAddress,
+    IPvAnyNetwork,
+    StringConstraints,
+)
 from pydantic.alias_generators import to_camel
 
 API_VERSION = "lbgen.io/v1alpha1"
@@ -63,6 +71,8 @@ Ipv6Net = Annotated[IPv6Network, BeforeValidator(_written_as_text)]
 Ipv6Addr = Annotated[IPv6Address, BeforeValidator(_written_as_text)]
 # a VIP of either family: IPv4 inside `prefix`, IPv6 inside `prefix6`
 AnyAddr = Annotated[IPvAnyAddress, BeforeValidator(_written_as_text)]
+# a range in the family of the sessions
+AnyNet = Annotated[IPvAnyNetwork, BeforeValidator(_written_as_text)]
 
 # a DNS-1123 label: it names Kubernetes objects and output folders
 Name = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=NAME_PATTERN)]
@@ -85,17 +95,28 @@ class Metadata(Model):
 
 
 class Networks(Model):
-    nodes: Ipv4Net = Field(description="The node (underlay) network the router shares.")
-    pods: Ipv4Net = Field(description="The pod (overlay) network LB pods get addresses from.")
+    """A cluster's families: IPv4 (nodes, pods), IPv6 (nodes6, pods6), or both. The BGP
+    sessions run over IPv4 when the cluster has it, else over IPv6 (an IPv6-only cluster)."""
+
+    nodes: Ipv4Net | None = Field(
+        None,
+        description=(
+            "The node (underlay) network the router shares; omit it (and pods) in an IPv6-only "
+            "cluster."
+        ),
+    )
+    pods: Ipv4Net | None = Field(
+        None, description="The pod (overlay) network LB pods get addresses from."
+    )
     nodes6: Ipv6Net | None = Field(
         None,
         description=(
-            "The node network's IPv6 prefix (a dual-stack cluster): the IPv6 next hops of "
-            "services with a prefix6 are the nodes' address6 in it."
+            "The node network's IPv6 prefix (a dual-stack or IPv6-only cluster): the IPv6 next "
+            "hops of services with a prefix6 are the nodes' address6 in it."
         ),
     )
     pods6: Ipv6Net | None = Field(
-        None, description="The pod network's IPv6 prefix (a dual-stack cluster)."
+        None, description="The pod network's IPv6 prefix (a dual-stack or IPv6-only cluster)."
     )
 
 
@@ -131,12 +152,15 @@ class LbPassword(Model):
 
 class Router(Model):
     name: Name
-    address: Ipv4Addr = Field(description="The router's address in the node network.")
+    address: Ipv4Addr | None = Field(
+        None, description="The router's address in networks.nodes (an IPv4 or dual-stack cluster)."
+    )
     address6: Ipv6Addr | None = Field(
         None,
         description=(
             "Its IPv6 address in networks.nodes6: it reaches the nodes' IPv6 next hops there "
-            "(the sessions stay IPv4 and carry both families)."
+            "(a dual-stack cluster's sessions stay IPv4 and carry both families; an IPv6-only "
+            "cluster's run over these addresses)."
         ),
     )
     asn: Asn | None = Field(
@@ -146,7 +170,10 @@ class Router(Model):
             "reflectors eBGP: the reflectors keep the LBs' nodes as next hops."
         ),
     )
-    router_id: Ipv4Addr | None = Field(None, description="BGP router-id; default the address.")
+    router_id: Ipv4Addr | None = Field(
+        None,
+        description="BGP router-id (32 bits, dotted); default the IPv4 address, else required.",
+    )
     implementation: Literal["frr", "gobgp"] = Field(
         "frr",
         description=(
@@ -187,18 +214,29 @@ class Router(Model):
 
 class Reflector(Model):
     name: Name
-    address: Ipv4Addr = Field(description="Address the LB pods and routers peer with.")
+    address: Ipv4Addr | None = Field(
+        None,
+        description="Address the LB pods and routers peer with (an IPv4 or dual-stack cluster).",
+    )
     address6: Ipv6Addr | None = Field(
         None,
         description=(
-            "Its IPv6 address in networks.nodes6. An FRR reflector needs it with dual-stack "
-            "services: it reflects an IPv6 path only when it can resolve the path's next hop."
+            "Its IPv6 address in networks.nodes6: where they peer in an IPv6-only cluster. An "
+            "FRR reflector needs it with dual-stack services: it reflects an IPv6 path only "
+            "when it can resolve the path's next hop."
         ),
     )
-    router_id: Ipv4Addr | None = Field(None, description="BGP router-id; default the address.")
-    cluster_id: Ipv4Addr | None = Field(None, description="Cluster-id; default the address.")
-    pod_range: Ipv4Net | None = Field(
-        None, description="Range dynamic neighbours are accepted from; default networks.pods."
+    router_id: Ipv4Addr | None = Field(
+        None,
+        description="BGP router-id (32 bits, dotted); default the IPv4 address, else required.",
+    )
+    cluster_id: Ipv4Addr | None = Field(None, description="Cluster-id; default the router-id.")
+    pod_range: AnyNet | None = Field(
+        None,
+        description=(
+            "Range dynamic neighbours are accepted from, in the sessions' family; default "
+            "networks.pods (networks.pods6 in an IPv6-only cluster)."
+        ),
     )
     implementation: Literal["gobgp", "frr"] = Field(
         "gobgp",
@@ -214,7 +252,9 @@ class Reflector(Model):
 
 class Node(Model):
     name: Name
-    address: Ipv4Addr = Field(description="The node's address in the node network.")
+    address: Ipv4Addr | None = Field(
+        None, description="The node's address in networks.nodes (an IPv4 or dual-stack cluster)."
+    )
     address6: Ipv6Addr | None = Field(
         None,
         description="Its IPv6 address in networks.nodes6: the next hop of IPv6 service prefixes.",
@@ -279,12 +319,15 @@ class LoadBalancers(Model):
 class Service(Model):
     name: Name
     namespace: Name = "default"
-    prefix: Ipv4Net = Field(description="The IPv4 prefix announced over BGP for this service.")
+    prefix: Ipv4Net | None = Field(
+        None,
+        description="The IPv4 prefix announced over BGP for this service (needs networks.nodes).",
+    )
     prefix6: Ipv6Net | None = Field(
         None,
         description=(
-            "Its IPv6 prefix (a dual-stack service): announced over the same sessions with the "
-            "node's address6 as next hop; needs networks.nodes6 and pods6."
+            "Its IPv6 prefix, alone (an IPv6 service) or beside prefix (dual-stack): announced "
+            "with the node's address6 as next hop; needs networks.nodes6 and pods6."
         ),
     )
     vips: tuple[AnyAddr, ...] | None = Field(
@@ -362,7 +405,7 @@ class GitOps(Model):
 
 
 class FabricSpec(Model):
-    asn: Asn = Field(description="The iBGP AS shared by routers, reflectors and LBs.")
+    asn: Asn = Field(description="The AS of the reflectors and LBs (and of iBGP routers).")
     networks: Networks
     bgp: BgpTimers = Field(default_factory=BgpTimers)
     routers: tuple[Router, ...] = Field(min_length=1)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from ipaddress import IPv4Address, IPv4Network, ip_address
+from ipaddress import ip_address, ip_network
 
 from lbgen.errors import Position
-from lbgen.verify.speaker import Neighbor, Speaker
+from lbgen.verify.speaker import Address, Neighbor, Network, Speaker
 
 FAMILIES = {"ipv4": "ipv4-unicast", "ipv6": "ipv6-unicast"}
 
@@ -46,9 +46,7 @@ def statements(text: str) -> Iterator[tuple[int, str, list[str]]]:
             yield number, raw, words
 
 
-def read_frr(
-    text: str, file: str, name: str, address: IPv4Address, kind: str = "router"
-) -> Speaker:
+def read_frr(text: str, file: str, name: str, address: Address, kind: str = "router") -> Speaker:
     asn: int | None = None
     asn_line = 1
     # per address family: maximum-paths ibgp, and maximum-paths (eBGP)
@@ -57,7 +55,7 @@ def read_frr(
     default_ipv4 = True
     section = ""
     facts: dict[str, _Seen] = {}
-    ranges: list[tuple[IPv4Network, str]] = []
+    ranges: list[tuple[Network, str]] = []
     for number, raw, words in statements(text):
         if not raw.startswith(" "):
             section = ""
@@ -77,13 +75,13 @@ def read_frr(
         elif words[0] == "maximum-paths" and len(words) == 2 and section in FAMILIES:
             multipath_ebgp[section] = int(words[1])
         elif words[:3] == ["bgp", "listen", "range"] and words[4:5] == ["peer-group"]:
-            ranges.append((IPv4Network(words[3]), words[5]))
+            ranges.append((ip_network(words[3]), words[5]))
         elif words[0] == "neighbor" and len(words) >= 3:
             entry = facts.setdefault(words[1], _Seen(number, raw.index("neighbor") + 1))
             _option(entry, words[2:], section)
     neighbors = []
-    named: list[tuple[IPv4Address | IPv4Network, _Seen]] = [
-        (_address(p), e) for p, e in facts.items() if not e.group
+    named: list[tuple[Address | Network, _Seen]] = [
+        (ip_address(p), e) for p, e in facts.items() if not e.group
     ]
     listened = [(net, facts[group]) for net, group in ranges if group in facts]
     for peer, entry in [*named, *listened]:
@@ -144,10 +142,3 @@ def _option(entry: _Seen, words: list[str], section: str) -> None:
         setattr(entry, section, True)
     elif section in FAMILIES and (fact := _SWITCHES.get(tuple(words))) is not None:
         getattr(entry, fact).add(section)
-
-
-def _address(text: str) -> IPv4Address:
-    parsed = ip_address(text)
-    if not isinstance(parsed, IPv4Address):
-        raise ValueError(f"not an IPv4 neighbour: {text}")
-    return parsed

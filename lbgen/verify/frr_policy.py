@@ -37,7 +37,7 @@ class _Policy:
     route_maps: dict[str, list[tuple[int, _Entry]]] = field(default_factory=dict)
     inbound: dict[str, tuple[str, int]] = field(default_factory=dict)  # neighbour → (map, line)
     peers: dict[str, int] = field(default_factory=dict)  # configured neighbour → its line
-    ranges: dict[IPv4Network, str] = field(default_factory=dict)  # listen range → peer-group
+    ranges: dict[Net, str] = field(default_factory=dict)  # listen range → peer-group
     as_path: str = "^$"  # the only one an accepting entry may let in
 
 
@@ -71,7 +71,7 @@ def _read(text: str, as_path: str) -> _Policy:
         elif entry is not None and words[0] == "set":
             entry.sets[words[1]] = " ".join(words[2:])
         elif words[:3] == ["bgp", "listen", "range"] and len(words) == 6:
-            policy.ranges[IPv4Network(words[3])] = words[5]
+            policy.ranges[ip_network(words[3])] = words[5]
         elif words[0] == "neighbor" and words[2:3] == ["route-map"] and words[4:] == ["in"]:
             policy.inbound[words[1]] = (words[3], number)
         elif words[0] == "neighbor" and words[2:3] == ["remote-as"]:
@@ -113,7 +113,9 @@ def check_frr_import_policy(
 
 
 def _pairs(grants: tuple[RouteGrant, ...]) -> set[Pair]:
-    pairs: set[Pair] = {(p, IPv4Network(f"{g.next_hop}/32")) for g in grants for p in g.prefixes}
+    pairs: set[Pair] = {
+        (p, IPv4Network(f"{g.next_hop}/32")) for g in grants for p in g.prefixes if g.next_hop
+    }
     pairs |= {(p, IPv6Network(f"{g.next_hop6}/128")) for g in grants for p in g.prefixes6}
     return pairs
 

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
-from ipaddress import IPv4Address, IPv4Network, IPv6Network, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any
 
 from lbgen.errors import Diagnostic, SpecPath
 from lbgen.plan import RouteGrant
 from lbgen.source import Document
 from lbgen.verify.finding import broken
-from lbgen.verify.speaker import Neighbor, Speaker
+from lbgen.verify.speaker import Address, Neighbor, Network, Speaker
 
-# gobgpd's dry run accepts any afi-safi-name; the fabric carries IPv4 unicast, and IPv6 unicast
+# gobgpd's dry run accepts any afi-safi-name; the fabric carries the plan's families
 # when it is dual-stack, and nothing else
-FAMILIES = frozenset({"ipv4-unicast"})
-FAMILIES_DUAL = frozenset({"ipv4-unicast", "ipv6-unicast"})
 
 
 def _get(data: Any, *keys: str | int) -> Any:
@@ -30,7 +28,7 @@ def _get(data: Any, *keys: str | int) -> Any:
     return data
 
 
-def read_gobgp(doc: Document, kind: str, name: str, address: IPv4Address) -> Speaker:
+def read_gobgp(doc: Document, kind: str, name: str, address: Address) -> Speaker:
     data = doc.data
     groups = {_get(g, "config", "peer-group-name"): g for g in data.get("peer-groups") or ()}
     neighbors = []
@@ -40,7 +38,7 @@ def read_gobgp(doc: Document, kind: str, name: str, address: IPv4Address) -> Spe
                 doc,
                 ("neighbors", index),
                 entry,
-                IPv4Address(_get(entry, "config", "neighbor-address")),
+                ip_address(_get(entry, "config", "neighbor-address")),
             )
         )
     for index, entry in enumerate(data.get("dynamic-neighbors") or ()):
@@ -50,7 +48,7 @@ def read_gobgp(doc: Document, kind: str, name: str, address: IPv4Address) -> Spe
                 doc,
                 ("dynamic-neighbors", index),
                 group,
-                IPv4Network(_get(entry, "config", "prefix")),
+                ip_network(_get(entry, "config", "prefix")),
             )
         )
     multipath = _get(data, "global", "use-multiple-paths", "config", "enabled") is True
@@ -67,9 +65,7 @@ def read_gobgp(doc: Document, kind: str, name: str, address: IPv4Address) -> Spe
     )
 
 
-def _neighbor(
-    doc: Document, path: SpecPath, entry: Any, peer: IPv4Address | IPv4Network
-) -> Neighbor:
+def _neighbor(doc: Document, path: SpecPath, entry: Any, peer: Address | Network) -> Neighbor:
     families = []
     send, receive = 0, False
     neighbor_paths = _get(entry, "add-paths", "config") or {}
@@ -91,8 +87,8 @@ def _neighbor(
     )
 
 
-def check_families(doc: Document, *, dual_stack: bool = False) -> Iterator[Diagnostic]:
-    allowed = FAMILIES_DUAL if dual_stack else FAMILIES
+def check_families(doc: Document, allowed: tuple[str, ...]) -> Iterator[Diagnostic]:
+    """Every afi-safi-name is one of the families the plan's sessions carry (gobgpd names)."""
     data = doc.data
     for section in ("neighbors", "peer-groups"):
         for index, entry in enumerate(data.get(section) or ()):
@@ -123,7 +119,7 @@ Net = IPv4Network | IPv6Network
 
 
 def check_import_policy(
-    doc: Document, grants: tuple[RouteGrant, ...], lb_range: IPv4Network | None
+    doc: Document, grants: tuple[RouteGrant, ...], lb_range: Network | None
 ) -> Iterator[Diagnostic]:
     """Accept exactly the (service prefix, next hop) pairs the plan grants, from LB peers (at a
     reflector), with an empty AS path, resetting LOCAL_PREF, MED and communities."""
@@ -157,7 +153,7 @@ def check_import_policy(
             for problem in problems:
                 yield broken("LB207", partial(doc.position, ("policy-definitions",))(), problem)
     wanted: set[tuple[Net, Net]] = {
-        (p, IPv4Network(f"{g.next_hop}/32")) for g in grants for p in g.prefixes
+        (p, IPv4Network(f"{g.next_hop}/32")) for g in grants for p in g.prefixes if g.next_hop
     }
     wanted |= {(p, IPv6Network(f"{g.next_hop6}/128")) for g in grants for p in g.prefixes6}
     if accepted != wanted:
@@ -174,7 +170,7 @@ def _accepting_statement(
     statement: Any,
     prefix_sets: dict[Any, Any],
     neighbor_sets: dict[Any, Any],
-    lb_range: IPv4Network | None,
+    lb_range: Network | None,
 ) -> tuple[set[tuple[Net, Net]], list[str]]:
     """The (prefix, next-hop network) pairs one accepting statement lets in, and what is wrong
     with it: a prefix set that is not exact, no LB peer limit, a non-empty AS path allowed,
@@ -197,12 +193,15 @@ def _accepting_statement(
     if lb_range is not None:
         match = conditions.get("match-neighbor-set") or {}
         chosen = neighbor_sets.get(match.get("neighbor-set"))
-        peers = [IPv4Network(n) for n in (chosen or {}).get("neighbor-info-list") or ()]
+        peers = [ip_network(n) for n in (chosen or {}).get("neighbor-info-list") or ()]
         if (
             chosen is None
             or match.get("match-set-options", "any") != "any"
             or not peers
-            or not all(p.subnet_of(lb_range) for p in peers)
+            or not all(
+                p.version == lb_range.version and p.subnet_of(lb_range)  # type: ignore[arg-type]
+                for p in peers
+            )
         ):
             problems.append(f"{label} does not limit the accepted routes to LB peers in {lb_range}")
     bgp = conditions.get("bgp-conditions") or {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
 
 from lbgen.errors import Diagnostic, Position
 from lbgen.plan import Plan, RouteGrant
@@ -12,7 +11,8 @@ from lbgen.verify.finding import broken
 from lbgen.verify.frr import read_frr
 from lbgen.verify.frr_policy import check_frr_import_policy
 from lbgen.verify.gobgp import check_families, check_import_policy, read_gobgp
-from lbgen.verify.speaker import Speaker
+from lbgen.verify.sessions import families
+from lbgen.verify.speaker import Address, Network, Speaker
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,9 @@ class RenderedSpeaker:
     file: str
     kind: str  # router | reflector
     name: str
-    address: IPv4Address
+    address: Address
     grants: tuple[RouteGrant, ...]  # what it may accept, per next hop
-    lb_range: IPv4Network | None = None  # reflectors: the LB peers' range
+    lb_range: Network | None = None  # reflectors: the LB peers' range
     as_path: str = "^$"  # the AS path its accepted routes carry: the fabric's AS across eBGP
 
 
@@ -79,7 +79,7 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
                 )
                 continue
             speakers.append(read_gobgp(doc, kind, name, box.address))
-            found.extend(check_families(doc, dual_stack=plan.dual_stack))
+            found.extend(check_families(doc, families(plan)))
             found.extend(check_import_policy(doc, box.grants, box.lb_range))
         except (ValueError, TypeError, AttributeError) as error:
             found.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from lbgen.errors import Diagnostic
 from lbgen.plan import Plan
@@ -14,8 +14,8 @@ FAMILY, FAMILY6 = "ipv4-unicast", "ipv6-unicast"
 
 
 def families(plan: Plan) -> tuple[str, ...]:
-    """What every session carries: IPv4 unicast, and IPv6 unicast in a dual-stack fabric."""
-    return (FAMILY, FAMILY6) if plan.dual_stack else (FAMILY,)
+    """What every session carries (gobgpd's names): the plan's families."""
+    return tuple({"ipv4": FAMILY, "ipv6": FAMILY6}[family] for family in plan.families)
 
 
 def check_sessions(plan: Plan, speakers: list[Speaker]) -> Iterator[Diagnostic]:
@@ -59,7 +59,7 @@ def check_sessions(plan: Plan, speakers: list[Speaker]) -> Iterator[Diagnostic]:
             yield from _lb_peers(plan, reflector, carried)
 
 
-def _statement(speaker: Speaker, address: IPv4Address) -> Neighbor | None:
+def _statement(speaker: Speaker, address: IPv4Address | IPv6Address) -> Neighbor | None:
     return next((n for n in speaker.neighbors if n.covers(address)), None)
 
 
@@ -124,12 +124,16 @@ def _add_paths(
 def _lb_peers(plan: Plan, rr: Speaker, carried: tuple[str, ...]) -> Iterator[Diagnostic]:
     """LB pods (exabgp, always the active side) dial every reflector from the pod network:
     from wherever a grant says an LB may be, a dynamic range must take them in."""
-    ranges = [(n.peer, n) for n in rr.neighbors if isinstance(n.peer, IPv4Network)]
+    ranges = [(n.peer, n) for n in rr.neighbors if isinstance(n.peer, IPv4Network | IPv6Network)]
     plan_rr = next(r for r in plan.reflectors if r.name == rr.name)
-    for peers in sorted({grant.peers for grant in plan_rr.grants}):
+    for peers in sorted({grant.peers for grant in plan_rr.grants}, key=str):
         # a pod lands in the most specific range that holds it
         covering = max(
-            ((net, n) for net, n in ranges if peers.subnet_of(net)),
+            (
+                (net, n)
+                for net, n in ranges
+                if net.version == peers.version and peers.subnet_of(net)  # type: ignore[arg-type]
+            ),
             key=lambda found: found[0].prefixlen,
             default=(None, None),
         )[1]
@@ -169,7 +173,7 @@ def _lb_range(
 def _unexpected(plan: Plan, speaker: Speaker) -> Iterator[Diagnostic]:
     known = {r.address for r in plan.routers} | {r.address for r in plan.reflectors}
     for statement in speaker.neighbors:
-        if isinstance(statement.peer, IPv4Address) and statement.peer not in known:
+        if isinstance(statement.peer, IPv4Address | IPv6Address) and statement.peer not in known:
             yield broken(
                 "LB201",
                 statement.where(),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from lbgen.errors import Position
 
+Address = IPv4Address | IPv6Address
+Network = IPv4Network | IPv6Network
 # where a statement is, asked only when there is something to report there
 Where = Callable[[], Position]
 
@@ -16,7 +18,7 @@ Where = Callable[[], Position]
 class Neighbor:
     """One neighbour statement: a fixed address, or a range of dynamic neighbours."""
 
-    peer: IPv4Address | IPv4Network
+    peer: Address | Network
     peer_as: int | None
     where: Where
     passive: bool = False
@@ -27,8 +29,8 @@ class Neighbor:
     ttl_security_hops: int | None = None  # GTSM
     next_hop_unchanged: bool = False  # towards an eBGP peer
 
-    def covers(self, address: IPv4Address) -> bool:
-        if isinstance(self.peer, IPv4Network):
+    def covers(self, address: Address) -> bool:
+        if isinstance(self.peer, IPv4Network | IPv6Network):
             return address in self.peer
         return address == self.peer
 
@@ -38,7 +40,7 @@ class Speaker:
     name: str
     kind: str
     file: str
-    address: IPv4Address
+    address: Address
     asn: int | None
     where: Where
     multipath: int = 1

@@ -13,7 +13,7 @@ REQUIRED = {
     "nodes": {"net.ipv4.ip_forward": "1"},
     "reflectors": {},
 }
-# and in a dual-stack fabric
+# where IPv6 service prefixes are forwarded
 REQUIRED6 = {
     "routers": {
         "net.ipv6.conf.all.forwarding": "1",
@@ -48,8 +48,11 @@ def check_sysctl(plan: Plan, tree: dict[str, str]) -> Iterator[Diagnostic]:
             yield broken("LB200", Position(file, 1, 1), f"{group[:-1]} {name} has no sysctl.conf")
             continue
         settings = read_sysctl(tree[file])
-        carries6 = plan.dual_stack and (group == "routers" or _has_address6(plan, group, name))
-        required = {**REQUIRED[group], **(REQUIRED6[group] if carries6 else {})}
+        carries4, carries6 = _carries(plan, group, name)
+        required = {
+            **(REQUIRED[group] if carries4 else {}),
+            **(REQUIRED6[group] if carries6 else {}),
+        }
         for key, wanted in required.items():
             value, line = settings.get(key, ("<unset>", 1))
             if value != wanted:
@@ -60,5 +63,10 @@ def check_sysctl(plan: Plan, tree: dict[str, str]) -> Iterator[Diagnostic]:
                 )
 
 
-def _has_address6(plan: Plan, group: str, name: str) -> bool:
-    return group == "nodes" and any(n.address6 for n in plan.nodes if n.name == name)
+def _carries(plan: Plan, group: str, name: str) -> tuple[bool, bool]:
+    """Whether a box forwards IPv4 and IPv6 service traffic: a router each family the sessions
+    carry, a node each family it has an address of."""
+    if group == "nodes":
+        node = next(n for n in plan.nodes if n.name == name)
+        return node.address is not None, "ipv6" in plan.families and node.address6 is not None
+    return "ipv4" in plan.families, "ipv6" in plan.families

@@ -13,8 +13,10 @@ import pytest
 from ruamel.yaml import YAML
 
 from lbgen.compiler import compile_file
+from lbgen.errors import LbgenError
 from lbgen.output import Mode, sync
-from lbgen.plan import ServicePlan
+from lbgen.plan import PodConfig, ServicePlan
+from lbgen.pod.steps import exabgp_conf
 from lbgen.render.exabgp import render_exabgp
 from lbgen.render.keepalived import RealServer, render_keepalived
 from tests.conftest import CASES, ROOT, require_tool
@@ -194,6 +196,38 @@ def test_exabgp_accepts_the_config_with_each_reflectors_password(tmp_path: Path)
     target.write_text(text)
     env = {"PATH": "/usr/bin:/bin", "exabgp.daemon.user": "root"}
     done = _run(exabgp, "--test", str(target), env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_an_ipv6_only_pods_exabgp_and_keepalived_configs_pass_their_dry_runs(
+    tmp_path: Path,
+) -> None:
+    """examples/ipv6.yaml's web, rendered in the pod from its downward-API facts: exabgp peers
+    with the reflectors over IPv6 from the pod's address, with a 32-bit router-id folded from
+    it, and announces only the IPv6 prefix via the node's address6; keepalived takes the IPv6
+    VIP and IPv6 backends."""
+    exabgp, keepalived = require_tool("exabgp"), require_tool("keepalived")
+    result = compile_file(ROOT / "examples/ipv6.yaml", "examples/ipv6.yaml")
+    assert result.plan is not None
+    web = next(s for s in result.plan.services if s.name == "web")
+    config = PodConfig(header="x", source="x", service=web)
+    env = {"POD_IP": "fd00:71:0:1::a", "NODE_IP": "fd00:70::11", "NODE_NAME": "n1"}
+    text = exabgp_conf(config, env)
+    assert "neighbor fd00:70::2 {" in text
+    assert "local-address fd00:71:0:1::a;" in text
+    assert "router-id 253.0.0.122;" in text  # fd00:0071 ^ 0000:0001 ^ 0 ^ 0000:000a
+    assert "ipv4 unicast" not in text
+    assert "route 2001:db8:70::/64 next-hop fd00:70::11;" in text
+    with pytest.raises(LbgenError, match="IPv6 addresses"):
+        exabgp_conf(config, {**env, "POD_IP": "10.0.0.1"})
+    target = tmp_path / "exabgp.conf"
+    target.write_text(text)
+    done = _run(exabgp, "--test", str(target), env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    pool = {("http", "TCP"): (RealServer(IPv6Address("fd00:71:0:2::100"), 8080),)}
+    conf = render_keepalived(web, pool, "x")
+    assert "virtual_server 2001:db8:70::80 80" in conf
+    done = _keepalived_check(keepalived, tmp_path / "k6.conf", conf)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

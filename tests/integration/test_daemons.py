@@ -180,4 +180,4 @@ def test_gobgpd_dry_run_lets_wrong_families_through_and_lbgen_stops_them(
     assert done.returncode == gobgpd_says, done.stdout
     doc = parse_document(broken, path)
     assert isinstance(doc, Document)
-    assert [d.code for d in check_families(doc)] == ["LB206"]
+    assert [d.code for d in check_families(doc, ("ipv4-unicast",))] == ["LB206"]

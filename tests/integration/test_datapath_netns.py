@@ -10,7 +10,7 @@ import pytest
 
 from lbgen.agent.run import RouteTable
 from lbgen.compiler import compile_file
-from lbgen.pod.datapath import local_route, nft_ruleset
+from lbgen.pod.datapath import local_routes, nft_ruleset
 from tests.conftest import ROOT, require_tool
 from tests.unit.test_agent_routes import ALLOWED, pod
 
@@ -64,7 +64,8 @@ def test_the_lb_pod_datapath_loads_and_reloads_cleanly(netns: str) -> None:
     assert plan is not None
     service = plan.services[0]
     for _ in range(2):  # the init container may run again after a restart
-        subprocess.run(["ip", "netns", "exec", netns, *local_route(service)], check=True)
+        for route in local_routes(service):
+            subprocess.run(["ip", "netns", "exec", netns, *route], check=True)
         subprocess.run(
             ["ip", "netns", "exec", netns, nft, "-f", "-"],
             input=nft_ruleset(service),

@@ -15,7 +15,7 @@ from lbgen.compiler import compile_file
 from lbgen.errors import LbgenError
 from lbgen.plan import PodConfig
 from lbgen.pod import process, steps
-from lbgen.pod.datapath import local_route, nft_ruleset, sysctl_problems
+from lbgen.pod.datapath import local_routes, nft_ruleset, sysctl_problems
 from lbgen.pod.facts import pod_facts, read_pod_config
 from lbgen.pod.probes import established_bgp_peers, read_ipvs, readiness_problems, ready
 from lbgen.testbed import processes as testbed_processes
@@ -48,16 +48,19 @@ def config() -> PodConfig:
 
 
 def test_the_prefix_is_routed_as_local_so_ipvs_sees_every_vip(config: PodConfig) -> None:
-    assert local_route(config.service) == [
-        "ip",
-        "route",
-        "replace",
-        "local",
-        "10.1.1.0/24",
-        "dev",
-        "lo",
-        "table",
-        "local",
+    assert local_routes(config.service) == [
+        [
+            "ip",
+            "-4",
+            "route",
+            "replace",
+            "local",
+            "10.1.1.0/24",
+            "dev",
+            "lo",
+            "table",
+            "local",
+        ]
     ]
 
 

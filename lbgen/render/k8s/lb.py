@@ -264,7 +264,7 @@ def deployment(plan: Plan, service: ServicePlan) -> Manifest:
                     "labels": labels(plan.fabric, "load-balancer", service.name),
                     "annotations": {
                         # for people: the node agent takes the prefix from its plan, never here
-                        "lbgen.io/prefix": str(service.prefix),
+                        **prefix_annotations(service),
                         "prometheus.io/scrape": "true",
                         "prometheus.io/port": str(HOOK_PORT),
                     },
@@ -287,8 +287,20 @@ def disruption_budget(plan: Plan, service: ServicePlan) -> Manifest:
     }
 
 
+def prefix_annotations(service: ServicePlan) -> dict[str, str]:
+    return {
+        key: str(prefix)
+        for key, prefix in (
+            ("lbgen.io/prefix", service.prefix),
+            ("lbgen.io/prefix6", service.prefix6),
+        )
+        if prefix is not None
+    }
+
+
 def load_balancer_service(plan: Plan, service: ServicePlan) -> Manifest:
     """What `kubectl get svc` shows; no selector: the LB pods, not kube-proxy, carry traffic."""
+    families = [f for f, p in (("IPv4", service.prefix), ("IPv6", service.prefix6)) if p]
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -298,8 +310,7 @@ def load_balancer_service(plan: Plan, service: ServicePlan) -> Manifest:
             "labels": labels(plan.fabric, "load-balancer", service.name),
             "annotations": {
                 "lbgen.io/vips": ",".join(str(v) for v in service.all_vips),
-                "lbgen.io/prefix": str(service.prefix),
-                **({"lbgen.io/prefix6": str(service.prefix6)} if service.prefix6 else {}),
+                **prefix_annotations(service),
                 "lbgen.io/backend": f"{service.backend.namespace}/{service.backend.service}",
             },
         },
@@ -308,8 +319,8 @@ def load_balancer_service(plan: Plan, service: ServicePlan) -> Manifest:
             "loadBalancerClass": LB_CLASS,
             "allocateLoadBalancerNodePorts": False,
             # the Service's ClusterIP families (its ingress, the VIPs, is this status's)
-            "ipFamilyPolicy": "RequireDualStack" if service.prefix6 else "SingleStack",
-            "ipFamilies": ["IPv4", "IPv6"] if service.prefix6 else ["IPv4"],
+            "ipFamilyPolicy": "RequireDualStack" if len(families) == 2 else "SingleStack",
+            "ipFamilies": families,
             "ports": [
                 {"name": p.name, "port": p.port, "protocol": p.protocol, "targetPort": p.port}
                 for p in service.ports
