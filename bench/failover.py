@@ -1,11 +1,12 @@
 """Failover seen side by side: on examples/edge.yaml an iBGP and an eBGP router (edge-a shares
 the fabric's AS, edge-b has its own); on examples/dualstack.yaml (`--fabric dualstack`) the
-IPv4 and the IPv6 route of one dual-stack service at one router. Each number is the time from
-the action to each FIB showing it (polled every 10 ms), over several rounds on one LB: stopped
-gracefully (preStop withdraw, then SIGTERM), killed (SIGKILL), cut off (its link down: only
-the hold time, 6 s in both, notices), and started again.
+IPv4 and the IPv6 route of one dual-stack service at one router (both over IPv4 sessions); on
+examples/ipv6.yaml (`--fabric ipv6`) an IPv6-only cluster's route, over IPv6 sessions. Each
+number is the time from the action to each FIB showing it (polled every 10 ms), over several
+rounds on one LB: stopped gracefully (preStop withdraw, then SIGTERM), killed (SIGKILL), cut
+off (its link down: only the hold time, 6 s in all, notices), and started again.
 
-Run as root: .venv/bin/python -m bench.failover [--fabric edge|dualstack] [--rounds N]
+Run as root: .venv/bin/python -m bench.failover [--fabric edge|dualstack|ipv6] [--rounds N]
 (prints numbers; asserts nothing)"""
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ POLL = 0.01
 FABRICS = {
     "edge": ("examples/edge.yaml", "dns@n2"),
     "dualstack": ("examples/dualstack.yaml", "web@n2"),
+    "ipv6": ("examples/ipv6.yaml", "web@n2"),
 }
 
 Column = Callable[[], bool]  # does this FIB hold the LB's node now?
 
 
 def columns(bed: Testbed, fabric: str, lb: str) -> dict[str, Column]:
-    """What is watched: each router (edge), or each family at the router (dualstack)."""
+    """What is watched: each router (edge), each family at the router (dualstack), the IPv6
+    route at the router (ipv6)."""
     pod = bed.lb(lb)
 
     def at(router: str, key: str, hop: object) -> Column:
@@ -47,6 +50,8 @@ def columns(bed: Testbed, fabric: str, lb: str) -> dict[str, Column]:
         }
     router = bed.plan.routers[0].name
     node6 = next(n.address6 for n in bed.plan.nodes if n.name == pod.node)
+    if fabric == "ipv6":
+        return {"IPv6 (sessions)": at(router, f"{pod.service}/6", node6)}
     return {
         "IPv4": at(router, pod.service, pod.node_address),
         "IPv6": at(router, f"{pod.service}/6", node6),

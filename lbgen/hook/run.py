@@ -314,7 +314,8 @@ def _api_client(settings: HookSettings) -> KubeClient:
 def run_hook(pod: PodConfig, settings: HookSettings, api: KubeClient) -> int:
     hook = Hook(pod, settings, api)
     if settings.metrics_port:
-        serve_metrics(hook.metrics, settings.metrics_port, settings.metrics_bind)
+        anywhere = "0.0.0.0" if pod.service.session_version == 4 else "::"  # noqa: S104
+        serve_metrics(hook.metrics, settings.metrics_port, settings.metrics_bind or anywhere)
     stopping = threading.Event()
 
     def on_term(_signum: int, _frame: FrameType | None) -> None:

@@ -26,9 +26,10 @@ class HookSettings(BaseModel):
     settle_seconds: float = Field(0.005, ge=0, le=5)
     min_interval_seconds: float = Field(1.0, ge=0, le=600)
     metrics_port: int = Field(9153, ge=0, le=65535)
-    # where /metrics, /healthz and /readyz listen; the pod IP by default (POD_IP), so the
-    # kubelet's probes reach them; "127.0.0.1" keeps them off the pod network
-    metrics_bind: str = "0.0.0.0"  # noqa: S104
+    # where /metrics, /healthz and /readyz listen; by default every address of the family the
+    # kubelet's probes come in (0.0.0.0, or :: in an IPv6-only cluster); "127.0.0.1" keeps
+    # them off the pod network
+    metrics_bind: str | None = None
     # where the API is when not in a cluster (tests, benchmarks); in-cluster config otherwise
     api_server: str | None = None
     watch_timeout_seconds: int = Field(300, ge=1, le=3600)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -9,6 +10,12 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+
+class _Server6(ThreadingHTTPServer):
+    """On an IPv6 address (an IPv6-only cluster's pod or node IP, or '::')."""
+
+    address_family = socket.AF_INET6
 
 
 def serve_probes(
@@ -47,7 +54,7 @@ def serve_probes(
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = (_Server6 if ":" in host else ThreadingHTTPServer)((host, port), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="probes", daemon=True).start()
     return server

@@ -1,5 +1,5 @@
 """exabgp.conf for one LB pod (the paper's appendix D): a neighbour per reflector, router-id and
-local address = the pod's IP, next hop = its node's IP (an IPv6-only cluster's pod folds its
+local address = the pod's IP, next hop = its node's IP (an IPv6-only cluster's pod hashes its
 address into a router-id). Both are known only when the pod starts,
 so `lbgen pod exabgp` renders this in the pod, with the same function the build tests use.
 A dual-stack service's IPv6 prefix rides the same sessions, with the node's IPv6 address (from
@@ -7,6 +7,7 @@ the plan, by node name) as next hop."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv6Address
 
@@ -15,17 +16,13 @@ from lbgen.render.text import header, render_template
 
 
 def router_id(pod_ip: IPv4Address | IPv6Address) -> IPv4Address:
-    """The pod's BGP identifier (32 bits): its IPv4 address; in an IPv6-only cluster its IPv6
-    address folded to 32 bits (XOR of the four words: pods of different nodes differ in the
-    node's subnet, pods of one node in the host part), never 0.0.0.0."""
+    """The pod's BGP identifier (32 bits): its IPv4 address; in an IPv6-only cluster 32 bits
+    of a hash of its IPv6 address (the same on every start; RFC 6286 wants identifiers unique
+    in the AS, and two of n pods share one with odds of about n²/2³³), never 0.0.0.0."""
     if isinstance(pod_ip, IPv4Address):
         return pod_ip
-    value = int(pod_ip)
-    folded = 0
-    for _ in range(4):
-        folded ^= value & 0xFFFFFFFF
-        value >>= 32
-    return IPv4Address(folded or 1)
+    digest = hashlib.blake2s(pod_ip.packed, digest_size=4, person=b"lbgen-id").digest()
+    return IPv4Address(int.from_bytes(digest, "big") or 1)
 
 
 def render_exabgp(

@@ -7,6 +7,7 @@ testbed serves backend EndpointSlices with it; the hook's tests drive its failur
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import tempfile
@@ -302,6 +303,10 @@ def served_apart(
                 process.stdout.close()
 
 
+class _Server6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 def main() -> None:
     """Serve the EndpointSlices and Services of a JSON file on ADDRESS:PORT, until killed."""
     import argparse  # noqa: PLC0415
@@ -320,7 +325,9 @@ def main() -> None:
     for service in objects["services"]:
         api.services[service["metadata"]["name"]] = service
     host, port = args.listen.rsplit(":", 1)
-    server = ThreadingHTTPServer((host, int(port)), _handler(api))
+    host = host.strip("[]")  # an IPv6 address, as a URL writes it
+    server_class = _Server6 if ":" in host else ThreadingHTTPServer
+    server = server_class((host, int(port)), _handler(api))
     server.daemon_threads = True
     # with port 0 the caller learns the port from this line
     print(f"listening on {host}:{server.server_address[1]}", flush=True)

@@ -118,8 +118,11 @@ def api_objects(plan: Plan, lay: Layout) -> dict[str, Any]:
     """Each backend Service's EndpointSlice (its backend pods), and the LoadBalancer Services
     whose status the hooks set."""
     slices = [
-        endpoint_slice(s, [b.box.address for b in lay.backends if b.service == s.name])
+        endpoint_slice(
+            s, [b.box.address for b in lay.backends if b.service == s.name and b.box.address]
+        )
         for s in plan.services
+        if s.prefix is not None
     ]
     slices += [
         endpoint_slice(

@@ -22,13 +22,27 @@ class Box:
 
     name: str
     netns: str
-    address: IPv4Address
-    network: IPv4Network
+    # its IPv4 side (none in an IPv6-only fabric)
+    address: IPv4Address | None
+    network: IPv4Network | None
     routes: tuple[tuple[str, str], ...]  # (destination, gateway)
-    # a dual-stack box's IPv6 side, on the same link
+    # its IPv6 side (a dual-stack or IPv6-only fabric), on the same link
     address6: IPv6Address | None = None
     network6: IPv6Network | None = None
     routes6: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def main(self) -> IPv4Address | IPv6Address:
+        """Where it speaks BGP and serves HTTP: IPv4 if it has it, else IPv6."""
+        found = self.address or self.address6
+        if found is None:
+            raise ValueError(f"box {self.name} has no address")
+        return found
+
+
+def url_host(address: IPv4Address | IPv6Address) -> str:
+    """An address as a URL's host: IPv6 in brackets."""
+    return f"[{address}]" if address.version == 6 else str(address)
 
 
 @dataclass(frozen=True)
@@ -36,7 +50,7 @@ class LbPod:
     service: str
     node: str
     box: Box
-    node_address: IPv4Address
+    node_address: IPv4Address | IPv6Address  # its node's, in the sessions' family
     bridge_netns: str  # the node's namespace, where its pod bridge is
     veth: str  # its link's end on the node's pod bridge (one LB of a service per node)
 
@@ -60,7 +74,7 @@ class Client:
 
     router: str
     box: Box
-    router_side: IPv4Address
+    router_side: IPv4Address | None
     router_side6: IPv6Address | None = None
 
 
@@ -71,7 +85,7 @@ class Layout:
     routers: tuple[Box, ...]
     reflectors: tuple[Box, ...]
     nodes: tuple[Box, ...]
-    pod_subnets: tuple[tuple[str, IPv4Network], ...]  # node → its pod /24
+    pod_subnets: tuple[tuple[str, IPv4Network], ...]  # node → its pod /24 (IPv4)
     pod_subnets6: tuple[tuple[str, IPv6Network], ...]  # node → its pod /64 (dual-stack)
     lbs: tuple[LbPod, ...]
     clients: tuple[Client, ...]  # one behind each router, in the routers' order
@@ -79,11 +93,11 @@ class Layout:
     backends: tuple[Backend, ...]
 
 
-def pod_subnet(plan: Plan, node_index: int) -> IPv4Network:
+def pod_subnet(plan: Plan, node_index: int) -> IPv4Network | None:
     """Node i's pod subnet: the spec's podSubnet, else the (i+1)-th /24 of the pod network
-    (the first is left out, as flannel)."""
+    (the first is left out, as flannel); none in an IPv6-only fabric."""
     given = plan.nodes[node_index].pod_subnet
-    if given is not None:
+    if given is not None or plan.pod_network is None:
         return given
     first = int(plan.pod_network.network_address)
     return IPv4Network((first + (node_index + 1) * 256, 24))
@@ -99,8 +113,27 @@ def pod_subnet6(plan: Plan, node_index: int) -> IPv6Network | None:
     return IPv6Network((first + ((node_index + 1) << 64), 64))
 
 
+def _pod_box(
+    name: str,
+    netns: str,
+    subnet: IPv4Network | None,
+    subnet6: IPv6Network | None,
+    host: int,
+) -> Box:
+    """A pod on its node's pod subnets: host `host` of each, default routes via the node."""
+    box = Box(name, netns, None, None, ())
+    if subnet is not None:
+        box = replace(
+            box,
+            address=subnet.network_address + host,
+            network=subnet,
+            routes=(("default", str(subnet.network_address + 1)),),
+        )
+    return _with_six(box, subnet6, host)
+
+
 def _with_six(box: Box, subnet6: IPv6Network | None, host: int) -> Box:
-    """A pod's IPv6 side on its node's pod subnet (dual-stack): address, default via the node."""
+    """A pod's IPv6 side on its node's pod subnet: address, default via the node."""
     if subnet6 is None:
         return box
     gateway = str(subnet6.network_address + 1)
@@ -116,19 +149,18 @@ def lb_pod(plan: Plan, prefix: str, service: str, node: str) -> LbPod:
     """The LB pod of `service` on `node`: one per pair, so its names and address are fixed."""
     s_index = [s.name for s in plan.services].index(service)
     n_index = [n.name for n in plan.nodes].index(node)
-    subnet = pod_subnet(plan, n_index)
-    dual = plan.services[s_index].prefix6 is not None
-    box = Box(
+    six = plan.services[s_index].prefix6 is not None or plan.session_version == 6
+    box = _pod_box(
         f"{service}@{node}",
         f"{prefix}l{s_index}-{node}",
-        subnet.network_address + 10 + s_index,
-        subnet,
-        (("default", str(subnet.network_address + 1)),),
+        pod_subnet(plan, n_index),
+        pod_subnet6(plan, n_index) if six else None,
+        10 + s_index,
     )
-    box = _with_six(box, pod_subnet6(plan, n_index) if dual else None, 10 + s_index)
-    return LbPod(
-        service, node, box, plan.nodes[n_index].address, f"{prefix}n-{node}", f"p{s_index}"
-    )
+    host = plan.nodes[n_index]
+    node_address = host.address or host.address6
+    assert node_address is not None, "checked: LB128"
+    return LbPod(service, node, box, node_address, f"{prefix}n-{node}", f"p{s_index}")
 
 
 def _client_link(index: int) -> IPv4Network:
@@ -139,11 +171,20 @@ def _client_link6(index: int) -> IPv6Network:
     return IPv6Network((int(CLIENT_NETS6.network_address) + (index << 64), 64))
 
 
+def _v4(address: IPv4Address | IPv6Address | None) -> IPv4Address | None:
+    return address if isinstance(address, IPv4Address) else None
+
+
 def layout(plan: Plan, prefix: str) -> Layout:
     net, net6 = plan.node_network, plan.node_network6
-    pod_subnets = tuple((node.name, pod_subnet(plan, i)) for i, node in enumerate(plan.nodes))
+    subnets = [(n.name, pod_subnet(plan, i)) for i, n in enumerate(plan.nodes)]
+    pod_subnets = tuple((name, s) for name, s in subnets if s is not None)
     by_node = dict(pod_subnets)
-    host_gw = tuple((str(by_node[n.name]), str(n.address)) for n in plan.nodes)
+    host_gw = tuple(
+        (str(by_node[n.name]), str(n.address))
+        for n in plan.nodes
+        if n.name in by_node and n.address is not None
+    )
     subnets6 = [(n.name, pod_subnet6(plan, i)) for i, n in enumerate(plan.nodes)]
     pod_subnets6 = tuple((name, s) for name, s in subnets6 if s is not None)
     by_node6 = dict(pod_subnets6)
@@ -153,43 +194,57 @@ def layout(plan: Plan, prefix: str) -> Layout:
         if n.name in by_node6 and n.address6 is not None
     )
     routers = tuple(
-        Box(r.name, f"{prefix}r-{r.name}", r.address, net, (), r.address6, net6)
+        Box(
+            r.name,
+            f"{prefix}r-{r.name}",
+            _v4(r.address),
+            net,
+            (),
+            r.address6,
+            net6 if r.address6 else None,
+        )
         for r in plan.routers
     )
-    default_gw = str(plan.routers[0].address)
+    # the reflectors reach the LB pods (dynamic neighbours) through their nodes
     reflectors = tuple(
         Box(
             r.name,
             f"{prefix}rr-{r.name}",
-            r.address,
+            _v4(r.address),
             net,
             host_gw,
             r.address6,
             net6 if r.address6 else None,
+            host_gw6 if r.address6 else (),
         )
         for r in plan.reflectors
     )
     # replies to each router's client go back through that router
     to_clients = tuple(
-        (str(_client_link(index)), str(r.address)) for index, r in enumerate(plan.routers)
+        (str(_client_link(index)), str(a))
+        for index, r in enumerate(plan.routers)
+        if (a := _v4(r.address)) is not None
     )
     to_clients6 = tuple(
         (str(_client_link6(index)), str(r.address6))
         for index, r in enumerate(plan.routers)
         if r.address6 is not None
     )
+    first = next((str(a) for r in plan.routers if (a := _v4(r.address))), None)
     first6 = next((str(r.address6) for r in plan.routers if r.address6), None)
     nodes = tuple(
         Box(
             n.name,
             f"{prefix}n-{n.name}",
             n.address,
-            net,
+            net if n.address else None,
             (
                 *((dst, gw) for dst, gw in host_gw if gw != str(n.address)),
                 *to_clients,
-                ("default", default_gw),
-            ),
+                *((("default", first),) if first else ()),
+            )
+            if n.address
+            else (),
             n.address6,
             net6 if n.address6 else None,
             (
@@ -203,18 +258,19 @@ def layout(plan: Plan, prefix: str) -> Layout:
         for n in plan.nodes
     )
     lbs = [lb_pod(plan, prefix, s.name, node) for s in plan.services for node in s.placement]
-    addresses = {n.name: n.address for n in plan.nodes}
     clients = []
     for index, router in enumerate(plan.routers):
-        link = _client_link(index)
-        box = Box(
-            f"client-{router.name}",
-            f"{prefix}c-{router.name}",
-            link.network_address + 2,
-            link,
-            (("default", str(link.network_address + 1)),),
-        )
-        side6 = None
+        box = Box(f"client-{router.name}", f"{prefix}c-{router.name}", None, None, ())
+        side = side6 = None
+        if _v4(router.address) is not None:
+            link = _client_link(index)
+            side = link.network_address + 1
+            box = replace(
+                box,
+                address=link.network_address + 2,
+                network=link,
+                routes=(("default", str(side)),),
+            )
         if router.address6 is not None:
             link6 = _client_link6(index)
             side6 = link6.network_address + 1
@@ -224,31 +280,19 @@ def layout(plan: Plan, prefix: str) -> Layout:
                 network6=link6,
                 routes6=(("default", str(side6)),),
             )
-        clients.append(Client(router.name, box, link.network_address + 1, side6))
-    taken = (
-        {r.address for r in plan.routers}
-        | {r.address for r in plan.reflectors}
-        | set(addresses.values())
-    )
-    api_address = net.broadcast_address - 1
-    while api_address in taken:
-        api_address -= 1
-    api = Box("api", f"{prefix}api", api_address, net, host_gw)
+        clients.append(Client(router.name, box, side, side6))
+    api = _api(plan, prefix, host_gw, host_gw6)
     backends = []
     for s_index, service in enumerate(plan.services):
         for k in range(BACKENDS_PER_SERVICE):
             host = plan.nodes[(s_index + k) % len(plan.nodes)]
-            subnet = by_node[host.name]
-            host_part = 100 + s_index * BACKENDS_PER_SERVICE + k
-            box = Box(
+            box = _pod_box(
                 f"{service.backend.service}-{k}",
                 f"{prefix}b{s_index}-{k}",
-                subnet.network_address + host_part,
-                subnet,
-                (("default", str(subnet.network_address + 1)),),
+                by_node.get(host.name) if service.prefix is not None else None,
+                by_node6.get(host.name) if service.prefix6 is not None else None,
+                100 + s_index * BACKENDS_PER_SERVICE + k,
             )
-            if service.prefix6 is not None:
-                box = _with_six(box, by_node6.get(host.name), host_part)
             backends.append(Backend(service.name, box, f"{prefix}n-{host.name}"))
     return Layout(
         prefix,
@@ -263,3 +307,36 @@ def layout(plan: Plan, prefix: str) -> Layout:
         api,
         tuple(backends),
     )
+
+
+def _api(
+    plan: Plan,
+    prefix: str,
+    host_gw: tuple[tuple[str, str], ...],
+    host_gw6: tuple[tuple[str, str], ...],
+) -> Box:
+    """The stand-in API server: near the top of the node network (the IPv6 one in an
+    IPv6-only fabric), on an address no box has, routed to the pods through their nodes."""
+    taken = {
+        a
+        for a in (
+            *(r.address for r in plan.routers),
+            *(r.address6 for r in plan.routers),
+            *(r.address for r in plan.reflectors),
+            *(r.address6 for r in plan.reflectors),
+            *(n.address for n in plan.nodes),
+            *(n.address6 for n in plan.nodes),
+        )
+        if a is not None
+    }
+    if plan.node_network is not None:
+        address = plan.node_network.broadcast_address - 1
+        while address in taken:
+            address -= 1
+        return Box("api", f"{prefix}api", address, plan.node_network, host_gw)
+    net6 = plan.node_network6
+    assert net6 is not None, "checked: LB128"
+    address6 = net6.network_address + 0xFFFE
+    while address6 in taken:
+        address6 -= 1
+    return Box("api", f"{prefix}api", None, None, (), address6, net6, host_gw6)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lbgen.contract import EXABGP, HOOK_PORT, KEEPALIVED_CONF_NAME, NON_ROOT_UID
 from lbgen.errors import LbgenError
-from lbgen.testbed.layout import LbPod
+from lbgen.testbed.layout import LbPod, url_host
 from lbgen.testbed.netns import apply_sysctls, inside
 from lbgen.testbed.pods import (
     Container,
@@ -103,7 +103,7 @@ class PodRunner:
         container = self.container(lb, name)
         folder = self.workdir / lb.box.netns
         binds = [(str(folder / volume), path) for volume, path in container.mounts]
-        facts = {"pod_ip": str(lb.box.address), "node_ip": str(lb.node_address), "node": lb.node}
+        facts = {"pod_ip": str(lb.box.main), "node_ip": str(lb.node_address), "node": lb.node}
         env = {**environment(container, facts), **(extra_env or {})}
         run = command or container.command
         if self.rootfs is not None:
@@ -146,7 +146,7 @@ class PodRunner:
                 if IPVS_MISSING in line and not ipvs_in_kernel():
                     continue
                 found.append(f"exabgp: {line}")
-        url = f"http://{lb.box.address}:{HOOK_PORT}/readyz"
+        url = f"http://{url_host(lb.box.main)}:{HOOK_PORT}/readyz"
         code = "import sys,urllib.request as u; u.urlopen(sys.argv[1], timeout=2)"
         done = subprocess.run(
             inside(lb.box.netns, sys.executable, "-c", code, url),

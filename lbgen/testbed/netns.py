@@ -78,7 +78,7 @@ def attach(
     outer_address6: str | None = None,
 ) -> None:
     """A veth from `outer_netns` (its end named `outer`, on `bridge` or with its own addresses)
-    to the box's eth0, with the box's addresses and routes (IPv6 too, when it has them:
+    to the box's eth0, with the box's addresses and routes of each family it has (IPv6
     without duplicate address detection, which would hold them back for seconds)."""
     ip(
         "link",
@@ -100,7 +100,9 @@ def attach(
     if outer_address6 is not None:
         ip("-6", "addr", "add", outer_address6, "dev", outer, "nodad", netns=outer_netns)
     ip("link", "set", outer, "up", netns=outer_netns)
-    ip("addr", "add", f"{box.address}/{box.network.prefixlen}", "dev", "eth0", netns=box.netns)
+    if box.address is not None and box.network is not None:
+        four = f"{box.address}/{box.network.prefixlen}"
+        ip("addr", "add", four, "dev", "eth0", netns=box.netns)
     ip("link", "set", "eth0", "up", netns=box.netns)
     for destination, gateway in box.routes:
         ip("route", "replace", destination, "via", gateway, netns=box.netns)

@@ -11,6 +11,7 @@ from typing import Any
 
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan
+from lbgen.testbed.layout import url_host
 from lbgen.testbed.netns import inside
 
 
@@ -34,11 +35,11 @@ def fib_nexthops(netns: str, prefix: IPv4Network | IPv6Network) -> set[IPv4Addre
 def reach_commands(plan: Plan, client_netns: str) -> list[str]:
     """One command a VIP and port that reaches it from a client's namespace."""
     return [
-        f"ip netns exec {client_netns} curl -s http://{vip}:{p.port}/"
+        f"ip netns exec {client_netns} curl -s http://{url_host(vip)}:{p.port}/"
         if p.protocol == "TCP"
         else f"ip netns exec {client_netns} nc -u {vip} {p.port}"
         for s in plan.services
-        for vip in s.vips
+        for vip in s.all_vips
         for p in s.ports
     ]
 

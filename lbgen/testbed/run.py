@@ -24,7 +24,16 @@ from lbgen.plan import Plan, ServicePlan
 from lbgen.pod.datapath import local_routes
 from lbgen.pod.probes import Dest, VirtualKey, read_ipvs
 from lbgen.testbed import daemons, netns, processes, secrets
-from lbgen.testbed.layout import BACKEND_PORT, Box, Client, Layout, LbPod, layout, lb_pod
+from lbgen.testbed.layout import (
+    BACKEND_PORT,
+    Box,
+    Client,
+    Layout,
+    LbPod,
+    layout,
+    lb_pod,
+    url_host,
+)
 from lbgen.testbed.lbpods import PodRunner, ipvs_in_kernel
 from lbgen.testbed.observe import ask, fib_nexthops, reach_commands
 from lbgen.testbed.state import State
@@ -140,16 +149,21 @@ class Testbed:
             self._add_netns(box.netns)
             netns.attach(lay.lan, f"v{index}", box, bridge="br0")
         subnets6 = dict(lay.pod_subnets6)
-        for node, (name, subnet) in zip(lay.nodes, lay.pod_subnets, strict=True):
-            address = f"{subnet.network_address + 1}/{subnet.prefixlen}"
-            six = subnets6.get(name)
+        subnets = dict(lay.pod_subnets)
+        for node in lay.nodes:
+            four, six = subnets.get(node.name), subnets6.get(node.name)
+            address = f"{four.network_address + 1}/{four.prefixlen}" if four else None
             address6 = f"{six.network_address + 1}/{six.prefixlen}" if six else None
             netns.add_bridge(node.netns, "cni0", address, address6)
         for lb in lay.lbs:
             self._lb_network(lb)
         for client, router in zip(lay.clients, lay.routers, strict=True):
             self._add_netns(client.box.netns)
-            side = f"{client.router_side}/{client.box.network.prefixlen}"
+            side = (
+                f"{client.router_side}/{client.box.network.prefixlen}"
+                if client.router_side is not None and client.box.network is not None
+                else None
+            )
             side6 = (
                 f"{client.router_side6}/{client.box.network6.prefixlen}"
                 if client.router_side6 is not None and client.box.network6 is not None
@@ -248,7 +262,7 @@ class Testbed:
                 "spec": {"nodeName": lb.node},
                 "status": {
                     "phase": "Running",
-                    "podIP": str(lb.box.address),
+                    "podIP": str(lb.box.main),
                     "podIPs": [
                         {"ip": str(a)} for a in (lb.box.address, lb.box.address6) if a is not None
                     ],
@@ -257,7 +271,7 @@ class Testbed:
             for lb in self.lbs
         }
         allowed = Allowed(
-            {s.name: s.prefix for s in self.plan.services},
+            {s.name: s.prefix for s in self.plan.services if s.prefix is not None},
             {s.name: s.prefix6 for s in self.plan.services if s.prefix6 is not None},
         )
         for node in self.layout.nodes:
@@ -297,13 +311,13 @@ class Testbed:
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.layout.api.address}:{daemons.API_PORT}"
+        return f"http://{url_host(self.layout.api.main)}:{daemons.API_PORT}"
 
     def _apiserver(self) -> None:
         objects = self.workdir / "api-objects.json"
         objects.write_text(json.dumps(daemons.api_objects(self.plan, self.layout)))
         api = self.layout.api
-        listen = f"{api.address}:{daemons.API_PORT}"
+        listen = f"{url_host(api.main)}:{daemons.API_PORT}"
         self._spawn(f"{api.netns}-apiserver", daemons.apiserver_argv(api.netns, listen, objects))
 
     # ---- LB pods
@@ -469,11 +483,13 @@ class Testbed:
         return {box.name: self.router_nexthops(box.name) for box in self.layout.routers}
 
     def router_nexthops(self, router: str) -> dict[str, set[IPv4Address | IPv6Address]]:
-        """service → the next hops of its prefix in the router's FIB; "<service>/6" → of its
-        IPv6 prefix (a dual-stack service)."""
+        """service → the next hops of its IPv4 prefix in the router's FIB; "<service>/6" → of
+        its IPv6 prefix."""
         box = next(b for b in self.layout.routers if b.name == router)
-        found = {s.name: fib_nexthops(box.netns, s.prefix) for s in self.plan.services}
+        found = {}
         for s in self.plan.services:
+            if s.prefix is not None:
+                found[s.name] = fib_nexthops(box.netns, s.prefix)
             if s.prefix6 is not None:
                 found[f"{s.name}/6"] = fib_nexthops(box.netns, s.prefix6)
         return found
@@ -488,7 +504,8 @@ class Testbed:
             running = [
                 lb for lb in self.lbs if lb.service == s.name and f"{lb.box.netns}-{EXABGP}" in live
             ]
-            found[s.name] = {lb.node_address for lb in running}
+            if s.prefix is not None:
+                found[s.name] = {lb.node_address for lb in running}
             if s.prefix6 is not None:
                 found[f"{s.name}/6"] = {a for lb in running if (a := address6[lb.node])}
         return found
@@ -509,7 +526,7 @@ class Testbed:
         answers, backends = {}, {}
         for service in self.plan.services:
             names = {b.box.name for b in self.layout.backends if b.service == service.name}
-            for vip in service.vips:
+            for vip in service.all_vips:
                 for port in (p for p in service.ports if p.protocol == "TCP"):
                     key = f"{service.name} {vip}:{port.port}"
                     backends[key] = names

@@ -62,6 +62,12 @@ def dual() -> Iterator[Testbed]:
     yield from _testbed("dualstack", "d-")
 
 
+@pytest.fixture(scope="module")
+def six() -> Iterator[Testbed]:
+    """examples/ipv6.yaml (an IPv6-only cluster), every LB pod whole."""
+    yield from _testbed("ipv6", "s-")
+
+
 def _testbed(example: str, prefix: str) -> Iterator[Testbed]:
     result = compile_file(ROOT / f"examples/{example}.yaml", f"examples/{example}.yaml")
     assert result.plan is not None

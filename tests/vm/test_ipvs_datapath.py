@@ -49,7 +49,7 @@ def lbs_of(bed: Testbed, service: str) -> list[str]:
 
 
 def backends_of(bed: Testbed, service: str) -> list[IPv4Address]:
-    return [b.box.address for b in bed.layout.backends if b.service == service]
+    return [a for b in bed.layout.backends if b.service == service and (a := b.box.address)]
 
 
 def order(bed: Testbed, lb: str, vip: str, port: int = 80) -> tuple[IPv4Address, ...]:

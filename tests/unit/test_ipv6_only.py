@@ -1,0 +1,150 @@
+"""An IPv6-only cluster (examples/ipv6.yaml) from the plan to the boxes and the LB pod: sessions
+over IPv6 with 32-bit identifiers, no IPv4 anywhere it is not wanted (sysctls, pools, datapath,
+Service families), the pod's probes reading /proc/net/tcp6 and listening where the kubelet asks,
+and the node agent routing prefixes to pods' IPv6 addresses."""
+
+from __future__ import annotations
+
+import urllib.request
+from ipaddress import IPv4Address, IPv6Address, IPv6Network
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from lbgen.agent.routes import Allowed, desired_routes
+from lbgen.compiler import compile_file
+from lbgen.errors import LbgenError
+from lbgen.hook.pool import families_of, pools_from_slices
+from lbgen.kube.serving import serve_probes
+from lbgen.plan import Plan, PodConfig, ServicePlan
+from lbgen.pod.datapath import local_routes, nft_ruleset
+from lbgen.pod.facts import pod_facts
+from lbgen.pod.probes import established_bgp_peers, ready
+from lbgen.render import sysctl
+from lbgen.render.exabgp import router_id
+from lbgen.render.k8s.lb import load_balancer_service
+from tests.conftest import ROOT
+from tests.hookrig import endpoint, endpoint_slice
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    found = compile_file(ROOT / "examples/ipv6.yaml", "examples/ipv6.yaml").plan
+    assert found is not None
+    return found
+
+
+@pytest.fixture(scope="module")
+def web(plan: Plan) -> ServicePlan:
+    return next(s for s in plan.services if s.name == "web")
+
+
+def test_the_sessions_run_over_ipv6_and_carry_ipv6_unicast_only(plan: Plan) -> None:
+    assert plan.session_version == 6
+    assert plan.families == ("ipv6",)
+    assert {str(rr.address) for rr in plan.reflectors} == {"fd00:70::2", "fd00:70::3"}
+    assert {str(p.address) for p in plan.routers[0].reflectors} == {"fd00:70::2", "fd00:70::3"}
+    assert {str(rr.pod_range) for rr in plan.reflectors} == {"fd00:71::/56"}
+    # the router-ids the spec names: an IPv6 address gives none
+    assert [str(r.router_id) for r in plan.routers] == ["10.255.70.1"]
+    for grant in plan.reflectors[0].grants:
+        assert grant.next_hop is None
+        assert grant.prefixes == ()
+        assert isinstance(grant.peers, IPv6Network)  # the node's podSubnet6
+
+
+def test_an_lb_pods_router_id_is_hashed_from_its_ipv6_address() -> None:
+    assert router_id(IPv4Address("10.0.0.7")) == IPv4Address("10.0.0.7")
+    pod = IPv6Address("fd00:71:0:1::a")
+    assert router_id(pod) == router_id(IPv6Address(str(pod)))  # the same on every start
+    # 256 pods on each of 64 nodes: no two share one
+    pods = [IPv6Address(f"fd00:71:0:{n:x}::{h:x}") for n in range(64) for h in range(256)]
+    assert len({router_id(p) for p in pods}) == len(pods)
+    assert all(int(router_id(p)) != 0 for p in pods)
+
+
+def test_routers_and_nodes_forward_ipv6_only(plan: Plan) -> None:
+    keys = {s.key for s in sysctl.router(plan.routers[0].families)}
+    assert keys == {"net.ipv6.conf.all.forwarding", "net.ipv6.fib_multipath_hash_policy"}
+    node = {s.key for s in sysctl.node(plan.nodes[0])}
+    assert "net.ipv4.ip_forward" not in node
+    assert "net.ipv6.conf.all.forwarding" in node
+
+
+def test_the_lb_pod_serves_ipv6_only(plan: Plan, web: ServicePlan) -> None:
+    assert families_of(web) == frozenset({"IPv6"})
+    slices = [
+        endpoint_slice("v4", [endpoint("10.0.0.5")], service="web-app"),
+        {
+            **endpoint_slice("v6", [endpoint("fd00:71:0:2::100")], service="web-app"),
+            "addressType": "IPv6",
+        },
+    ]
+    pools = pools_from_slices(slices, web)
+    assert [s.address for s in pools[("http", "TCP")]] == [IPv6Address("fd00:71:0:2::100")]
+    route = ["ip", "-6", "route", "replace", "local", "2001:db8:70::/64", "dev", "lo"]
+    assert local_routes(web) == [[*route, "table", "local"]]
+    ruleset = nft_ruleset(web)
+    assert "table ip6 lbgen" in ruleset
+    assert "table ip " not in ruleset
+    spec = load_balancer_service(plan, web)["spec"]
+    assert (spec["ipFamilies"], spec["ipFamilyPolicy"]) == (["IPv6"], "SingleStack")
+
+
+def test_the_pod_wants_its_downward_api_facts_in_ipv6() -> None:
+    facts = pod_facts({"POD_IP": "fd00:71:0:1::a", "NODE_IP": "fd00:70::11"}, 6)
+    assert facts.pod_ip == IPv6Address("fd00:71:0:1::a")
+    with pytest.raises(LbgenError, match="IPv6 addresses"):
+        pod_facts({"POD_IP": "10.0.0.1", "NODE_IP": "fd00:70::11"}, 6)
+    with pytest.raises(LbgenError, match="IPv4 addresses"):
+        pod_facts({"POD_IP": "fd00:71:0:1::a", "NODE_IP": "fd00:70::11"}, 4)
+
+
+# /proc/net/tcp6: fd00:71:0:1::a port 40000 → fd00:70::2 port 179, established
+TCP6 = (
+    "  sl  local_address                         remote_address                        st\n"
+    "   0: 710000FD01000000000000000A000000:9C40 700000FD000000000000000002000000:00B3 01\n"
+    "   1: 710000FD01000000000000000A000000:9C41 700000FD000000000000000003000000:00B3 02\n"
+)
+
+
+def test_readiness_reads_the_ipv6_session_from_proc_net_tcp6(
+    web: ServicePlan, tmp_path: Path
+) -> None:
+    pod = IPv6Address("fd00:71:0:1::a")
+    assert established_bgp_peers(TCP6, pod) == {IPv6Address("fd00:70::2")}
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net/tcp6").write_text(TCP6)
+    (tmp_path / "net/ip_vs").write_text("")
+    lb_json = PodConfig(header="h", source="s", service=web).model_dump_json()
+    problems = ready(lb_json, {"POD_IP": str(pod)}, tmp_path)
+    assert not any("BGP" in p for p in problems), problems
+    assert any("2001:db8:70::80" in p for p in problems)  # no IPVS here
+    assert ready(lb_json, {"POD_IP": "10.0.0.1"}, tmp_path) == [
+        "POD_IP is not set to the pod's IPv6 address (downward API status.podIP)"
+    ]
+
+
+def test_the_node_agent_routes_each_prefix_to_the_pods_ipv6_address(plan: Plan) -> None:
+    allowed = Allowed({}, {s.name: s.prefix6 for s in plan.services if s.prefix6})
+    pod = {
+        "metadata": {"name": "web-1", "labels": {"lbgen.io/service": "web"}},
+        "spec": {"nodeName": "n1"},
+        "status": {"phase": "Running", "podIP": "fd00:71:0:1::a"},
+    }
+    stranger = {**pod, "metadata": {"name": "x", "labels": {"lbgen.io/service": "nope"}}}
+    routes, refused = desired_routes([pod, stranger], "n1", allowed)
+    assert routes == {IPv6Network("2001:db8:70::/64"): IPv6Address("fd00:71:0:1::a")}
+    assert refused == 1
+
+
+def test_probes_listen_on_an_ipv6_address() -> None:
+    server = serve_probes(CollectorRegistry(), lambda: None, lambda: True, 0, "::1")
+    try:
+        port = server.server_address[1]
+        with urllib.request.urlopen(f"http://[::1]:{port}/readyz", timeout=5) as answer:
+            assert answer.status == 200
+    finally:
+        server.shutdown()
+        server.server_close()

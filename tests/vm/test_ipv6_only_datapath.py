@@ -1,0 +1,42 @@
+"""examples/ipv6.yaml on a kernel with IPVS: an IPv6-only cluster, whose LB pods peer over IPv6
+and whose pods, backends and clients have no IPv4 address. A client behind the router reaches
+each service's IPv6 VIP; IPVS forwards to the service's IPv6 backends (which see an LB pod's
+address: the masquerade), over several LBs (ECMP)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lbgen.testbed.flows import fields
+from lbgen.testbed.run import Testbed
+from tests.vm.conftest import tally
+
+Record = Callable[[str, Any], None]
+
+
+def test_each_services_ipv6_vip_is_forwarded_to_its_ipv6_backends(
+    six: Testbed, record: Record
+) -> None:
+    for service in six.plan.services:
+        backends = {str(b.box.address6) for b in six.layout.backends if b.service == service.name}
+        lbs = {str(lb.box.address6) for lb in six.lbs if lb.service == service.name}
+        (vip,) = service.vips6
+        port = next(p.port for p in service.ports if p.protocol == "TCP")
+        answers = [fields(a) for a in six.ask(str(vip), port, 30)]
+        assert len(answers) == 30
+        assert {a["at"] for a in answers} == backends
+        assert {a["peer"] for a in answers} <= lbs
+        assert len({a["peer"] for a in answers}) >= 2
+        record(f"ipv6.{service.name}", tally(answers))
+
+
+def test_every_lb_holds_only_ipv6_virtual_servers_in_one_order(six: Testbed) -> None:
+    for service in six.plan.services:
+        orders = []
+        for lb in (x for x in six.lbs if x.service == service.name):
+            held = six.ipvs(lb.box.name)
+            assert held, lb.box.name
+            assert {key[1].version for key in held} == {6}
+            orders.append({key: [d for d, _w in dests] for key, dests in held.items()})
+        assert all(order == orders[0] for order in orders), orders
