@@ -39,3 +39,9 @@ def running(example: str, prefix: str, rootfs: Path, timeout: float = 60) -> Ite
         ).stdout
         assert bed.prefix not in left
         shutil.rmtree(work, ignore_errors=True)
+
+
+def keepalived_conf(bed: Testbed, lb: str) -> str:
+    """The keepalived.conf an LB pod's hook last wrote ("" before its first)."""
+    path = bed.workdir / bed.lb(lb).box.netns / "run" / "keepalived.conf"
+    return path.read_text() if path.exists() else ""

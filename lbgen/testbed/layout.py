@@ -113,6 +113,17 @@ def pod_subnet6(plan: Plan, node_index: int) -> IPv6Network | None:
     return IPv6Network((first + ((node_index + 1) << 64), 64))
 
 
+def _on(box: Box, link: IPv4Network | IPv6Network | None, host: int) -> Box:
+    """`box` with the `host`-th address of `link` (its family's side), its default route via
+    the link's first address (the node's pod bridge, or the router); unchanged without one."""
+    if link is None:
+        return box
+    default = (("default", str(link.network_address + 1)),)
+    if isinstance(link, IPv4Network):
+        return replace(box, address=link.network_address + host, network=link, routes=default)
+    return replace(box, address6=link.network_address + host, network6=link, routes6=default)
+
+
 def _pod_box(
     name: str,
     netns: str,
@@ -121,28 +132,7 @@ def _pod_box(
     host: int,
 ) -> Box:
     """A pod on its node's pod subnets: host `host` of each, default routes via the node."""
-    box = Box(name, netns, None, None, ())
-    if subnet is not None:
-        box = replace(
-            box,
-            address=subnet.network_address + host,
-            network=subnet,
-            routes=(("default", str(subnet.network_address + 1)),),
-        )
-    return _with_six(box, subnet6, host)
-
-
-def _with_six(box: Box, subnet6: IPv6Network | None, host: int) -> Box:
-    """A pod's IPv6 side on its node's pod subnet: address, default via the node."""
-    if subnet6 is None:
-        return box
-    gateway = str(subnet6.network_address + 1)
-    return replace(
-        box,
-        address6=subnet6.network_address + host,
-        network6=subnet6,
-        routes6=(("default", gateway),),
-    )
+    return _on(_on(Box(name, netns, None, None, ()), subnet, host), subnet6, host)
 
 
 def lb_pod(plan: Plan, prefix: str, service: str, node: str) -> LbPod:
@@ -260,27 +250,19 @@ def layout(plan: Plan, prefix: str) -> Layout:
     lbs = [lb_pod(plan, prefix, s.name, node) for s in plan.services for node in s.placement]
     clients = []
     for index, router in enumerate(plan.routers):
+        # the client is host 2 of a link per family the router has, the router host 1
+        link = _client_link(index) if _v4(router.address) is not None else None
+        link6 = _client_link6(index) if router.address6 is not None else None
         box = Box(f"client-{router.name}", f"{prefix}c-{router.name}", None, None, ())
-        side = side6 = None
-        if _v4(router.address) is not None:
-            link = _client_link(index)
-            side = link.network_address + 1
-            box = replace(
+        box = _on(_on(box, link, 2), link6, 2)
+        clients.append(
+            Client(
+                router.name,
                 box,
-                address=link.network_address + 2,
-                network=link,
-                routes=(("default", str(side)),),
+                link.network_address + 1 if link else None,
+                link6.network_address + 1 if link6 else None,
             )
-        if router.address6 is not None:
-            link6 = _client_link6(index)
-            side6 = link6.network_address + 1
-            box = replace(
-                box,
-                address6=link6.network_address + 2,
-                network6=link6,
-                routes6=(("default", str(side6)),),
-            )
-        clients.append(Client(router.name, box, side, side6))
+        )
     api = _api(plan, prefix, host_gw, host_gw6)
     backends = []
     for s_index, service in enumerate(plan.services):

@@ -16,7 +16,7 @@ import pytest
 from lbgen.testbed.run import Testbed
 from tests.hookrig import wait_for
 from tests.rogue import router_paths
-from tests.testbeds import running
+from tests.testbeds import keepalived_conf, running
 
 pytestmark = pytest.mark.daemons
 
@@ -61,11 +61,11 @@ def test_clients_reach_the_vips_of_both_families_through_the_router(bed: Testbed
 def test_the_hook_fills_a_pool_per_family_from_the_slices_of_each(bed: Testbed) -> None:
     lb = bed.lb("web@n1")
     wait_for(
-        lambda: "virtual_server 2001:db8:64::80 80" in _conf(bed, lb.box.netns),
+        lambda: "virtual_server 2001:db8:64::80 80" in keepalived_conf(bed, lb.box.name),
         timeout=30,
         what="the IPv6 virtual server",
     )
-    conf = _conf(bed, lb.box.netns)
+    conf = keepalived_conf(bed, lb.box.name)
     assert "virtual_server 203.0.113.65 80" in conf
     six = conf[conf.index("virtual_server 2001:db8:64::80 80") :]
     backends6 = [b.box.address6 for b in bed.layout.backends if b.service == "web"]
@@ -73,11 +73,6 @@ def test_the_hook_fills_a_pool_per_family_from_the_slices_of_each(bed: Testbed) 
     for address in backends6:
         assert f"real_server {address} 8080" in six
     assert "real_server 10." not in six  # no IPv4 backend behind an IPv6 VIP
-
-
-def _conf(bed: Testbed, netns: str) -> str:
-    path = bed.workdir / netns / "run" / "keepalived.conf"
-    return path.read_text() if path.exists() else ""
 
 
 def test_a_stopped_lb_leaves_the_route_of_each_family_and_returns_to_both(bed: Testbed) -> None:

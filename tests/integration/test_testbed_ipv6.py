@@ -17,7 +17,7 @@ from lbgen.render.exabgp import router_id
 from lbgen.testbed.run import Testbed
 from tests.hookrig import wait_for
 from tests.rogue import router_paths, vtysh_json
-from tests.testbeds import running
+from tests.testbeds import keepalived_conf, running
 
 pytestmark = pytest.mark.daemons
 
@@ -118,21 +118,16 @@ def test_clients_reach_the_vips_over_several_lbs(bed: Testbed) -> None:
 def test_the_hook_fills_the_ipv6_pool_from_the_ipv6_slice(bed: Testbed) -> None:
     lb = bed.lb("web@n1")
     wait_for(
-        lambda: "virtual_server 2001:db8:70::80 80" in _conf(bed, lb.box.netns),
+        lambda: "virtual_server 2001:db8:70::80 80" in keepalived_conf(bed, lb.box.name),
         timeout=30,
         what="the IPv6 virtual server",
     )
-    conf = _conf(bed, lb.box.netns)
+    conf = keepalived_conf(bed, lb.box.name)
     backends6 = [b.box.address6 for b in bed.layout.backends if b.service == "web"]
     assert len(backends6) == 2
     for address in backends6:
         assert f"real_server {address} 8080" in conf
     assert conf.count("virtual_server ") == 1
-
-
-def _conf(bed: Testbed, netns: str) -> str:
-    path = bed.workdir / netns / "run" / "keepalived.conf"
-    return path.read_text() if path.exists() else ""
 
 
 def test_a_stopped_lb_leaves_the_route_and_returns(bed: Testbed) -> None:
