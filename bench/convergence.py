@@ -1,14 +1,18 @@
 """How fast the router's FIB follows the LBs, against the paper's Fig. 13c (most updates within
 6 s, at most 10 s over 20 h), and how evenly ECMP spreads flows.
 
-Run as root: .venv/bin/python -m bench.convergence   (prints numbers; asserts nothing)
-The paper's fabric with 3/1 s timers, run by the real daemons in network namespaces (the
-testbed). Each number is the time from the action to the router's FIB showing it, polled every
-10 ms: an LB added, stopped gracefully (SIGTERM: the session closes), killed with SIGKILL (the
-kernel closes the socket), or cut off (its link down: only the hold time notices)."""
+Run as root: .venv/bin/python -m bench.convergence [--fabric paper|ipv6]
+(prints numbers; asserts nothing)
+The paper's fabric (or examples/ipv6.yaml, an IPv6-only cluster whose sessions run over IPv6)
+with 3/1 s timers, run by the real daemons in network namespaces (the testbed). Each number is
+the time from the action to the router's FIB showing it, polled every 10 ms: an LB added,
+stopped gracefully (SIGTERM: the session closes), killed with SIGKILL (the kernel closes the
+socket), or cut off (its link down: only the hold time notices)."""
 
 from __future__ import annotations
 
+import argparse
+import io
 import random
 import shutil
 import signal
@@ -20,11 +24,15 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from ruamel.yaml import YAML
+
 from lbgen.compiler import compile_text
 from lbgen.testbed.run import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
 POLL = 0.01
+# fabric → (spec, the service whose ECMP spread is measured)
+FABRICS = {"paper": ("examples/paper.yaml", "web1"), "ipv6": ("examples/ipv6.yaml", "web")}
 
 
 def timed(bed: Testbed, action: Callable[[], None], done: Callable[[], bool]) -> float:
@@ -38,8 +46,12 @@ def timed(bed: Testbed, action: Callable[[], None], done: Callable[[], bool]) ->
 
 
 def has(bed: Testbed, lb: str) -> Callable[[], bool]:
+    """Is the LB's node a next hop of its service's route (the IPv6 one in an IPv6-only
+    cluster, where the node's address is IPv6) at the router?"""
     target = next(x for x in bed.layout.lbs if x.box.name == lb)
-    return lambda: target.node_address in bed.router_nexthops("router")[target.service]
+    router = bed.plan.routers[0].name
+    key = target.service if target.node_address.version == 4 else f"{target.service}/6"
+    return lambda: target.node_address in bed.router_nexthops(router)[key]
 
 
 def lacks(bed: Testbed, lb: str) -> Callable[[], bool]:
@@ -47,18 +59,28 @@ def lacks(bed: Testbed, lb: str) -> Callable[[], bool]:
     return lambda: not present()
 
 
-def spread(bed: Testbed, flows: int) -> Counter[str]:
-    """Which LB answered each of `flows` new connections to web1's VIP."""
-    return Counter(answer.split()[1] for answer in bed.ask("10.1.1.1", 80, flows))
+def spread(bed: Testbed, service: str, flows: int) -> Counter[str]:
+    """Which LB answered each of `flows` new connections to the service's first VIP."""
+    vip = bed.service(service).all_vips[0]
+    return Counter(answer.split()[1] for answer in bed.ask(str(vip), 80, flows))
+
+
+def fast_timers(path: Path) -> str:
+    """The spec with 3/1 s timers (hold time / keepalive)."""
+    yaml = YAML()
+    data = yaml.load(path.read_text())
+    data["spec"].setdefault("bgp", {}).update({"holdTime": 3, "keepalive": 1})
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
 
 
 def main() -> None:
-    text = (
-        (ROOT / "examples/paper.yaml")
-        .read_text()
-        .replace("holdTime: 9\n    keepalive: 3", "holdTime: 3\n    keepalive: 1")
-    )
-    result = compile_text(text, "examples/paper.yaml")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fabric", choices=sorted(FABRICS), default="paper")
+    args = parser.parse_args()
+    spec, measured = FABRICS[args.fabric]
+    result = compile_text(fast_timers(ROOT / spec), spec)
     assert result.plan is not None
     assert result.tree is not None
     work = Path(tempfile.mkdtemp(prefix="lbgen-bench-"))
@@ -95,14 +117,19 @@ def main() -> None:
             bed.start_lb(lb)
         while not bed.converged():
             time.sleep(POLL)
-        counts = spread(bed, 3000)
+        counts = spread(bed, measured, 3000)
     finally:
         processes = len(bed.processes())
         start = time.monotonic()
         bed.down()
         down = time.monotonic() - start
         shutil.rmtree(work, ignore_errors=True)
-    print("router FIB update after an LB event (s), timers 3/1 s")
+    print(f"{spec}: router FIB update after an LB event (s), timers 3/1 s")
+    report(samples, measured, counts)
+    print(f"testbed down: {down:.1f} s for {processes} processes")
+
+
+def report(samples: dict[str, list[float]], measured: str, counts: Counter[str]) -> None:
     print(f"{'event':>9} {'n':>4} {'p50':>6} {'p99':>6} {'max':>6}")
     for kind, values in samples.items():
         values.sort()
@@ -113,8 +140,9 @@ def main() -> None:
         )
     shares = ", ".join(f"{label.removeprefix('lb=')} {n}" for label, n in sorted(counts.items()))
     ratio = max(counts.values()) / min(counts.values())
-    print(f"\nECMP spread of 3000 flows to web1 over its 3 LBs: {shares} (max/min {ratio:.2f})")
-    print(f"testbed down: {down:.1f} s for {processes} processes")
+    lbs = len(counts)
+    print(f"\nECMP spread of 3000 flows to {measured} over its {lbs} LBs: {shares} ", end="")
+    print(f"(max/min {ratio:.2f})")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """An IPv6-only cluster (examples/ipv6.yaml) from the plan to the boxes and the LB pod: sessions
 over IPv6 with 32-bit identifiers, no IPv4 anywhere it is not wanted (sysctls, pools, datapath,
 Service families), the pod's probes reading /proc/net/tcp6 and listening where the kubelet asks,
-and the node agent routing prefixes to pods' IPv6 addresses."""
+and the node agent routing prefixes to pods' IPv6 addresses; and an IPv6 service (a prefix6
+alone) in a dual-stack cluster."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from lbgen.agent.routes import Allowed, desired_routes
-from lbgen.compiler import compile_file
+from lbgen.compiler import compile_file, compile_text
 from lbgen.errors import LbgenError
 from lbgen.hook.pool import families_of, pools_from_slices
 from lbgen.kube.serving import serve_probes
@@ -21,6 +22,7 @@ from lbgen.plan import Plan, PodConfig, ServicePlan
 from lbgen.pod.datapath import local_routes, nft_ruleset
 from lbgen.pod.facts import pod_facts
 from lbgen.pod.probes import established_bgp_peers, ready
+from lbgen.pod.steps import exabgp_conf
 from lbgen.render import sysctl
 from lbgen.render.exabgp import router_id
 from lbgen.render.k8s.lb import load_balancer_service
@@ -148,3 +150,37 @@ def test_probes_listen_on_an_ipv6_address() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_ipv6_service_in_a_dual_stack_cluster_rides_the_ipv4_sessions() -> None:
+    """examples/dualstack.yaml with `web` given only its prefix6: the pod peers over IPv4 as
+    every other, and announces and serves IPv6 alone."""
+    text = (ROOT / "examples/dualstack.yaml").read_text()
+    text = text.replace("      prefix: 203.0.113.64/28\n", "").replace("203.0.113.65, ", "")
+    found = compile_text(text, "dualstack.yaml")
+    assert found.plan is not None, found.diagnostics
+    plan = found.plan
+    web = next(s for s in plan.services if s.name == "web")
+    assert (plan.session_version, plan.families) == (4, ("ipv4", "ipv6"))
+    assert (web.prefix, web.vips, web.session_version) == (None, (), 4)
+    env = {"POD_IP": "10.60.1.11", "NODE_IP": "192.168.60.11", "NODE_NAME": "n1"}
+    conf = exabgp_conf(PodConfig(header="h", source="s", service=web), env)
+    assert "neighbor 192.168.60.2 {" in conf
+    assert "router-id 10.60.1.11;" in conf
+    assert "ipv4 unicast" not in conf
+    assert "route 2001:db8:64::/64 next-hop fd00:60::11;" in conf
+    assert families_of(web) == frozenset({"IPv6"})
+    assert load_balancer_service(plan, web)["spec"]["ipFamilies"] == ["IPv6"]
+    allowed = Allowed({}, {"web": IPv6Network("2001:db8:64::/64")})
+    pod = {
+        "metadata": {"name": "web-1", "labels": {"lbgen.io/service": "web"}},
+        "spec": {"nodeName": "n1"},
+        "status": {
+            "phase": "Running",
+            "podIP": "10.60.1.11",
+            "podIPs": [{"ip": "10.60.1.11"}, {"ip": "fd00:61:0:1::b"}],
+        },
+    }
+    routes, refused = desired_routes([pod], "n1", allowed)
+    assert routes == {IPv6Network("2001:db8:64::/64"): IPv6Address("fd00:61:0:1::b")}
+    assert refused == 0
