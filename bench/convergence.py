@@ -68,6 +68,7 @@ def spread(bed: Testbed, service: str, flows: int) -> Counter[str]:
 def fast_timers(path: Path) -> str:
     """The spec with 3/1 s timers (hold time / keepalive)."""
     yaml = YAML()
+    yaml.preserve_quotes = True  # an IPv6 address in a flow mapping stays quoted
     data = yaml.load(path.read_text())
     data["spec"].setdefault("bgp", {}).update({"holdTime": 3, "keepalive": 1})
     out = io.StringIO()
