@@ -528,7 +528,7 @@ class Testbed:
             names = {b.box.name for b in self.layout.backends if b.service == service.name}
             for vip in service.all_vips:
                 for port in (p for p in service.ports if p.protocol == "TCP"):
-                    key = f"{service.name} {vip}:{port.port}"
+                    key = f"{service.name} {url_host(vip)}:{port.port}"
                     backends[key] = names
                     try:
                         answers[key] = self.ask(str(vip), port.port, requests)

@@ -106,7 +106,7 @@ def test_the_node_agent_routes_each_prefix_to_the_lb_pods_ipv6_address(bed: Test
 
 def test_clients_reach_the_vips_over_several_lbs(bed: Testbed) -> None:
     answers, _ = bed.traffic(24)
-    assert set(answers) == {"web 2001:db8:70::80:80", "dns 2001:db8:71::1:53"}
+    assert set(answers) == {"web [2001:db8:70::80]:80", "dns [2001:db8:71::1]:53"}
     for key, got in answers.items():
         service = key.split()[0]
         served = {a.split()[1] for a in got}
