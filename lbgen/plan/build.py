@@ -131,7 +131,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 address6=r.address6,
                 implementation=r.implementation,
                 router_id=_router_id(r.router_id, r.address),
-                cluster_id=r.cluster_id or _router_id(r.router_id, r.address),
+                cluster_id=r.cluster_id or r.address or _router_id(r.router_id, r.address),
                 asn=spec.asn,
                 timers=timers,
                 pod_range=r.pod_range or pods,

@@ -230,7 +230,9 @@ class Reflector(Model):
         None,
         description="BGP router-id (32 bits, dotted); default the IPv4 address, else required.",
     )
-    cluster_id: Ipv4Addr | None = Field(None, description="Cluster-id; default the router-id.")
+    cluster_id: Ipv4Addr | None = Field(
+        None, description="Cluster-id; default the IPv4 address, else the router-id."
+    )
     pod_range: AnyNet | None = Field(
         None,
         description=(
