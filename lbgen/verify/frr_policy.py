@@ -15,6 +15,9 @@ from lbgen.verify.frr import statements
 
 # what an accepted route must carry (written apart from the template, so a drift is caught)
 RESET = {"local-preference": "100", "metric": "0", "community": "none"}
+# and, at a router, an IPv6 one: the global next hop (the node), not the link-local one an
+# IPv6 session adds (over eBGP, the reflector's own)
+PREFER_GLOBAL = {"ipv6": "next-hop prefer-global"}
 
 Net = IPv4Network | IPv6Network
 Pair = tuple[Net, Net]
@@ -97,7 +100,7 @@ def check_frr_import_policy(
                     "sends would be accepted",
                 )
                 continue
-            yield from _compare(policy, file, neighbor, wanted)
+            yield from _compare(policy, file, neighbor, wanted, router=True)
         return
     for peers, group in sorted(policy.ranges.items()):
         wanted = _pairs(tuple(g for g in grants if g.peers == peers))
@@ -120,7 +123,9 @@ def _pairs(grants: tuple[RouteGrant, ...]) -> set[Pair]:
     return pairs
 
 
-def _compare(policy: _Policy, file: str, neighbor: str, wanted: set[Pair]) -> Iterator[Diagnostic]:
+def _compare(
+    policy: _Policy, file: str, neighbor: str, wanted: set[Pair], *, router: bool = False
+) -> Iterator[Diagnostic]:
     name, line = policy.inbound[neighbor]
     where = Position(file, line, 1)
     if name not in policy.route_maps:
@@ -130,7 +135,8 @@ def _compare(policy: _Policy, file: str, neighbor: str, wanted: set[Pair]) -> It
     for _, entry in sorted(policy.route_maps[name], key=lambda found: found[0]):
         if not entry.permit:
             continue
-        pairs, problems = _accepting(policy, entry, f"route map {name} (line {entry.line})")
+        label = f"route map {name} (line {entry.line})"
+        pairs, problems = _accepting(policy, entry, label, router=router)
         accepted |= pairs
         for problem in problems:
             yield broken("LB207", Position(file, entry.line, 1), problem)
@@ -153,7 +159,9 @@ def _exact_permits(policy: _Policy, name: str | None) -> set[Net] | None:
     return {net for permit, net, _ in entries if permit}
 
 
-def _accepting(policy: _Policy, entry: _Entry, label: str) -> tuple[set[Pair], list[str]]:
+def _accepting(
+    policy: _Policy, entry: _Entry, label: str, *, router: bool
+) -> tuple[set[Pair], list[str]]:
     """One permitting entry of one family (its matches say which: ip or ipv6)."""
     problems = []
     ip = "ipv6" if "ipv6 address prefix-list" in entry.matches else "ip"
@@ -166,6 +174,12 @@ def _accepting(policy: _Policy, entry: _Entry, label: str) -> tuple[set[Pair], l
     paths = policy.as_paths.get(entry.matches.get("as-path") or "")
     if paths != [(True, policy.as_path)]:
         problems.append(f"{label} accepts routes with an AS path other than {policy.as_path}")
-    if entry.sets != RESET:
+    sets = dict(entry.sets)
+    if router and ip == "ipv6" and sets.pop("ipv6", None) != PREFER_GLOBAL["ipv6"]:
+        problems.append(
+            f"{label} lets an IPv6 route's link-local next hop win over the node's global one "
+            "(over an IPv6 eBGP session it is the reflector's)"
+        )
+    if sets != RESET:
         problems.append(f"{label} keeps LOCAL_PREF, MED or communities as the speaker sent them")
     return {(p, h) for p in prefixes or () for h in hops or ()}, problems

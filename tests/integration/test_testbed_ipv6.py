@@ -2,7 +2,8 @@
 box and pod has only IPv6 addresses; exabgp in each LB pod peers with a gobgpd and an FRR
 reflector over IPv6, they reflect every path to the router over IPv6, and the router's FIB holds
 an ECMP route per service over the nodes running its LBs. This kernel has no IPVS: the LB pods
-answer on their VIPs with the stand-in; the VM runs the IPVS datapath."""
+answer on their VIPs with the stand-in; the VM runs the IPVS datapath. examples/ipv6-ebgp.yaml
+adds a router in another AS (eBGP over IPv6, GTSM)."""
 
 from __future__ import annotations
 
@@ -141,3 +142,26 @@ def test_a_stopped_lb_leaves_the_route_and_returns(bed: Testbed) -> None:
     finally:
         bed.start_lb("web@n2")
     wait_for(bed.converged, timeout=60, what="n2 back")
+
+
+@pytest.fixture(scope="module")
+def ebgp(lb_image: Path) -> Iterator[Testbed]:
+    """examples/ipv6-ebgp.yaml: the router in its own AS, eBGP over IPv6 to FRR reflectors,
+    GTSM on those sessions."""
+    yield from running("ipv6-ebgp", "lb6e", lb_image, timeout=90)
+
+
+def test_an_ebgp_router_over_ipv6_installs_the_nodes_not_the_reflectors(ebgp: Testbed) -> None:
+    """An IPv6 eBGP session carries the sender's link-local address beside the global next hop;
+    unless the router prefers the global one, it would route every flow to a reflector (measured
+    before lbgen set `ipv6 next-hop prefer-global`: the FIB held the reflectors' fe80:: hops
+    and every request timed out)."""
+    nodes = {IPv6Address(f"fd00:72::{10 + n}") for n in (1, 2, 3)}
+    assert ebgp.router_nexthops("edge") == {"web/6": nodes}
+    summary = vtysh_json(ebgp, ebgp.layout.routers[0].netns, "show bgp ipv6 unicast summary json")
+    assert {p["remoteAs"] for p in summary["peers"].values()} == {64710}
+    assert summary["as"] == 64720
+    answers, _ = ebgp.traffic(24)
+    served = {a.split()[1] for a in answers["web [2001:db8:72::1]:80"]}
+    assert served <= {"lb=web@n1", "lb=web@n2", "lb=web@n3"}
+    assert len(served) >= 2  # ECMP over the nodes

@@ -20,6 +20,8 @@ from tests.conftest import CASES, ROOT
 PAPER = ROOT / "examples/paper.yaml"
 DUAL = CASES / "valid/gobgp-router-two-reflectors/spec.yaml"
 EDGE = ROOT / "examples/edge.yaml"  # FRR reflectors
+IPV6 = ROOT / "examples/ipv6.yaml"  # IPv6-only: sessions over IPv6
+IPV6_EBGP = ROOT / "examples/ipv6-ebgp.yaml"  # and an eBGP router
 
 
 def replacing(old: str, new: str) -> Callable[[str], str]:
@@ -254,6 +256,24 @@ BREAKAGES = {
         lambda text: text.replace("router bgp 4200000200", "router bgp 4200000300"),
         EDGE,
         "LB202",
+    ),
+    "frr-ipv6-router-lets-the-link-local-next-hop-win": (
+        "render_frr_conf",
+        replacing(" set ipv6 next-hop prefer-global\n", ""),
+        IPV6_EBGP,
+        "LB207",
+    ),
+    "frr-ipv6-only-router-without-ipv6-multipath": (
+        "render_frr_conf",
+        replacing("maximum-paths 16", "maximum-paths 2"),
+        IPV6_EBGP,
+        "LB205",
+    ),
+    "gobgpd-ipv6-only-reflector-carries-ipv4": (
+        "render_reflector_gobgpd",
+        replacing("afi-safi-name: ipv6-unicast", "afi-safi-name: ipv4-unicast"),
+        IPV6,
+        "LB206",
     ),
     "router-gobgpd-no-add-paths-receive": (
         "render_router_gobgpd",
