@@ -45,3 +45,13 @@ def keepalived_conf(bed: Testbed, lb: str) -> str:
     """The keepalived.conf an LB pod's hook last wrote ("" before its first)."""
     path = bed.workdir / bed.lb(lb).box.netns / "run" / "keepalived.conf"
     return path.read_text() if path.exists() else ""
+
+
+def virtual_server_written(bed: Testbed, lb: str, virtual_server: str) -> str:
+    """An LB pod's keepalived.conf once its hook has written `virtual_server` ("VIP PORT")."""
+    wait_for(
+        lambda: f"virtual_server {virtual_server}" in keepalived_conf(bed, lb),
+        timeout=30,
+        what=f"virtual_server {virtual_server} on {lb}",
+    )
+    return keepalived_conf(bed, lb)

@@ -16,7 +16,7 @@ import pytest
 from lbgen.testbed.run import Testbed
 from tests.hookrig import wait_for
 from tests.rogue import router_paths
-from tests.testbeds import keepalived_conf, running
+from tests.testbeds import running, virtual_server_written
 
 pytestmark = pytest.mark.daemons
 
@@ -59,13 +59,7 @@ def test_clients_reach_the_vips_of_both_families_through_the_router(bed: Testbed
 
 
 def test_the_hook_fills_a_pool_per_family_from_the_slices_of_each(bed: Testbed) -> None:
-    lb = bed.lb("web@n1")
-    wait_for(
-        lambda: "virtual_server 2001:db8:64::80 80" in keepalived_conf(bed, lb.box.name),
-        timeout=30,
-        what="the IPv6 virtual server",
-    )
-    conf = keepalived_conf(bed, lb.box.name)
+    conf = virtual_server_written(bed, "web@n1", "2001:db8:64::80 80")
     assert "virtual_server 203.0.113.65 80" in conf
     six = conf[conf.index("virtual_server 2001:db8:64::80 80") :]
     backends6 = [b.box.address6 for b in bed.layout.backends if b.service == "web"]

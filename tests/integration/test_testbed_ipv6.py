@@ -18,7 +18,7 @@ from lbgen.render.exabgp import router_id
 from lbgen.testbed.run import Testbed
 from tests.hookrig import wait_for
 from tests.rogue import router_paths, vtysh_json
-from tests.testbeds import keepalived_conf, running
+from tests.testbeds import running, virtual_server_written
 
 pytestmark = pytest.mark.daemons
 
@@ -117,13 +117,7 @@ def test_clients_reach_the_vips_over_several_lbs(bed: Testbed) -> None:
 
 
 def test_the_hook_fills_the_ipv6_pool_from_the_ipv6_slice(bed: Testbed) -> None:
-    lb = bed.lb("web@n1")
-    wait_for(
-        lambda: "virtual_server 2001:db8:70::80 80" in keepalived_conf(bed, lb.box.name),
-        timeout=30,
-        what="the IPv6 virtual server",
-    )
-    conf = keepalived_conf(bed, lb.box.name)
+    conf = virtual_server_written(bed, "web@n1", "2001:db8:70::80 80")
     backends6 = [b.box.address6 for b in bed.layout.backends if b.service == "web"]
     assert len(backends6) == 2
     for address in backends6:
