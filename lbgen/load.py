@@ -118,6 +118,18 @@ IPV6_TWINS = {
 }
 
 
+# pydantic's error type of each address and network field → the form to write
+CIDR = "in CIDR form with no host bits set"
+IP_FORMS = {
+    "ip_v4_network": f"an IPv4 network {CIDR}, e.g. 10.1.1.0/24",
+    "ip_v4_address": "an IPv4 address, e.g. 10.0.0.1",
+    "ip_v6_network": f"an IPv6 network {CIDR}, e.g. 2001:db8:1::/64",
+    "ip_v6_address": "an IPv6 address, e.g. fd00::10",
+    "ip_any_network": f"a network {CIDR}, e.g. 10.1.1.0/24 or fd00:1::/64",
+    "ip_any_address": "an IPv4 or IPv6 address, e.g. 10.1.1.1 or 2001:db8:1::1",
+}
+
+
 def _is_ipv6(value: Any) -> bool:
     try:
         return isinstance(value, str) and ip_network(value, strict=False).version == 6
@@ -137,18 +149,9 @@ def _hint(path: SpecPath, detail: ErrorDetails) -> str:
         if twin:
             return f"this field is IPv4; an IPv6 one goes in `{twin}`"
         return "BGP identifiers are 32 bits, written as an IPv4 address in either family"
-    if kind.startswith("ip_v6_network"):
-        return "write an IPv6 network in CIDR form with no host bits set, e.g. 2001:db8:1::/64"
-    if kind.startswith("ip_v6_address"):
-        return "write an IPv6 address, e.g. fd00::10"
-    if kind.startswith("ip_any_network"):
-        return "write a network in CIDR form with no host bits set, e.g. 10.1.1.0/24 or fd00:1::/64"
-    if kind.startswith("ip_any_address"):
-        return "write an IPv4 or IPv6 address, e.g. 10.1.1.1 or 2001:db8:1::1"
-    if kind.startswith("ip_v4_network"):
-        return "write an IPv4 network in CIDR form with no host bits set, e.g. 10.1.1.0/24"
-    if kind.startswith("ip_v4_address"):
-        return "write an IPv4 address, e.g. 10.0.0.1"
+    for prefix, form in IP_FORMS.items():
+        if kind.startswith(prefix):
+            return f"write {form}"
     if NOT_TEXT in str(detail.get("msg")):
         if str(last).endswith("6"):
             return 'write it as text in quotes, e.g. "fd00::10" or "2001:db8:1::/64"'

@@ -40,13 +40,11 @@ Address = IPv4Address | IPv6Address
 
 
 def _hosts(fabric: Fabric, field: str) -> Iterator[tuple[SpecPath, str, Address]]:
-    """Each box's `address` (every kind) or `address6` (routers and nodes that give one)."""
-    spec = fabric.spec
-    for group, kind in (("routers", "router"), ("reflectors", "reflector"), ("nodes", "node")):
-        for index, host in enumerate(getattr(spec, group)):
-            address = getattr(host, field, None)
-            if address is not None:
-                yield ("spec", group, index, field), kind, address
+    """Each box's `address` or `address6`, where it gives one."""
+    for group, index, host in fabric.spec.boxes():
+        address = getattr(host, field)
+        if address is not None:
+            yield ("spec", group, index, field), group[:-1], address
 
 
 def _host_addresses(fabric: Fabric) -> Iterator[Diagnostic]:

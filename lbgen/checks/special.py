@@ -5,20 +5,18 @@ traffic. Documentation ranges stay allowed (the examples use them)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 
 from lbgen.codes import finding
 from lbgen.errors import Diagnostic, SpecPath
 from lbgen.spec import Fabric
 
-SPECIAL = (
+SPECIAL: tuple[tuple[IPv4Network | IPv6Network, str], ...] = (
     (IPv4Network("0.0.0.0/8"), "'this network' (RFC 1122)"),
     (IPv4Network("127.0.0.0/8"), "loopback (RFC 1122)"),
     (IPv4Network("169.254.0.0/16"), "link-local (RFC 3927)"),
     (IPv4Network("224.0.0.0/4"), "multicast (RFC 5771)"),
     (IPv4Network("240.0.0.0/4"), "reserved, with the limited broadcast (RFC 1112, RFC 919)"),
-)
-SPECIAL6 = (
     (IPv6Network("::/128"), "the unspecified address (RFC 4291)"),
     (IPv6Network("::1/128"), "loopback (RFC 4291)"),
     (IPv6Network("::ffff:0:0/96"), "IPv4-mapped (RFC 4291)"),
@@ -26,38 +24,27 @@ SPECIAL6 = (
     (IPv6Network("fe80::/10"), "link-local (RFC 4291)"),
     (IPv6Network("ff00::/8"), "multicast (RFC 4291)"),
 )
+# unicast space to use instead, per family
+UNICAST = {
+    4: "private (RFC 1918), shared (100.64.0.0/10) or your own",
+    6: "unique local (fc00::/7) or your global unicast",
+}
 Placed = IPv4Address | IPv4Network | IPv6Address | IPv6Network
 
 
 def check(fabric: Fabric) -> Iterator[Diagnostic]:
     for path, value in _placed(fabric):
-        found = _block(value)
-        if found is not None:
-            block, meaning, inside, use = found
-            yield finding(
-                "LB127",
-                path,
-                f"{value} {'is in' if inside else 'overlaps'} {block}, {meaning}: routers do "
-                "not forward it as unicast",
-                f"use unicast space: {use}",
-            )
-
-
-def _block(value: Placed) -> tuple[str, str, bool, str] | None:
-    """The special-purpose block `value` touches: (block, meaning, wholly inside, what to use)."""
-    if isinstance(value, IPv4Address | IPv4Network):
-        net4 = IPv4Network(value) if isinstance(value, IPv4Address) else value
-        for block4, meaning in SPECIAL:
-            if net4.overlaps(block4):
-                use = "private (RFC 1918), shared (100.64.0.0/10) or your own"
-                return str(block4), meaning, net4.subnet_of(block4), use
-        return None
-    net6 = IPv6Network(value) if isinstance(value, IPv6Address) else value
-    for block6, meaning in SPECIAL6:
-        if net6.overlaps(block6):
-            use = "unique local (fc00::/7) or your global unicast"
-            return str(block6), meaning, net6.subnet_of(block6), use
-    return None
+        net = ip_network(value)  # an address: its /32 or /128
+        for block, meaning in SPECIAL:
+            if block.version == net.version and net.overlaps(block):
+                inside = "is in" if net.subnet_of(block) else "overlaps"  # type: ignore[arg-type]
+                yield finding(
+                    "LB127",
+                    path,
+                    f"{value} {inside} {block}, {meaning}: routers do not forward it as unicast",
+                    f"use unicast space: {UNICAST[net.version]}",
+                )
+                break
 
 
 def _placed(fabric: Fabric) -> Iterator[tuple[SpecPath, Placed]]:
@@ -66,11 +53,10 @@ def _placed(fabric: Fabric) -> Iterator[tuple[SpecPath, Placed]]:
     for name in ("nodes", "pods", "nodes6", "pods6"):
         if getattr(spec.networks, name) is not None:
             yield ("spec", "networks", name), getattr(spec.networks, name)
-    for group in ("routers", "reflectors", "nodes"):
-        for index, box in enumerate(getattr(spec, group)):
-            for field in ("address", "address6"):
-                if getattr(box, field) is not None:
-                    yield ("spec", group, index, field), getattr(box, field)
+    for group, index, box in spec.boxes():
+        for field in ("address", "address6"):
+            if getattr(box, field) is not None:
+                yield ("spec", group, index, field), getattr(box, field)
     for index, rr in enumerate(spec.reflectors):
         if rr.pod_range is not None:
             yield ("spec", "reflectors", index, "podRange"), rr.pod_range

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Annotated, Any, Literal
 
@@ -416,6 +417,12 @@ class FabricSpec(Model):
     services: tuple[Service, ...] = ()
     kubernetes: Kubernetes = Field(default_factory=Kubernetes)
     gitops: GitOps | None = None
+
+    def boxes(self) -> Iterator[tuple[str, int, Router | Reflector | Node]]:
+        """Every router, reflector and node: (its list in the spec, its index there, it)."""
+        for group in ("routers", "reflectors", "nodes"):
+            for index, box in enumerate(getattr(self, group)):
+                yield group, index, box
 
 
 class Fabric(Model):
