@@ -188,11 +188,7 @@ def pools_from_slices(slices: Iterable[Any], service: ServicePlan) -> Pools:
 
 def families_of(service: ServicePlan) -> frozenset[str]:
     """The EndpointSlice address types a service's pools take: those of its VIPs."""
-    return frozenset(
-        family
-        for family, prefix in (("IPv4", service.prefix), ("IPv6", service.prefix6))
-        if prefix is not None
-    )
+    return frozenset(service.ip_families)
 
 
 @dataclass

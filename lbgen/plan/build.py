@@ -10,7 +10,6 @@ from lbgen.plan.model import (
     PREFIXES_PER_LB,
     BackendPlan,
     BgpSecret,
-    Family,
     GitOpsPlan,
     HealthCheckPlan,
     KubePlan,
@@ -27,7 +26,7 @@ from lbgen.plan.model import (
 )
 from lbgen.spec import Fabric, FabricSpec, Reflector, Router, Service
 from lbgen.spec.selection import eligible_nodes
-from lbgen.spec.sessions import session_address, session_pods, session_version
+from lbgen.spec.sessions import session_address, session_pod_subnet, session_pods
 
 
 def build_plan(fabric: Fabric, source: str) -> Plan:
@@ -38,7 +37,6 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         connect_retry=spec.bgp.connect_retry,
     )
     reflectors = sorted(spec.reflectors, key=lambda r: r.name)
-    version = session_version(spec)
     pods = session_pods(spec)
     assert pods is not None, "checked: LB128"
     # what an LB pod dials: each reflector, with the password its Secret volume projects
@@ -87,7 +85,6 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
     )
     # a router takes its routes from the reflectors, whatever peer the reflector took them from
     router_grants = _grants(fabric, eligible, pods)
-    families = _families(version, router_grants)
     modules = ("ip_vs", *sorted({f"ip_vs_{s.scheduler}" for s in spec.services}))
 
     return Plan(
@@ -98,8 +95,6 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         pod_network=spec.networks.pods,
         node_network6=spec.networks.nodes6,
         pod_network6=spec.networks.pods6,
-        session_version=version,
-        families=families,
         timers=timers,
         routers=tuple(
             RouterPlan(
@@ -120,7 +115,6 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                     _router_session(rr.name, _at(spec, rr), spec.asn, r) for rr in reflectors
                 ),
                 grants=router_grants,
-                families=families,
             )
             for r in sorted(spec.routers, key=lambda r: r.name)
         ),
@@ -141,7 +135,6 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 grants=_grants(fabric, eligible, r.pod_range or pods),
                 lb_password_file=r.lb_password.file if r.lb_password else None,
                 listen_limit=min(65535, max(100, 2 * all_lbs)),
-                families=families,
             )
             for r in reflectors
         ),
@@ -169,7 +162,6 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 reflectors=lb_view,
                 secrets=secrets,
                 kube=kube,
-                version=version,
             )
             for s in services
         ),
@@ -190,13 +182,6 @@ def _router_id(given: IPv4Address | None, address: IPv4Address | None) -> IPv4Ad
     router_id = given or address
     assert router_id is not None, "checked: LB129"
     return router_id
-
-
-def _families(version: int, grants: tuple[RouteGrant, ...]) -> tuple[Family, ...]:
-    """What the sessions carry: IPv4 unicast over IPv4 sessions; IPv6 unicast over IPv6 ones,
-    and over IPv4 ones when some node may be the next hop of an IPv6 prefix (dual-stack)."""
-    ipv6 = version == 6 or any(grant.prefixes6 for grant in grants)
-    return (*(("ipv4",) if version == 4 else ()), *(("ipv6",) if ipv6 else ()))
 
 
 def _router_session(
@@ -230,8 +215,7 @@ def _grants(
                 RouteGrant(
                     node=node.name,
                     next_hop=node.address if prefixes else None,
-                    peers=(node.pod_subnet if lb_range.version == 4 else node.pod_subnet6)
-                    or lb_range,
+                    peers=session_pod_subnet(spec, node) or lb_range,
                     prefixes=prefixes,
                     next_hop6=node.address6 if prefixes6 else None,
                     prefixes6=prefixes6,
@@ -263,7 +247,6 @@ def _service(
     reflectors: tuple[Peer, ...],
     secrets: tuple[BgpSecret, ...],
     kube: KubePlan,
-    version: int,
 ) -> ServicePlan:
     hc = s.health_check
     vips4 = sorted(v for v in s.vips or () if isinstance(v, IPv4Address))
@@ -316,7 +299,6 @@ def _service(
         timers=timers,
         reflectors=reflectors,
         bgp_secrets=secrets,
-        session_version=version,
         pod_network=fabric.spec.networks.pods if s.prefix is not None else None,
         pod_network6=fabric.spec.networks.pods6 if s.prefix6 is not None else None,
         kube=kube,

@@ -27,6 +27,14 @@ class Timers(Frozen):
 Family = Literal["ipv4", "ipv6"]
 
 
+def carried(session_version: int, ipv6_routes: bool) -> tuple[Family, ...]:
+    """What BGP sessions carry: IPv4 unicast over IPv4 sessions; IPv6 unicast over IPv6 ones,
+    and over IPv4 ones when IPv6 routes ride them (dual-stack)."""
+    ipv4: tuple[Family, ...] = ("ipv4",) if session_version == 4 else ()
+    ipv6: tuple[Family, ...] = ("ipv6",) if session_version == 6 or ipv6_routes else ()
+    return (*ipv4, *ipv6)
+
+
 class Peer(Frozen):
     name: str
     address: IPv4Address | IPv6Address  # where its sessions run
@@ -79,12 +87,16 @@ class RouterPlan(Frozen):
     timers: Timers
     reflectors: tuple[Peer, ...]
     grants: tuple[RouteGrant, ...]
-    families: tuple[Family, ...]  # what its sessions carry
 
     @property
     def ebgp(self) -> bool:
         """Its sessions with the reflectors cross ASes."""
         return self.asn != self.fabric_asn
+
+    @property
+    def families(self) -> tuple[Family, ...]:
+        """What its sessions carry."""
+        return carried(self.address.version, any(g.prefixes6 for g in self.grants))
 
 
 class ReflectorPlan(Frozen):
@@ -105,7 +117,11 @@ class ReflectorPlan(Frozen):
     lb_password_file: str | None
     # most LB sessions at once (FRR's bgp listen limit): every LB pod, twice over for restarts
     listen_limit: int
-    families: tuple[Family, ...]  # what its sessions carry
+
+    @property
+    def families(self) -> tuple[Family, ...]:
+        """What its sessions carry."""
+        return carried(self.address.version, any(g.prefixes6 for g in self.grants))
 
 
 class PortPlan(Frozen):
@@ -178,10 +194,25 @@ class ServicePlan(Frozen):
     reflectors: tuple[Peer, ...]
     # the Secret keys the pod's exabgp reads its reflectors' passwords from
     bgp_secrets: tuple[BgpSecret, ...]
-    session_version: int  # 4 or 6: the family of its sessions with the reflectors
     pod_network: IPv4Network | None  # of a service with a prefix
     pod_network6: IPv6Network | None  # of a service with a prefix6
     kube: KubePlan
+
+    @property
+    def session_version(self) -> int:
+        """The family of its sessions with the reflectors (4 or 6)."""
+        return self.reflectors[0].address.version
+
+    @property
+    def prefixes(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """Its prefixes: IPv4, IPv6, or both (IPv4 first)."""
+        return tuple(p for p in (self.prefix, self.prefix6) if p is not None)
+
+    @property
+    def ip_families(self) -> tuple[str, ...]:
+        """The families of its prefixes, as Kubernetes names them (a Service's ipFamilies, an
+        EndpointSlice's addressType): IPv4, IPv6."""
+        return tuple(f"IPv{p.version}" for p in self.prefixes)
 
     @property
     def all_vips(self) -> tuple[IPv4Address | IPv6Address, ...]:
@@ -225,8 +256,6 @@ class Plan(Frozen):
     pod_network: IPv4Network | None
     node_network6: IPv6Network | None
     pod_network6: IPv6Network | None
-    session_version: int  # 4 or 6: the family the BGP sessions run over
-    families: tuple[Family, ...]  # what they carry
     timers: Timers
     routers: tuple[RouterPlan, ...]
     reflectors: tuple[ReflectorPlan, ...]
@@ -234,6 +263,16 @@ class Plan(Frozen):
     services: tuple[ServicePlan, ...]
     kube: KubePlan
     gitops: GitOpsPlan | None
+
+    @property
+    def session_version(self) -> int:
+        """The family the BGP sessions run over: IPv4 where the cluster has it."""
+        return 4 if self.node_network is not None else 6
+
+    @property
+    def families(self) -> tuple[Family, ...]:
+        """What the sessions carry."""
+        return carried(self.session_version, any(s.prefix6 for s in self.services))
 
 
 class PodConfig(Frozen):

@@ -16,9 +16,8 @@ def local_routes(service: ServicePlan) -> list[list[str]]:
     """Accept every address of each of the service's prefixes (IPv4, IPv6) as local, so IPVS
     sees the VIPs at LOCAL_IN."""
     return [
-        ["ip", family, "route", "replace", "local", str(prefix), "dev", "lo", "table", "local"]
-        for family, prefix in (("-4", service.prefix), ("-6", service.prefix6))
-        if prefix is not None
+        ["ip", f"-{p.version}", "route", "replace", "local", str(p), "dev", "lo", "table", "local"]
+        for p in service.prefixes
     ]
 
 

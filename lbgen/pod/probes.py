@@ -106,7 +106,8 @@ def ready(lb_json: str, env: Mapping[str, str], proc: Path = Path("/proc")) -> l
     """The readiness probe. It runs every few seconds, so it reads the few fields it needs from
     lb.json (validated when the pod started) with `json`, not the plan's models."""
     service = json.loads(lb_json)["service"]
-    version = service.get("session_version", 4)
+    # the sessions' family: the reflectors' addresses are in it
+    version = ip_address(service["reflectors"][0]["address"]).version
     try:
         pod_ip = ip_address(env.get("POD_IP", ""))
     except ValueError:

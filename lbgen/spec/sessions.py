@@ -25,6 +25,11 @@ def session_field(spec: FabricSpec) -> str:
     return "address" if session_version(spec) == 4 else "address6"
 
 
+def session_pod_subnet(spec: FabricSpec, node: Node) -> IPv4Network | IPv6Network | None:
+    """The node's share of the pod network LB pods dial from (its podSubnet or podSubnet6)."""
+    return node.pod_subnet if session_version(spec) == 4 else node.pod_subnet6
+
+
 def session_pods(spec: FabricSpec) -> IPv4Network | IPv6Network | None:
     """The pod network LB pods dial the reflectors from."""
     return spec.networks.pods if session_version(spec) == 4 else spec.networks.pods6

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import TypeVar
 
 from lbgen.plan import Plan
 
@@ -96,21 +97,23 @@ class Layout:
 def pod_subnet(plan: Plan, node_index: int) -> IPv4Network | None:
     """Node i's pod subnet: the spec's podSubnet, else the (i+1)-th /24 of the pod network
     (the first is left out, as flannel); none in an IPv6-only fabric."""
-    given = plan.nodes[node_index].pod_subnet
-    if given is not None or plan.pod_network is None:
-        return given
-    first = int(plan.pod_network.network_address)
-    return IPv4Network((first + (node_index + 1) * 256, 24))
+    return _nth(plan.nodes[node_index].pod_subnet, plan.pod_network, node_index + 1, 24)
 
 
 def pod_subnet6(plan: Plan, node_index: int) -> IPv6Network | None:
-    """Node i's IPv6 pod subnet (dual-stack): the spec's podSubnet6, else the (i+1)-th /64 of
-    networks.pods6."""
-    node = plan.nodes[node_index]
-    if node.pod_subnet6 is not None or plan.pod_network6 is None:
-        return node.pod_subnet6
-    first = int(plan.pod_network6.network_address)
-    return IPv6Network((first + ((node_index + 1) << 64), 64))
+    """Node i's IPv6 pod subnet: the spec's podSubnet6, else the (i+1)-th /64 of pods6."""
+    return _nth(plan.nodes[node_index].pod_subnet6, plan.pod_network6, node_index + 1, 64)
+
+
+Net = TypeVar("Net", IPv4Network, IPv6Network)
+
+
+def _nth(given: Net | None, network: Net | None, n: int, length: int) -> Net | None:
+    """`given`, else the n-th subnet of `length` in `network` (none without one)."""
+    if given is not None or network is None:
+        return given
+    size = 1 << (network.max_prefixlen - length)
+    return type(network)((int(network.network_address) + n * size, length))
 
 
 def _on(box: Box, link: IPv4Network | IPv6Network | None, host: int) -> Box:
@@ -165,8 +168,30 @@ def _v4(address: IPv4Address | IPv6Address | None) -> IPv4Address | None:
     return address if isinstance(address, IPv4Address) else None
 
 
+def _lan(
+    plan: Plan,
+    name: str,
+    netns: str,
+    address: IPv4Address | None,
+    address6: IPv6Address | None,
+    *,
+    routes: tuple[tuple[str, str], ...] = (),
+    routes6: tuple[tuple[str, str], ...] = (),
+) -> Box:
+    """A box on the node network: each family's side where it has an address of it."""
+    return Box(
+        name,
+        netns,
+        address,
+        plan.node_network if address else None,
+        routes if address else (),
+        address6,
+        plan.node_network6 if address6 else None,
+        routes6 if address6 else (),
+    )
+
+
 def layout(plan: Plan, prefix: str) -> Layout:
-    net, net6 = plan.node_network, plan.node_network6
     subnets = [(n.name, pod_subnet(plan, i)) for i, n in enumerate(plan.nodes)]
     pod_subnets = tuple((name, s) for name, s in subnets if s is not None)
     by_node = dict(pod_subnets)
@@ -184,28 +209,18 @@ def layout(plan: Plan, prefix: str) -> Layout:
         if n.name in by_node6 and n.address6 is not None
     )
     routers = tuple(
-        Box(
-            r.name,
-            f"{prefix}r-{r.name}",
-            _v4(r.address),
-            net,
-            (),
-            r.address6,
-            net6 if r.address6 else None,
-        )
-        for r in plan.routers
+        _lan(plan, r.name, f"{prefix}r-{r.name}", _v4(r.address), r.address6) for r in plan.routers
     )
     # the reflectors reach the LB pods (dynamic neighbours) through their nodes
     reflectors = tuple(
-        Box(
+        _lan(
+            plan,
             r.name,
             f"{prefix}rr-{r.name}",
             _v4(r.address),
-            net,
-            host_gw,
             r.address6,
-            net6 if r.address6 else None,
-            host_gw6 if r.address6 else (),
+            routes=host_gw,
+            routes6=host_gw6,
         )
         for r in plan.reflectors
     )
@@ -223,27 +238,22 @@ def layout(plan: Plan, prefix: str) -> Layout:
     first = next((str(a) for r in plan.routers if (a := _v4(r.address))), None)
     first6 = next((str(r.address6) for r in plan.routers if r.address6), None)
     nodes = tuple(
-        Box(
+        _lan(
+            plan,
             n.name,
             f"{prefix}n-{n.name}",
             n.address,
-            net if n.address else None,
-            (
+            n.address6,
+            routes=(
                 *((dst, gw) for dst, gw in host_gw if gw != str(n.address)),
                 *to_clients,
                 *((("default", first),) if first else ()),
-            )
-            if n.address
-            else (),
-            n.address6,
-            net6 if n.address6 else None,
-            (
+            ),
+            routes6=(
                 *((dst, gw) for dst, gw in host_gw6 if gw != str(n.address6)),
                 *to_clients6,
                 *((("default", first6),) if first6 else ()),
-            )
-            if n.address6
-            else (),
+            ),
         )
         for n in plan.nodes
     )
@@ -315,10 +325,9 @@ def _api(
         address = plan.node_network.broadcast_address - 1
         while address in taken:
             address -= 1
-        return Box("api", f"{prefix}api", address, plan.node_network, host_gw)
-    net6 = plan.node_network6
-    assert net6 is not None, "checked: LB128"
-    address6 = net6.network_address + 0xFFFE
+        return _lan(plan, "api", f"{prefix}api", address, None, routes=host_gw)
+    assert plan.node_network6 is not None, "checked: LB128"
+    address6 = plan.node_network6.network_address + 0xFFFE
     while address6 in taken:
         address6 -= 1
-    return Box("api", f"{prefix}api", None, None, (), address6, net6, host_gw6)
+    return _lan(plan, "api", f"{prefix}api", None, address6, routes6=host_gw6)

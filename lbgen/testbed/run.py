@@ -18,9 +18,9 @@ from pathlib import Path
 from lbgen.agent.routes import SERVICE_LABEL, Allowed
 from lbgen.agent.run import RouteTable
 from lbgen.box.config import with_passwords, write_secret_file
-from lbgen.contract import BOX_PASSWORDS_NAME, EXABGP, HOOK, KEEPALIVED
+from lbgen.contract import AGENT_CONFIG_NAME, BOX_PASSWORDS_NAME, EXABGP, HOOK, KEEPALIVED
 from lbgen.errors import LbgenError
-from lbgen.plan import Plan, ServicePlan
+from lbgen.plan import AgentConfig, Plan, ServicePlan
 from lbgen.pod.datapath import local_routes
 from lbgen.pod.probes import Dest, VirtualKey, read_ipvs
 from lbgen.testbed import daemons, netns, processes, secrets
@@ -270,10 +270,9 @@ class Testbed:
             }
             for lb in self.lbs
         }
-        allowed = Allowed(
-            {s.name: s.prefix for s in self.plan.services if s.prefix is not None},
-            {s.name: s.prefix6 for s in self.plan.services if s.prefix6 is not None},
-        )
+        # what the agent reads: the compiled node-agent.json
+        config = AgentConfig.model_validate_json(self.tree[f"cluster/{AGENT_CONFIG_NAME}"])
+        allowed = Allowed.from_config(config)
         for node in self.layout.nodes:
             RouteTable(allowed, node.netns).reconcile(pods, node.name)
 

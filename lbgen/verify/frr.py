@@ -9,9 +9,7 @@ from functools import partial
 from ipaddress import ip_address, ip_network
 
 from lbgen.errors import Position
-from lbgen.verify.speaker import Address, Neighbor, Network, Speaker
-
-FAMILIES = {"ipv4": "ipv4-unicast", "ipv6": "ipv6-unicast"}
+from lbgen.verify.speaker import FAMILIES, Address, Neighbor, Network, Speaker
 
 
 @dataclass
@@ -49,9 +47,8 @@ def statements(text: str) -> Iterator[tuple[int, str, list[str]]]:
 def read_frr(text: str, file: str, name: str, address: Address, kind: str = "router") -> Speaker:
     asn: int | None = None
     asn_line = 1
-    # per address family: maximum-paths ibgp, and maximum-paths (eBGP)
-    multipath = {"ipv4": 1, "ipv6": 1}
-    multipath_ebgp = {"ipv4": 1, "ipv6": 1}
+    # (family, eBGP) → its maximum-paths (ibgp) or maximum-paths (eBGP)
+    multipath: dict[tuple[str, bool], int] = {}
     default_ipv4 = True
     section = ""
     facts: dict[str, _Seen] = {}
@@ -71,9 +68,9 @@ def read_frr(text: str, file: str, name: str, address: Address, kind: str = "rou
         elif words == ["no", "bgp", "default", "ipv4-unicast"]:
             default_ipv4 = False
         elif words[:2] == ["maximum-paths", "ibgp"] and section in FAMILIES:
-            multipath[section] = int(words[2])
+            multipath[(FAMILIES[section], False)] = int(words[2])
         elif words[0] == "maximum-paths" and len(words) == 2 and section in FAMILIES:
-            multipath_ebgp[section] = int(words[1])
+            multipath[(FAMILIES[section], True)] = int(words[1])
         elif words[:3] == ["bgp", "listen", "range"] and words[4:5] == ["peer-group"]:
             ranges.append((ip_network(words[3]), words[5]))
         elif words[0] == "neighbor" and len(words) >= 3:
@@ -110,10 +107,7 @@ def read_frr(text: str, file: str, name: str, address: Address, kind: str = "rou
         address=address,
         asn=asn,
         where=partial(Position, file, asn_line, 1),
-        multipath=multipath["ipv4"],
-        multipath_ebgp=multipath_ebgp["ipv4"],
-        multipath6=multipath["ipv6"],
-        multipath6_ebgp=multipath_ebgp["ipv6"],
+        multipath=multipath,
         neighbors=tuple(neighbors),
     )
 

@@ -11,7 +11,7 @@ from lbgen.errors import Diagnostic, SpecPath
 from lbgen.plan import RouteGrant
 from lbgen.source import Document
 from lbgen.verify.finding import broken
-from lbgen.verify.speaker import Address, Neighbor, Network, Speaker
+from lbgen.verify.speaker import FAMILIES, Address, Neighbor, Network, Speaker
 
 # gobgpd's dry run accepts any afi-safi-name; the fabric carries the plan's families
 # when it is dual-stack, and nothing else
@@ -51,6 +51,7 @@ def read_gobgp(doc: Document, kind: str, name: str, address: Address) -> Speaker
                 ip_network(_get(entry, "config", "prefix")),
             )
         )
+    # use-multiple-paths hands every equal path to the RIB, in every family (eBGP: LB126)
     multipath = _get(data, "global", "use-multiple-paths", "config", "enabled") is True
     return Speaker(
         name=name,
@@ -59,8 +60,7 @@ def read_gobgp(doc: Document, kind: str, name: str, address: Address) -> Speaker
         address=address,
         asn=_get(data, "global", "config", "as"),
         where=partial(doc.position, ("global", "config", "as")),
-        multipath=1_000_000 if multipath else 1,
-        multipath6=1_000_000 if multipath else 1,
+        multipath={(f, False): 1_000_000 for f in FAMILIES.values()} if multipath else {},
         neighbors=tuple(neighbors),
     )
 

@@ -8,14 +8,12 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from lbgen.errors import Diagnostic
 from lbgen.plan import Plan
 from lbgen.verify.finding import broken
-from lbgen.verify.speaker import Neighbor, Speaker
-
-FAMILY, FAMILY6 = "ipv4-unicast", "ipv6-unicast"
+from lbgen.verify.speaker import FAMILIES, Neighbor, Speaker
 
 
 def families(plan: Plan) -> tuple[str, ...]:
     """What every session carries (gobgpd's names): the plan's families."""
-    return tuple({"ipv4": FAMILY, "ipv6": FAMILY6}[family] for family in plan.families)
+    return tuple(FAMILIES[family] for family in plan.families)
 
 
 def check_sessions(plan: Plan, speakers: list[Speaker]) -> Iterator[Diagnostic]:
@@ -40,16 +38,13 @@ def check_sessions(plan: Plan, speakers: list[Speaker]) -> Iterator[Diagnostic]:
                 )
     ebgp = {r.name for r in plan.routers if r.ebgp}
     for speaker in speakers:
-        widths = {
-            FAMILY: speaker.multipath_ebgp if speaker.name in ebgp else speaker.multipath,
-            FAMILY6: speaker.multipath6_ebgp if speaker.name in ebgp else speaker.multipath6,
-        }
         for family in carried:
-            if speaker.kind == "router" and widths[family] < most_lbs:
+            width = speaker.width(family, ebgp=speaker.name in ebgp)
+            if speaker.kind == "router" and width < most_lbs:
                 yield broken(
                     "LB205",
                     speaker.where(),
-                    f"router {speaker.name} installs {widths[family]} path(s) per {family} "
+                    f"router {speaker.name} installs {width} path(s) per {family} "
                     f"prefix but a service has {most_lbs} LBs: ECMP would leave LBs idle",
                 )
         yield from _unexpected(plan, speaker)

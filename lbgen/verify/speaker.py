@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from lbgen.errors import Position
 
+# the plan's families by the name both daemons' readers give them (gobgpd's afi-safi-name)
+FAMILIES = {"ipv4": "ipv4-unicast", "ipv6": "ipv6-unicast"}
 Address = IPv4Address | IPv6Address
 Network = IPv4Network | IPv6Network
 # where a statement is, asked only when there is something to report there
@@ -43,9 +45,9 @@ class Speaker:
     address: Address
     asn: int | None
     where: Where
-    multipath: int = 1
-    multipath_ebgp: int = 1
-    # IPv6 unicast (a dual-stack fabric); gobgpd's use-multiple-paths covers both
-    multipath6: int = 1
-    multipath6_ebgp: int = 1
+    # (family, towards eBGP peers) → most equal paths installed per prefix; 1 where unsaid
+    multipath: Mapping[tuple[str, bool], int] = field(default_factory=dict)
     neighbors: tuple[Neighbor, ...] = field(default=())
+
+    def width(self, family: str, *, ebgp: bool) -> int:
+        return self.multipath.get((family, ebgp), 1)

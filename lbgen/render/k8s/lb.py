@@ -288,19 +288,11 @@ def disruption_budget(plan: Plan, service: ServicePlan) -> Manifest:
 
 
 def prefix_annotations(service: ServicePlan) -> dict[str, str]:
-    return {
-        key: str(prefix)
-        for key, prefix in (
-            ("lbgen.io/prefix", service.prefix),
-            ("lbgen.io/prefix6", service.prefix6),
-        )
-        if prefix is not None
-    }
+    return {f"lbgen.io/prefix{'6' if p.version == 6 else ''}": str(p) for p in service.prefixes}
 
 
 def load_balancer_service(plan: Plan, service: ServicePlan) -> Manifest:
     """What `kubectl get svc` shows; no selector: the LB pods, not kube-proxy, carry traffic."""
-    families = [f for f, p in (("IPv4", service.prefix), ("IPv6", service.prefix6)) if p]
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -319,8 +311,10 @@ def load_balancer_service(plan: Plan, service: ServicePlan) -> Manifest:
             "loadBalancerClass": LB_CLASS,
             "allocateLoadBalancerNodePorts": False,
             # the Service's ClusterIP families (its ingress, the VIPs, is this status's)
-            "ipFamilyPolicy": "RequireDualStack" if len(families) == 2 else "SingleStack",
-            "ipFamilies": families,
+            "ipFamilyPolicy": "RequireDualStack"
+            if len(service.ip_families) == 2
+            else "SingleStack",
+            "ipFamilies": list(service.ip_families),
             "ports": [
                 {"name": p.name, "port": p.port, "protocol": p.protocol, "targetPort": p.port}
                 for p in service.ports
