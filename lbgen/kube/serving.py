@@ -13,9 +13,15 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 
 class _Server6(ThreadingHTTPServer):
-    """On an IPv6 address (an IPv6-only cluster's pod or node IP, or '::')."""
-
     address_family = socket.AF_INET6
+
+
+def http_server(host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """A threading HTTP server on `host` of either family (an IPv6-only cluster's pod or node
+    IP, '::'), each request in a daemon thread."""
+    server = (_Server6 if ":" in host else ThreadingHTTPServer)((host, port), handler)
+    server.daemon_threads = True
+    return server
 
 
 def serve_probes(
@@ -54,7 +60,6 @@ def serve_probes(
             self.end_headers()
             self.wfile.write(body)
 
-    server = (_Server6 if ":" in host else ThreadingHTTPServer)((host, port), Handler)
-    server.daemon_threads = True
+    server = http_server(host, port, Handler)
     threading.Thread(target=server.serve_forever, name="probes", daemon=True).start()
     return server

@@ -7,7 +7,6 @@ testbed serves backend EndpointSlices with it; the hook's tests drive its failur
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,12 +14,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from lbgen.kube.client import KubeClient
+from lbgen.kube.serving import http_server
 
 Selector = Callable[[dict[str, Any]], bool]
 
@@ -259,8 +259,7 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def serve(api: FakeApi) -> Iterator[KubeClient]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
-    server.daemon_threads = True
+    server = http_server("127.0.0.1", 0, _handler(api))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -303,10 +302,6 @@ def served_apart(
                 process.stdout.close()
 
 
-class _Server6(ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-
-
 def main() -> None:
     """Serve the EndpointSlices and Services of a JSON file on ADDRESS:PORT, until killed."""
     import argparse  # noqa: PLC0415
@@ -326,9 +321,7 @@ def main() -> None:
         api.services[service["metadata"]["name"]] = service
     host, port = args.listen.rsplit(":", 1)
     host = host.strip("[]")  # an IPv6 address, as a URL writes it
-    server_class = _Server6 if ":" in host else ThreadingHTTPServer
-    server = server_class((host, int(port)), _handler(api))
-    server.daemon_threads = True
+    server = http_server(host, int(port), _handler(api))
     # with port 0 the caller learns the port from this line
     print(f"listening on {host}:{server.server_address[1]}", flush=True)
     server.serve_forever()
