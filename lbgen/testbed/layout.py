@@ -6,6 +6,7 @@ and to the reflectors the way flannel host-gw does. A client sits behind each ro
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import TypeVar
@@ -191,23 +192,30 @@ def _lan(
     )
 
 
+def _of_nodes(plan: Plan, subnet: Callable[[Plan, int], Net | None]) -> tuple[tuple[str, Net], ...]:
+    """node → its pod subnet of one family, for the nodes that have one."""
+    found = ((n.name, subnet(plan, i)) for i, n in enumerate(plan.nodes))
+    return tuple((name, net) for name, net in found if net is not None)
+
+
+def _host_gw(
+    subnets: tuple[tuple[str, Net], ...], addresses: Mapping[str, IPv4Address | IPv6Address | None]
+) -> tuple[tuple[str, str], ...]:
+    """Routes to each node's pod subnet via the node's address of that family (flannel's
+    host-gw)."""
+    return tuple(
+        (str(net), str(address))
+        for name, net in subnets
+        if (address := addresses[name]) is not None
+    )
+
+
 def layout(plan: Plan, prefix: str) -> Layout:
-    subnets = [(n.name, pod_subnet(plan, i)) for i, n in enumerate(plan.nodes)]
-    pod_subnets = tuple((name, s) for name, s in subnets if s is not None)
-    by_node = dict(pod_subnets)
-    host_gw = tuple(
-        (str(by_node[n.name]), str(n.address))
-        for n in plan.nodes
-        if n.name in by_node and n.address is not None
-    )
-    subnets6 = [(n.name, pod_subnet6(plan, i)) for i, n in enumerate(plan.nodes)]
-    pod_subnets6 = tuple((name, s) for name, s in subnets6 if s is not None)
-    by_node6 = dict(pod_subnets6)
-    host_gw6 = tuple(
-        (str(by_node6[n.name]), str(n.address6))
-        for n in plan.nodes
-        if n.name in by_node6 and n.address6 is not None
-    )
+    pod_subnets = _of_nodes(plan, pod_subnet)
+    pod_subnets6 = _of_nodes(plan, pod_subnet6)
+    by_node, by_node6 = dict(pod_subnets), dict(pod_subnets6)
+    host_gw = _host_gw(pod_subnets, {n.name: n.address for n in plan.nodes})
+    host_gw6 = _host_gw(pod_subnets6, {n.name: n.address6 for n in plan.nodes})
     routers = tuple(
         _lan(plan, r.name, f"{prefix}r-{r.name}", _v4(r.address), r.address6) for r in plan.routers
     )
