@@ -12,6 +12,7 @@ from lbgen.errors import Diagnostic, Position
 from lbgen.plan import RouteGrant
 from lbgen.verify.finding import broken
 from lbgen.verify.frr import statements
+from lbgen.verify.speaker import Pair, granted_pairs
 
 # what an accepted route must carry (written apart from the template, so a drift is caught)
 RESET = {"local-preference": "100", "metric": "0", "community": "none"}
@@ -20,7 +21,6 @@ RESET = {"local-preference": "100", "metric": "0", "community": "none"}
 PREFER_GLOBAL = {"ipv6": "next-hop prefer-global"}
 
 Net = IPv4Network | IPv6Network
-Pair = tuple[Net, Net]
 
 
 @dataclass
@@ -90,7 +90,7 @@ def check_frr_import_policy(
     the one AS path accepted (empty; the fabric's AS across eBGP)."""
     policy = _read(text, as_path)
     if kind == "router":
-        wanted = _pairs(grants)
+        wanted = granted_pairs(grants)
         for neighbor, line in policy.peers.items():
             if neighbor not in policy.inbound:
                 yield broken(
@@ -103,7 +103,7 @@ def check_frr_import_policy(
             yield from _compare(policy, file, neighbor, wanted, router=True)
         return
     for peers, group in sorted(policy.ranges.items()):
-        wanted = _pairs(tuple(g for g in grants if g.peers == peers))
+        wanted = granted_pairs(tuple(g for g in grants if g.peers == peers))
         if group not in policy.inbound:
             yield broken(
                 "LB207",
@@ -113,14 +113,6 @@ def check_frr_import_policy(
             )
             continue
         yield from _compare(policy, file, group, wanted)
-
-
-def _pairs(grants: tuple[RouteGrant, ...]) -> set[Pair]:
-    pairs: set[Pair] = {
-        (p, IPv4Network(f"{g.next_hop}/32")) for g in grants for p in g.prefixes if g.next_hop
-    }
-    pairs |= {(p, IPv6Network(f"{g.next_hop6}/128")) for g in grants for p in g.prefixes6}
-    return pairs
 
 
 def _compare(

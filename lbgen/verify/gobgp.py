@@ -11,7 +11,7 @@ from lbgen.errors import Diagnostic, SpecPath
 from lbgen.plan import RouteGrant
 from lbgen.source import Document
 from lbgen.verify.finding import broken
-from lbgen.verify.speaker import FAMILIES, Address, Neighbor, Network, Speaker
+from lbgen.verify.speaker import FAMILIES, Address, Neighbor, Network, Speaker, granted_pairs
 
 # gobgpd's dry run accepts any afi-safi-name; the fabric carries the plan's families
 # when it is dual-stack, and nothing else
@@ -152,10 +152,7 @@ def check_import_policy(
             accepted |= pairs
             for problem in problems:
                 yield broken("LB207", partial(doc.position, ("policy-definitions",))(), problem)
-    wanted: set[tuple[Net, Net]] = {
-        (p, IPv4Network(f"{g.next_hop}/32")) for g in grants for p in g.prefixes if g.next_hop
-    }
-    wanted |= {(p, IPv6Network(f"{g.next_hop6}/128")) for g in grants for p in g.prefixes6}
+    wanted = granted_pairs(grants)
     if accepted != wanted:
         differ = sorted(accepted ^ wanted, key=lambda pair: (pair[0].version, str(pair)))
         shown = ", ".join(f"{p} via {h.network_address}" for p, h in differ[:5])

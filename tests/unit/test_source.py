@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
+from lbgen import source
 from lbgen.errors import Diagnostic, Position
 from lbgen.source import Document, parse_document, read_document
 
@@ -73,3 +76,18 @@ def test_ten_thousand_nested_lists_are_a_finding_not_a_recursion_error() -> None
     found = parse_document("spec: " + "[" * 10_000 + "]" * 10_000, "deep.yaml")
     assert isinstance(found, Diagnostic)
     assert found.code == "LB006"
+
+
+def test_only_what_aliases_expand_to_is_bounded_not_a_files_own_nodes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 1000-service fabric's gobgpd.yaml has over a million nodes of its own; the verifier
+    reads it back with this parser. The bound on alias expansion refused it (LB200, exit 2:
+    bench/compile.py's 1000-service run) until it counted only what aliases bring in."""
+    monkeypatch.setattr(source, "MAX_EXPANDED_NODES", 100)
+    plain = "items:\n" + "".join(f"  - {{name: n{i}, value: {i}}}\n" for i in range(200))
+    assert isinstance(parse_document(plain, "plain.yaml"), Document)
+    aliased = "a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nb: [" + ", ".join(["*a"] * 11) + "]\n"
+    found = parse_document(aliased, "aliased.yaml")
+    assert isinstance(found, Diagnostic)
+    assert found.code == "LB007"
