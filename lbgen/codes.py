@@ -123,6 +123,13 @@ CODES: dict[str, Code] = {
         Code("LB209", E, "a sysctl ECMP needs is missing", OUT),
         Code("LB210", E, "GTSM on one end of a session only, or different hop counts", OUT),
         Code("LB211", E, "a reflector would be the next hop towards an eBGP router", OUT),
+        Code(
+            "LB212",
+            E,
+            "a router without a discard route beneath BGP for a service prefix, or without "
+            "staticd to install it",
+            OUT,
+        ),
     )
 }
 

@@ -20,6 +20,14 @@ KEEPALIVED_PID = RUN_DIR / "keepalived.pid"
 CHECKERS_PID = RUN_DIR / "checkers.pid"
 EXABGP_CONF = RUN_DIR / "exabgp.conf"
 EXABGP_PID = RUN_DIR / "exabgp.pid"
+# the hook's heartbeat and the virtual servers it configured (lbgen.pod.health reads it)
+HOOK_STATUS = RUN_DIR / "hook.json"
+# what the announcer (exabgp's process) decided: per family, and each reflector's session
+ANNOUNCE_STATUS = RUN_DIR / "announce.json"
+# the kernel's IPVS table in the pod's netns; LBGEN_IPVS_TABLE names a stand-in's (the testbed
+# on a kernel without IPVS)
+IPVS_TABLE = PurePosixPath("/proc/net/ip_vs")
+IPVS_TABLE_ENV = "LBGEN_IPVS_TABLE"
 # where a container finds its ServiceAccount's token, CA and namespace (only the hook's has them)
 SERVICE_ACCOUNT_DIR = PurePosixPath("/var/run/secrets/kubernetes.io/serviceaccount")
 # beside a router's or reflector's frr.conf in out/: which password file each session uses

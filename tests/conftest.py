@@ -12,6 +12,8 @@ from typing import NoReturn
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# how the tests' exabgp.conf runs the announcer (the pod names its own Python: steps.py)
+ANNOUNCER = ("/usr/bin/python3", "-m", "lbgen", "pod", "announce", "--config", "/etc/lbgen/lb.json")
 CASES = ROOT / "tests" / "cases"
 
 

@@ -114,9 +114,9 @@ def _pod_exabgp(args: argparse.Namespace) -> int:
 
     config = read_pod_config(args.config)
     if args.render_only:
-        sys.stdout.write(steps.exabgp_conf(config, os.environ))
+        sys.stdout.write(steps.exabgp_conf(config, os.environ, args.config))
         return OK
-    steps.start_exabgp(config, os.environ)
+    steps.start_exabgp(config, os.environ, args.config)
     return INTERNAL  # exec returned: cannot happen
 
 
@@ -127,7 +127,7 @@ def _pod_check(args: argparse.Namespace) -> int:
 
         problems = [p] if (p := alive(args.pidfile)) else []
     else:
-        from lbgen.pod.probes import ready  # noqa: PLC0415
+        from lbgen.pod.health import ready  # noqa: PLC0415
 
         try:
             text = args.config.read_text(encoding="utf-8")
@@ -137,6 +137,12 @@ def _pod_check(args: argparse.Namespace) -> int:
     for problem in problems:
         sys.stderr.write(f"not {args.probe}: {problem}\n")
     return FINDINGS if problems else OK
+
+
+def _pod_announce(args: argparse.Namespace) -> int:
+    from lbgen.pod.announce import run_announcer  # noqa: PLC0415 -- light: json and /proc
+
+    return run_announcer(args.config, [tuple(r) for r in args.route], os.environ)
 
 
 def _pod_withdraw(args: argparse.Namespace) -> int:
@@ -194,6 +200,7 @@ HANDLERS: dict[str, Command] = {
     "build": _build,
     "hook": _hook,
     "node_agent": _node_agent,
+    "pod_announce": _pod_announce,
     "pod_check": _pod_check,
     "pod_drain": _pod_drain,
     "pod_exabgp": _pod_exabgp,

@@ -46,6 +46,19 @@ def _pod_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--render-only", action="store_true", help="print the rendered exabgp.conf; start nothing"
     )
     exabgp.set_defaults(handler="pod_exabgp")
+    announce = steps.add_parser(
+        "announce", help="exabgp's process: announce each prefix while this pod can serve it"
+    )
+    announce.add_argument("--config", type=Path, default=CONFIG)
+    announce.add_argument(
+        "--route",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("PREFIX", "NEXT_HOP"),
+        help="a prefix of the service and its next hop (repeat: one per family)",
+    )
+    announce.set_defaults(handler="pod_announce")
     check = steps.add_parser("check", help="probes: `ready` or `alive`")
     check.add_argument("probe", choices=("ready", "alive"))
     check.add_argument("--config", type=Path, default=CONFIG)

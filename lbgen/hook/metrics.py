@@ -1,13 +1,18 @@
-"""The hook's Prometheus metrics, and its /metrics, /healthz and /readyz."""
+"""The hook's Prometheus metrics, and its /metrics, /healthz and /readyz: the pod's one metrics
+port, so it also says what the announcer decided (read from its status file at each scrape)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from lbgen.kube.serving import serve_probes
 
@@ -70,6 +75,16 @@ class HookMetrics:
             ["result"],
             registry=self.registry,
         )
+        self.api_errors = Counter(
+            "lbgen_hook_api_errors",
+            "failed lists and watches of the backend's EndpointSlices (the pool stays as it was)",
+            registry=self.registry,
+        )
+        self.stale = Gauge(
+            "lbgen_hook_pool_stale",
+            "1 while the API cannot be read: the pool is the last one listed, still serving",
+            registry=self.registry,
+        )
         self._synced_at: float | None = None
         # None when healthy, else why not: /healthz fails so the kubelet restarts the container
         self.health: Callable[[], str | None] = lambda: None
@@ -87,6 +102,44 @@ class HookMetrics:
     def ready(self) -> bool:
         """Ready once the first complete list was seen and its config is in place."""
         return self.listed.is_set() and self.applied.is_set()
+
+
+class AnnouncerMetrics(Collector):
+    """What the announcer (exabgp's process) last wrote to its status file: per family whether
+    this LB announces and how often that changed, each reflector's session, the file's age."""
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = path
+        self.clock = clock
+
+    def collect(self) -> Iterator[Metric]:
+        announced = GaugeMetricFamily(
+            "lbgen_announced", "1 while this LB announces the family's prefix", labels=["family"]
+        )
+        changes = CounterMetricFamily(
+            "lbgen_announce_changes",
+            "announcements and withdrawals of the family's prefix since the announcer started",
+            labels=["family"],
+        )
+        sessions = GaugeMetricFamily(
+            "lbgen_bgp_session_up",
+            "1 while the BGP session with the reflector is established",
+            labels=["reflector"],
+        )
+        age = GaugeMetricFamily(
+            "lbgen_announcer_status_age_seconds", "seconds since the announcer last checked"
+        )
+        try:
+            status = json.loads(self.path.read_text(encoding="utf-8"))
+            for family, state in sorted(status["families"].items()):
+                announced.add_metric([family], float(bool(state["announced"])))
+                changes.add_metric([family], float(state["changes"]))
+            for name, up in sorted(status["sessions"].items()):
+                sessions.add_metric([name], float(bool(up)))
+            age.add_metric([], max(0.0, self.clock() - float(status["beat"])))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            age.add_metric([], float("nan"))  # no announcer status (yet): its age is unknown
+        yield from (announced, changes, sessions, age)
 
 
 def serve_metrics(metrics: HookMetrics, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:  # noqa: S104

@@ -15,9 +15,11 @@ from typing import Any
 
 from urllib3.exceptions import HTTPError
 
+from lbgen.contract import ANNOUNCE_STATUS, HOOK_STATUS
 from lbgen.errors import LbgenError
 from lbgen.hook.coalesce import Coalescer, RetryLaterError
-from lbgen.hook.metrics import HookMetrics, serve_metrics
+from lbgen.hook.heartbeat import beat
+from lbgen.hook.metrics import AnnouncerMetrics, HookMetrics, serve_metrics
 from lbgen.hook.order import rebuild, taken_out, without
 from lbgen.hook.pool import MemberCache, count, families_of, pooled
 from lbgen.hook.reload import Outcome, Reloader
@@ -71,6 +73,7 @@ class Hook:
             label_selector=f"kubernetes.io/service-name={backend.service}",
             watch_timeout=settings.watch_timeout_seconds,
             stop=self.coalescer.stop,
+            on_trouble=self.metrics.api_errors.inc,
         )
         self.api = api
         self.cache = MemberCache(families=families_of(self.service))
@@ -80,6 +83,9 @@ class Hook:
         self.write_backoff = Backoff()
         self.threads = Supervised(self.coalescer.stop)
         self.metrics.health = self.threads.problem
+        self.metrics.stale.set_function(lambda: float(self.follower.stale))
+        run_dir = settings.keepalived_conf.parent
+        self.metrics.registry.register(AnnouncerMetrics(run_dir / ANNOUNCE_STATUS.name))
 
     def _on_state(self, slices: Objects) -> None:
         """Called with complete snapshots only: after a full list, then after each event."""
@@ -234,6 +240,18 @@ class Hook:
         self.threads.start("apply", self.coalescer.run)
         self.threads.start("status", self._publish_status)
         self.threads.start("order", self._keep_order)
+        status = self.settings.keepalived_conf.parent / HOOK_STATUS.name
+        self.threads.start(
+            "beat",
+            lambda: beat(
+                self.service,
+                status,
+                pools=lambda: self.pools,
+                healthy=lambda: self.threads.problem() is None,
+                stop=self.coalescer.stop,
+                interval=self.settings.beat_interval_seconds,
+            ),
+        )
 
     def stop(self) -> None:
         """Let an apply in flight finish its write; the watch thread is left to die with us."""

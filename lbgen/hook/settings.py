@@ -37,6 +37,8 @@ class HookSettings(BaseModel):
     # the kernel's IPVS table (in the pod's netns), read to keep every LB's order the same
     ipvs_table: Path = Path("/proc/net/ip_vs")
     order_interval_seconds: float = Field(2.0, gt=0, le=600)
+    # how often the hook writes its heartbeat beside keepalived.conf (hook.json)
+    beat_interval_seconds: float = Field(1.0, gt=0, le=60)
     # how long keepalived may take to apply each of a reorder's two reloads
     order_timeout_seconds: float = Field(15.0, gt=0, le=600)
 

@@ -67,6 +67,8 @@ class Follower:
     watch_timeout: int = 300
     backoff: Backoff = field(default_factory=Backoff)
     stop: threading.Event = field(default_factory=threading.Event)
+    # told of each failed list or watch (the caller counts them; its state stays as it was)
+    on_trouble: Callable[[], None] = lambda: None
 
     def _call(self, **kwargs: Any) -> Any:
         return self.list_call(
@@ -136,6 +138,12 @@ class Follower:
             response.release_conn()
         return version
 
+    @property
+    def stale(self) -> bool:
+        """The last list or watch failed and no list has succeeded since: the caller's state
+        is the last one it had, not the API's."""
+        return self.backoff.failures > 0
+
     def run(self) -> None:
         while not self.stop.is_set():
             try:
@@ -147,6 +155,7 @@ class Follower:
             except ExpiredError as gone:
                 log.info("watch expired (%s); listing again", gone)
             except (ApiError, HTTPError, OSError, ValueError, LookupError, TypeError) as error:
+                self.on_trouble()
                 delay = self.backoff.next_delay()
                 log.warning(
                     "API trouble (%s: %s); retrying in %.1f s", type(error).__name__, error, delay

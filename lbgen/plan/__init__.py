@@ -3,6 +3,7 @@ Its models only: `lbgen.plan.build.build_plan` makes one from a spec (the LB pod
 
 from lbgen.plan.model import (
     AgentConfig,
+    AnnouncePlan,
     BackendPlan,
     BgpSecret,
     BoxPassword,
@@ -25,6 +26,7 @@ from lbgen.plan.model import (
 
 __all__ = [
     "AgentConfig",
+    "AnnouncePlan",
     "BackendPlan",
     "BgpSecret",
     "BoxPassword",

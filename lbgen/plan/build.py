@@ -8,6 +8,7 @@ from typing import overload
 from lbgen.contract import BGP_PASSWORD_DIR, DEFAULT_RESOURCES
 from lbgen.plan.model import (
     PREFIXES_PER_LB,
+    AnnouncePlan,
     BackendPlan,
     BgpSecret,
     GitOpsPlan,
@@ -249,6 +250,7 @@ def _service(
     kube: KubePlan,
 ) -> ServicePlan:
     hc = s.health_check
+    announce = s.load_balancers.announce
     vips4 = sorted(v for v in s.vips or () if isinstance(v, IPv4Address))
     vips6 = sorted(v for v in s.vips or () if isinstance(v, IPv6Address))
     if s.prefix is not None and not vips4:
@@ -291,6 +293,13 @@ def _service(
             connect_timeout=hc.connect_timeout,
             interval=hc.interval,
             retries=hc.retries,
+        ),
+        announce=AnnouncePlan(
+            interval=announce.interval_seconds,
+            rise=announce.rise,
+            fall=announce.fall,
+            hold_down=announce.hold_down_seconds,
+            hook_stale=announce.hook_stale_seconds,
         ),
         replicas=s.load_balancers.replicas,
         eligible_nodes=eligible,

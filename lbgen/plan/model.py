@@ -148,6 +148,16 @@ class HealthCheckPlan(Frozen):
     retries: int
 
 
+class AnnouncePlan(Frozen):
+    """When an LB pod announces a family's prefix (lbgen.pod.announce)."""
+
+    interval: float
+    rise: int
+    fall: int
+    hold_down: float
+    hook_stale: float
+
+
 class ResourcePlan(Frozen):
     cpu: str
     memory: str
@@ -184,6 +194,7 @@ class ServicePlan(Frozen):
     backend: BackendPlan
     scheduler: str
     health_check: HealthCheckPlan
+    announce: AnnouncePlan
     replicas: int
     eligible_nodes: tuple[str, ...]
     # where the LBs are expected to run: a deterministic spread used by tests and the testbed;

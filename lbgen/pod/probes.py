@@ -1,13 +1,11 @@
-"""Readiness and liveness, read from /proc: a BGP session up, IPVS programmed, a process alive."""
+"""What the probes read from /proc: BGP sessions, the IPVS table, a process's state."""
 
 from __future__ import annotations
 
-import json
 import socket
 import struct
-from collections.abc import Iterable, Mapping
-from ipaddress import IPv4Address, IPv6Address, ip_address
-from pathlib import Path
+from collections.abc import Iterable
+from ipaddress import IPv4Address, IPv6Address
 
 Address = IPv4Address | IPv6Address
 BGP_PORT = 179
@@ -81,51 +79,13 @@ def read_ipvs(text: str) -> dict[VirtualKey, tuple[tuple[Dest, int], ...]]:
     return {key: tuple(dests) for key, dests in found.items()}
 
 
-def readiness_problems(
-    peers: set[Address],
-    reflectors: Iterable[Address],
-    programmed: set[VirtualKey],
-    wanted: Iterable[VirtualKey],
-) -> list[str]:
-    problems = []
+def readiness_problems(peers: set[Address], reflectors: Iterable[Address]) -> list[str]:
+    """The readiness probe's BGP part (lbgen.pod.health adds the datapath's)."""
     if not peers & set(reflectors):
-        problems.append("no BGP session with any reflector is established")
-    missing = sorted(set(wanted) - programmed, key=lambda v: (v[1].version, str(v)))
-    if missing:
-        shown = ", ".join(f"{proto} {vip}:{port}" for proto, vip, port in missing)
-        problems.append(f"IPVS has no virtual service for {shown}")
-    return problems
+        return ["no BGP session with any reflector is established"]
+    return []
 
 
 def process_state(stat: str) -> str:
     """The state letter of /proc/<pid>/stat (after the command name in parentheses)."""
     return stat.rsplit(")", 1)[1].split(maxsplit=1)[0]
-
-
-def ready(lb_json: str, env: Mapping[str, str], proc: Path = Path("/proc")) -> list[str]:
-    """The readiness probe. It runs every few seconds, so it reads the few fields it needs from
-    lb.json (validated when the pod started) with `json`, not the plan's models."""
-    service = json.loads(lb_json)["service"]
-    # the sessions' family: the reflectors' addresses are in it
-    version = ip_address(service["reflectors"][0]["address"]).version
-    try:
-        pod_ip = ip_address(env.get("POD_IP", ""))
-    except ValueError:
-        pod_ip = None
-    if pod_ip is None or pod_ip.version != version:
-        return [f"POD_IP is not set to the pod's IPv{version} address (downward API status.podIP)"]
-    tcp = (proc / ("net/tcp" if version == 4 else "net/tcp6")).read_text(encoding="ascii")
-    try:
-        ip_vs = (proc / "net/ip_vs").read_text(encoding="ascii")
-    except OSError:
-        ip_vs = ""
-    return readiness_problems(
-        established_bgp_peers(tcp, pod_ip),
-        (ip_address(rr["address"]) for rr in service["reflectors"]),
-        set(read_ipvs(ip_vs)),
-        (
-            (p["protocol"], ip_address(vip), p["port"])
-            for vip in [*service["vips"], *service.get("vips6", [])]
-            for p in service["ports"]
-        ),
-    )

@@ -12,15 +12,22 @@ from pathlib import Path
 from lbgen.pod.probes import process_state
 
 
-def alive(pidfile: Path, proc: Path = Path("/proc")) -> str | None:
-    """None when the process named by the pid file runs, else why not."""
+def alive(
+    pidfile: Path, proc: Path = Path("/proc"), *, stopped_is_dead: bool = False
+) -> str | None:
+    """None when the process named by the pid file runs, else why not (`stopped_is_dead`: a
+    process stopped by a signal, SIGSTOP, runs no more than a dead one)."""
     try:
         pid = int(pidfile.read_text(encoding="ascii").strip())
         stat = (proc / str(pid) / "stat").read_text(encoding="ascii")
     except (OSError, ValueError) as error:
         return f"{pidfile}: no running process ({error})"
     state = process_state(stat)
-    return f"process {pid} is a zombie" if state == "Z" else None
+    if state == "Z":
+        return f"process {pid} is a zombie"
+    if stopped_is_dead and state in ("T", "t"):
+        return f"process {pid} is stopped"
+    return None
 
 
 def withdraw(pidfile: Path, wait: float = 5.0, proc: Path = Path("/proc")) -> str:

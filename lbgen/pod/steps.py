@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from lbgen.contract import EXABGP_CONF, EXABGP_PID, KEEPALIVED_CONF_NAME, RUN_DIR
+from lbgen.contract import EXABGP_CONF, EXABGP_PID, KEEPALIVED_CONF_NAME, LB_CONFIG, RUN_DIR
 from lbgen.errors import LbgenError
 from lbgen.files import replace_file
 from lbgen.passwords import read_password
@@ -65,7 +65,9 @@ def exabgp_env(user: str) -> dict[str, str]:
     }
 
 
-def exabgp_conf(config: PodConfig, env: Mapping[str, str]) -> str:
+def exabgp_conf(
+    config: PodConfig, env: Mapping[str, str], config_path: Path = Path(LB_CONFIG)
+) -> str:
     """exabgp.conf for this pod: its service's prefix, with this node as next hop, and each
     reflector's password from the Secret volume when its sessions have one."""
     from lbgen.render.exabgp import render_exabgp  # noqa: PLC0415 -- only this step renders
@@ -83,15 +85,28 @@ def exabgp_conf(config: PodConfig, env: Mapping[str, str]) -> str:
             f"IPv6 prefix of service {config.service.name}: it may not run one of its LBs"
         )
     return render_exabgp(
-        config.service, facts.pod_ip, facts.node_ip, config.source, passwords, node_ip6=node_ip6
+        config.service,
+        facts.pod_ip,
+        facts.node_ip,
+        config.source,
+        passwords,
+        node_ip6=node_ip6,
+        announcer=announcer_command(config_path),
     )
 
 
-def start_exabgp(config: PodConfig, env: Mapping[str, str], run: Path = RUN) -> None:
+def announcer_command(config_path: Path) -> tuple[str, ...]:
+    """How exabgp runs the announcer: this Python, so exabgp needs no PATH to find it."""
+    return (sys.executable, "-m", "lbgen", "pod", "announce", "--config", str(config_path))
+
+
+def start_exabgp(
+    config: PodConfig, env: Mapping[str, str], config_path: Path = Path(LB_CONFIG), run: Path = RUN
+) -> None:
     """Render exabgp.conf with this pod's and node's addresses, then become exabgp."""
     conf = run / EXABGP_CONF.name
     # it may hold passwords: readable by this container's user only
-    replace_file(conf, exabgp_conf(config, env), 0o600)
+    replace_file(conf, exabgp_conf(config, env, config_path), 0o600)
     (run / EXABGP_PID.name).write_text(f"{os.getpid()}\n", encoding="ascii")
     user = pwd.getpwuid(os.getuid()).pw_name if _has_passwd_entry() else "root"
     sys.stdout.flush()

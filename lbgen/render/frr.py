@@ -66,6 +66,14 @@ def _network_key(network: IPv4Network | IPv6Network) -> tuple[int, int, int]:
     return network.version, int(network.network_address), network.prefixlen
 
 
+def discards(router: RouterPlan) -> list[IPv4Network | IPv6Network]:
+    """Every service prefix the router may learn: each gets a discard route beneath BGP's."""
+    found: set[IPv4Network | IPv6Network] = set()
+    for grant in router.grants:
+        found.update(grant.prefixes, grant.prefixes6)
+    return sorted(found, key=_network_key)
+
+
 def render_frr_conf(router: RouterPlan, source: str) -> str:
     return render_template(
         "frr/frr.conf.j2",
@@ -73,6 +81,7 @@ def render_frr_conf(router: RouterPlan, source: str) -> str:
         router=router,
         filters=filters(router.grants),
         families=router.families,
+        discards=discards(router),
     )
 
 
@@ -87,12 +96,19 @@ def render_reflector_frr(rr: ReflectorPlan, source: str) -> str:
     )
 
 
-def render_frr_daemons(source: str) -> str:
-    return render_template("frr/daemons.j2", header=header(source, "#"))
+def render_frr_daemons(source: str, *, staticd: bool) -> str:
+    return render_template("frr/daemons.j2", header=header(source, "#"), staticd=staticd)
 
 
 def render_zebra_conf(router: RouterPlan, source: str) -> str:
     return render_template("frr/zebra.conf.j2", header=header(source, "!"), router=router)
+
+
+def render_staticd_conf(router: RouterPlan, source: str) -> str:
+    """The gobgp flavour's discard routes: staticd beside zebra (FRR's frr.conf has them)."""
+    return render_template(
+        "frr/staticd.conf.j2", header=header(source, "!"), router=router, discards=discards(router)
+    )
 
 
 def router_passwords(router: RouterPlan, source: str) -> BoxPasswords | None:

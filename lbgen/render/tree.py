@@ -10,6 +10,7 @@ from lbgen.render.frr import (
     render_frr_conf,
     render_frr_daemons,
     render_reflector_frr,
+    render_staticd_conf,
     render_zebra_conf,
     router_passwords,
 )
@@ -32,16 +33,17 @@ def _network(plan: Plan) -> Tree:
         base = f"routers/{router.name}"
         if router.implementation == "frr":
             conf = render_frr_conf(router, src)
-            tree.update(_frr(base, conf, router_passwords(router, src), src))
+            tree.update(_frr(base, conf, router_passwords(router, src), src, staticd=True))
         else:
             tree[f"{base}/gobgpd.yaml"] = render_router_gobgpd(router, src)
             tree[f"{base}/zebra.conf"] = render_zebra_conf(router, src)
+            tree[f"{base}/staticd.conf"] = render_staticd_conf(router, src)
         tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.router(router.families))
     for rr in plan.reflectors:
         base = f"reflectors/{rr.name}"
         if rr.implementation == "frr":
             conf = render_reflector_frr(rr, src)
-            tree.update(_frr(base, conf, reflector_passwords(rr, src), src))
+            tree.update(_frr(base, conf, reflector_passwords(rr, src), src, staticd=False))
         else:
             tree[f"{base}/gobgpd.yaml"] = render_reflector_gobgpd(rr, src)
         tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.REFLECTOR)
@@ -51,10 +53,10 @@ def _network(plan: Plan) -> Tree:
     return tree
 
 
-def _frr(base: str, conf: str, passwords: BoxPasswords | None, src: str) -> Tree:
-    """An FRR box's files: frr.conf, the daemons file, and passwords.json when its sessions
-    have passwords (which file holds each; never a password)."""
-    files = {f"{base}/frr.conf": conf, f"{base}/daemons": render_frr_daemons(src)}
+def _frr(base: str, conf: str, passwords: BoxPasswords | None, src: str, *, staticd: bool) -> Tree:
+    """An FRR box's files: frr.conf, the daemons file (`staticd`: a router's discard routes),
+    and passwords.json when its sessions have passwords (which file holds each; never one)."""
+    files = {f"{base}/frr.conf": conf, f"{base}/daemons": render_frr_daemons(src, staticd=staticd)}
     if passwords is not None:
         files[f"{base}/{BOX_PASSWORDS_NAME}"] = passwords.model_dump_json(indent=2) + "\n"
     return files

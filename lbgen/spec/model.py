@@ -309,6 +309,39 @@ class HealthCheck(Model):
     retries: Annotated[int, Field(ge=0, le=100)] = Field(2, description="Failures before removal.")
 
 
+class Announce(Model):
+    """When an LB pod announces its service's prefixes: per family, only while its own datapath
+    can serve it (keepalived running, IPVS holding every VIP:port of the family with a real
+    server of weight > 0, the hook alive)."""
+
+    interval_seconds: Annotated[float, Field(ge=0.2, le=60)] = Field(
+        1.0,
+        description=(
+            "Seconds between checks; a quarter of it while a change is pending (rise or fall)."
+        ),
+    )
+    rise: Annotated[int, Field(ge=1, le=10)] = Field(
+        2, description="Passing checks in a row before a prefix is announced."
+    )
+    fall: Annotated[int, Field(ge=1, le=10)] = Field(
+        2, description="Failing checks in a row before a prefix is withdrawn."
+    )
+    hold_down_seconds: Annotated[float, Field(ge=0, le=600)] = Field(
+        5.0,
+        description=(
+            "After a withdrawal, the least time before the prefix is announced again; doubled "
+            "(up to 8 times) for each announcement that lasted less than 8 times it."
+        ),
+    )
+    hook_stale_seconds: Annotated[float, Field(ge=1, le=600)] = Field(
+        5.0,
+        description=(
+            "A hook silent this long (frozen or dead) is a local failure: the LB withdraws. An "
+            "API server it cannot reach is not: the LB keeps serving its last pool."
+        ),
+    )
+
+
 class LoadBalancers(Model):
     replicas: Annotated[int, Field(ge=1, le=1024)] = Field(
         2, description="LB pods for this service, each on its own node."
@@ -317,6 +350,7 @@ class LoadBalancers(Model):
     node_selector: dict[str, str] = Field(
         default_factory=dict, description="Only nodes with all these labels may run its LBs."
     )
+    announce: Announce = Field(default_factory=Announce)
 
 
 class Service(Model):

@@ -42,7 +42,11 @@ def run_testbed(plan: Plan, tree: dict[str, str], args: argparse.Namespace) -> b
         left = max(timeout - (time.monotonic() - start), 5.0)
         problems = bed.wait_ready(left)
         sys.stdout.write(readiness_report(problems))
-        ready = not any(problems.values())
+        # what a client sees, not only the FIB: every VIP answers before `up` returns
+        silent = bed.wait_answering(max(timeout - (time.monotonic() - start), 5.0))
+        for what in silent:
+            sys.stdout.write(f"not answering: {what}\n")
+        ready = not any(problems.values()) and not silent
     converged = bed.converged()
     sys.stdout.write(fib_report(bed.nexthops(), bed.expected(), ipvs=bed.datapath))
     forwarded = True

@@ -20,13 +20,23 @@ def answer(role: str, label: str, bind: str, peer: str) -> str:
     return f"lbgen-testbed backend={label} at={bind} peer={peer}\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bind", action="append", required=True, help="an address (repeat)")
-    parser.add_argument("--port", type=int, action="append", required=True)
-    parser.add_argument("--label", required=True)
-    parser.add_argument("--role", choices=("vip", "backend"), default="vip")
-    args = parser.parse_args()
+class Server(ThreadingHTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+    def server_bind(self) -> None:
+        # an IPv6 VIP is local only through the pod's `local` route, which lets packets
+        # in but not a bind (IPv4 allows both): bind freely, as IPVS needs no bind at all
+        self.socket.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+        super().server_bind()
+
+
+def serve(bind: str, port: int, role: str, label: str) -> Server:
+    """An HTTP answerer on one address and port, serving in a thread of its own."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a benchmark's client expects
@@ -36,7 +46,7 @@ def main() -> None:
             text = (
                 "ok\n"
                 if self.path == "/healthz"
-                else answer(args.role, args.label, here, self.client_address[0])
+                else answer(role, label, here, self.client_address[0])
             )
             body = text.encode()
             self.send_response(200)
@@ -48,27 +58,22 @@ def main() -> None:
         def log_message(self, format: str, *values: object) -> None:
             return  # one line per request would fill the log
 
-    class Server(ThreadingHTTPServer):
-        allow_reuse_address = True
-        daemon_threads = True
+    server = (Server6 if ":" in bind else Server)((bind, port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
-    class Server6(Server):
-        address_family = socket.AF_INET6
 
-        def server_bind(self) -> None:
-            # an IPv6 VIP is local only through the pod's `local` route, which lets packets
-            # in but not a bind (IPv4 allows both): bind freely, as IPVS needs no bind at all
-            self.socket.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
-            super().server_bind()
-
-    servers = [
-        (Server6 if ":" in bind else Server)((bind, port), Handler)
-        for bind in args.bind
-        for port in args.port
-    ]
-    for server in servers[1:]:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    servers[0].serve_forever()
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bind", action="append", required=True, help="an address (repeat)")
+    parser.add_argument("--port", type=int, action="append", required=True)
+    parser.add_argument("--label", required=True)
+    parser.add_argument("--role", choices=("vip", "backend"), default="vip")
+    args = parser.parse_args()
+    for bind in args.bind:
+        for port in args.port:
+            serve(bind, port, args.role, args.label)
+    threading.Event().wait()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,15 @@ from pathlib import Path
 from lbgen.agent.routes import SERVICE_LABEL, Allowed
 from lbgen.agent.run import RouteTable
 from lbgen.box.config import with_passwords, write_secret_file
-from lbgen.contract import AGENT_CONFIG_NAME, BOX_PASSWORDS_NAME, EXABGP, HOOK, KEEPALIVED
+from lbgen.contract import (
+    AGENT_CONFIG_NAME,
+    BOX_PASSWORDS_NAME,
+    EXABGP,
+    HOOK,
+    IPVS_TABLE_ENV,
+    KEEPALIVED,
+    RUN_DIR,
+)
 from lbgen.errors import LbgenError
 from lbgen.plan import AgentConfig, Plan, ServicePlan
 from lbgen.pod.datapath import local_routes
@@ -36,6 +44,7 @@ from lbgen.testbed.layout import (
 )
 from lbgen.testbed.lbpods import PodRunner, ipvs_in_kernel
 from lbgen.testbed.observe import ask, fib_nexthops, reach_commands
+from lbgen.testbed.standin import IPVS_NAME
 from lbgen.testbed.state import State
 from lbgen.verify.sysctl import read_sysctl
 
@@ -63,6 +72,8 @@ class Testbed:
     pods: PodRunner = field(init=False, repr=False)
     state: State = field(init=False, repr=False)
     children: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
+    # services whose backend this testbed set to no endpoint (set_endpoints)
+    emptied: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         self.layout = layout(self.plan, self.prefix)
@@ -248,6 +259,9 @@ class Testbed:
                 raise LbgenError(f"zebra in {box.netns} did not start")
             time.sleep(0.05)
         self._spawn(f"{box.netns}-bgpd", daemons.frr_argv(box.netns, "bgpd", folder))
+        if "staticd=yes" in self.tree.get(f"{base}/daemons", "").splitlines():
+            # a router's discard routes (its daemons file starts staticd, as FRR's init would)
+            self._spawn(f"{box.netns}-staticd", daemons.frr_argv(box.netns, "staticd", folder))
 
     def _nodes(self) -> None:
         for node in self.layout.nodes:
@@ -300,6 +314,10 @@ class Testbed:
 
     def set_endpoints(self, service: str, addresses: list[IPv4Address]) -> None:
         """What the backend Service's EndpointSlice lists from now on (all ready)."""
+        if addresses:
+            self.emptied.discard(service)
+        else:
+            self.emptied.add(service)
         body = daemons.endpoint_slice(self.service(service), addresses)
         name = body["metadata"]["name"]
         url = (
@@ -347,13 +365,33 @@ class Testbed:
         self.pods.lay_out(lb)
         if self.datapath:
             self.pods.initialize(lb)
-            self._container(lb, KEEPALIVED)
+        self._container(lb, KEEPALIVED)
         self.start_lb(lb.box.name)
         self._container(lb, HOOK, self._container_env(HOOK))
 
     def _container_env(self, name: str) -> dict[str, str]:
-        """What the testbed adds to a container's env: the hook's API server."""
-        return {"LBGEN_HOOK_API_SERVER": self.api_url} if name == HOOK else {}
+        """What the testbed adds to a container's env: the hook's API server; without IPVS,
+        the stand-in's IPVS table for the announcer and the readiness probe."""
+        if name == HOOK:
+            return {"LBGEN_HOOK_API_SERVER": self.api_url}
+        if name == EXABGP and not self.datapath:
+            return {IPVS_TABLE_ENV: f"{RUN_DIR}/{IPVS_NAME}"}
+        return {}
+
+    def _command(self, lb: LbPod, name: str) -> tuple[str, ...] | None:
+        """A container's command where the testbed runs another: without IPVS, keepalived's
+        stand-in (lbgen.testbed.standin)."""
+        if name != KEEPALIVED or self.datapath:
+            return None
+        return (
+            "python",
+            "-m",
+            "lbgen.testbed.standin",
+            "--run",
+            str(RUN_DIR),
+            "--label",
+            lb.box.name,
+        )
 
     def add_lb(self, service: str, node: str) -> str:
         """Scale out: an LB pod of `service` on a node that has none, started like the others."""
@@ -376,32 +414,24 @@ class Testbed:
         self._node_routes()
 
     def _container(self, lb: LbPod, name: str, extra_env: dict[str, str] | None = None) -> None:
-        argv, env = self.pods.argv(lb, name, extra_env=extra_env)
+        argv, env = self.pods.argv(lb, name, self._command(lb, name), extra_env)
         self._spawn(f"{lb.box.netns}-{name}", argv, env)
 
     def exec_in(
         self, name: str, container: str, command: tuple[str, ...]
     ) -> subprocess.CompletedProcess[str]:
         """Run `command` inside an LB pod's container, as the kubelet runs probes and hooks."""
-        return self.pods.run(self.lb(name), container, command)
+        lb = self.lb(name)
+        return self.pods.run(lb, container, command, env=self._container_env(container))
 
     def container_hooks(self, name: str, container: str) -> dict[str, tuple[str, ...]]:
         """An LB pod container's exec probes and preStop hook, as its Deployment says."""
         return self.pods.hooks(self.lb(name), container)
 
     def start_lb(self, name: str) -> None:
-        """Start an LB pod's exabgp container, and (without IPVS) the stand-in on its VIPs."""
+        """Start an LB pod's exabgp container."""
         lb = self.lb(name)
-        service = self.service(lb.service)
-        self._container(lb, EXABGP)
-        if self.datapath:
-            return
-        ports = [p.port for p in service.ports if p.protocol == "TCP"]
-        started = any(k.startswith(f"{lb.box.netns}-responder") for k in self.state.processes)
-        if ports and not started:
-            for vip in service.all_vips:
-                argv = daemons.responder_argv(lb.box.netns, [str(vip)], ports, lb.box.name)
-                self._spawn(f"{lb.box.netns}-responder-{vip}", argv)
+        self._container(lb, EXABGP, self._container_env(EXABGP))
 
     def stop_lb(self, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
         """Stop an LB pod's exabgp: SIGTERM as the kubelet does, its preStop hook first
@@ -451,7 +481,7 @@ class Testbed:
 
     def lb_problems(self, name: str) -> list[str]:
         """Why an LB pod is not ready, by its own readiness probes (lbpods.PodRunner)."""
-        return self.pods.problems(self.lb(name))
+        return self.pods.problems(self.lb(name), self._container_env(EXABGP))
 
     def wait_ready(self, timeout: float) -> dict[str, list[str]]:
         """Every LB pod's readiness problems once all are ready, or when time runs out."""
@@ -494,20 +524,51 @@ class Testbed:
         return found
 
     def expected(self) -> dict[str, set[IPv4Address | IPv6Address]]:
-        """service → the nodes of its LB pods whose exabgp runs; "<service>/6" → those nodes'
-        IPv6 addresses."""
+        """service → the nodes of its LB pods that can serve it (exabgp, keepalived and the hook
+        running, a backend endpoint listed); "<service>/6" → those nodes' IPv6 addresses."""
         live = self.state.processes
         address6 = {n.name: n.address6 for n in self.plan.nodes}
         found: dict[str, set[IPv4Address | IPv6Address]] = {}
         for s in self.plan.services:
-            running = [
-                lb for lb in self.lbs if lb.service == s.name and f"{lb.box.netns}-{EXABGP}" in live
+            serving = [
+                lb
+                for lb in self.lbs
+                if lb.service == s.name
+                and s.name not in self.emptied
+                and all(f"{lb.box.netns}-{c}" in live for c in (EXABGP, KEEPALIVED, HOOK))
             ]
             if s.prefix is not None:
-                found[s.name] = {lb.node_address for lb in running}
+                found[s.name] = {lb.node_address for lb in serving}
             if s.prefix6 is not None:
-                found[f"{s.name}/6"] = {a for lb in running if (a := address6[lb.node])}
+                found[f"{s.name}/6"] = {a for lb in serving if (a := address6[lb.node])}
         return found
+
+    def wait_answering(self, timeout: float) -> list[str]:
+        """Wait until a client behind each router gets an answer from every TCP VIP:port of
+        each service that has an LB to serve it; what still does not answer when time is up."""
+        deadline = time.monotonic() + timeout
+        wanted = self.expected()
+        targets = [
+            (router.name, vip, port.port)
+            for router in self.layout.routers
+            for s in self.plan.services
+            for vip in s.all_vips
+            if wanted.get(s.name if vip.version == 4 else f"{s.name}/6")
+            for port in s.ports
+            if port.protocol == "TCP"
+        ]
+        while True:
+            targets = [t for t in targets if not self._answers(*t)]
+            if not targets or time.monotonic() >= deadline:
+                return [f"{url_host(vip)}:{port} from behind {r}" for r, vip, port in targets]
+            time.sleep(0.2)
+
+    def _answers(self, router: str, vip: IPv4Address | IPv6Address, port: int) -> bool:
+        try:
+            answers = self.ask(str(vip), port, 1, router)
+        except subprocess.SubprocessError:
+            return False
+        return bool(answers) and not any(a.startswith("error") for a in answers)
 
     # ---- clients
 

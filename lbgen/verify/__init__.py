@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from lbgen.errors import Diagnostic
 from lbgen.plan import Plan
+from lbgen.verify.discard import check_discards
 from lbgen.verify.read import read_speakers
 from lbgen.verify.sessions import check_sessions
 from lbgen.verify.sysctl import check_sysctl
@@ -16,4 +17,5 @@ def verify_tree(plan: Plan, tree: dict[str, str]) -> list[Diagnostic]:
     speakers, found = read_speakers(plan, tree)
     found.extend(check_sessions(plan, speakers))
     found.extend(check_sysctl(plan, tree))
+    found.extend(check_discards(plan, tree))
     return found

@@ -122,7 +122,7 @@ def test_exabgp_starts_from_the_image_and_its_hooks_answer(
     try:
         wait_for((pod["run"] / "exabgp.pid").exists, what="exabgp.pid")
         conf = (pod["run"] / "exabgp.conf").read_text()
-        assert "route 10.1.1.0/24 next-hop 10.0.0.104" in conf
+        assert "--route 10.1.1.0/24 10.0.0.104;" in conf
         hooks = dict(exabgp.probes)
         wait_for(
             lambda: (

@@ -19,7 +19,7 @@ from lbgen.plan import PodConfig, ServicePlan
 from lbgen.pod.steps import exabgp_conf
 from lbgen.render.exabgp import render_exabgp
 from lbgen.render.keepalived import RealServer, render_keepalived
-from tests.conftest import CASES, ROOT, require_tool
+from tests.conftest import ANNOUNCER, CASES, ROOT, require_tool
 
 pytestmark = pytest.mark.daemons
 
@@ -168,7 +168,11 @@ def test_exabgp_accepts_the_config_rendered_in_the_pod(
 ) -> None:
     exabgp = require_tool("exabgp")
     text = render_exabgp(
-        service, IPv4Address("172.16.20.2"), IPv4Address("10.0.0.106"), "examples/paper.yaml"
+        service,
+        IPv4Address("172.16.20.2"),
+        IPv4Address("10.0.0.106"),
+        "examples/paper.yaml",
+        announcer=ANNOUNCER,
     )
     assert text == _golden(f"exabgp-{service.name}.conf", text, update_golden)
     target = tmp_path / "exabgp.conf"
@@ -189,7 +193,12 @@ def test_exabgp_accepts_the_config_with_each_reflectors_password(tmp_path: Path)
     service = next(s for s in result.plan.services if s.name == "dns")
     passwords = {rr.name: f"Pa55-{rr.name}" for rr in service.reflectors}
     text = render_exabgp(
-        service, IPv4Address("100.64.1.11"), IPv4Address("10.20.0.11"), "x", passwords
+        service,
+        IPv4Address("100.64.1.11"),
+        IPv4Address("10.20.0.11"),
+        "x",
+        passwords,
+        announcer=ANNOUNCER,
     )
     assert text.count("md5-password Pa55-") == 2
     target = tmp_path / "exabgp.conf"
@@ -217,7 +226,7 @@ def test_an_ipv6_only_pods_exabgp_and_keepalived_configs_pass_their_dry_runs(
     assert "local-address fd00:71:0:1::a;" in text
     assert "router-id 244.229.231.101;" in text  # 32 bits of a hash of the pod IP
     assert "ipv4 unicast" not in text
-    assert "route 2001:db8:70::/64 next-hop fd00:70::11;" in text
+    assert "--route 2001:db8:70::/64 fd00:70::11;" in text
     with pytest.raises(LbgenError, match="IPv6 addresses"):
         exabgp_conf(config, {**env, "POD_IP": "10.0.0.1"})
     target = tmp_path / "exabgp.conf"
@@ -246,9 +255,10 @@ def test_a_dual_stack_pods_exabgp_and_keepalived_configs_pass_their_dry_runs(
         IPv4Address("192.168.60.11"),
         "x",
         node_ip6=IPv6Address("fd00:60::11"),
+        announcer=ANNOUNCER,
     )
     assert "ipv6 unicast;" in text
-    assert "route 2001:db8:64::/64 next-hop fd00:60::11;" in text
+    assert "--route 2001:db8:64::/64 fd00:60::11;" in text
     target = tmp_path / "exabgp.conf"
     target.write_text(text)
     env = {"PATH": "/usr/bin:/bin", "exabgp.daemon.user": "root"}

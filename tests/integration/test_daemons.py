@@ -70,8 +70,8 @@ def test_gobgpd_accepts_every_gobgpd_yaml(label: str, path: str, text: str, tmp_
 
 @pytest.mark.parametrize(
     ("label", "path", "text"),
-    _by_name("frr.conf") + _by_name("zebra.conf"),
-    ids=[f[0] for f in _by_name("frr.conf") + _by_name("zebra.conf")],
+    _by_name("frr.conf") + _by_name("zebra.conf") + _by_name("staticd.conf"),
+    ids=[f[0] for f in _by_name("frr.conf") + _by_name("zebra.conf") + _by_name("staticd.conf")],
 )
 def test_vtysh_accepts_every_frr_config(label: str, path: str, text: str, tmp_path: Path) -> None:
     vtysh = require_tool("vtysh")
@@ -117,9 +117,11 @@ def test_the_frr_daemons_file_is_valid_shell_that_enables_bgpd(
     label: str, path: str, text: str, tmp_path: Path
 ) -> None:
     target = _write(tmp_path, path, text)
-    done = _run(["bash", "-c", f'set -eu; . "{target}"; echo "$bgpd $vtysh_enable"'])
+    done = _run(["bash", "-c", f'set -eu; . "{target}"; echo "$bgpd $vtysh_enable $staticd"'])
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["yes", "yes"]
+    # a router's staticd installs its discard routes; a reflector needs none
+    staticd = "yes" if "/routers/" in f"/{label}" else "no"
+    assert done.stdout.split() == ["yes", "yes", staticd]
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,8 @@ from lbgen.hook.pool import pools_from_slices
 from lbgen.hook.status import wanted_status
 from lbgen.plan import PodConfig, ServicePlan
 from lbgen.pod.datapath import local_routes, nft_ruleset
-from lbgen.pod.probes import read_ipvs, readiness_problems
+from lbgen.pod.health import Observed, datapath_problems
+from lbgen.pod.probes import read_ipvs
 from lbgen.pod.steps import exabgp_conf
 from lbgen.render.keepalived import RealServer, virtual_servers
 from tests.conftest import ROOT
@@ -106,7 +107,7 @@ def test_the_pod_announces_its_ipv6_prefix_via_its_nodes_address6(web: ServicePl
     config = PodConfig(header="h", source="x", service=web)
     env = {"POD_IP": "10.60.1.11", "NODE_IP": "192.168.60.11", "NODE_NAME": "n1"}
     conf = exabgp_conf(config, env)
-    assert "route 2001:db8:64::/64 next-hop fd00:60::11;" in conf
+    assert "--route 2001:db8:64::/64 fd00:60::11;" in conf
     with pytest.raises(LbgenError, match="no IPv6 address in the plan"):
         exabgp_conf(config, {**env, "NODE_NAME": "elsewhere"})
 
@@ -122,8 +123,10 @@ def test_readiness_reads_ipv6_virtual_servers_and_wants_them() -> None:
     four = ("TCP", IPv4Address("203.0.113.65"), 80)
     six_vs = ("TCP", IPv6Address("2001:db8:64::80"), 80)
     assert set(read_ipvs(text)) == {four, six_vs}
-    rr = [IPv4Address("192.168.60.2")]
-    assert readiness_problems(set(rr), rr, {four}, [four, six_vs]) == [
+    seen = Observed(
+        read_ipvs(text.replace("[2001:0db8:0064", "[2001:0db8:0065")), (), None, frozenset()
+    )
+    assert datapath_problems([four, six_vs], seen) == [
         "IPVS has no virtual service for TCP 2001:db8:64::80:80"
     ]
 

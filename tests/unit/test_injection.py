@@ -20,7 +20,7 @@ from lbgen.render.gobgp import render_router_gobgpd
 from lbgen.render.keepalived import RealServer, render_keepalived
 from lbgen.render.sysctl import Setting, render_modules, render_sysctl
 from lbgen.render.text import UnsafeValueError
-from tests.conftest import CASES, ROOT
+from tests.conftest import ANNOUNCER, CASES, ROOT
 
 HOSTILE = [
     "x\nip route 0.0.0.0/0 10.9.9.9",  # a new line: a live config line
@@ -73,12 +73,21 @@ RENDERERS: dict[str, Callable[[Plan, str], str]] = {
         IPv4Address("10.0.0.104"),
         "s",
         {plan.reflectors[0].name: bad},
+        announcer=ANNOUNCER,
     ),
     "exabgp service name": lambda plan, bad: render_exabgp(
         plan.services[0].model_copy(update={"name": bad}),
         IPv4Address("172.16.4.10"),
         IPv4Address("10.0.0.104"),
         "s",
+        announcer=ANNOUNCER,
+    ),
+    "exabgp announcer command": lambda plan, bad: render_exabgp(
+        plan.services[0],
+        IPv4Address("172.16.4.10"),
+        IPv4Address("10.0.0.104"),
+        "s",
+        announcer=(bad, "-m", "lbgen"),
     ),
     "sysctl value": lambda _plan, bad: render_sysctl(
         "s", (Setting("net.ipv4.ip_forward", bad, "why"),)

@@ -6,6 +6,7 @@ alone) in a dual-stack cluster."""
 
 from __future__ import annotations
 
+import os
 import urllib.request
 from ipaddress import IPv4Address, IPv6Address, IPv6Network
 from pathlib import Path
@@ -21,13 +22,15 @@ from lbgen.kube.serving import serve_probes
 from lbgen.plan import Plan, PodConfig, ServicePlan
 from lbgen.pod.datapath import local_routes, nft_ruleset
 from lbgen.pod.facts import pod_facts
-from lbgen.pod.probes import established_bgp_peers, ready
+from lbgen.pod.health import ready
+from lbgen.pod.probes import established_bgp_peers
 from lbgen.pod.steps import exabgp_conf
 from lbgen.render import sysctl
 from lbgen.render.exabgp import router_id
 from lbgen.render.k8s.lb import load_balancer_service
 from tests.conftest import ROOT
 from tests.hookrig import endpoint, endpoint_slice
+from tests.podrun import pod_run
 
 
 @pytest.fixture(scope="module")
@@ -116,14 +119,17 @@ def test_readiness_reads_the_ipv6_session_from_proc_net_tcp6(
 ) -> None:
     pod = IPv6Address("fd00:71:0:1::a")
     assert established_bgp_peers(TCP6, pod) == {IPv6Address("fd00:70::2")}
-    (tmp_path / "net").mkdir()
-    (tmp_path / "net/tcp6").write_text(TCP6)
-    (tmp_path / "net/ip_vs").write_text("")
+    proc, run = tmp_path / "proc", tmp_path / "run"
+    (proc / "net").mkdir(parents=True)
+    (proc / "net/tcp6").write_text(TCP6)
+    (proc / "net/ip_vs").write_text("")
+    (proc / str(os.getpid())).symlink_to(f"/proc/{os.getpid()}")
+    pod_run(run, configured=[["TCP", "2001:db8:70::80", 80]])
     lb_json = PodConfig(header="h", source="s", service=web).model_dump_json()
-    problems = ready(lb_json, {"POD_IP": str(pod)}, tmp_path)
-    assert not any("BGP" in p for p in problems), problems
-    assert any("2001:db8:70::80" in p for p in problems)  # no IPVS here
-    assert ready(lb_json, {"POD_IP": "10.0.0.1"}, tmp_path) == [
+    assert ready(lb_json, {"POD_IP": str(pod)}, proc, run) == [
+        "IPVS has no virtual service for TCP 2001:db8:70::80:80"
+    ]
+    assert ready(lb_json, {"POD_IP": "10.0.0.1"}, proc, run) == [
         "POD_IP is not set to the pod's IPv6 address (downward API status.podIP)"
     ]
 
@@ -168,7 +174,7 @@ def test_an_ipv6_service_in_a_dual_stack_cluster_rides_the_ipv4_sessions() -> No
     assert "neighbor 192.168.60.2 {" in conf
     assert "router-id 10.60.1.11;" in conf
     assert "ipv4 unicast" not in conf
-    assert "route 2001:db8:64::/64 next-hop fd00:60::11;" in conf
+    assert "--route 2001:db8:64::/64 fd00:60::11;" in conf
     assert families_of(web) == frozenset({"IPv6"})
     assert load_balancer_service(plan, web)["spec"]["ipFamilies"] == ["IPv6"]
     allowed = Allowed({}, {"web": IPv6Network("2001:db8:64::/64")})

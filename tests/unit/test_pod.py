@@ -17,10 +17,12 @@ from lbgen.plan import PodConfig
 from lbgen.pod import process, steps
 from lbgen.pod.datapath import local_routes, nft_ruleset, sysctl_problems
 from lbgen.pod.facts import pod_facts, read_pod_config
-from lbgen.pod.probes import established_bgp_peers, read_ipvs, readiness_problems, ready
+from lbgen.pod.health import ready
+from lbgen.pod.probes import established_bgp_peers, read_ipvs, readiness_problems
 from lbgen.testbed import processes as testbed_processes
 from lbgen.testbed.pods import within
 from tests.conftest import ROOT
+from tests.podrun import pod_run
 
 # /proc/net/tcp as the kernel prints it: 172.16.20.2:41000 → 10.0.0.109:179 established,
 # a listening socket, and a session to another host's port 179 in TIME_WAIT
@@ -95,25 +97,32 @@ def test_ipvs_virtual_services_are_read_from_proc() -> None:
     assert set(read_ipvs(PROC_NET_IP_VS)) == {("TCP", IPv4Address("10.1.1.1"), 80)}
 
 
-def test_ready_needs_a_session_and_every_virtual_service() -> None:
+def test_ready_needs_a_session_with_a_reflector() -> None:
     rr = [IPv4Address("10.0.0.109")]
-    vs = ("TCP", IPv4Address("10.1.1.1"), 80)
-    assert readiness_problems({rr[0]}, rr, {vs}, [vs]) == []
-    assert readiness_problems(set(), rr, set(), [vs]) == [
-        "no BGP session with any reflector is established",
-        "IPVS has no virtual service for TCP 10.1.1.1:80",
-    ]
+    assert readiness_problems({rr[0]}, rr) == []
+    assert readiness_problems(set(), rr) == ["no BGP session with any reflector is established"]
 
 
-def test_the_ready_probe_reads_lb_json_and_a_proc_tree(config: PodConfig, tmp_path: Path) -> None:
-    (tmp_path / "net").mkdir()
-    (tmp_path / "net/tcp").write_text(PROC_NET_TCP)
+def test_the_ready_probe_reads_lb_json_a_proc_tree_and_the_pods_run_folder(
+    config: PodConfig, tmp_path: Path
+) -> None:
+    proc, run = tmp_path / "proc", tmp_path / "run"
+    (proc / "net").mkdir(parents=True)
+    (proc / "net/tcp").write_text(PROC_NET_TCP)
+    (proc / str(os.getpid())).symlink_to(f"/proc/{os.getpid()}")
+    pod_run(run, configured=[["TCP", "10.1.1.1", 80]])
     env = {"POD_IP": "172.16.20.2", "NODE_IP": "10.0.0.106"}
     lb_json = config.model_dump_json()
-    assert ready(lb_json, env, proc=tmp_path) == ["IPVS has no virtual service for TCP 10.1.1.1:80"]
-    (tmp_path / "net/ip_vs").write_text(PROC_NET_IP_VS)
-    assert ready(lb_json, env, proc=tmp_path) == []
-    assert ready(lb_json, {}, proc=tmp_path) == [
+    assert ready(lb_json, env, proc, run) == ["the IPVS table cannot be read"]
+    (proc / "net/ip_vs").write_text(PROC_NET_IP_VS.replace("0A010101:0050", "0A010101:0051"))
+    assert ready(lb_json, env, proc, run) == ["IPVS has no virtual service for TCP 10.1.1.1:80"]
+    (proc / "net/ip_vs").write_text(PROC_NET_IP_VS)
+    assert ready(lb_json, env, proc, run) == []
+    # a backend with no ready endpoint has no virtual server to want: still ready
+    pod_run(run, configured=[])
+    (proc / "net/ip_vs").write_text("")
+    assert ready(lb_json, env, proc, run) == []
+    assert ready(lb_json, {}, proc, run) == [
         "POD_IP is not set to the pod's IPv4 address (downward API status.podIP)"
     ]
 
@@ -143,7 +152,8 @@ def test_exabgp_starts_with_its_config_rendered_and_no_pid_file_of_its_own(
     monkeypatch.setattr(os, "execvpe", lambda f, a, e: started.update(file=f, argv=a, env=e))
     steps.start_exabgp(config, {"POD_IP": "172.16.20.2", "NODE_IP": "10.0.0.106"}, run=tmp_path)
     conf = (tmp_path / "exabgp.conf").read_text()
-    assert "route 10.1.1.0/24 next-hop 10.0.0.106;" in conf
+    assert f"run {sys.executable} -m lbgen pod announce --config /etc/lbgen/lb.json" in conf
+    assert "--route 10.1.1.0/24 10.0.0.106;" in conf
     assert "local-address 172.16.20.2;" in conf
     assert started["argv"] == ["exabgp", str(tmp_path / "exabgp.conf")]
     env = started["env"]

@@ -287,6 +287,36 @@ BREAKAGES = {
         DUAL,
         "LB205",
     ),
+    "frr-router-without-a-discard-route": (
+        "render_frr_conf",
+        replacing("ip route 10.1.2.0/24 reject 254\n", ""),
+        PAPER,
+        "LB212",
+    ),
+    "frr-router-discard-route-beneath-nothing": (
+        "render_frr_conf",
+        replacing("ip route 10.1.1.0/24 reject 254", "ip route 10.1.1.0/24 reject 20"),
+        PAPER,
+        "LB212",
+    ),
+    "frr-ipv6-router-without-an-ipv6-discard-route": (
+        "render_frr_conf",
+        replacing("ipv6 route 2001:db8:70::/64 reject 254\n", ""),
+        IPV6,
+        "LB212",
+    ),
+    "frr-router-daemons-without-staticd": (
+        "render_frr_daemons",
+        replacing("staticd=yes", "staticd=no"),
+        PAPER,
+        "LB212",
+    ),
+    "gobgp-router-without-staticd-discards": (
+        "render_staticd_conf",
+        replacing(" reject 254", " blackhole 254"),
+        DUAL,
+        "LB212",
+    ),
     "router-gobgpd-not-yaml": (
         "render_router_gobgpd",
         replacing("global:", "global: ["),
@@ -300,7 +330,7 @@ BREAKAGES = {
 def test_a_broken_renderer_stops_the_build(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     renderer, mutate, spec, code = BREAKAGES[name]
     real = getattr(tree_module, renderer)
-    monkeypatch.setattr(tree_module, renderer, lambda *a: mutate(real(*a)))
+    monkeypatch.setattr(tree_module, renderer, lambda *a, **k: mutate(real(*a, **k)))
     result = compile_file(spec, "spec.yaml")
     assert result.internal
     assert result.tree is None

@@ -1,0 +1,57 @@
+"""Each router lbgen renders drops a service prefix that no LB announces (lbgen.render.frr's
+discard routes): read back from its frr.conf (or the gobgp flavour's staticd.conf), and its
+daemons file must start staticd, which installs them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from ipaddress import ip_network
+
+from lbgen.errors import Diagnostic, Position
+from lbgen.plan import Plan, RouterPlan
+from lbgen.verify.finding import broken
+from lbgen.verify.frr import statements
+
+# FRR's largest BGP administrative distance (iBGP and local routes: 200; eBGP: 20)
+BGP_DISTANCE = 200
+
+
+def _discards(text: str) -> dict[str, int]:
+    """prefix → the distance of its reject route, for each `ip(v6) route P reject D`."""
+    found = {}
+    for _number, raw, words in statements(text):
+        if raw.startswith(" ") or len(words) != 5 or words[0] not in ("ip", "ipv6"):
+            continue
+        if words[1] == "route" and words[3] == "reject" and words[4].isdigit():
+            found[str(ip_network(words[2]))] = int(words[4])
+    return found
+
+
+def _router(router: RouterPlan, tree: dict[str, str]) -> Iterator[Diagnostic]:
+    base = f"routers/{router.name}"
+    file = f"{base}/frr.conf" if router.implementation == "frr" else f"{base}/staticd.conf"
+    routes = _discards(tree.get(file, ""))
+    wanted = sorted({str(p) for g in router.grants for p in (*g.prefixes, *g.prefixes6)})
+    for prefix in wanted:
+        distance = routes.get(prefix)
+        if distance is None or distance <= BGP_DISTANCE:
+            shown = "none" if distance is None else f"one at distance {distance}"
+            yield broken(
+                "LB212",
+                Position(file, 1, 1),
+                f"router {router.name} has {shown} for {prefix}: withdrawn, its traffic "
+                f"would follow the default route (want `reject` at a distance above "
+                f"{BGP_DISTANCE})",
+            )
+    daemons = tree.get(f"{base}/daemons")
+    if daemons is not None and "staticd=yes" not in daemons.splitlines():
+        yield broken(
+            "LB212",
+            Position(f"{base}/daemons", 1, 1),
+            f"router {router.name}'s daemons file does not start staticd: its discard "
+            "routes would never be installed",
+        )
+
+
+def check_discards(plan: Plan, tree: dict[str, str]) -> list[Diagnostic]:
+    return [found for router in plan.routers for found in _router(router, tree)]
