@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import socket
+import socketserver
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,6 +24,12 @@ def answer(role: str, label: str, bind: str, peer: str) -> str:
 class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     daemon_threads = True
+
+    def server_bind(self) -> None:
+        # HTTPServer's own asks DNS for the address's name (getfqdn): in a namespace with no
+        # resolver that stalls every bind for as long as the resolver's timeouts
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
 
 
 class Server6(Server):
