@@ -14,7 +14,13 @@ from pathlib import Path
 
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan
-from lbgen.testbed.report import fib_report, reach_report, readiness_report, traffic_report
+from lbgen.testbed.report import (
+    announce_report,
+    fib_report,
+    reach_report,
+    readiness_report,
+    traffic_report,
+)
 from lbgen.testbed.run import Testbed
 
 HOST_TIMEOUT, VM_TIMEOUT = 60.0, 300.0
@@ -56,6 +62,9 @@ def run_testbed(plan: Plan, tree: dict[str, str], args: argparse.Namespace) -> b
     if args.action == "status":
         sys.stdout.write(
             readiness_report({lb.box.name: bed.lb_problems(lb.box.name) for lb in bed.lbs})
+        )
+        sys.stdout.write(
+            announce_report({lb.box.name: bed.announced(lb.box.name) for lb in bed.lbs})
         )
         sys.stdout.write(reach_report({r.name: bed.reach(r.name) for r in bed.layout.routers}))
         return True

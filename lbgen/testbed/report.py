@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from ipaddress import IPv4Address, IPv6Address
+from typing import Any
 
 from lbgen.testbed.flows import fields
 
@@ -49,6 +50,27 @@ def readiness_report(problems: dict[str, list[str]]) -> str:
     for pod in sorted(problems):
         found = problems[pod]
         lines.append(f"{pod}: ready" if not found else f"{pod}: NOT READY: {'; '.join(found)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def announce_report(statuses: dict[str, dict[str, Any] | None]) -> str:
+    """Per LB pod, what its announcer decided (announce.json): each family announced or
+    withdrawn and why, how often that changed, each reflector's session."""
+    lines = []
+    for pod in sorted(statuses):
+        status = statuses[pod]
+        if status is None:
+            lines.append(f"{pod}: no announcer status")
+            continue
+        parts = []
+        for family, state in sorted(status["families"].items()):
+            said = "announced" if state["announced"] else "WITHDRAWN"
+            why = f" ({'; '.join(state['problems'])})" if state["problems"] else ""
+            parts.append(f"{family} {said}{why}, {state['changes']} changes")
+        sessions = ", ".join(
+            f"{name} {'up' if up else 'DOWN'}" for name, up in sorted(status["sessions"].items())
+        )
+        lines.append(f"{pod}: {'; '.join(parts)}; sessions {sessions}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -14,12 +14,14 @@ import zlib
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
+from typing import Any
 
 from lbgen.agent.routes import SERVICE_LABEL, Allowed
 from lbgen.agent.run import RouteTable
 from lbgen.box.config import with_passwords, write_secret_file
 from lbgen.contract import (
     AGENT_CONFIG_NAME,
+    ANNOUNCE_STATUS,
     BOX_PASSWORDS_NAME,
     EXABGP,
     HOOK,
@@ -330,6 +332,14 @@ class Testbed:
     def api_url(self) -> str:
         return f"http://{url_host(self.layout.api.main)}:{daemons.API_PORT}"
 
+    def set_api(self, *, up: bool) -> None:
+        """Stop the stand-in API server, or start it again (with the objects it started with):
+        a control-plane outage every LB shares."""
+        if up:
+            self._apiserver()
+        else:
+            self._end([f"{self.layout.api.netns}-apiserver"])
+
     def _apiserver(self) -> None:
         objects = self.workdir / "api-objects.json"
         objects.write_text(json.dumps(daemons.api_objects(self.plan, self.layout)))
@@ -482,6 +492,15 @@ class Testbed:
     def lb_problems(self, name: str) -> list[str]:
         """Why an LB pod is not ready, by its own readiness probes (lbpods.PodRunner)."""
         return self.pods.problems(self.lb(name), self._container_env(EXABGP))
+
+    def announced(self, name: str) -> dict[str, Any] | None:
+        """What an LB pod's announcer last decided (its announce.json), or None before it has."""
+        path = self.workdir / self.lb(name).box.netns / "run" / ANNOUNCE_STATUS.name
+        try:
+            found: dict[str, Any] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return found
 
     def wait_ready(self, timeout: float) -> dict[str, list[str]]:
         """Every LB pod's readiness problems once all are ready, or when time runs out."""

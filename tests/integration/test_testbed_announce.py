@@ -1,0 +1,187 @@
+"""Health-gated routes (issue 19) in the paper's fabric, run by the real daemons: an LB pod
+announces its prefix only while its own datapath can serve it. This kernel has no IPVS, so
+each pod's keepalived container runs lbgen's stand-in (lbgen.testbed.standin: keepalived's pid
+files, the IPVS table its config would program, the VIPs answered while they have a real
+server); the announcer, the hook, exabgp, the reflector and the router are the real ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from ipaddress import IPv4Address
+from pathlib import Path
+
+import pytest
+
+from lbgen.contract import HOOK_PORT
+from lbgen.testbed.netns import inside
+from lbgen.testbed.run import Testbed
+from tests.hookrig import wait_for
+from tests.testbeds import running
+
+pytestmark = pytest.mark.daemons
+
+WEB1 = {IPv4Address(f"10.0.0.{h}") for h in (104, 105, 106)}
+
+
+@pytest.fixture(scope="module")
+def testbed(lb_image: Path) -> Iterator[Testbed]:
+    yield from running("paper", "lba", lb_image)
+
+
+@pytest.fixture
+def healed(testbed: Testbed) -> Iterator[Testbed]:
+    """Each test leaves the fabric as it found it: every LB announcing again."""
+    yield testbed
+    wait_for(testbed.converged, timeout=60, what="every LB announcing again")
+
+
+def _web1(testbed: Testbed) -> set[IPv4Address]:
+    return {IPv4Address(str(h)) for h in testbed.router_nexthops("router")["web1"]}
+
+
+def _pid(testbed: Testbed, lb: str, container: str) -> int:
+    return testbed.processes()[f"{testbed.lb(lb).box.netns}-{container}"]
+
+
+def _metrics(testbed: Testbed, lb: str) -> str:
+    url = f"http://{testbed.lb(lb).box.main}:{HOOK_PORT}/metrics"
+    code = (
+        "import sys,urllib.request as u; print(u.urlopen(sys.argv[1], timeout=5).read().decode())"
+    )
+    return subprocess.run(
+        inside(testbed.lb(lb).box.netns, sys.executable, "-c", code, url),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def test_a_frozen_hook_withdraws_its_lb_after_the_staleness_bound(healed: Testbed) -> None:
+    pid = _pid(healed, "web1@node4", "hook")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(2)  # well within the 5 s bound: still announced
+        assert _web1(healed) == WEB1
+        wait_for(lambda: IPv4Address("10.0.0.104") not in _web1(healed), 30, "withdrawn")
+        assert _web1(healed) == WEB1 - {IPv4Address("10.0.0.104")}
+        status = healed.announced("web1@node4")
+        assert status is not None
+        assert "(frozen or dead)" in status["families"]["ipv4"]["problems"][0]
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    wait_for(lambda: _web1(healed) == WEB1, 60, "back once the hook beats again")
+
+
+def test_a_dead_keepalived_withdraws_its_lb_and_its_restart_brings_it_back(
+    healed: Testbed,
+) -> None:
+    os.kill(_pid(healed, "web1@node5", "keepalived"), signal.SIGKILL)
+    wait_for(lambda: IPv4Address("10.0.0.105") not in _web1(healed), 30, "withdrawn")
+    assert _web1(healed) == WEB1 - {IPv4Address("10.0.0.105")}
+    healed.restart("web1@node5", "keepalived")
+    wait_for(lambda: _web1(healed) == WEB1, 60, "back with keepalived")
+
+
+def test_an_emptied_backend_is_withdrawn_by_every_lb_and_refused_at_the_router(
+    healed: Testbed,
+) -> None:
+    backends = [b.box.address for b in healed.layout.backends if b.service == "web1"]
+    assert all(backends)
+    healed.set_endpoints("web1", [])
+    try:
+        wait_for(lambda: not _web1(healed), 30, "every LB of web1 withdrawn")
+        assert healed.router_nexthops("router")["web2"]  # another service keeps its LBs
+        route = subprocess.run(
+            ["ip", "-n", healed.layout.routers[0].netns, "-j", "route", "show", "10.1.1.0/24"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert [r["type"] for r in json.loads(route.stdout)] == ["unreachable"]
+        # the client's connect fails at once (ICMP unreachable), not after a timeout or a loop
+        started = time.monotonic()
+        assert healed.ask("10.1.1.1", 80, 1) == ["error OSError"]
+        assert time.monotonic() - started < 4  # a SYN timeout would take the client's 5 s
+        # the LB pods stay ready: an empty backend is not their datapath's failure
+        assert healed.wait_ready(10) == {lb.box.name: [] for lb in healed.lbs}
+    finally:
+        healed.set_endpoints("web1", [a for a in backends if a is not None])
+    wait_for(lambda: _web1(healed) == WEB1, 60, "announced again once an endpoint is ready")
+
+
+def test_an_api_outage_withdraws_no_lb_and_the_pools_keep_serving(healed: Testbed) -> None:
+    before = healed.nexthops()
+    healed.set_api(up=False)
+    try:
+        deadline = time.monotonic() + 10  # twice the hook's staleness bound, and more
+        while time.monotonic() < deadline:
+            assert healed.nexthops() == before
+            time.sleep(0.5)
+        answers = healed.ask("10.1.1.1", 80, 12) + healed.ask("10.1.2.1", 80, 12)
+        assert not [a for a in answers if a.startswith("error")], answers
+        assert "lbgen_hook_pool_stale 1.0" in _metrics(healed, "web1@node4")
+    finally:
+        healed.set_api(up=True)
+    wait_for(lambda: "lbgen_hook_pool_stale 0.0" in _metrics(healed, "web1@node4"), 60, "resynced")
+    assert healed.nexthops() == before
+
+
+_HAMMER = (
+    "import json,socket,sys,time\n"
+    "vip, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]); got = {}\n"
+    "end = time.monotonic() + seconds\n"
+    "while time.monotonic() < end:\n"
+    "    s = socket.socket(); s.settimeout(3)\n"
+    "    try:\n"
+    "        s.connect((vip, port)); s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\n"
+    "        data = b''\n"
+    "        while chunk := s.recv(4096): data += chunk\n"
+    "        kind = data.decode().split()[-3] if data else 'empty'\n"
+    "    except OSError as e: kind = 'error ' + type(e).__name__\n"
+    "    finally: s.close()\n"
+    "    got[kind] = got.get(kind, 0) + 1\n"
+    "    time.sleep(0.01)\n"
+    "print(json.dumps(got))\n"
+)
+
+
+def test_a_new_lb_enters_the_fib_only_once_its_vip_answers(healed: Testbed) -> None:
+    """A client hammers web2's VIP while an LB is added: not one connection is refused."""
+    client = healed.client().box.netns
+    hammer = subprocess.Popen(
+        inside(client, sys.executable, "-c", _HAMMER, "10.1.2.1", "80", "14"),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    added = None
+    try:
+        time.sleep(1)
+        added = healed.add_lb("web2", "node6")
+        wait_for(
+            lambda: IPv4Address("10.0.0.106") in healed.router_nexthops("router")["web2"],
+            30,
+            "the new LB's path",
+        )
+        out, _ = hammer.communicate(timeout=40)
+    finally:
+        if hammer.poll() is None:
+            hammer.kill()
+            hammer.wait()
+        if added is not None:
+            healed.remove_lb(added)
+    got = json.loads(out)
+    assert not [k for k in got if k.startswith("error") or k == "empty"], got
+    assert got.get("lb=web2@node6", 0) > 0, got  # it did take connections once in the FIB
+
+
+def test_each_lb_pods_metrics_say_it_announces_and_its_session_is_up(healed: Testbed) -> None:
+    text = _metrics(healed, "web2@node5")
+    assert 'lbgen_announced{family="ipv4"} 1.0' in text
+    assert 'lbgen_bgp_session_up{reflector="rr"} 1.0' in text
+    assert "lbgen_hook_pool_stale 0.0" in text
