@@ -11,7 +11,8 @@ talks only to loopback or runs in a network namespace of its own (exabgp, the no
 
 - hook: `lbgen hook` following N endpoints (in slices of 100) from the stand-in API server,
   plus the `keepalived -t` child it runs on the N-server config (10, 1k, 10k endpoints).
-- exabgp: `lbgen pod exabgp` (which becomes exabgp), plus its readiness and liveness probes.
+- exabgp: `lbgen pod exabgp` (which becomes exabgp), the announcer exabgp runs, plus the
+  readiness and liveness probes.
 - keepalived: this kernel has no IPVS, so the daemon cannot run here; its two processes
   (parent and checker) each hold the parsed config, so it counts as twice the peak of
   `keepalived -t` on 1k real servers, plus its liveness probe and the drain preStop hook.
@@ -146,14 +147,23 @@ def exabgp() -> dict[str, int]:
         )
         try:
             time.sleep(6)
-            # ip netns exec → unshare → sh → exec lbgen → exec exabgp: the deepest process
-            pid = _deepest(process.pid)
-            daemon = high_water(pid)
+            # ip netns exec → unshare → sh → exec lbgen → exec exabgp → its process, the
+            # announcer: the deepest process, and its parent
+            announcer = _deepest(process.pid)
+            assert b"announce" in Path(f"/proc/{announcer}/cmdline").read_bytes()
+            stat = Path(f"/proc/{announcer}/stat").read_text()
+            daemon = high_water(int(stat.rsplit(")", 1)[1].split()[1]))
+            announcing = high_water(announcer)
         finally:
             _stop(process)
     ready = peak_of([LBGEN, "pod", "check", "ready", "--config", str(LB_JSON)])
     alive = peak_of([LBGEN, "pod", "check", "alive", "--pidfile", "/nonexistent"])
-    return {"exabgp": daemon, "probe ready": ready, "probe alive": alive}
+    return {
+        "exabgp": daemon,
+        "announcer": announcing,
+        "probe ready": ready,
+        "probe alive": alive,
+    }
 
 
 def _deepest(pid: int) -> int:

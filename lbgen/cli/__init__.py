@@ -123,9 +123,11 @@ def _pod_exabgp(args: argparse.Namespace) -> int:
 def _pod_check(args: argparse.Namespace) -> int:
     # probes run every few seconds: they import only what they read, never the plan models
     if args.probe == "alive":
-        from lbgen.pod.process import alive  # noqa: PLC0415
+        from lbgen.pod.process import alive, beating  # noqa: PLC0415
 
         problems = [p] if (p := alive(args.pidfile)) else []
+        if args.beat is not None and (p := beating(args.beat, args.stale)):
+            problems.append(p)
     else:
         from lbgen.pod.health import ready  # noqa: PLC0415
 

@@ -63,6 +63,14 @@ def _pod_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     check.add_argument("probe", choices=("ready", "alive"))
     check.add_argument("--config", type=Path, default=CONFIG)
     check.add_argument("--pidfile", type=Path, default=Path(EXABGP_PID))
+    check.add_argument(
+        "--beat",
+        type=Path,
+        help="alive: also want this status file's heartbeat fresh (the announcer's)",
+    )
+    check.add_argument(
+        "--stale", type=float, default=30.0, help="alive: the oldest heartbeat that counts (s)"
+    )
     check.set_defaults(handler="pod_check")
     withdraw = steps.add_parser("withdraw", help="preStop: stop exabgp so the route goes")
     withdraw.add_argument("--pidfile", type=Path, default=Path(EXABGP_PID))

@@ -4,6 +4,7 @@ probes, preStop hooks), so this module imports nothing heavy."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import time
@@ -28,6 +29,17 @@ def alive(
     if stopped_is_dead and state in ("T", "t"):
         return f"process {pid} is stopped"
     return None
+
+
+def beating(status: Path, stale: float) -> str | None:
+    """None when the status file's heartbeat (`beat`: CLOCK_MONOTONIC) is younger than
+    `stale` seconds, else why not: its writer is gone or stuck."""
+    try:
+        beat = float(json.loads(status.read_text(encoding="utf-8"))["beat"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return f"{status}: no heartbeat ({error})"
+    silent = time.monotonic() - beat
+    return f"{status}: silent for {silent:.0f} s" if silent > stale else None
 
 
 def withdraw(pidfile: Path, wait: float = 5.0, proc: Path = Path("/proc")) -> str:

@@ -9,8 +9,10 @@ import json
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
@@ -25,6 +27,7 @@ from lbgen.contract import (
     BOX_PASSWORDS_NAME,
     EXABGP,
     HOOK,
+    HOOK_PORT,
     IPVS_TABLE_ENV,
     KEEPALIVED,
     RUN_DIR,
@@ -74,8 +77,8 @@ class Testbed:
     pods: PodRunner = field(init=False, repr=False)
     state: State = field(init=False, repr=False)
     children: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
-    # services whose backend this testbed set to no endpoint (set_endpoints)
-    emptied: set[str] = field(default_factory=set, repr=False)
+    # (service, family) whose backend this testbed set to no endpoint (set_endpoints)
+    emptied: set[tuple[str, int]] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         self.layout = layout(self.plan, self.prefix)
@@ -314,13 +317,16 @@ class Testbed:
         yet in the service's EndpointSlice (`set_endpoints`)."""
         self._start_backend(self._pod(f"{service}-{str(address).replace('.', '-')}", node, address))
 
-    def set_endpoints(self, service: str, addresses: list[IPv4Address]) -> None:
-        """What the backend Service's EndpointSlice lists from now on (all ready)."""
+    def set_endpoints(
+        self, service: str, addresses: Sequence[IPv4Address | IPv6Address], version: int = 4
+    ) -> None:
+        """What the backend Service's EndpointSlice of one family lists from now on (all
+        ready)."""
         if addresses:
-            self.emptied.discard(service)
+            self.emptied.discard((service, version))
         else:
-            self.emptied.add(service)
-        body = daemons.endpoint_slice(self.service(service), addresses)
+            self.emptied.add((service, version))
+        body = daemons.endpoint_slice(self.service(service), addresses, version)
         name = body["metadata"]["name"]
         url = (
             f"{self.api_url}/apis/discovery.k8s.io/v1/namespaces/"
@@ -502,6 +508,21 @@ class Testbed:
             return None
         return found
 
+    def metrics(self, name: str) -> str:
+        """An LB pod's /metrics (the hook's port), fetched from inside the pod."""
+        lb = self.lb(name)
+        url = f"http://{url_host(lb.box.main)}:{HOOK_PORT}/metrics"
+        code = (
+            "import sys,urllib.request as u\n"
+            "sys.stdout.write(u.urlopen(sys.argv[1], timeout=5).read().decode())\n"
+        )
+        return subprocess.run(
+            netns.inside(lb.box.netns, sys.executable, "-c", code, url),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
     def wait_ready(self, timeout: float) -> dict[str, list[str]]:
         """Every LB pod's readiness problems once all are ready, or when time runs out."""
         deadline = time.monotonic() + timeout
@@ -553,13 +574,18 @@ class Testbed:
                 lb
                 for lb in self.lbs
                 if lb.service == s.name
-                and s.name not in self.emptied
                 and all(f"{lb.box.netns}-{c}" in live for c in (EXABGP, KEEPALIVED, HOOK))
             ]
             if s.prefix is not None:
-                found[s.name] = {lb.node_address for lb in serving}
+                found[s.name] = (
+                    set() if (s.name, 4) in self.emptied else {lb.node_address for lb in serving}
+                )
             if s.prefix6 is not None:
-                found[f"{s.name}/6"] = {a for lb in serving if (a := address6[lb.node])}
+                found[f"{s.name}/6"] = (
+                    set()
+                    if (s.name, 6) in self.emptied
+                    else {a for lb in serving if (a := address6[lb.node])}
+                )
         return found
 
     def wait_answering(self, timeout: float) -> list[str]:

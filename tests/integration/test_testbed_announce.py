@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from lbgen.contract import HOOK_PORT
 from lbgen.testbed.netns import inside
 from lbgen.testbed.run import Testbed
 from tests.hookrig import wait_for
@@ -47,19 +46,6 @@ def _web1(testbed: Testbed) -> set[IPv4Address]:
 
 def _pid(testbed: Testbed, lb: str, container: str) -> int:
     return testbed.processes()[f"{testbed.lb(lb).box.netns}-{container}"]
-
-
-def _metrics(testbed: Testbed, lb: str) -> str:
-    url = f"http://{testbed.lb(lb).box.main}:{HOOK_PORT}/metrics"
-    code = (
-        "import sys,urllib.request as u; print(u.urlopen(sys.argv[1], timeout=5).read().decode())"
-    )
-    return subprocess.run(
-        inside(testbed.lb(lb).box.netns, sys.executable, "-c", code, url),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
 
 
 def test_a_frozen_hook_withdraws_its_lb_after_the_staleness_bound(healed: Testbed) -> None:
@@ -125,10 +111,10 @@ def test_an_api_outage_withdraws_no_lb_and_the_pools_keep_serving(healed: Testbe
             time.sleep(0.5)
         answers = healed.ask("10.1.1.1", 80, 12) + healed.ask("10.1.2.1", 80, 12)
         assert not [a for a in answers if a.startswith("error")], answers
-        assert "lbgen_hook_pool_stale 1.0" in _metrics(healed, "web1@node4")
+        assert "lbgen_hook_pool_stale 1.0" in healed.metrics("web1@node4")
     finally:
         healed.set_api(up=True)
-    wait_for(lambda: "lbgen_hook_pool_stale 0.0" in _metrics(healed, "web1@node4"), 60, "resynced")
+    wait_for(lambda: "lbgen_hook_pool_stale 0.0" in healed.metrics("web1@node4"), 60, "resynced")
     assert healed.nexthops() == before
 
 
@@ -181,7 +167,7 @@ def test_a_new_lb_enters_the_fib_only_once_its_vip_answers(healed: Testbed) -> N
 
 
 def test_each_lb_pods_metrics_say_it_announces_and_its_session_is_up(healed: Testbed) -> None:
-    text = _metrics(healed, "web2@node5")
+    text = healed.metrics("web2@node5")
     assert 'lbgen_announced{family="ipv4"} 1.0' in text
     assert 'lbgen_bgp_session_up{reflector="rr"} 1.0' in text
     assert "lbgen_hook_pool_stale 0.0" in text

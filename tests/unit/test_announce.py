@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
@@ -19,6 +20,7 @@ from lbgen.hook.metrics import AnnouncerMetrics
 from lbgen.plan import PodConfig
 from lbgen.pod.announce import Announcer, Gate, Route, Sessions, routes
 from lbgen.pod.health import Observed, datapath_problems, hook_problem, observe
+from lbgen.pod.process import beating
 from tests.conftest import ROOT
 from tests.podrun import pod_run
 
@@ -240,3 +242,12 @@ def test_an_ipv6_session_peer_is_matched_by_its_address() -> None:
     line = {"type": "state", "neighbor": {"address": {"peer": "fd00:70:0::2"}, "state": "up"}}
     sessions.read(json.dumps(line))
     assert sessions.state() == {"rr": True}
+
+
+def test_exabgps_liveness_wants_the_announcers_heartbeat(tmp_path: Path) -> None:
+    status = tmp_path / "announce.json"
+    assert "no heartbeat" in (beating(status, 30) or "")
+    status.write_text(json.dumps({"beat": time.monotonic() - 5}))
+    assert beating(status, 30) is None
+    status.write_text(json.dumps({"beat": time.monotonic() - 45}))
+    assert "silent for 45 s" in (beating(status, 30) or "")

@@ -4,11 +4,13 @@ pod's address of that family: the masquerade), over several LBs (ECMP per family
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from lbgen.testbed.flows import fields
 from lbgen.testbed.run import Testbed
+from tests.hookrig import wait_for
 from tests.vm.conftest import tally
 
 Record = Callable[[str, Any], None]
@@ -40,3 +42,20 @@ def test_each_lb_holds_both_families_in_the_order_a_fresh_keepalived_builds(
         assert six, lb.box.name
         orders[lb.box.name] = {key: [d for d, _w in dests] for key, dests in held.items()}
     assert len({str(sorted(o.items(), key=str)) for o in orders.values()}) == 1
+
+
+def test_an_emptied_ipv6_pool_withdraws_only_the_ipv6_prefix(dual: Testbed, record: Record) -> None:
+    """(issue 19 c) Health is per family: the IPv4 VIP keeps all its LBs."""
+    before = dual.router_nexthops("gw")
+    backends6 = [a for b in dual.layout.backends if b.service == "web" and (a := b.box.address6)]
+    started = time.monotonic()
+    dual.set_endpoints("web", [], version=6)
+    try:
+        wait_for(lambda: not dual.router_nexthops("gw")["web/6"], 90, "prefix6 withdrawn")
+        withdrawn = round(time.monotonic() - started, 2)
+        assert dual.router_nexthops("gw")["web"] == before["web"]
+        assert not [a for a in dual.ask("203.0.113.65", 80, 10) if a.startswith("error")]
+    finally:
+        dual.set_endpoints("web", backends6, version=6)
+    wait_for(lambda: dual.router_nexthops("gw") == before, 180, "prefix6 announced again")
+    record("announce.ipv6_pool_emptied_s", withdrawn)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lbgen.contract import (
+    ANNOUNCE_STATUS,
     BGP_PASSWORD_DIR,
     CHECKERS_PID,
     CONFIG_DIR,
@@ -106,13 +107,32 @@ def exabgp_container(service: ServicePlan) -> dict[str, Any]:
         **container,
         "env": _downward_env(),
         "readinessProbe": exec_probe(lbgen("pod", "check", "ready", *CONFIG_ARGS), 2, 1),
+        # exabgp runs, and so does its announcer (a stuck one would freeze the announcements)
         "livenessProbe": exec_probe(
-            lbgen("pod", "check", "alive", "--pidfile", str(EXABGP_PID)), 10, 3
+            lbgen(
+                "pod",
+                "check",
+                "alive",
+                "--pidfile",
+                str(EXABGP_PID),
+                "--beat",
+                str(ANNOUNCE_STATUS),
+                "--stale",
+                _announcer_stale(service),
+            ),
+            10,
+            3,
         ),
         # withdraw the route first (~0.1 s, the session closes), so new flows go elsewhere
         "lifecycle": {"preStop": {"exec": {"command": withdraw}}},
         "securityContext": security(add=(), root=False),
     }
+
+
+def _announcer_stale(service: ServicePlan) -> str:
+    """How old the announcer's status may be (it writes it at every check) before exabgp's
+    liveness fails: 30 s, or 4 checks if they are further apart."""
+    return f"{max(30, 4 * service.announce.interval):g}"
 
 
 def hook_container(service: ServicePlan) -> dict[str, Any]:
