@@ -4,7 +4,9 @@ IPv4 and the IPv6 route of one dual-stack service at one router (both over IPv4 
 examples/ipv6.yaml (`--fabric ipv6`) an IPv6-only cluster's route, over IPv6 sessions. Each
 number is the time from the action to each FIB showing it (polled every 10 ms), over several
 rounds on one LB: stopped gracefully (preStop withdraw, then SIGTERM), killed (SIGKILL), cut
-off (its link down: only the hold time, 6 s in all, notices), and started again.
+off (its link down: only the hold time, 6 s in all, notices), its datapath broken (its
+keepalived killed: the announcer withdraws), its backend emptied (every LB of the service
+withdraws), and started again (after a withdrawal by the announcer, its hold-down applies).
 
 Run as root: .venv/bin/python -m bench.failover [--fabric edge|dualstack|ipv6] [--rounds N]
 (prints numbers; asserts nothing)"""
@@ -12,15 +14,18 @@ Run as root: .venv/bin/python -m bench.failover [--fabric edge|dualstack|ipv6] [
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 
 from lbgen.compiler import compile_file
+from lbgen.contract import KEEPALIVED
 from lbgen.testbed.run import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +97,21 @@ def main() -> None:
         if not bed.wait_converged(90):
             raise SystemExit("the testbed did not converge")
         watched = columns(bed, args.fabric, lb)
+        service = bed.lb(lb).service
+        mine = [b.box for b in bed.layout.backends if b.service == service]
+        backends: dict[int, list[IPv4Address | IPv6Address]] = {
+            4: [box.address for box in mine if box.address is not None],
+            6: [box.address6 for box in mine if box.address6 is not None],
+        }
+
+        def endpoints(full: bool) -> None:
+            for version, addresses in backends.items():
+                if addresses:
+                    bed.set_endpoints(service, addresses if full else [], version)
+
+        def keepalived_killed() -> None:
+            os.kill(bed.processes()[f"{bed.lb(lb).box.netns}-{KEEPALIVED}"], signal.SIGKILL)
+
         kinds: list[tuple[str, Callable[[], None], Callable[[], None]]] = [
             ("graceful stop", lambda: bed.stop_lb(lb), lambda: bed.start_lb(lb)),
             ("kill -9", lambda: bed.stop_lb(lb, signal.SIGKILL), lambda: bed.start_lb(lb)),
@@ -100,6 +120,12 @@ def main() -> None:
                 lambda: bed.set_lb_link(lb, up=False),
                 lambda: bed.set_lb_link(lb, up=True),
             ),
+            (
+                "datapath broken (keepalived -9)",
+                keepalived_killed,
+                lambda: bed.restart(lb, KEEPALIVED),
+            ),
+            ("endpoints empty", lambda: endpoints(full=False), lambda: endpoints(full=True)),
         ]
         for _ in range(args.rounds):
             for kind, stop, start in kinds:
@@ -112,13 +138,16 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     names = list(watched)
     print(
-        f"{'event':32} "
-        + " ".join(f"{n:>16}" for n in names)
-        + f"   median s, {args.rounds} rounds"
+        f"{'event':40} "
+        + " ".join(f"{n:>18}" for n in names)
+        + f"   p50 / max s, {args.rounds} rounds"
     )
     for kind in dict.fromkeys(k for k, _ in times):
-        row = " ".join(f"{statistics.median(times[(kind, n)]):16.2f}" for n in names)
-        print(f"{kind:32} {row}")
+        row = " ".join(
+            f"{statistics.median(times[(kind, n)]):9.2f} / {max(times[(kind, n)]):5.2f}"
+            for n in names
+        )
+        print(f"{kind:40} {row}")
 
 
 if __name__ == "__main__":

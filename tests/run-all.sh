@@ -9,16 +9,19 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
-# (qemu-system-x86, busybox-static, nginx, wrk: the VM with a kernel that has IPVS, and its bench)
+# (qemu-system-x86, busybox-static, nginx, wrk: the VM with a kernel that has IPVS, and its bench;
+# prometheus: promtool checks the alert rules)
 for tool in gobgpd:gobgpd vtysh:frr keepalived:keepalived exabgp:exabgp ipvsadm:ipvsadm \
   nft:nftables ip:iproute2 mmdebstrap:mmdebstrap podman:podman \
-  qemu-system-x86_64:qemu-system-x86 busybox:busybox-static nginx:nginx wrk:wrk; do
+  qemu-system-x86_64:qemu-system-x86 busybox:busybox-static nginx:nginx wrk:wrk \
+  promtool:prometheus; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq
-  # nginx only runs inside the testbed: keep its package from starting it on this host
+  # nginx only runs inside the testbed, prometheus not at all: keep their packages from starting
+  # them on this host
   made_policy=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null

@@ -70,6 +70,10 @@ def _labels(fabric: Fabric) -> Iterator[Diagnostic]:
         (("spec", "services", i, "loadBalancers", "nodeSelector"), s.load_balancers.node_selector)
         for i, s in enumerate(spec.services)
     ]
+    if spec.kubernetes.monitoring is not None:
+        places.append(
+            (("spec", "kubernetes", "monitoring", "labels"), spec.kubernetes.monitoring.labels)
+        )
     for base, labels in places:
         for key, value in labels.items():
             problem = _label_problem(key, value)

@@ -14,6 +14,7 @@ from lbgen.plan.model import (
     GitOpsPlan,
     HealthCheckPlan,
     KubePlan,
+    MonitoringPlan,
     NodePlan,
     Peer,
     Plan,
@@ -168,6 +169,11 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         ),
         kube=kube,
         gitops=_gitops(fabric),
+        monitoring=(
+            MonitoringPlan(labels=tuple(sorted(monitoring.labels.items())))
+            if (monitoring := fabric.spec.kubernetes.monitoring) is not None
+            else None
+        ),
     )
 
 

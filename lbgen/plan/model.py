@@ -237,6 +237,12 @@ class ServicePlan(Frozen):
         return (*POD_SYSCTLS, *(POD_SYSCTLS6 if self.prefix6 is not None else ()))
 
 
+class MonitoringPlan(Frozen):
+    """The Prometheus Operator's objects for the LB pods (cluster/monitoring.yaml)."""
+
+    labels: tuple[tuple[str, str], ...]  # on both objects, for the Prometheus selecting them
+
+
 class GitOpsPlan(Frozen):
     repo_url: str
     revision: str
@@ -274,6 +280,7 @@ class Plan(Frozen):
     services: tuple[ServicePlan, ...]
     kube: KubePlan
     gitops: GitOpsPlan | None
+    monitoring: MonitoringPlan | None = None
 
     @property
     def session_version(self) -> int:

@@ -97,6 +97,10 @@ def _cluster(plan: Plan) -> Tree:
         tree[f"{base}/pdb.yaml"] = docs(src, [k8s.disruption_budget(plan, service)])
         tree[f"{base}/service.yaml"] = docs(src, [k8s.load_balancer_service(plan, service)])
         tree[f"{base}/networkpolicy.yaml"] = docs(src, [k8s.network_policy(plan, service)])
+    if plan.monitoring is not None:
+        tree["cluster/monitoring.yaml"] = docs(
+            src, [k8s.pod_monitor(plan), k8s.prometheus_rule(plan)]
+        )
     if plan.gitops is not None:
         tree["gitops/argocd-application.yaml"] = docs(src, [k8s.argocd_application(plan)])
         tree["gitops/flux.yaml"] = docs(src, k8s.flux(plan))

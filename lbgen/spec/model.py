@@ -406,6 +406,19 @@ class Resources(Model):
     )
 
 
+class Monitoring(Model):
+    """A PodMonitor and a PrometheusRule for the Prometheus Operator (kube-prometheus), in
+    cluster/monitoring.yaml."""
+
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Labels on both objects, for the Prometheus that selects them (kube-prometheus-"
+            "stack's: release: <its Helm release>)."
+        ),
+    )
+
+
 class Kubernetes(Model):
     namespace: Name = Field("lbgen-system", description="Where LB pods and the node agent run.")
     image: Image = Field(
@@ -426,6 +439,13 @@ class Kubernetes(Model):
     )
     conntrack_max: Annotated[int, Field(ge=65536, le=67108864)] = Field(
         1048576, description="net.netfilter.nf_conntrack_max on nodes (IPVS NAT tracks every flow)."
+    )
+    monitoring: Monitoring | None = Field(
+        None,
+        description=(
+            "Write a PodMonitor (the LB pods' metrics port) and a PrometheusRule (an LB not "
+            "announcing, a BGP session down, a stale pool, a silent announcer)."
+        ),
     )
 
 

@@ -74,6 +74,30 @@ def _requests(netns: str, bind: str, vip: str, port: int, source_ports: list[int
     return found
 
 
+# one datagram at a time to vip:port, each from a new socket (a new flow), each answer or
+# "error timeout" after 3 s; prints them as a JSON list
+_DATAGRAMS = (
+    "import json,socket,sys\n"
+    "vip, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]); got = []\n"
+    "family = socket.AF_INET6 if ':' in vip else socket.AF_INET\n"
+    "for _ in range(count):\n"
+    "    s = socket.socket(family, socket.SOCK_DGRAM); s.settimeout(3)\n"
+    "    try:\n"
+    "        s.sendto(b'hello', (vip, port)); got.append(s.recv(2048).decode().strip())\n"
+    "    except OSError as error: got.append('error ' + type(error).__name__)\n"
+    "    finally: s.close()\n"
+    "print(json.dumps(got))\n"
+)
+
+
+def ask_udp(client_netns: str, vip: str, port: int, datagrams: int) -> list[str]:
+    """The answers to `datagrams` UDP datagrams to vip:port, each its own flow."""
+    argv = [sys.executable, "-c", _DATAGRAMS, vip, str(port), str(datagrams)]
+    done = subprocess.run(inside(client_netns, *argv), capture_output=True, text=True, check=True)
+    found: list[str] = json.loads(done.stdout)
+    return found
+
+
 def ask(client_netns: str, vip: str, port: int, connections: int) -> list[str]:
     """The answers to `connections` HTTP requests to vip:port, each on a new connection
     ("error <kind>" for one that failed)."""

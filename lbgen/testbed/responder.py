@@ -2,7 +2,8 @@
 backend and the address the request came from, the LB's masquerade address when IPVS forwarded
 it), and, on a kernel without IPVS, a stand-in on each VIP inside the LB pod (`--role vip`),
 which proves routing (router → ECMP → node → LB pod) and says so in every answer. /healthz
-answers `ok` (keepalived's HTTP_GET)."""
+answers `ok` (keepalived's HTTP_GET). A backend also answers each UDP datagram on its ports
+with the same line (a UDP service's flows through IPVS)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,20 @@ def serve(bind: str, port: int, role: str, label: str) -> Server:
     return server
 
 
+def serve_udp(bind: str, port: int, role: str, label: str) -> socket.socket:
+    """Answer every datagram to bind:port with one line, in a thread of its own."""
+    udp = socket.socket(socket.AF_INET6 if ":" in bind else socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind((bind, port))
+
+    def loop() -> None:
+        while True:
+            _data, peer = udp.recvfrom(2048)
+            udp.sendto(answer(role, label, bind, peer[0]).encode(), peer)
+
+    threading.Thread(target=loop, daemon=True).start()
+    return udp
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bind", action="append", required=True, help="an address (repeat)")
@@ -80,6 +95,8 @@ def main() -> None:
     for bind in args.bind:
         for port in args.port:
             serve(bind, port, args.role, args.label)
+            if args.role == "backend":
+                serve_udp(bind, port, args.role, args.label)
     threading.Event().wait()
 
 

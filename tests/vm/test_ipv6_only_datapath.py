@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from lbgen.testbed.flows import fields
+from lbgen.testbed.observe import ask_udp
 from lbgen.testbed.run import Testbed
+from tests.hookrig import wait_for
 from tests.vm.conftest import tally
 
 Record = Callable[[str, Any], None]
@@ -40,3 +42,23 @@ def test_every_lb_holds_only_ipv6_virtual_servers_in_one_order(six: Testbed) -> 
             assert {key[1].version for key in held} == {6}
             orders.append({key: [d for d, _w in dests] for key, dests in held.items()})
         assert all(order == orders[0] for order in orders), orders
+
+
+def test_a_udp_service_is_forwarded_by_ipvs_and_withdrawn_with_its_backend(
+    six: Testbed, record: Record
+) -> None:
+    """(issue 19 g) `dns`'s UDP port through IPVS to its backends, each datagram a flow; its
+    backend emptied: every LB withdraws, announced again once it is back."""
+    dns = six.service("dns")
+    (vip,) = dns.vips6
+    udp = next(p.port for p in dns.ports if p.protocol == "UDP")
+    backends = [a for b in six.layout.backends if b.service == "dns" and (a := b.box.address6)]
+    answers = [fields(a) for a in ask_udp(six.client().box.netns, str(vip), udp, 30)]
+    assert {a.get("at") for a in answers} == {str(b) for b in backends}, answers
+    record("ipv6.dns_udp", tally(answers))
+    six.set_endpoints("dns", [], version=6)
+    try:
+        wait_for(lambda: not six.router_nexthops("gw")["dns/6"], 90, "dns withdrawn")
+    finally:
+        six.set_endpoints("dns", backends, version=6)
+    wait_for(lambda: len(six.router_nexthops("gw")["dns/6"]) == 2, 180, "dns announced again")

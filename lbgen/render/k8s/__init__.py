@@ -11,6 +11,7 @@ from lbgen.render.k8s.lb import (
     load_balancer_service,
     network_policy,
 )
+from lbgen.render.k8s.monitoring import pod_monitor, prometheus_rule
 
 __all__ = [
     "argocd_application",
@@ -24,5 +25,7 @@ __all__ = [
     "namespace",
     "network_policy",
     "node_agent",
+    "pod_monitor",
+    "prometheus_rule",
     "rbac",
 ]

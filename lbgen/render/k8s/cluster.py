@@ -189,6 +189,8 @@ def kustomization(plan: Plan) -> Manifest:
             f"{base}/service.yaml",
             f"{base}/networkpolicy.yaml",
         ]
+    if plan.monitoring is not None:
+        resources.append("monitoring.yaml")
     return {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
