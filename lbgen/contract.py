@@ -62,7 +62,7 @@ POD_SYSCTLS6 = (("net.ipv6.conf.all.forwarding", "1"),)
 DEFAULT_RESOURCES = {
     SETUP: ("50m", "48Mi"),  # peak 30.4 MiB
     KEEPALIVED: ("100m", "72Mi"),  # 52.4 MiB (the daemon estimated: no IPVS in CI's kernel)
-    EXABGP: ("100m", "80Mi"),  # 53.5 MiB with both probes running
+    EXABGP: ("100m", "96Mi"),  # 69.6 MiB: exabgp, its announcer and both probes
     HOOK: ("100m", "112Mi"),  # 82.9 MiB at 10k endpoints
     NODE_AGENT: ("50m", "56Mi"),  # 37.1 MiB routing 200 LB pods, with its probes server
 }

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lbgen.errors import LbgenError
 from lbgen.files import replace_file
 from lbgen.plan import ServicePlan
 from lbgen.render.keepalived import Pools, virtual_servers
@@ -44,6 +45,6 @@ def beat(
             text = json.dumps(hook_status(service, pools(), time.monotonic())) + "\n"
             try:
                 replace_file(path, text, 0o644)
-            except OSError as error:
+            except (OSError, LbgenError) as error:
                 log.error("cannot write %s: %s", path, error, extra={"service": service.name})
         stop.wait(interval)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lbgen.contract import ANNOUNCE_STATUS, RUN_DIR
+from lbgen.errors import LbgenError
 from lbgen.files import replace_file
 from lbgen.pod.health import datapath_problems, observe, wanted_keys
 
@@ -186,7 +187,7 @@ class Announcer:
         try:
             text = json.dumps(self.status(now), sort_keys=True) + "\n"
             replace_file(self.run / ANNOUNCE_STATUS.name, text, 0o644)
-        except OSError as error:  # a full /run: the decisions stand, the metrics wait
+        except (OSError, LbgenError) as error:  # a full /run: the decisions stand, metrics wait
             sys.stderr.write(f"lbgen announce: cannot write its status: {error}\n")
 
 
