@@ -94,7 +94,11 @@ CODES: dict[str, Code] = {
         Code("LB140", E, "`path` or `status` on a tcp health check"),
         Code("LB141", E, "HTTP check path does not start with /"),
         Code("LB142", E, "HTTP health check on a service with only UDP ports"),
-        Code("LB143", E, "invalid Kubernetes label key or value (node labels, nodeSelector)"),
+        Code(
+            "LB143",
+            E,
+            "invalid Kubernetes label key or value (node labels, nodeSelector, monitoring labels)",
+        ),
         Code("LB144", W, "the image is `:latest`"),
         Code(
             "LB145",

@@ -94,6 +94,14 @@ class RouterPlan(Frozen):
         return self.asn != self.fabric_asn
 
     @property
+    def prefixes(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """Every service prefix it may learn (each gets a discard route beneath BGP's)."""
+        found: set[IPv4Network | IPv6Network] = set()
+        for grant in self.grants:
+            found.update(grant.prefixes, grant.prefixes6)
+        return tuple(sorted(found, key=lambda p: (p.version, int(p.network_address), p.prefixlen)))
+
+    @property
     def families(self) -> tuple[Family, ...]:
         """What its sessions carry."""
         return carried(self.address.version, any(g.prefixes6 for g in self.grants))

@@ -22,7 +22,7 @@ from lbgen.contract import (
     RUN_DIR,
 )
 from lbgen.pod.probes import Dest, VirtualKey, established_bgp_peers, read_ipvs, readiness_problems
-from lbgen.pod.process import alive
+from lbgen.pod.process import alive, silence
 
 Table = dict[VirtualKey, tuple[tuple[Dest, int], ...]]
 
@@ -65,19 +65,19 @@ def datapath_problems(
     return problems
 
 
-def hook_problem(status: str | None, now: float, stale: float) -> tuple[str | None, set[Any]]:
-    """Why the hook is not alive and making progress, from its status file (its heartbeat is
-    CLOCK_MONOTONIC, shared by every process of the pod), and the virtual servers it says it
-    configured."""
+def hook_problem(
+    status: str | None, now: float, stale: float
+) -> tuple[str | None, set[VirtualKey]]:
+    """Why the hook is not alive and making progress, from its status file's heartbeat, and
+    the virtual servers it says it configured."""
     if status is None:
         return "the hook has written no status yet", set()
     try:
-        found = json.loads(status)
-        beat = float(found["beat"])
-        configured = {(p, ip_address(vip), int(port)) for p, vip, port in found["configured"]}
+        silent = silence(status, now)
+        listed = json.loads(status)["configured"]
+        configured = {(p, ip_address(vip), int(port)) for p, vip, port in listed}
     except (ValueError, KeyError, TypeError):
         return "the hook's status cannot be read", set()
-    silent = now - beat
     if silent > stale:
         return f"the hook has been silent for {silent:.1f} s (frozen or dead)", configured
     return None, configured

@@ -31,14 +31,19 @@ def alive(
     return None
 
 
+def silence(status: str, now: float) -> float:
+    """How long since a status file's heartbeat (`beat`: CLOCK_MONOTONIC, the same in every
+    container of the pod); ValueError, KeyError or TypeError when it has none."""
+    return now - float(json.loads(status)["beat"])
+
+
 def beating(status: Path, stale: float) -> str | None:
-    """None when the status file's heartbeat (`beat`: CLOCK_MONOTONIC) is younger than
-    `stale` seconds, else why not: its writer is gone or stuck."""
+    """None when the status file's heartbeat is younger than `stale` seconds, else why not:
+    its writer is gone or stuck."""
     try:
-        beat = float(json.loads(status.read_text(encoding="utf-8"))["beat"])
+        silent = silence(status.read_text(encoding="utf-8"), time.monotonic())
     except (OSError, ValueError, KeyError, TypeError) as error:
         return f"{status}: no heartbeat ({error})"
-    silent = time.monotonic() - beat
     return f"{status}: silent for {silent:.0f} s" if silent > stale else None
 
 

@@ -66,14 +66,6 @@ def _network_key(network: IPv4Network | IPv6Network) -> tuple[int, int, int]:
     return network.version, int(network.network_address), network.prefixlen
 
 
-def discards(router: RouterPlan) -> list[IPv4Network | IPv6Network]:
-    """Every service prefix the router may learn: each gets a discard route beneath BGP's."""
-    found: set[IPv4Network | IPv6Network] = set()
-    for grant in router.grants:
-        found.update(grant.prefixes, grant.prefixes6)
-    return sorted(found, key=_network_key)
-
-
 def render_frr_conf(router: RouterPlan, source: str) -> str:
     return render_template(
         "frr/frr.conf.j2",
@@ -81,7 +73,7 @@ def render_frr_conf(router: RouterPlan, source: str) -> str:
         router=router,
         filters=filters(router.grants),
         families=router.families,
-        discards=discards(router),
+        discards=router.prefixes,
     )
 
 
@@ -107,7 +99,7 @@ def render_zebra_conf(router: RouterPlan, source: str) -> str:
 def render_staticd_conf(router: RouterPlan, source: str) -> str:
     """The gobgp flavour's discard routes: staticd beside zebra (FRR's frr.conf has them)."""
     return render_template(
-        "frr/staticd.conf.j2", header=header(source, "!"), router=router, discards=discards(router)
+        "frr/staticd.conf.j2", header=header(source, "!"), router=router, discards=router.prefixes
     )
 
 

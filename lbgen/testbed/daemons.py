@@ -60,9 +60,8 @@ def gobgpd_argv(netns: str, conf: Path) -> list[str]:
     )
 
 
-def responder_argv(
-    netns: str, binds: list[str], ports: list[int], label: str, role: str = "vip"
-) -> list[str]:
+def responder_argv(netns: str, binds: list[str], ports: list[int], label: str) -> list[str]:
+    """A backend pod's answerer (lbgen.testbed.responder)."""
     listen = [a for port in ports for a in ("--port", str(port))]
     addresses = [a for bind in binds for a in ("--bind", bind)]
     return inside(
@@ -74,8 +73,6 @@ def responder_argv(
         *listen,
         "--label",
         label,
-        "--role",
-        role,
     )
 
 

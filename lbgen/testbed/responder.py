@@ -1,9 +1,9 @@
-"""What answers HTTP in the testbed: the backend pods (`--role backend`: the answer names the
+"""What answers HTTP in the testbed: the backend pods (run as this module: the answer names the
 backend and the address the request came from, the LB's masquerade address when IPVS forwarded
-it), and, on a kernel without IPVS, a stand-in on each VIP inside the LB pod (`--role vip`),
-which proves routing (router → ECMP → node → LB pod) and says so in every answer. /healthz
-answers `ok` (keepalived's HTTP_GET). A backend also answers each UDP datagram on its ports
-with the same line (a UDP service's flows through IPVS)."""
+it), and, on a kernel without IPVS, keepalived's stand-in on each VIP inside the LB pod (role
+`vip`, lbgen.testbed.standin), which proves routing (router → ECMP → node → LB pod) and says
+so in every answer. /healthz answers `ok` (keepalived's HTTP_GET). A backend also answers each
+UDP datagram on its ports with the same line (a UDP service's flows through IPVS)."""
 
 from __future__ import annotations
 
@@ -90,13 +90,11 @@ def main() -> None:
     parser.add_argument("--bind", action="append", required=True, help="an address (repeat)")
     parser.add_argument("--port", type=int, action="append", required=True)
     parser.add_argument("--label", required=True)
-    parser.add_argument("--role", choices=("vip", "backend"), default="vip")
     args = parser.parse_args()
     for bind in args.bind:
         for port in args.port:
-            serve(bind, port, args.role, args.label)
-            if args.role == "backend":
-                serve_udp(bind, port, args.role, args.label)
+            serve(bind, port, "backend", args.label)
+            serve_udp(bind, port, "backend", args.label)
     threading.Event().wait()
 
 

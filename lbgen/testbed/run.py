@@ -302,7 +302,7 @@ class Testbed:
 
     def _start_backend(self, box: Box) -> None:
         binds = [str(a) for a in (box.address, box.address6) if a is not None]
-        argv = daemons.responder_argv(box.netns, binds, [BACKEND_PORT], box.name, role="backend")
+        argv = daemons.responder_argv(box.netns, binds, [BACKEND_PORT], box.name)
         self._spawn(f"{box.netns}-backend", argv)
 
     def replace_backend(self, name: str, argv: list[str]) -> None:

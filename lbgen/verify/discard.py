@@ -31,8 +31,7 @@ def _router(router: RouterPlan, tree: dict[str, str]) -> Iterator[Diagnostic]:
     base = f"routers/{router.name}"
     file = f"{base}/frr.conf" if router.implementation == "frr" else f"{base}/staticd.conf"
     routes = _discards(tree.get(file, ""))
-    wanted = sorted({str(p) for g in router.grants for p in (*g.prefixes, *g.prefixes6)})
-    for prefix in wanted:
+    for prefix in map(str, router.prefixes):
         distance = routes.get(prefix)
         if distance is None or distance <= BGP_DISTANCE:
             shown = "none" if distance is None else f"one at distance {distance}"

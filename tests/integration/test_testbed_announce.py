@@ -90,10 +90,9 @@ def test_an_emptied_backend_is_withdrawn_by_every_lb_and_refused_at_the_router(
             check=True,
         )
         assert [r["type"] for r in json.loads(route.stdout)] == ["unreachable"]
-        # the client's connect fails at once (ICMP unreachable), not after a timeout or a loop
-        started = time.monotonic()
+        # the client's connect is refused (ICMP unreachable: OSError EHOSTUNREACH), where a
+        # blackhole or a loop would end in the client's timeout (TimeoutError)
         assert healed.ask("10.1.1.1", 80, 1) == ["error OSError"]
-        assert time.monotonic() - started < 4  # a SYN timeout would take the client's 5 s
         # the LB pods stay ready: an empty backend is not their datapath's failure
         assert healed.wait_ready(10) == {lb.box.name: [] for lb in healed.lbs}
     finally:
