@@ -81,9 +81,9 @@ unshare --mount --fork sh -euc '
 ln -sf /opt/lbgen/bin/lbgen "$rootfs/usr/local/bin/lbgen"
 echo "lbgen:x:$uid:$uid:lbgen:/nonexistent:/usr/sbin/nologin" >>"$rootfs/etc/passwd"
 echo "lbgen:x:$uid:" >>"$rootfs/etc/group"
-# the pod's volumes mount here (lbgen.contract CONFIG_DIR, RUN_DIR, SERVICE_ACCOUNT_DIR; the
-# image's /var/run is a link to /run)
-mkdir -p "$rootfs/etc/lbgen" "$rootfs/run/lbgen" "$rootfs/run/secrets/kubernetes.io/serviceaccount" \
+# the pod's volumes mount here (lbgen.contract CONFIG_DIR, NODES_DIR, RUN_DIR,
+# SERVICE_ACCOUNT_DIR; the image's /var/run is a link to /run)
+mkdir -p "$rootfs/etc/lbgen" "$rootfs/etc/lbgen-nodes" "$rootfs/run/lbgen" "$rootfs/run/secrets/kubernetes.io/serviceaccount" \
   "$rootfs/run/secrets/lbgen.io/bgp"
 rm -rf "$rootfs/tmp/wheels" "$rootfs"/var/cache/apt/* "$rootfs"/var/lib/apt/lists/*
 

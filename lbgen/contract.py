@@ -15,6 +15,11 @@ LB_CONFIG = CONFIG_DIR / LB_CONFIG_NAME
 AGENT_CONFIG_NAME = "node-agent.json"
 AGENT_CONFIG = CONFIG_DIR / AGENT_CONFIG_NAME
 STARTING_KEEPALIVED_CONF = CONFIG_DIR / KEEPALIVED_CONF_NAME
+# the fabric's one nodes.json (each node's IPv6 next hop), mounted in the LB pods of IPv6
+# services; kept apart so a node change does not roll every LB
+NODES_DIR = PurePosixPath("/etc/lbgen-nodes")
+NODES_CONFIG_NAME = "nodes.json"
+NODES_CONFIG = NODES_DIR / NODES_CONFIG_NAME
 KEEPALIVED_CONF = RUN_DIR / KEEPALIVED_CONF_NAME
 KEEPALIVED_PID = RUN_DIR / "keepalived.pid"
 CHECKERS_PID = RUN_DIR / "checkers.pid"

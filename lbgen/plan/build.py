@@ -19,6 +19,7 @@ from lbgen.plan.model import (
     Peer,
     Plan,
     PortPlan,
+    PrefixGroup,
     ReflectorPlan,
     ResourcePlan,
     RouteGrant,
@@ -86,11 +87,13 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         ),
     )
     # a router takes its routes from the reflectors, whatever peer the reflector took them from
-    router_grants = _grants(fabric, eligible, pods)
+    groups = _groups(fabric, eligible)
+    router_grants = _grants(fabric, eligible, groups, pods)
     modules = ("ip_vs", *sorted({f"ip_vs_{s.scheduler}" for s in spec.services}))
 
     return Plan(
         fabric=fabric.metadata.name,
+        lb_nodes=tuple(sorted({n for names in eligible.values() for n in names})),
         source=source,
         asn=spec.asn,
         node_network=spec.networks.nodes,
@@ -116,6 +119,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 reflectors=tuple(
                     _router_session(rr.name, _at(spec, rr), spec.asn, r) for rr in reflectors
                 ),
+                groups=groups,
                 grants=router_grants,
             )
             for r in sorted(spec.routers, key=lambda r: r.name)
@@ -134,7 +138,8 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 routers=router_peers,
                 add_paths_send_max=most_lbs,
                 max_prefixes_per_lb=PREFIXES_PER_LB,
-                grants=_grants(fabric, eligible, r.pod_range or pods),
+                groups=groups,
+                grants=_grants(fabric, eligible, groups, r.pod_range or pods),
                 lb_password_file=r.lb_password.file if r.lb_password else None,
                 listen_limit=min(65535, max(100, 2 * all_lbs)),
             )
@@ -158,7 +163,6 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
             _service(
                 fabric,
                 s,
-                eligible=eligible[s.name],
                 placed=placement[s.name],
                 timers=timers,
                 reflectors=lb_view,
@@ -205,29 +209,57 @@ def _router_session(
     )
 
 
+def _groups(fabric: Fabric, eligible: dict[str, tuple[str, ...]]) -> tuple[PrefixGroup, ...]:
+    """The services grouped by the nodes that may carry them, each group named after its
+    first service: what policies list once."""
+    by_nodes: dict[tuple[str, ...], list[Service]] = {}
+    for service in sorted(fabric.spec.services, key=lambda s: s.name):
+        if eligible[service.name]:
+            by_nodes.setdefault(eligible[service.name], []).append(service)
+    return tuple(
+        sorted(
+            (
+                PrefixGroup(
+                    name=services[0].name,
+                    prefixes=tuple(sorted(s.prefix for s in services if s.prefix is not None)),
+                    prefixes6=tuple(sorted(s.prefix6 for s in services if s.prefix6 is not None)),
+                )
+                for services in by_nodes.values()
+            ),
+            key=lambda g: g.name,
+        )
+    )
+
+
 def _grants(
-    fabric: Fabric, eligible: dict[str, tuple[str, ...]], lb_range: IPv4Network | IPv6Network
+    fabric: Fabric,
+    eligible: dict[str, tuple[str, ...]],
+    groups: tuple[PrefixGroup, ...],
+    lb_range: IPv4Network | IPv6Network,
 ) -> tuple[RouteGrant, ...]:
-    """Per node that may run an LB: the service prefixes it may be next hop for, and from
-    where (its pod subnet if known, else the range LB peers come from)."""
+    """Per node that may run an LB: the groups of service prefixes it may be next hop for, and
+    from where (its pod subnet if known, else the range LB peers come from)."""
     spec = fabric.spec
+    carried: dict[str, list[PrefixGroup]] = {}
+    for group in groups:
+        # a group is named after its first service: its nodes are that service's
+        for name in eligible[group.name]:
+            carried.setdefault(name, []).append(group)
     found = []
     for node in sorted(spec.nodes, key=lambda n: n.name):
-        carried = [s for s in spec.services if node.name in eligible[s.name]]
-        prefixes = tuple(sorted(s.prefix for s in carried if s.prefix is not None))
+        mine = carried.get(node.name, [])
+        if not mine:
+            continue
         # checked: a node that may carry a service with a prefix6 has an address6
-        prefixes6 = tuple(sorted(s.prefix6 for s in carried if s.prefix6 is not None))
-        if prefixes or prefixes6:
-            found.append(
-                RouteGrant(
-                    node=node.name,
-                    next_hop=node.address if prefixes else None,
-                    peers=session_pod_subnet(spec, node) or lb_range,
-                    prefixes=prefixes,
-                    next_hop6=node.address6 if prefixes6 else None,
-                    prefixes6=prefixes6,
-                )
+        found.append(
+            RouteGrant(
+                node=node.name,
+                next_hop=node.address if any(g.prefixes for g in mine) else None,
+                peers=session_pod_subnet(spec, node) or lb_range,
+                groups=tuple(g.name for g in mine),
+                next_hop6=node.address6 if any(g.prefixes6 for g in mine) else None,
             )
+        )
     return tuple(found)
 
 
@@ -248,7 +280,6 @@ def _service(
     fabric: Fabric,
     s: Service,
     *,
-    eligible: tuple[str, ...],
     placed: tuple[str, ...],
     timers: Timers,
     reflectors: tuple[Peer, ...],
@@ -263,7 +294,7 @@ def _service(
         vips4 = [_first_host(s.prefix)]
     if s.prefix6 is not None and not vips6:
         vips6 = [_first_host(s.prefix6)]
-    nodes = {n.name: n for n in fabric.spec.nodes}
+    chosen = s.load_balancers
     return ServicePlan(
         name=s.name,
         namespace=s.namespace,
@@ -271,11 +302,6 @@ def _service(
         vips=tuple(vips4),
         prefix6=s.prefix6,
         vips6=tuple(vips6),
-        next_hops6=tuple(
-            (name, address6)
-            for name in eligible
-            if s.prefix6 is not None and (address6 := nodes[name].address6) is not None
-        ),
         ports=tuple(
             PortPlan(
                 name=p.name,
@@ -308,7 +334,8 @@ def _service(
             hook_stale=announce.hook_stale_seconds,
         ),
         replicas=s.load_balancers.replicas,
-        eligible_nodes=eligible,
+        node_names=tuple(sorted(chosen.nodes)) if chosen.nodes is not None else None,
+        node_selector=tuple(sorted(chosen.node_selector.items())),
         placement=placed,
         asn=fabric.spec.asn,
         timers=timers,

@@ -55,24 +55,63 @@ class BgpSecret(Frozen):
     key: str
 
 
+class PrefixGroup(Frozen):
+    """The service prefixes one set of nodes may carry: the services whose LBs may run on the
+    same nodes. Policies list each group once and name it from each of those nodes' grants, so
+    they grow with nodes + services, not their product."""
+
+    name: str  # its first service, by name
+    prefixes: tuple[IPv4Network, ...]
+    prefixes6: tuple[IPv6Network, ...]
+
+
 class RouteGrant(Frozen):
-    """Which routes an LB may announce with one node as next hop: the prefixes of the services
-    that node may run an LB of, from a peer in `peers` (the node's pod subnet when the spec
-    gives it, else the LB pod range). Nothing else is accepted, and the attributes a speaker
-    could use to win the best path are reset on import."""
+    """Which routes an LB may announce with one node as next hop: the prefixes of the groups
+    of services that node may run an LB of, from a peer in `peers` (the node's pod subnet when
+    the spec gives it, else the LB pod range). Nothing else is accepted, and the attributes a
+    speaker could use to win the best path are reset on import."""
 
     node: str
-    # the IPv4 prefixes it may be next hop for (an IPv4 or dual-stack cluster)
+    # its IPv4 address, next hop of its groups' IPv4 prefixes (none: it carries none)
     next_hop: IPv4Address | None
     peers: IPv4Network | IPv6Network  # in the sessions' family
-    prefixes: tuple[IPv4Network, ...]
-    # the IPv6 prefixes it may be next hop for, over the same sessions, with its IPv6 address
-    # as next hop
+    groups: tuple[str, ...]  # the PrefixGroup names it may carry
+    # its IPv6 address, next hop of its groups' IPv6 prefixes over the same sessions
     next_hop6: IPv6Address | None = None
-    prefixes6: tuple[IPv6Network, ...] = ()
 
 
-class RouterPlan(Frozen):
+class Granting(Frozen):
+    """A box that accepts LB routes: the prefix groups, and per node the groups it may carry."""
+
+    groups: tuple[PrefixGroup, ...]
+    grants: tuple[RouteGrant, ...]
+
+    def carriers(self) -> list[tuple[PrefixGroup, tuple[RouteGrant, ...]]]:
+        """Each group with the grants of the nodes that may carry it."""
+        by_group: dict[str, list[RouteGrant]] = {g.name: [] for g in self.groups}
+        for grant in self.grants:
+            for name in grant.groups:
+                by_group[name].append(grant)
+        return [(g, tuple(by_group[g.name])) for g in self.groups]
+
+    def by_name(self) -> dict[str, PrefixGroup]:
+        return {g.name: g for g in self.groups}
+
+    @property
+    def prefixes(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """Every service prefix it may learn."""
+        found: list[IPv4Network | IPv6Network] = []
+        for group in self.groups:
+            found += [*group.prefixes, *group.prefixes6]
+        return tuple(sorted(found, key=lambda p: (p.version, int(p.network_address), p.prefixlen)))
+
+    @property
+    def carries6(self) -> bool:
+        """Some of its routes are IPv6."""
+        return any(g.prefixes6 for g in self.groups)
+
+
+class RouterPlan(Granting):
     name: str
     address: IPv4Address | IPv6Address  # where its sessions run
     address6: IPv6Address | None  # on the node network: where it reaches IPv6 next hops
@@ -86,7 +125,6 @@ class RouterPlan(Frozen):
     zebra_socket: str
     timers: Timers
     reflectors: tuple[Peer, ...]
-    grants: tuple[RouteGrant, ...]
 
     @property
     def ebgp(self) -> bool:
@@ -94,20 +132,12 @@ class RouterPlan(Frozen):
         return self.asn != self.fabric_asn
 
     @property
-    def prefixes(self) -> tuple[IPv4Network | IPv6Network, ...]:
-        """Every service prefix it may learn (each gets a discard route beneath BGP's)."""
-        found: set[IPv4Network | IPv6Network] = set()
-        for grant in self.grants:
-            found.update(grant.prefixes, grant.prefixes6)
-        return tuple(sorted(found, key=lambda p: (p.version, int(p.network_address), p.prefixlen)))
-
-    @property
     def families(self) -> tuple[Family, ...]:
         """What its sessions carry."""
-        return carried(self.address.version, any(g.prefixes6 for g in self.grants))
+        return carried(self.address.version, self.carries6)
 
 
-class ReflectorPlan(Frozen):
+class ReflectorPlan(Granting):
     name: str
     address: IPv4Address | IPv6Address  # where its sessions run
     address6: IPv6Address | None  # on the node network
@@ -120,7 +150,6 @@ class ReflectorPlan(Frozen):
     routers: tuple[Peer, ...]
     add_paths_send_max: int
     max_prefixes_per_lb: int
-    grants: tuple[RouteGrant, ...]
     # the file on the reflector's box holding the LB sessions' password; None: no password
     lb_password_file: str | None
     # most LB sessions at once (FRR's bgp listen limit): every LB pod, twice over for restarts
@@ -129,7 +158,7 @@ class ReflectorPlan(Frozen):
     @property
     def families(self) -> tuple[Family, ...]:
         """What its sessions carry."""
-        return carried(self.address.version, any(g.prefixes6 for g in self.grants))
+        return carried(self.address.version, self.carries6)
 
 
 class PortPlan(Frozen):
@@ -193,20 +222,22 @@ class ServicePlan(Frozen):
     # its IPv4 prefix and VIPs (none: an IPv6 service)
     prefix: IPv4Network | None
     vips: tuple[IPv4Address, ...]
-    # its IPv6 prefix and VIPs, announced with the node's IPv6 address (next_hops6: each
-    # eligible node's) as next hop (none: an IPv4 service)
+    # its IPv6 prefix and VIPs, announced with the node's IPv6 address (nodes.json) as next
+    # hop (none: an IPv4 service)
     prefix6: IPv6Network | None
     vips6: tuple[IPv6Address, ...]
-    next_hops6: tuple[tuple[str, IPv6Address], ...]
     ports: tuple[PortPlan, ...]
     backend: BackendPlan
     scheduler: str
     health_check: HealthCheckPlan
     announce: AnnouncePlan
     replicas: int
-    eligible_nodes: tuple[str, ...]
+    # where its LBs may run, as the spec says it (their node affinity): these nodes (None: any
+    # that may run an LB), with these labels
+    node_names: tuple[str, ...] | None
+    node_selector: tuple[tuple[str, str], ...]
     # where the LBs are expected to run: a deterministic spread used by tests and the testbed;
-    # in a cluster the scheduler places them among eligible_nodes
+    # in a cluster the scheduler places them among the eligible nodes
     placement: tuple[str, ...]
     asn: int
     timers: Timers
@@ -274,6 +305,8 @@ class NodePlan(Frozen):
 
 class Plan(Frozen):
     fabric: str
+    # the nodes that may run some service's LB (the node agent's DaemonSet runs there)
+    lb_nodes: tuple[str, ...]
     source: str
     asn: int
     # a cluster's IPv4 networks, IPv6 ones, or both
@@ -309,6 +342,15 @@ class PodConfig(Frozen):
     # the spec it was compiled from, named in every file the pod renders
     source: str
     service: ServicePlan
+
+
+class NodesConfig(Frozen):
+    """What an LB pod of an IPv6 service reads (nodes.json): each node's IPv6 address, its next
+    hop. One file for the fabric, not a copy per service."""
+
+    header: str
+    source: str
+    addresses6: tuple[tuple[str, IPv6Address], ...]  # (node, address6)
 
 
 class AgentConfig(Frozen):

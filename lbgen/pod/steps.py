@@ -10,18 +10,25 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from lbgen.contract import EXABGP_CONF, EXABGP_PID, KEEPALIVED_CONF_NAME, LB_CONFIG, RUN_DIR
+from lbgen.contract import (
+    EXABGP_CONF,
+    EXABGP_PID,
+    KEEPALIVED_CONF_NAME,
+    LB_CONFIG,
+    NODES_CONFIG,
+    RUN_DIR,
+)
 from lbgen.errors import LbgenError
 from lbgen.files import replace_file
 from lbgen.passwords import read_password
-from lbgen.plan import PodConfig
+from lbgen.plan import NodesConfig, PodConfig
 from lbgen.pod.datapath import (
     local_routes,
     nft_ruleset,
     read_sysctls,
     sysctl_problems,
 )
-from lbgen.pod.facts import pod_facts
+from lbgen.pod.facts import pod_facts, read_config
 
 RUN = Path(RUN_DIR)
 
@@ -66,7 +73,10 @@ def exabgp_env(user: str) -> dict[str, str]:
 
 
 def exabgp_conf(
-    config: PodConfig, env: Mapping[str, str], config_path: Path = Path(LB_CONFIG)
+    config: PodConfig,
+    env: Mapping[str, str],
+    config_path: Path = Path(LB_CONFIG),
+    nodes_path: Path = Path(NODES_CONFIG),
 ) -> str:
     """exabgp.conf for this pod: its service's prefix, with this node as next hop, and each
     reflector's password from the Secret volume when its sessions have one."""
@@ -78,11 +88,14 @@ def exabgp_conf(
         for rr in config.service.reflectors
         if rr.password_file is not None
     }
-    node_ip6 = dict(config.service.next_hops6).get(facts.node)
+    node_ip6 = None
+    if config.service.prefix6 is not None:
+        nodes = read_config(nodes_path, NodesConfig, "nodes config")
+        node_ip6 = dict(nodes.addresses6).get(facts.node)
     if config.service.prefix6 is not None and node_ip6 is None:
         raise LbgenError(
-            f"this pod runs on node {facts.node}, which has no IPv6 address in the plan for the "
-            f"IPv6 prefix of service {config.service.name}: it may not run one of its LBs"
+            f"this pod runs on node {facts.node}, which has no IPv6 address in {nodes_path}: "
+            f"it may not run an LB of service {config.service.name}, which has an IPv6 prefix"
         )
     return render_exabgp(
         config.service,

@@ -9,31 +9,106 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
-from lbgen.plan import BoxPassword, BoxPasswords, ReflectorPlan, RouteGrant, RouterPlan
+from lbgen.plan import (
+    BoxPassword,
+    BoxPasswords,
+    PrefixGroup,
+    ReflectorPlan,
+    RouteGrant,
+    RouterPlan,
+)
 from lbgen.render.text import generated_by, header, render_template
 
 
 @dataclass(frozen=True)
-class Filter:
-    """The prefix lists and route-map match of one node's grant in one address family."""
+class Family:
+    """FRR's words for one address family in prefix lists and matches."""
 
-    node: str
-    ip: str  # "ip" or "ipv6": FRR's word for the family in prefix lists and matches
+    ip: str  # "ip" or "ipv6"
     suffix: str  # "" or "6": list names per family
-    prefixes: tuple[IPv4Network | IPv6Network, ...]
-    next_hop: IPv4Address | IPv6Address
     host: int  # a host route's length: 32 or 128
 
 
-def filters(grants: Sequence[RouteGrant]) -> list[Filter]:
-    """Per grant, its IPv4 filter, then its IPv6 one (each when it grants that family)."""
-    found = []
-    for grant in grants:
-        if grant.prefixes and grant.next_hop is not None:
-            found.append(Filter(grant.node, "ip", "", grant.prefixes, grant.next_hop, 32))
-        if grant.prefixes6 and grant.next_hop6 is not None:
-            found.append(Filter(grant.node, "ipv6", "6", grant.prefixes6, grant.next_hop6, 128))
-    return found
+IPV4, IPV6 = Family("ip", "", 32), Family("ipv6", "6", 128)
+
+
+@dataclass(frozen=True)
+class PrefixList:
+    """One group's service prefixes of one family: listed once, matched by every node's entry."""
+
+    group: str
+    family: Family
+    prefixes: tuple[IPv4Network | IPv6Network, ...]
+
+    @property
+    def name(self) -> str:
+        return f"lbgen-prefixes{self.family.suffix}-{self.group}"
+
+
+def prefix_lists(groups: Sequence[PrefixGroup]) -> list[PrefixList]:
+    """Per group, its IPv4 list, then its IPv6 one (each when it has prefixes of that family)."""
+    return [
+        PrefixList(group.name, family, prefixes)
+        for group in groups
+        for family, prefixes in ((IPV4, group.prefixes), (IPV6, group.prefixes6))
+        if prefixes
+    ]
+
+
+@dataclass(frozen=True)
+class Accept:
+    """One route-map entry: a group's prefixes of one family, only via these next hops."""
+
+    prefixes: PrefixList
+    hops: str  # the name of the next-hop prefix list
+
+
+@dataclass(frozen=True)
+class HopList:
+    name: str
+    family: Family
+    hops: tuple[IPv4Address | IPv6Address, ...]
+
+
+def _hop(grant: RouteGrant, family: Family) -> IPv4Address | IPv6Address | None:
+    return grant.next_hop if family is IPV4 else grant.next_hop6
+
+
+def router_filters(router: RouterPlan) -> tuple[list[HopList], list[Accept]]:
+    """A router: per group and family, one entry naming the nodes that may carry the group."""
+    lists = {(p.group, p.family): p for p in prefix_lists(router.groups)}
+    hop_lists, accepts = [], []
+    for group, grants in router.carriers():
+        for family in (IPV4, IPV6):
+            found = lists.get((group.name, family))
+            hops = tuple(h for g in grants if (h := _hop(g, family)) is not None)
+            if found is None or not hops:
+                continue
+            hop_lists.append(HopList(f"lbgen-hops{family.suffix}-{group.name}", family, hops))
+            accepts.append(Accept(found, hop_lists[-1].name))
+    return hop_lists, accepts
+
+
+def node_hops(grants: Sequence[RouteGrant]) -> list[HopList]:
+    """A reflector: each node's own address per family (its LB pods' one next hop)."""
+    return [
+        HopList(f"lbgen-nh{family.suffix}-{grant.node}", family, (hop,))
+        for grant in grants
+        for family in (IPV4, IPV6)
+        if (hop := _hop(grant, family)) is not None
+    ]
+
+
+def node_accepts(grants: Sequence[RouteGrant], lists: Sequence[PrefixList]) -> list[Accept]:
+    """A reflector: per node, an entry per group and family it may carry, via itself."""
+    by_key = {(p.group, p.family): p for p in lists}
+    return [
+        Accept(found, f"lbgen-nh{family.suffix}-{grant.node}")
+        for grant in grants
+        for name in grant.groups
+        for family in (IPV4, IPV6)
+        if (found := by_key.get((name, family))) is not None and _hop(grant, family) is not None
+    ]
 
 
 @dataclass(frozen=True)
@@ -43,10 +118,6 @@ class LbGroup:
     name: str
     peers: IPv4Network | IPv6Network
     grants: tuple[RouteGrant, ...]
-
-    @property
-    def filters(self) -> list[Filter]:
-        return filters(self.grants)
 
 
 def lb_groups(rr: ReflectorPlan) -> list[LbGroup]:
@@ -67,23 +138,28 @@ def _network_key(network: IPv4Network | IPv6Network) -> tuple[int, int, int]:
 
 
 def render_frr_conf(router: RouterPlan, source: str) -> str:
+    hop_lists, accepts = router_filters(router)
     return render_template(
         "frr/frr.conf.j2",
         header=header(source, "!"),
         router=router,
-        filters=filters(router.grants),
+        prefix_lists=prefix_lists(router.groups),
+        hop_lists=hop_lists,
+        accepts=accepts,
         families=router.families,
         discards=router.prefixes,
     )
 
 
 def render_reflector_frr(rr: ReflectorPlan, source: str) -> str:
+    lists = prefix_lists(rr.groups)
     return render_template(
         "frr/reflector.conf.j2",
         header=header(source, "!"),
         rr=rr,
-        groups=lb_groups(rr),
-        filters=filters(rr.grants),
+        prefix_lists=lists,
+        hop_lists=node_hops(rr.grants),
+        groups=[(group, node_accepts(group.grants, lists)) for group in lb_groups(rr)],
         families=rr.families,
     )
 

@@ -3,23 +3,26 @@ built as data in the shape of gobgpd's config and serialised, never templated.""
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
-from lbgen.plan import ReflectorPlan, RouteGrant, RouterPlan, Timers
+from lbgen.plan import Granting, PrefixGroup, ReflectorPlan, RouteGrant, RouterPlan, Timers
 from lbgen.plan.model import Family
 from lbgen.render.text import generated_by
-from lbgen.render.yamldoc import dump_yaml
+from lbgen.render.yamldoc import Flow, dump_yaml
 
 FAMILY, FAMILY6 = "ipv4-unicast", "ipv6-unicast"
 LB_PEERS = "lbgen-lbs"
 IMPORT_POLICY = "lbgen-import"
 # what every accepted route carries, whatever the speaker sent
 LOCAL_PREF, MED = 100, "0"
-RESET: dict[str, Any] = {
-    "set-local-pref": LOCAL_PREF,
-    "set-med": MED,
-    "set-community": {"options": "replace", "set-community-method": {"communities-list": []}},
-}
+RESET = Flow(
+    {
+        "set-local-pref": LOCAL_PREF,
+        "set-med": MED,
+        "set-community": {"options": "replace", "set-community-method": {"communities-list": []}},
+    }
+)
 
 
 def families(carried: tuple[Family, ...]) -> tuple[str, ...]:
@@ -31,8 +34,8 @@ def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
     cluster = {"route-reflector-client": True, "route-reflector-cluster-id": str(rr.cluster_id)}
     data: dict[str, Any] = {
         "global": _global(rr.asn, str(rr.router_id), rr.address.version),
-        "defined-sets": _defined_sets(rr.grants, from_peers=True),
-        "policy-definitions": _import_policy(rr.grants, from_peers=True),
+        "defined-sets": _defined_sets(rr, from_peers=True),
+        "policy-definitions": _import_policy(rr, from_peers=True),
         "peer-groups": [
             {
                 "config": {"peer-group-name": LB_PEERS, "peer-as": rr.asn},
@@ -84,8 +87,8 @@ def render_router_gobgpd(router: RouterPlan, source: str) -> str:
         zebra["software-name"] = router.zebra_software
     data: dict[str, Any] = {
         "global": _global(router.asn, str(router.router_id), router.address.version),
-        "defined-sets": _defined_sets(router.grants, from_peers=False),
-        "policy-definitions": _import_policy(router.grants, from_peers=False),
+        "defined-sets": _defined_sets(router, from_peers=False),
+        "policy-definitions": _import_policy(router, from_peers=False),
         "neighbors": [
             {
                 "config": {
@@ -130,73 +133,98 @@ def _global(asn: int, router_id: str, version: int) -> dict[str, Any]:
     }
 
 
-def prefix_set(grant: RouteGrant, version: int = 4) -> str:
-    return f"lbgen-via{'6' if version == 6 else ''}-{grant.node}"
+def prefix_set(group: str, version: int = 4) -> str:
+    return f"lbgen-prefixes{'6' if version == 6 else ''}-{group}"
 
 
 def neighbor_set(grant: RouteGrant) -> str:
     return f"lbgen-pods-on-{grant.node}"
 
 
-def _defined_sets(grants: tuple[RouteGrant, ...], *, from_peers: bool) -> dict[str, Any]:
+def _prefixes(group: PrefixGroup, version: int) -> tuple[IPv4Network | IPv6Network, ...]:
+    return group.prefixes if version == 4 else group.prefixes6
+
+
+def _hop(grant: RouteGrant, version: int) -> str | None:
+    hop = grant.next_hop if version == 4 else grant.next_hop6
+    return None if hop is None else f"{hop}/{hop.max_prefixlen}"
+
+
+def _defined_sets(box: Granting, *, from_peers: bool) -> dict[str, Any]:
     sets: dict[str, Any] = {}
-    if grants:
-        # one family a set (gobgpd refuses a mixed one)
-        sets["prefix-sets"] = [
-            {
-                "prefix-set-name": prefix_set(grant, version),
-                "prefix-list": [
-                    # exact: a more-specific of a service prefix is a hijack, not a service
-                    {"ip-prefix": str(p), "masklength-range": f"{p.prefixlen}..{p.prefixlen}"}
-                    for p in prefixes
-                ],
-            }
-            for grant in grants
-            for version, prefixes in ((4, grant.prefixes), (6, grant.prefixes6))
-            if prefixes
-        ]
-    if grants and from_peers:
+    # one family a set (gobgpd refuses a mixed one), each group's listed once
+    found = [
+        {
+            "prefix-set-name": prefix_set(group.name, version),
+            "prefix-list": [
+                # exact: a more-specific of a service prefix is a hijack, not a service
+                {"ip-prefix": str(p), "masklength-range": f"{p.prefixlen}..{p.prefixlen}"}
+                for p in _prefixes(group, version)
+            ],
+        }
+        for group in box.groups
+        for version in (4, 6)
+        if _prefixes(group, version)
+    ]
+    if found:
+        sets["prefix-sets"] = found
+    if box.grants and from_peers:
         sets["neighbor-sets"] = [
             {"neighbor-set-name": neighbor_set(grant), "neighbor-info-list": [str(grant.peers)]}
-            for grant in grants
+            for grant in box.grants
         ]
     return sets
 
 
-def _import_policy(grants: tuple[RouteGrant, ...], *, from_peers: bool) -> list[dict[str, Any]]:
-    """One statement per node: its services' prefixes, exactly, with it as next hop (and, at a
-    reflector, from a pod there), with an empty AS path; LOCAL_PREF, MED and communities are
-    reset, so no speaker can win the best path over the LBs or leave the ECMP set."""
-    statements = []
-    for grant in grants:
-        for version, next_hop, prefixes in (
-            (4, f"{grant.next_hop}/32", grant.prefixes),
-            (6, f"{grant.next_hop6}/128", grant.prefixes6),
-        ):
-            if not prefixes:
-                continue
-            conditions: dict[str, Any] = {
-                "match-prefix-set": {
-                    "prefix-set": prefix_set(grant, version),
-                    "match-set-options": "any",
-                },
-            }
-            if from_peers:
-                conditions["match-neighbor-set"] = {
-                    "neighbor-set": neighbor_set(grant),
-                    "match-set-options": "any",
-                }
-            conditions["bgp-conditions"] = {
-                "next-hop-in-list": [next_hop],
-                "as-path-length": {"operator": "eq", "value": 0},
-            }
-            statements.append(
-                {
-                    "name": f"lbs-via{'6' if version == 6 else ''}-{grant.node}",
-                    "conditions": conditions,
-                    "actions": {"route-disposition": "accept-route", "bgp-actions": RESET},
-                }
-            )
+def _statement(
+    name: str, group: str, version: int, hops: list[str], peers: str | None
+) -> dict[str, Any]:
+    # one line each: a reflector has one statement per node and group
+    prefixes = Flow({"prefix-set": prefix_set(group, version), "match-set-options": "any"})
+    conditions: dict[str, Any] = {"match-prefix-set": prefixes}
+    if peers is not None:
+        conditions["match-neighbor-set"] = Flow({"neighbor-set": peers, "match-set-options": "any"})
+    conditions["bgp-conditions"] = {
+        "next-hop-in-list": hops,
+        "as-path-length": Flow({"operator": "eq", "value": 0}),
+    }
+    return {
+        "name": name,
+        "conditions": conditions,
+        "actions": {"route-disposition": "accept-route", "bgp-actions": RESET},
+    }
+
+
+def _per_group(router: Granting) -> list[dict[str, Any]]:
+    found = []
+    for group, grants in router.carriers():
+        for version in (4, 6):
+            hops = [h for g in grants if (h := _hop(g, version)) is not None]
+            if _prefixes(group, version) and hops:
+                label = f"lbs{'6' if version == 6 else ''}-{group.name}"
+                found.append(_statement(label, group.name, version, hops, None))
+    return found
+
+
+def _per_node(rr: Granting) -> list[dict[str, Any]]:
+    found = []
+    groups = rr.by_name()
+    for grant in rr.grants:
+        for name in grant.groups:
+            for version in (4, 6):
+                hop = _hop(grant, version)
+                if _prefixes(groups[name], version) and hop is not None:
+                    label = f"lbs-via{'6' if version == 6 else ''}-{grant.node}-{name}"
+                    found.append(_statement(label, name, version, [hop], neighbor_set(grant)))
+    return found
+
+
+def _import_policy(box: Granting, *, from_peers: bool) -> list[dict[str, Any]]:
+    """A group's prefixes, exactly, with a node that may carry it as next hop and an empty AS
+    path; LOCAL_PREF, MED and communities are reset, so no speaker can win the best path over
+    the LBs or leave the ECMP set. At a reflector one statement per node and group, from a pod
+    on that node; at a router one per group, via any of its nodes."""
+    statements = _per_node(box) if from_peers else _per_group(box)
     # anything else is refused by default-import-policy: reject-route
     return [{"name": IMPORT_POLICY, "statements": statements}]
 

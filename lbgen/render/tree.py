@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lbgen.contract import AGENT_CONFIG_NAME, BOX_PASSWORDS_NAME
-from lbgen.plan import AgentConfig, BoxPasswords, Plan, PodConfig
+from lbgen.contract import AGENT_CONFIG_NAME, BOX_PASSWORDS_NAME, NODES_CONFIG_NAME
+from lbgen.plan import AgentConfig, BoxPasswords, NodesConfig, Plan, PodConfig
 from lbgen.render import k8s, sysctl
 from lbgen.render.frr import (
     reflector_passwords,
@@ -78,30 +78,44 @@ def _agent_config(plan: Plan) -> str:
     return config.model_dump_json(indent=2) + "\n"
 
 
+def _nodes_config(plan: Plan) -> str:
+    config = NodesConfig(
+        header=generated_by(plan.source),
+        source=plan.source,
+        addresses6=tuple((n.name, n.address6) for n in plan.nodes if n.address6 is not None),
+    )
+    return config.model_dump_json(indent=2) + "\n"
+
+
 def _cluster(plan: Plan) -> Tree:
     src = plan.source
     docs = k8s.dump_manifests
+    fabric = f"cluster/{k8s.FABRIC_DIR}"
     tree: Tree = {
-        "cluster/kustomization.yaml": docs(src, [k8s.kustomization(plan)]),
-        "cluster/namespace.yaml": docs(src, [k8s.namespace(plan)]),
-        "cluster/rbac.yaml": docs(src, k8s.rbac(plan)),
-        "cluster/node-agent.yaml": docs(src, [k8s.node_agent(plan)]),
-        f"cluster/{AGENT_CONFIG_NAME}": _agent_config(plan),
+        "cluster/kustomization.yaml": docs(src, [k8s.root_kustomization(plan)]),
+        f"{fabric}/kustomization.yaml": docs(src, [k8s.fabric_kustomization(plan)]),
+        f"{fabric}/namespace.yaml": docs(src, [k8s.namespace(plan)]),
+        f"{fabric}/rbac.yaml": docs(src, k8s.rbac(plan)),
+        f"{fabric}/node-agent.yaml": docs(src, [k8s.node_agent(plan)]),
+        f"{fabric}/{AGENT_CONFIG_NAME}": _agent_config(plan),
     }
+    if k8s.needs_nodes(plan):
+        tree[f"{fabric}/{NODES_CONFIG_NAME}"] = _nodes_config(plan)
+    if plan.monitoring is not None:
+        tree[f"{fabric}/monitoring.yaml"] = docs(
+            src, [k8s.pod_monitor(plan), k8s.prometheus_rule(plan)]
+        )
     for service in plan.services:
-        base = f"cluster/services/{service.name}"
+        base = f"cluster/{k8s.SERVICES_DIR}/{service.name}"
         pod = PodConfig(header=generated_by(src), source=src, service=service)
+        tree[f"{base}/kustomization.yaml"] = docs(src, [k8s.service_kustomization(plan, service)])
         tree[f"{base}/lb.json"] = pod.model_dump_json(indent=2) + "\n"
         tree[f"{base}/keepalived.conf"] = render_keepalived(service, {}, src)
         tree[f"{base}/deployment.yaml"] = docs(src, [k8s.deployment(plan, service)])
         tree[f"{base}/pdb.yaml"] = docs(src, [k8s.disruption_budget(plan, service)])
         tree[f"{base}/service.yaml"] = docs(src, [k8s.load_balancer_service(plan, service)])
         tree[f"{base}/networkpolicy.yaml"] = docs(src, [k8s.network_policy(plan, service)])
-    if plan.monitoring is not None:
-        tree["cluster/monitoring.yaml"] = docs(
-            src, [k8s.pod_monitor(plan), k8s.prometheus_rule(plan)]
-        )
     if plan.gitops is not None:
-        tree["gitops/argocd-application.yaml"] = docs(src, [k8s.argocd_application(plan)])
+        tree["gitops/argocd.yaml"] = docs(src, k8s.argocd_applications(plan))
         tree["gitops/flux.yaml"] = docs(src, k8s.flux(plan))
     return tree

@@ -23,6 +23,11 @@ _SPECIAL = re.compile(
 )
 
 
+class Flow(dict[str, Any]):
+    """A mapping written on one line, as JSON (which every YAML reader takes as a flow mapping):
+    for a small one repeated thousands of times in one file."""
+
+
 @functools.lru_cache(maxsize=8192, typed=True)  # typed: True and 1 are different scalars
 def _scalar(value: Any) -> str:
     if value is None:
@@ -53,7 +58,9 @@ def _lines(data: Any, indent: int) -> list[str]:
         out = []
         for key, value in data.items():
             head = f"{pad}{_scalar(key)}:"
-            if isinstance(value, dict) and value:
+            if isinstance(value, Flow):
+                out.append(f"{head} {json.dumps(value, separators=(', ', ': '))}")
+            elif isinstance(value, dict) and value:
                 out += [head, *_lines(value, indent + 2)]
             elif isinstance(value, list) and value:
                 out += [head, *_lines(value, indent)]

@@ -10,6 +10,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from lbgen.render.k8s import FABRIC_DIR
+
 # the downward API fields the LB pods use, and what stands for them in the testbed
 DOWNWARD = {"status.podIP": "pod_ip", "status.hostIP": "node_ip", "spec.nodeName": "node"}
 
@@ -50,7 +52,7 @@ def pod_spec(tree: dict[str, str], service: str) -> PodSpec:
 
 def agent_pod_spec(tree: dict[str, str]) -> PodSpec:
     """The node agent's pod, as its DaemonSet describes it."""
-    return _template(tree, "cluster/node-agent.yaml")
+    return _template(tree, f"cluster/{FABRIC_DIR}/node-agent.yaml")
 
 
 def _container(c: dict[str, Any]) -> Container:
@@ -72,19 +74,28 @@ def _container(c: dict[str, Any]) -> Container:
     )
 
 
+def _generated(tree: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Each ConfigMap a kustomization under cluster/ generates: its key → the file's tree path."""
+    found = {}
+    for path, text in tree.items():
+        if path.startswith("cluster/") and path.endswith("/kustomization.yaml"):
+            folder = path.removesuffix("kustomization.yaml")
+            for generator in _load(text).get("configMapGenerator", []):
+                files = (entry.split("=", 1) for entry in generator["files"])
+                found[generator["name"]] = {key: folder + file for key, file in files}
+    return found
+
+
 def _template(tree: dict[str, str], manifest: str) -> PodSpec:
     """The pod template of a workload manifest, with the ConfigMaps kustomize generates."""
     spec = _load(tree[manifest])["spec"]["template"]["spec"]
-    generated = {
-        generator["name"]: dict(entry.split("=", 1) for entry in generator["files"])
-        for generator in _load(tree["cluster/kustomization.yaml"]).get("configMapGenerator", [])
-    }
+    generated = _generated(tree)
     configmaps, empty, projected = {}, [], []
     secrets: dict[str, dict[str, tuple[str, str]]] = {}
     for volume in spec["volumes"]:
         if "configMap" in volume:
             files = generated[volume["configMap"]["name"]]
-            configmaps[volume["name"]] = {key: f"cluster/{path}" for key, path in files.items()}
+            configmaps[volume["name"]] = files
         elif "emptyDir" in volume:
             empty.append(volume["name"])
         elif "projected" in volume:

@@ -36,6 +36,7 @@ from lbgen.errors import LbgenError
 from lbgen.plan import AgentConfig, Plan, ServicePlan
 from lbgen.pod.datapath import local_routes
 from lbgen.pod.probes import Dest, VirtualKey, read_ipvs
+from lbgen.render.k8s import FABRIC_DIR
 from lbgen.testbed import daemons, netns, processes, secrets
 from lbgen.testbed.layout import (
     BACKEND_PORT,
@@ -290,7 +291,9 @@ class Testbed:
             for lb in self.lbs
         }
         # what the agent reads: the compiled node-agent.json
-        config = AgentConfig.model_validate_json(self.tree[f"cluster/{AGENT_CONFIG_NAME}"])
+        config = AgentConfig.model_validate_json(
+            self.tree[f"cluster/{FABRIC_DIR}/{AGENT_CONFIG_NAME}"]
+        )
         allowed = Allowed.from_config(config)
         for node in self.layout.nodes:
             RouteTable(allowed, node.netns).reconcile(pods, node.name)

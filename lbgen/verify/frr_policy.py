@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from lbgen.errors import Diagnostic, Position
-from lbgen.plan import RouteGrant
+from lbgen.plan import Granting, RouteGrant
 from lbgen.verify.finding import broken
 from lbgen.verify.frr import statements
-from lbgen.verify.speaker import Pair, granted_pairs
+from lbgen.verify.speaker import Accepted, accept, differing, granted, shown
 
 # what an accepted route must carry (written apart from the template, so a drift is caught)
 RESET = {"local-preference": "100", "metric": "0", "community": "none"}
@@ -42,6 +42,7 @@ class _Policy:
     peers: dict[str, int] = field(default_factory=dict)  # configured neighbour → its line
     ranges: dict[Net, str] = field(default_factory=dict)  # listen range → peer-group
     as_path: str = "^$"  # the only one an accepting entry may let in
+    exact: dict[str, frozenset[Net] | None] = field(default_factory=dict)  # read once each
 
 
 def _read(text: str, as_path: str) -> _Policy:
@@ -83,14 +84,14 @@ def _read(text: str, as_path: str) -> _Policy:
 
 
 def check_frr_import_policy(
-    text: str, file: str, kind: str, grants: tuple[RouteGrant, ...], as_path: str = "^$"
+    text: str, file: str, kind: str, box: Granting, as_path: str = "^$"
 ) -> Iterator[Diagnostic]:
     """A router: each reflector session grants all the pairs. A reflector: each listen range's
     peer-group grants the pairs of the nodes whose LB pods come from that range. `as_path`:
     the one AS path accepted (empty; the fabric's AS across eBGP)."""
     policy = _read(text, as_path)
     if kind == "router":
-        wanted = granted_pairs(grants)
+        wanted = granted(box.groups, box.grants)
         for neighbor, line in policy.peers.items():
             if neighbor not in policy.inbound:
                 yield broken(
@@ -102,8 +103,11 @@ def check_frr_import_policy(
                 continue
             yield from _compare(policy, file, neighbor, wanted, router=True)
         return
+    by_peers: dict[Net, list[RouteGrant]] = {}
+    for grant in box.grants:
+        by_peers.setdefault(grant.peers, []).append(grant)
     for peers, group in sorted(policy.ranges.items()):
-        wanted = granted_pairs(tuple(g for g in grants if g.peers == peers))
+        wanted = granted(box.groups, by_peers.get(peers, ()))
         if group not in policy.inbound:
             yield broken(
                 "LB207",
@@ -116,45 +120,50 @@ def check_frr_import_policy(
 
 
 def _compare(
-    policy: _Policy, file: str, neighbor: str, wanted: set[Pair], *, router: bool = False
+    policy: _Policy, file: str, neighbor: str, wanted: Accepted, *, router: bool = False
 ) -> Iterator[Diagnostic]:
     name, line = policy.inbound[neighbor]
     where = Position(file, line, 1)
     if name not in policy.route_maps:
         yield broken("LB207", where, f"route map {name} of {neighbor} is not defined")
         return
-    accepted: set[Pair] = set()
+    accepted: Accepted = {}
     for _, entry in sorted(policy.route_maps[name], key=lambda found: found[0]):
         if not entry.permit:
             continue
         label = f"route map {name} (line {entry.line})"
-        pairs, problems = _accepting(policy, entry, label, router=router)
-        accepted |= pairs
+        prefixes, hops, problems = _accepting(policy, entry, label, router=router)
+        accept(accepted, prefixes, hops)
         for problem in problems:
             yield broken("LB207", Position(file, entry.line, 1), problem)
-    if accepted != wanted:
-        differ = sorted(accepted ^ wanted, key=lambda pair: (pair[0].version, str(pair)))
-        shown = ", ".join(f"{p} via {h.network_address}" for p, h in differ[:5])
+    differ = differing(accepted, wanted)
+    if differ:
         yield broken(
             "LB207",
             where,
             f"the routes {neighbor}'s import route map accepts differ from the plan's grants "
-            f"at {shown}",
+            f"at {shown(differ)}",
         )
 
 
-def _exact_permits(policy: _Policy, name: str | None) -> set[Net] | None:
+def _exact_permits(policy: _Policy, name: str | None) -> frozenset[Net] | None:
     """The networks a prefix list permits, if it permits only exact ones (no ge/le)."""
-    entries = policy.prefix_lists.get(name or "")
-    if not entries or any(permit and ranged for permit, _, ranged in entries):
-        return None
-    return {net for permit, net, _ in entries if permit}
+    key = name or ""
+    if key not in policy.exact:
+        entries = policy.prefix_lists.get(key)
+        policy.exact[key] = (
+            None
+            if not entries or any(permit and ranged for permit, _, ranged in entries)
+            else frozenset(net for permit, net, _ in entries if permit)
+        )
+    return policy.exact[key]
 
 
 def _accepting(
     policy: _Policy, entry: _Entry, label: str, *, router: bool
-) -> tuple[set[Pair], list[str]]:
-    """One permitting entry of one family (its matches say which: ip or ipv6)."""
+) -> tuple[frozenset[Net], frozenset[Net], list[str]]:
+    """One permitting entry of one family (its matches say which: ip or ipv6): the prefixes it
+    lets in, via which next hops, and what is wrong with it."""
     problems = []
     ip = "ipv6" if "ipv6 address prefix-list" in entry.matches else "ip"
     prefixes = _exact_permits(policy, entry.matches.get(f"{ip} address prefix-list"))
@@ -174,4 +183,4 @@ def _accepting(
         )
     if sets != RESET:
         problems.append(f"{label} keeps LOCAL_PREF, MED or communities as the speaker sent them")
-    return {(p, h) for p in prefixes or () for h in hops or ()}, problems
+    return prefixes or frozenset(), hops or frozenset(), problems

@@ -8,10 +8,21 @@ from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any
 
 from lbgen.errors import Diagnostic, SpecPath
-from lbgen.plan import RouteGrant
+from lbgen.plan import Granting
 from lbgen.source import Document
 from lbgen.verify.finding import broken
-from lbgen.verify.speaker import FAMILIES, Address, Neighbor, Network, Speaker, granted_pairs
+from lbgen.verify.speaker import (
+    FAMILIES,
+    Accepted,
+    Address,
+    Neighbor,
+    Network,
+    Speaker,
+    accept,
+    differing,
+    granted,
+    shown,
+)
 
 # gobgpd's dry run accepts any afi-safi-name; the fabric carries the plan's families
 # when it is dual-stack, and nothing else
@@ -119,7 +130,7 @@ Net = IPv4Network | IPv6Network
 
 
 def check_import_policy(
-    doc: Document, grants: tuple[RouteGrant, ...], lb_range: Network | None
+    doc: Document, box: Granting, lb_range: Network | None
 ) -> Iterator[Diagnostic]:
     """Accept exactly the (service prefix, next hop) pairs the plan grants, from LB peers (at a
     reflector), with an empty AS path, resetting LOCAL_PREF, MED and communities."""
@@ -140,7 +151,8 @@ def check_import_policy(
     neighbor_sets = {
         s.get("neighbor-set-name"): s for s in _get(data, "defined-sets", "neighbor-sets") or ()
     }
-    accepted: set[tuple[Net, Net]] = set()
+    accepted: Accepted = {}
+    exact: dict[str, tuple[frozenset[Net], list[Net]]] = {}  # each prefix set read once
     for name in apply.get("import-policy-list") or ():
         if name not in defined:
             yield broken("LB207", where(), f"import policy {name!r} is not defined")
@@ -148,18 +160,19 @@ def check_import_policy(
         for statement in defined[name].get("statements") or ():
             if _get(statement, "actions", "route-disposition") != "accept-route":
                 continue
-            pairs, problems = _accepting_statement(statement, prefix_sets, neighbor_sets, lb_range)
-            accepted |= pairs
+            prefixes, hops, problems = _accepting_statement(
+                statement, prefix_sets, neighbor_sets, lb_range, exact
+            )
+            accept(accepted, prefixes, hops)
             for problem in problems:
                 yield broken("LB207", partial(doc.position, ("policy-definitions",))(), problem)
-    wanted = granted_pairs(grants)
-    if accepted != wanted:
-        differ = sorted(accepted ^ wanted, key=lambda pair: (pair[0].version, str(pair)))
-        shown = ", ".join(f"{p} via {h.network_address}" for p, h in differ[:5])
+    differ = differing(accepted, granted(box.groups, box.grants))
+    if differ:
         yield broken(
             "LB207",
             where(),
-            f"the routes the import policy accepts differ from the plan's grants at {shown}",
+            f"the routes the import policy accepts differ from the plan's grants at "
+            f"{shown(differ)}",
         )
 
 
@@ -168,8 +181,9 @@ def _accepting_statement(
     prefix_sets: dict[Any, Any],
     neighbor_sets: dict[Any, Any],
     lb_range: Network | None,
-) -> tuple[set[tuple[Net, Net]], list[str]]:
-    """The (prefix, next-hop network) pairs one accepting statement lets in, and what is wrong
+    exact: dict[str, tuple[frozenset[Net], list[Net]]],
+) -> tuple[frozenset[Net], list[Net], list[str]]:
+    """The prefixes one accepting statement lets in, via which next hops, and what is wrong
     with it: a prefix set that is not exact, no LB peer limit, a non-empty AS path allowed,
     attributes not reset."""
     label = f"import statement {statement.get('name')!r}"
@@ -177,16 +191,12 @@ def _accepting_statement(
     problems = []
     match = conditions.get("match-prefix-set") or {}
     chosen = prefix_sets.get(match.get("prefix-set"))
-    prefixes: set[Net] = set()
+    prefixes: frozenset[Net] = frozenset()
     if chosen is None or match.get("match-set-options", "any") != "any":
         problems.append(f"{label} accepts routes without matching a prefix set")
     else:
-        for entry in chosen.get("prefix-list") or ():
-            net = ip_network(entry.get("ip-prefix"))
-            exact = f"{net.prefixlen}..{net.prefixlen}"
-            if entry.get("masklength-range", exact) != exact:
-                problems.append(f"{label} accepts more-specifics of {net}")
-            prefixes.add(net)
+        prefixes, loose = _exact_set(chosen, exact)
+        problems += [f"{label} accepts more-specifics of {net}" for net in loose]
     if lb_range is not None:
         match = conditions.get("match-neighbor-set") or {}
         chosen = neighbor_sets.get(match.get("neighbor-set"))
@@ -209,4 +219,21 @@ def _accepting_statement(
         problems.append(f"{label} accepts routes with a non-empty AS path")
     if _get(statement, "actions", "bgp-actions") != RESET:
         problems.append(f"{label} keeps LOCAL_PREF, MED or communities as the speaker sent them")
-    return {(p, h) for p in prefixes for h in hops}, problems
+    return prefixes, hops, problems
+
+
+def _exact_set(
+    chosen: Any, exact: dict[str, tuple[frozenset[Net], list[Net]]]
+) -> tuple[frozenset[Net], list[Net]]:
+    """A prefix set's networks, and those it also takes more-specifics of (read once a set)."""
+    name = str(chosen.get("prefix-set-name"))
+    if name not in exact:
+        nets, loose = [], []
+        for entry in chosen.get("prefix-list") or ():
+            net = ip_network(entry.get("ip-prefix"))
+            length = f"{net.prefixlen}..{net.prefixlen}"
+            if entry.get("masklength-range", length) != length:
+                loose.append(net)
+            nets.append(net)
+        exact[name] = (frozenset(nets), loose)
+    return exact[name]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lbgen.errors import Diagnostic, Position
-from lbgen.plan import Plan, RouteGrant
+from lbgen.plan import Granting, Plan
 from lbgen.source import parse_document
 from lbgen.verify.finding import broken
 from lbgen.verify.frr import read_frr
@@ -23,7 +23,7 @@ class RenderedSpeaker:
     kind: str  # router | reflector
     name: str
     address: Address
-    grants: tuple[RouteGrant, ...]  # what it may accept, per next hop
+    box: Granting  # what it may accept, per next hop
     lb_range: Network | None = None  # reflectors: the LB peers' range
     as_path: str = "^$"  # the AS path its accepted routes carry: the fabric's AS across eBGP
 
@@ -35,7 +35,7 @@ def _rendered(plan: Plan) -> list[RenderedSpeaker]:
             "router",
             r.name,
             r.address,
-            r.grants,
+            r,
             as_path=f"^{r.fabric_asn}$" if r.ebgp else "^$",
         )
         for r in plan.routers
@@ -46,7 +46,7 @@ def _rendered(plan: Plan) -> list[RenderedSpeaker]:
             "reflector",
             r.name,
             r.address,
-            r.grants,
+            r,
             r.pod_range,
         )
         for r in plan.reflectors
@@ -66,7 +66,7 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
         try:
             if file.endswith(".conf"):
                 speakers.append(read_frr(text, file, name, box.address, kind))
-                found.extend(check_frr_import_policy(text, file, kind, box.grants, box.as_path))
+                found.extend(check_frr_import_policy(text, file, kind, box.box, box.as_path))
                 continue
             doc = parse_document(text, file)
             if isinstance(doc, Diagnostic):
@@ -80,7 +80,7 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
                 continue
             speakers.append(read_gobgp(doc, kind, name, box.address))
             found.extend(check_families(doc, families(plan)))
-            found.extend(check_import_policy(doc, box.grants, box.lb_range))
+            found.extend(check_import_policy(doc, box.box, box.lb_range))
         except (ValueError, TypeError, AttributeError) as error:
             found.append(
                 broken(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 
 from lbgen.errors import Position
-from lbgen.plan import RouteGrant
+from lbgen.plan import PrefixGroup, RouteGrant
 
 # the plan's families by the name both daemons' readers give them (gobgpd's afi-safi-name)
 FAMILIES = {"ipv4": "ipv4-unicast", "ipv6": "ipv6-unicast"}
@@ -16,16 +16,58 @@ Network = IPv4Network | IPv6Network
 Pair = tuple[Network, Network]  # (service prefix, next hop as a host network)
 
 
-def granted_pairs(grants: Iterable[RouteGrant]) -> set[Pair]:
-    """Every (prefix, next hop) an import policy must accept: each grant's prefixes of each
-    family with the node's address of that family."""
-    pairs: set[Pair] = set()
+# next hop (as a host network) → the sets of service prefixes accepted via it: the factored
+# form of the accepted (prefix, next hop) pairs, which grow with nodes × services
+Accepted = dict[Network, set[frozenset[Network]]]
+
+
+def granted(groups: Iterable[PrefixGroup], grants: Iterable[RouteGrant]) -> Accepted:
+    """What an import policy must accept: via each grant's node, its groups' prefixes of each
+    family (with the node's address of that family)."""
+    sets: dict[tuple[str, int], frozenset[Network]] = {}
+    for group in groups:
+        sets[group.name, 4] = frozenset(group.prefixes)
+        sets[group.name, 6] = frozenset(group.prefixes6)
+    wanted: Accepted = {}
     for grant in grants:
-        for hop, prefixes in ((grant.next_hop, grant.prefixes), (grant.next_hop6, grant.prefixes6)):
-            if hop is not None:
-                host = ip_network(hop)
-                pairs |= {(prefix, host) for prefix in prefixes}
-    return pairs
+        for hop, version in ((grant.next_hop, 4), (grant.next_hop6, 6)):
+            if hop is None:
+                continue
+            found = wanted.setdefault(ip_network(hop), set())
+            found.update(p for name in grant.groups if (p := sets[name, version]))
+    return wanted
+
+
+def accept(accepted: Accepted, prefixes: frozenset[Network], hops: Iterable[Network]) -> None:
+    """Note one accepting statement: these prefixes via any of these next hops."""
+    if prefixes:
+        for hop in hops:
+            accepted.setdefault(hop, set()).add(prefixes)
+
+
+def differing(accepted: Accepted, wanted: Accepted) -> list[Pair]:
+    """The (prefix, next hop) pairs only one side accepts; each next hop's prefixes expanded
+    only where the two sides factor them differently."""
+    # a set read from the config stands for the plan's equal one: compared once, not per hop
+    canonical = {prefixes: prefixes for sets in wanted.values() for prefixes in sets}
+    seen: dict[int, frozenset[Network]] = {}
+
+    def plan_set(prefixes: frozenset[Network]) -> frozenset[Network]:
+        if id(prefixes) not in seen:
+            seen[id(prefixes)] = canonical.get(prefixes, prefixes)
+        return seen[id(prefixes)]
+
+    found: list[Pair] = []
+    for hop in accepted.keys() | wanted.keys():
+        mine = {plan_set(p) for p in accepted.get(hop, ())}
+        theirs = wanted.get(hop, set())
+        if mine != theirs:
+            found += [(p, hop) for p in frozenset().union(*mine) ^ frozenset().union(*theirs)]
+    return sorted(found, key=lambda pair: (pair[0].version, str(pair)))
+
+
+def shown(pairs: list[Pair]) -> str:
+    return ", ".join(f"{p} via {h.network_address}" for p, h in pairs[:5])
 
 
 # where a statement is, asked only when there is something to report there

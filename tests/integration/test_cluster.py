@@ -222,14 +222,17 @@ def test_an_ipv6_only_pods_exabgp_and_keepalived_configs_pass_their_dry_runs(
     web = next(s for s in result.plan.services if s.name == "web")
     config = PodConfig(header="x", source="x", service=web)
     env = {"POD_IP": "fd00:71:0:1::a", "NODE_IP": "fd00:70::11", "NODE_NAME": "n1"}
-    text = exabgp_conf(config, env)
+    assert result.tree is not None
+    nodes = tmp_path / "nodes.json"
+    nodes.write_text(result.tree["cluster/fabric/nodes.json"])
+    text = exabgp_conf(config, env, nodes_path=nodes)
     assert "neighbor fd00:70::2 {" in text
     assert "local-address fd00:71:0:1::a;" in text
     assert "router-id 244.229.231.101;" in text  # 32 bits of a hash of the pod IP
     assert "ipv4 unicast" not in text
     assert "--route 2001:db8:70::/64 fd00:70::11;" in text
     with pytest.raises(LbgenError, match="IPv6 addresses"):
-        exabgp_conf(config, {**env, "POD_IP": "10.0.0.1"})
+        exabgp_conf(config, {**env, "POD_IP": "10.0.0.1"}, nodes_path=nodes)
     target = tmp_path / "exabgp.conf"
     target.write_text(text)
     done = _run(exabgp, "--test", str(target), env={"PATH": "/usr/bin:/bin"})

@@ -28,8 +28,8 @@ def _load_all(text: str) -> list[Any]:
 def objects() -> dict[str, dict[str, Any]]:
     result = compile_file(ROOT / "examples/edge.yaml", "examples/edge.yaml")
     assert result.tree is not None
-    assert "monitoring.yaml" in result.tree["cluster/kustomization.yaml"]
-    return {doc["kind"]: doc for doc in _load_all(result.tree["cluster/monitoring.yaml"])}
+    assert "monitoring.yaml" in result.tree["cluster/fabric/kustomization.yaml"]
+    return {doc["kind"]: doc for doc in _load_all(result.tree["cluster/fabric/monitoring.yaml"])}
 
 
 def _schema(kind: str) -> dict[str, Any]:

@@ -103,13 +103,21 @@ def test_the_datapath_has_an_ipv6_side(web: ServicePlan) -> None:
     assert ips == ["203.0.113.65", "2001:db8:64::80"]
 
 
-def test_the_pod_announces_its_ipv6_prefix_via_its_nodes_address6(web: ServicePlan) -> None:
+def test_the_pod_announces_its_ipv6_prefix_via_its_nodes_address6(
+    web: ServicePlan, tmp_path: Path
+) -> None:
+    """Its node's address6 comes from the fabric's one nodes.json, not a list in each lb.json."""
+    tree = compile_file(ROOT / "examples/dualstack.yaml", "examples/dualstack.yaml").tree
+    assert tree is not None
+    nodes = tmp_path / "nodes.json"
+    nodes.write_text(tree["cluster/fabric/nodes.json"])
+    assert "fd00:60::11" not in tree["cluster/services/web/lb.json"]
     config = PodConfig(header="h", source="x", service=web)
     env = {"POD_IP": "10.60.1.11", "NODE_IP": "192.168.60.11", "NODE_NAME": "n1"}
-    conf = exabgp_conf(config, env)
+    conf = exabgp_conf(config, env, nodes_path=nodes)
     assert "--route 2001:db8:64::/64 fd00:60::11;" in conf
-    with pytest.raises(LbgenError, match="no IPv6 address in the plan"):
-        exabgp_conf(config, {**env, "NODE_NAME": "elsewhere"})
+    with pytest.raises(LbgenError, match=r"no IPv6 address in .*nodes\.json"):
+        exabgp_conf(config, {**env, "NODE_NAME": "elsewhere"}, nodes_path=nodes)
 
 
 def test_readiness_reads_ipv6_virtual_servers_and_wants_them() -> None:

@@ -55,7 +55,7 @@ def test_the_sessions_run_over_ipv6_and_carry_ipv6_unicast_only(plan: Plan) -> N
     assert [str(r.router_id) for r in plan.routers] == ["10.255.70.1"]
     for grant in plan.reflectors[0].grants:
         assert grant.next_hop is None
-        assert grant.prefixes == ()
+        assert not any(g.prefixes for g in plan.reflectors[0].groups)
         assert isinstance(grant.peers, IPv6Network)  # the node's podSubnet6
 
 
@@ -158,7 +158,7 @@ def test_probes_listen_on_an_ipv6_address() -> None:
         server.server_close()
 
 
-def test_an_ipv6_service_in_a_dual_stack_cluster_rides_the_ipv4_sessions() -> None:
+def test_an_ipv6_service_in_a_dual_stack_cluster_rides_the_ipv4_sessions(tmp_path: Path) -> None:
     """examples/dualstack.yaml with `web` given only its prefix6: the pod peers over IPv4 as
     every other, and announces and serves IPv6 alone."""
     text = (ROOT / "examples/dualstack.yaml").read_text()
@@ -170,7 +170,10 @@ def test_an_ipv6_service_in_a_dual_stack_cluster_rides_the_ipv4_sessions() -> No
     assert (plan.session_version, plan.families) == (4, ("ipv4", "ipv6"))
     assert (web.prefix, web.vips, web.session_version) == (None, (), 4)
     env = {"POD_IP": "10.60.1.11", "NODE_IP": "192.168.60.11", "NODE_NAME": "n1"}
-    conf = exabgp_conf(PodConfig(header="h", source="s", service=web), env)
+    assert found.tree is not None
+    nodes = tmp_path / "nodes.json"
+    nodes.write_text(found.tree["cluster/fabric/nodes.json"])
+    conf = exabgp_conf(PodConfig(header="h", source="s", service=web), env, nodes_path=nodes)
     assert "neighbor 192.168.60.2 {" in conf
     assert "router-id 10.60.1.11;" in conf
     assert "ipv4 unicast" not in conf

@@ -203,7 +203,13 @@ BREAKAGES = {
     ),
     "frr-router-forgets-a-service": (
         "render_frr_conf",
-        replacing("ip prefix-list lbgen-via-node5 seq 10 permit 10.1.2.0/24\n", ""),
+        replacing("ip prefix-list lbgen-prefixes-web1 seq 10 permit 10.1.2.0/24\n", ""),
+        PAPER,
+        "LB207",
+    ),
+    "frr-router-forgets-a-node": (
+        "render_frr_conf",
+        replacing("ip prefix-list lbgen-hops-web1 seq 15 permit 10.0.0.106/32\n", ""),
         PAPER,
         "LB207",
     ),
@@ -221,7 +227,11 @@ BREAKAGES = {
     ),
     "frr-reflector-forgets-a-node": (
         "render_reflector_frr",
-        replacing("ip prefix-list lbgen-via-n5 seq 5 permit 203.0.113.0/28\n", ""),
+        # n5's entry names n4 as its next hop: nothing accepts via n5
+        replacing(
+            " match ip next-hop prefix-list lbgen-nh-n5\n",
+            " match ip next-hop prefix-list lbgen-nh-n4\n",
+        ),
         EDGE,
         "LB207",
     ),

@@ -6,21 +6,18 @@ from typing import Any
 
 from lbgen.contract import (
     AGENT_CONFIG,
-    AGENT_CONFIG_NAME,
     AGENT_PORT,
     CONFIG_DIR,
-    KEEPALIVED_CONF_NAME,
-    LB_CONFIG_NAME,
     NODE_AGENT,
 )
 from lbgen.plan import Plan
 from lbgen.render.k8s.common import (
     AGENT,
     Manifest,
+    agent_selector,
     http_probe,
     labels,
     lb_account,
-    lb_name,
     lbgen,
     on_nodes,
     resources,
@@ -127,7 +124,7 @@ def _role_and_binding(
 def node_agent(plan: Plan) -> Manifest:
     """Routes each LB pod's prefix to the pod on its node (paper Fig. 7b (2)), and removes the
     route when the pod goes: host network and NET_ADMIN, nothing more."""
-    nodes = sorted({n for s in plan.services for n in s.eligible_nodes})
+    nodes = list(plan.lb_nodes)
     agent_labels = labels(plan.fabric, "node-agent")
     pod_spec: dict[str, Any] = {
         "serviceAccountName": AGENT,
@@ -167,53 +164,8 @@ def node_agent(plan: Plan) -> Manifest:
         "kind": "DaemonSet",
         "metadata": {"name": AGENT, "namespace": plan.kube.namespace, "labels": agent_labels},
         "spec": {
-            "selector": {
-                "matchLabels": {
-                    "lbgen.io/fabric": plan.fabric,
-                    "app.kubernetes.io/component": "node-agent",
-                }
-            },
+            "selector": {"matchLabels": agent_selector(plan.fabric)},
             "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
             "template": {"metadata": {"labels": agent_labels}, "spec": pod_spec},
         },
-    }
-
-
-def kustomization(plan: Plan) -> Manifest:
-    resources = ["namespace.yaml", "rbac.yaml", "node-agent.yaml"]
-    for service in plan.services:
-        base = f"services/{service.name}"
-        resources += [
-            f"{base}/deployment.yaml",
-            f"{base}/pdb.yaml",
-            f"{base}/service.yaml",
-            f"{base}/networkpolicy.yaml",
-        ]
-    if plan.monitoring is not None:
-        resources.append("monitoring.yaml")
-    return {
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": resources,
-        # a changed daemon config changes the hash suffix, and so rolls the LB pods
-        "configMapGenerator": [
-            {
-                "name": AGENT,
-                "namespace": plan.kube.namespace,
-                "files": [f"{AGENT_CONFIG_NAME}={AGENT_CONFIG_NAME}"],
-                "options": {"labels": labels(plan.fabric, "node-agent")},
-            },
-            *(
-                {
-                    "name": lb_name(service),
-                    "namespace": plan.kube.namespace,
-                    "files": [
-                        f"{name}=services/{service.name}/{name}"
-                        for name in (LB_CONFIG_NAME, KEEPALIVED_CONF_NAME)
-                    ],
-                    "options": {"labels": labels(plan.fabric, "load-balancer", service.name)},
-                }
-                for service in plan.services
-            ),
-        ],
     }

@@ -14,6 +14,7 @@ Manifest = dict[str, Any]
 
 LB_CLASS = "lbgen.io/ecmp"
 AGENT = "lbgen-node-agent"
+NODES_CM = "lbgen-nodes"  # nodes.json: no hash suffix, so a node change rolls no LB
 
 
 def lb_name(service: ServicePlan) -> str:
@@ -39,6 +40,11 @@ def labels(fabric: str, component: str, service: str | None = None) -> dict[str,
 
 def selector(fabric: str, service: str) -> dict[str, str]:
     return {"lbgen.io/fabric": fabric, "lbgen.io/service": service}
+
+
+def agent_selector(fabric: str) -> dict[str, str]:
+    """The node agent's pods (its DaemonSet's selector, and the LB pods' affinity to them)."""
+    return {"lbgen.io/fabric": fabric, "app.kubernetes.io/component": "node-agent"}
 
 
 def lbgen(*args: str) -> list[str]:

@@ -18,6 +18,7 @@ from lbgen.contract import (
     KEEPALIVED_CONF,
     KEEPALIVED_PID,
     LB_CONFIG,
+    NODES_DIR,
     NON_ROOT_UID,
     RUN_DIR,
     SERVICE_ACCOUNT_DIR,
@@ -26,14 +27,15 @@ from lbgen.contract import (
 from lbgen.plan import Plan, ServicePlan
 from lbgen.render.k8s.common import (
     LB_CLASS,
+    NODES_CM,
     Manifest,
+    agent_selector,
     exec_probe,
     http_probe,
     labels,
     lb_account,
     lb_name,
     lbgen,
-    on_nodes,
     resources,
     security,
     selector,
@@ -103,6 +105,9 @@ def exabgp_container(service: ServicePlan) -> dict[str, Any]:
     if service.bgp_secrets:
         passwords = {"name": BGP_PASSWORDS, "mountPath": str(BGP_PASSWORD_DIR), "readOnly": True}
         container["volumeMounts"] = [*container["volumeMounts"], passwords]
+    if service.prefix6 is not None:
+        nodes = {"name": NODES, "mountPath": str(NODES_DIR), "readOnly": True}
+        container["volumeMounts"] = [*container["volumeMounts"], nodes]
     return {
         **container,
         "env": _downward_env(),
@@ -151,6 +156,7 @@ def hook_container(service: ServicePlan) -> dict[str, Any]:
 
 API_ACCESS = "api-access"
 BGP_PASSWORDS = "bgp-passwords"
+NODES = "nodes"
 
 
 def _password_volume(service: ServicePlan) -> dict[str, Any]:
@@ -226,7 +232,17 @@ def _pod_spec(plan: Plan, service: ServicePlan) -> dict[str, Any]:
         "shareProcessNamespace": True,
         "terminationGracePeriodSeconds": service.kube.drain_seconds + 15,
         "affinity": {
-            "nodeAffinity": on_nodes(list(service.eligible_nodes)),
+            **({"nodeAffinity": affinity} if (affinity := _node_affinity(service)) else {}),
+            # only beside the node agent, which runs on the nodes that may run LBs (its
+            # DaemonSet names them): one list for the fabric, not one per service
+            "podAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "labelSelector": {"matchLabels": agent_selector(plan.fabric)},
+                        "topologyKey": "kubernetes.io/hostname",
+                    }
+                ],
+            },
             "podAntiAffinity": {
                 "requiredDuringSchedulingIgnoredDuringExecution": [
                     {
@@ -252,8 +268,26 @@ def _pod_spec(plan: Plan, service: ServicePlan) -> dict[str, Any]:
             {"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
             _token_volume(),
             *([_password_volume(service)] if service.bgp_secrets else []),
+            *([{"name": NODES, "configMap": {"name": NODES_CM}}] if service.prefix6 else []),
         ],
     }
+
+
+def _node_affinity(service: ServicePlan) -> dict[str, Any] | None:
+    """The spec's own choice of nodes for this service: by name, by label, or both."""
+    term: dict[str, Any] = {}
+    if service.node_names is not None:
+        term["matchFields"] = [
+            {"key": "metadata.name", "operator": "In", "values": list(service.node_names)}
+        ]
+    if service.node_selector:
+        term["matchExpressions"] = [
+            {"key": key, "operator": "In", "values": [value]}
+            for key, value in service.node_selector
+        ]
+    if not term:
+        return None
+    return {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}
 
 
 def _lb_metadata(plan: Plan, service: ServicePlan) -> dict[str, Any]:
