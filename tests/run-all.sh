@@ -17,6 +17,8 @@ for tool in gobgpd:gobgpd vtysh:frr keepalived:keepalived exabgp:exabgp ipvsadm:
   promtool:prometheus; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
 done
+# frr-reload.py (bench.boxes applies a one-service change to a running FRR with it)
+[ -e /usr/lib/frr/frr-reload.py ] || missing+=(frr-pythontools)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq

@@ -277,7 +277,7 @@ class ServicePlan(Frozen):
 
 
 class MonitoringPlan(Frozen):
-    """The Prometheus Operator's objects for the LB pods (cluster/monitoring.yaml)."""
+    """The Prometheus Operator's objects for the LB pods (cluster/fabric/monitoring.yaml)."""
 
     labels: tuple[tuple[str, str], ...]  # on both objects, for the Prometheus selecting them
 

@@ -408,7 +408,7 @@ class Resources(Model):
 
 class Monitoring(Model):
     """A PodMonitor and a PrometheusRule for the Prometheus Operator (kube-prometheus), in
-    cluster/monitoring.yaml."""
+    cluster/fabric/monitoring.yaml."""
 
     labels: dict[str, str] = Field(
         default_factory=dict,
