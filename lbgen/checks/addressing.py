@@ -209,7 +209,7 @@ def _subnets(
     inside: str,
     network: str,
 ) -> Iterator[Diagnostic]:
-    seen: dict[IPv4Network | IPv6Network, int] = {}
+    seen = _Seen()
     for index, node in enumerate(fabric.spec.nodes):
         subnet = getattr(node, field)
         if subnet is None:
@@ -222,16 +222,51 @@ def _subnets(
                 f"{subnet} is not inside {inside}",
                 f"give the node's podCIDR, a part of {network}",
             )
-        for other, where in seen.items():
-            if subnet.overlaps(other):
-                yield finding(
-                    "LB123",
-                    path,
-                    f"{subnet} overlaps nodes[{where}].{name} {other}",
-                    "each node has a pod subnet of its own",
-                    ("spec", "nodes", where, name),
-                )
-        seen[subnet] = index
+        for other, where in seen.overlapping(subnet):
+            yield finding(
+                "LB123",
+                path,
+                f"{subnet} overlaps nodes[{where}].{name} {other}",
+                "each node has a pod subnet of its own",
+                ("spec", "nodes", where, name),
+            )
+        seen.add(subnet, index)
+
+
+AnyNet = IPv4Network | IPv6Network
+
+
+def _cuts(net: AnyNet) -> list[tuple[int, int, int]]:
+    """The network and each of its supernets, as (version, leading bits, length)."""
+    bits, address = net.max_prefixlen, int(net.network_address)
+    return [(net.version, address >> (bits - n), n) for n in range(net.prefixlen + 1)]
+
+
+class _Seen:
+    """Networks seen so far, each with the last index it came with; which of them overlap a new
+    one (CIDR blocks overlap when one holds the other), in the order they were first seen —
+    found through each network's supernets, not by comparing it with every other."""
+
+    def __init__(self) -> None:
+        self.index: dict[AnyNet, int] = {}  # the last index each came with
+        self.order: dict[AnyNet, int] = {}
+        self.exact: dict[tuple[int, int, int], AnyNet] = {}
+        self.within: dict[tuple[int, int, int], list[AnyNet]] = {}
+
+    def add(self, net: AnyNet, index: int) -> None:
+        if net not in self.index:
+            self.order[net] = len(self.order)
+            cuts = _cuts(net)
+            self.exact[cuts[-1]] = net
+            for cut in cuts:
+                self.within.setdefault(cut, []).append(net)
+        self.index[net] = index
+
+    def overlapping(self, net: AnyNet) -> list[tuple[AnyNet, int]]:
+        cuts = _cuts(net)
+        found = {self.exact[cut] for cut in cuts if cut in self.exact}  # it lies in them
+        found.update(self.within.get(cuts[-1], ()))  # they lie in it
+        return [(other, self.index[other]) for other in sorted(found, key=self.order.__getitem__)]
 
 
 def _service_prefixes(fabric: Fabric) -> Iterator[Diagnostic]:

@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 from lbgen.codes import finding
 from lbgen.errors import Diagnostic
 from lbgen.spec import Fabric, FabricSpec
-from lbgen.spec.selection import eligible_nodes
+from lbgen.spec.selection import Eligibility
 from lbgen.spec.sessions import session_field, session_version
 
 # what needs which network: (spec list, field, the network of its family)
@@ -109,8 +109,9 @@ def _dual_stack_next_hops(spec: FabricSpec) -> Iterator[Diagnostic]:
         return  # without nodes6, a prefix6 is reported by _without_network
     dual = [(i, s) for i, s in enumerate(spec.services) if s.prefix6 is not None]
     names = [node.name for node in spec.nodes]
+    eligible = Eligibility(spec.nodes)
     for index, service in dual:
-        for node in eligible_nodes(service, spec.nodes):
+        for node in eligible(service):
             if node.address6 is None:
                 yield finding(
                     "LB128",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from lbgen.codes import finding
 from lbgen.errors import Diagnostic
 from lbgen.spec import Fabric
-from lbgen.spec.selection import eligible_nodes
+from lbgen.spec.selection import Eligibility
 
 
 def check(fabric: Fabric) -> Iterator[Diagnostic]:
@@ -20,6 +20,7 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
             "add a service, or ignore this while the fabric is being set up",
         )
     known = {node.name for node in spec.nodes}
+    eligibility = Eligibility(spec.nodes)
     for index, service in enumerate(spec.services):
         base = ("spec", "services", index, "loadBalancers")
         for position, name in enumerate(service.load_balancers.nodes or ()):
@@ -30,7 +31,7 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
                     f"unknown node {name!r}",
                     f"use one of: {', '.join(sorted(known))}",
                 )
-        eligible = eligible_nodes(service, spec.nodes)
+        eligible = eligibility(service)
         replicas = service.load_balancers.replicas
         if replicas > len(eligible):
             yield finding(

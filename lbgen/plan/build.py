@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import overload
 
@@ -28,7 +29,7 @@ from lbgen.plan.model import (
     Timers,
 )
 from lbgen.spec import Fabric, FabricSpec, Reflector, Router, Service
-from lbgen.spec.selection import eligible_nodes
+from lbgen.spec.selection import Eligibility
 from lbgen.spec.sessions import session_address, session_pod_subnet, session_pods
 
 
@@ -62,9 +63,8 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         for r in sorted(spec.routers, key=lambda r: r.name)
     )
     services = sorted(spec.services, key=lambda s: s.name)
-    eligible = {
-        s.name: tuple(sorted(n.name for n in eligible_nodes(s, spec.nodes))) for s in spec.services
-    }
+    eligibility = Eligibility(spec.nodes)
+    eligible = {s.name: eligibility.names(s) for s in spec.services}
     placement = _spread(fabric, eligible)
     most_lbs = max((s.load_balancers.replicas for s in spec.services), default=1)
     all_lbs = sum(s.load_balancers.replicas for s in spec.services)
@@ -352,11 +352,13 @@ def _spread(fabric: Fabric, eligible: dict[str, tuple[str, ...]]) -> dict[str, t
     load = {node.name: 0 for node in fabric.spec.nodes}
     placed: dict[str, tuple[str, ...]] = {}
     for service in sorted(fabric.spec.services, key=lambda s: s.name):
-        candidates = sorted(
+        # the same as sorting them all, without sorting every node for every service
+        candidates = heapq.nsmallest(
+            service.load_balancers.replicas,
             eligible[service.name],
             key=lambda name: (load[name], name),
         )
-        chosen = tuple(sorted(candidates[: service.load_balancers.replicas]))
+        chosen = tuple(sorted(candidates))
         for name in chosen:
             load[name] += 1
         placed[service.name] = chosen

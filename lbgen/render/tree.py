@@ -111,6 +111,7 @@ def _cluster(plan: Plan) -> Tree:
         tree[f"{base}/kustomization.yaml"] = docs(src, [k8s.service_kustomization(plan, service)])
         tree[f"{base}/lb.json"] = pod.model_dump_json(indent=2) + "\n"
         tree[f"{base}/keepalived.conf"] = render_keepalived(service, {}, src)
+        tree[f"{base}/rbac.yaml"] = docs(src, k8s.service_rbac(plan, service))
         tree[f"{base}/deployment.yaml"] = docs(src, [k8s.deployment(plan, service)])
         tree[f"{base}/pdb.yaml"] = docs(src, [k8s.disruption_budget(plan, service)])
         tree[f"{base}/service.yaml"] = docs(src, [k8s.load_balancer_service(plan, service)])

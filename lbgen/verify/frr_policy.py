@@ -12,7 +12,15 @@ from lbgen.errors import Diagnostic, Position
 from lbgen.plan import Granting, RouteGrant
 from lbgen.verify.finding import broken
 from lbgen.verify.frr import statements
-from lbgen.verify.speaker import Accepted, accept, differing, granted, shown
+from lbgen.verify.speaker import (
+    Accepted,
+    Canonical,
+    accept,
+    differing,
+    granted,
+    group_sets,
+    shown,
+)
 
 # what an accepted route must carry (written apart from the template, so a drift is caught)
 RESET = {"local-preference": "100", "metric": "0", "community": "none"}
@@ -90,8 +98,10 @@ def check_frr_import_policy(
     peer-group grants the pairs of the nodes whose LB pods come from that range. `as_path`:
     the one AS path accepted (empty; the fabric's AS across eBGP)."""
     policy = _read(text, as_path)
+    sets = group_sets(box.groups)
+    canonical = Canonical(sets)
     if kind == "router":
-        wanted = granted(box.groups, box.grants)
+        wanted = granted(sets, box.grants)
         for neighbor, line in policy.peers.items():
             if neighbor not in policy.inbound:
                 yield broken(
@@ -101,13 +111,13 @@ def check_frr_import_policy(
                     "sends would be accepted",
                 )
                 continue
-            yield from _compare(policy, file, neighbor, wanted, router=True)
+            yield from _compare(policy, file, neighbor, wanted, canonical, router=True)
         return
     by_peers: dict[Net, list[RouteGrant]] = {}
     for grant in box.grants:
         by_peers.setdefault(grant.peers, []).append(grant)
     for peers, group in sorted(policy.ranges.items()):
-        wanted = granted(box.groups, by_peers.get(peers, ()))
+        wanted = granted(sets, by_peers.get(peers, ()))
         if group not in policy.inbound:
             yield broken(
                 "LB207",
@@ -116,11 +126,17 @@ def check_frr_import_policy(
                 "everything they announce would be accepted",
             )
             continue
-        yield from _compare(policy, file, group, wanted)
+        yield from _compare(policy, file, group, wanted, canonical)
 
 
 def _compare(
-    policy: _Policy, file: str, neighbor: str, wanted: Accepted, *, router: bool = False
+    policy: _Policy,
+    file: str,
+    neighbor: str,
+    wanted: Accepted,
+    canonical: Canonical,
+    *,
+    router: bool = False,
 ) -> Iterator[Diagnostic]:
     name, line = policy.inbound[neighbor]
     where = Position(file, line, 1)
@@ -136,7 +152,7 @@ def _compare(
         accept(accepted, prefixes, hops)
         for problem in problems:
             yield broken("LB207", Position(file, entry.line, 1), problem)
-    differ = differing(accepted, wanted)
+    differ = differing(accepted, wanted, canonical)
     if differ:
         yield broken(
             "LB207",

@@ -15,12 +15,14 @@ from lbgen.verify.speaker import (
     FAMILIES,
     Accepted,
     Address,
+    Canonical,
     Neighbor,
     Network,
     Speaker,
     accept,
     differing,
     granted,
+    group_sets,
     shown,
 )
 
@@ -151,6 +153,7 @@ def check_import_policy(
     neighbor_sets = {
         s.get("neighbor-set-name"): s for s in _get(data, "defined-sets", "neighbor-sets") or ()
     }
+    sets = group_sets(box.groups)
     accepted: Accepted = {}
     exact: dict[str, tuple[frozenset[Net], list[Net]]] = {}  # each prefix set read once
     for name in apply.get("import-policy-list") or ():
@@ -166,7 +169,7 @@ def check_import_policy(
             accept(accepted, prefixes, hops)
             for problem in problems:
                 yield broken("LB207", partial(doc.position, ("policy-definitions",))(), problem)
-    differ = differing(accepted, granted(box.groups, box.grants))
+    differ = differing(accepted, granted(sets, box.grants), Canonical(sets))
     if differ:
         yield broken(
             "LB207",

@@ -121,17 +121,19 @@ def _lb_peers(plan: Plan, rr: Speaker, carried: tuple[str, ...]) -> Iterator[Dia
     from wherever a grant says an LB may be, a dynamic range must take them in."""
     ranges = [(n.peer, n) for n in rr.neighbors if isinstance(n.peer, IPv4Network | IPv6Network)]
     plan_rr = next(r for r in plan.reflectors if r.name == rr.name)
+    by_net: dict[IPv4Network | IPv6Network, Neighbor] = {}
+    for net, n in ranges:
+        by_net.setdefault(net, n)
     for peers in sorted({grant.peers for grant in plan_rr.grants}, key=str):
         # a pod lands in the most specific range that holds it
-        covering = max(
+        covering = next(
             (
-                (net, n)
-                for net, n in ranges
-                if net.version == peers.version and peers.subnet_of(net)  # type: ignore[arg-type]
+                by_net[net]
+                for length in range(peers.prefixlen, -1, -1)
+                if (net := peers.supernet(new_prefix=length)) in by_net
             ),
-            key=lambda found: found[0].prefixlen,
-            default=(None, None),
-        )[1]
+            None,
+        )
         if covering is None:
             yield broken(
                 "LB201",

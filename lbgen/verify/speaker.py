@@ -21,13 +21,20 @@ Pair = tuple[Network, Network]  # (service prefix, next hop as a host network)
 Accepted = dict[Network, set[frozenset[Network]]]
 
 
-def granted(groups: Iterable[PrefixGroup], grants: Iterable[RouteGrant]) -> Accepted:
-    """What an import policy must accept: via each grant's node, its groups' prefixes of each
-    family (with the node's address of that family)."""
-    sets: dict[tuple[str, int], frozenset[Network]] = {}
+GroupSets = dict[tuple[str, int], frozenset[Network]]  # (group, IP version) → its prefixes
+
+
+def group_sets(groups: Iterable[PrefixGroup]) -> GroupSets:
+    sets: GroupSets = {}
     for group in groups:
         sets[group.name, 4] = frozenset(group.prefixes)
         sets[group.name, 6] = frozenset(group.prefixes6)
+    return sets
+
+
+def granted(sets: GroupSets, grants: Iterable[RouteGrant]) -> Accepted:
+    """What an import policy must accept: via each grant's node, its groups' prefixes of each
+    family (with the node's address of that family)."""
     wanted: Accepted = {}
     for grant in grants:
         for hop, version in ((grant.next_hop, 4), (grant.next_hop6, 6)):
@@ -45,21 +52,26 @@ def accept(accepted: Accepted, prefixes: frozenset[Network], hops: Iterable[Netw
             accepted.setdefault(hop, set()).add(prefixes)
 
 
-def differing(accepted: Accepted, wanted: Accepted) -> list[Pair]:
+class Canonical:
+    """A set of prefixes read from a config, as the plan's equal one: compared element by
+    element once per set read, not once per next hop or listen range it is used for."""
+
+    def __init__(self, sets: GroupSets) -> None:
+        self._plan = {prefixes: prefixes for prefixes in sets.values()}
+        self._seen: dict[int, frozenset[Network]] = {}
+
+    def __call__(self, prefixes: frozenset[Network]) -> frozenset[Network]:
+        if id(prefixes) not in self._seen:
+            self._seen[id(prefixes)] = self._plan.get(prefixes, prefixes)
+        return self._seen[id(prefixes)]
+
+
+def differing(accepted: Accepted, wanted: Accepted, canonical: Canonical) -> list[Pair]:
     """The (prefix, next hop) pairs only one side accepts; each next hop's prefixes expanded
     only where the two sides factor them differently."""
-    # a set read from the config stands for the plan's equal one: compared once, not per hop
-    canonical = {prefixes: prefixes for sets in wanted.values() for prefixes in sets}
-    seen: dict[int, frozenset[Network]] = {}
-
-    def plan_set(prefixes: frozenset[Network]) -> frozenset[Network]:
-        if id(prefixes) not in seen:
-            seen[id(prefixes)] = canonical.get(prefixes, prefixes)
-        return seen[id(prefixes)]
-
     found: list[Pair] = []
     for hop in accepted.keys() | wanted.keys():
-        mine = {plan_set(p) for p in accepted.get(hop, ())}
+        mine = {canonical(p) for p in accepted.get(hop, ())}
         theirs = wanted.get(hop, set())
         if mine != theirs:
             found += [(p, hop) for p in frozenset().union(*mine) ^ frozenset().union(*theirs)]

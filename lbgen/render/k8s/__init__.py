@@ -2,7 +2,7 @@
 `lb` holds one service's objects (its Deployment, one function per container), `cluster` the
 fabric-wide ones, `gitops` what points Argo CD and Flux at cluster/."""
 
-from lbgen.render.k8s.cluster import namespace, node_agent, rbac
+from lbgen.render.k8s.cluster import namespace, node_agent, rbac, service_rbac
 from lbgen.render.k8s.common import dump_manifests, lb_name
 from lbgen.render.k8s.gitops import argocd_applications, flux
 from lbgen.render.k8s.kustomize import (
@@ -41,4 +41,5 @@ __all__ = [
     "rbac",
     "root_kustomization",
     "service_kustomization",
+    "service_rbac",
 ]

@@ -10,7 +10,7 @@ from lbgen.contract import (
     CONFIG_DIR,
     NODE_AGENT,
 )
-from lbgen.plan import Plan
+from lbgen.plan import Plan, ServicePlan
 from lbgen.render.k8s.common import (
     AGENT,
     Manifest,
@@ -44,14 +44,9 @@ def namespace(plan: Plan) -> Manifest:
 
 
 def rbac(plan: Plan) -> list[Manifest]:
-    """Least privilege: each service's LB pods have an account of their own, which reads the
-    backend's EndpointSlices and patches the status of that one LoadBalancer Service (a stolen
-    token sets no other Service's ingress IP); the node agent reads pods in its own namespace."""
-    ns = plan.kube.namespace
-    docs: list[Manifest] = [
-        *(_account(plan, lb_account(s), "load-balancer") for s in plan.services),
-        _account(plan, AGENT, "node-agent"),
-    ]
+    """Least privilege: each service's LB pods have an account of their own (service_rbac),
+    which reads the backend's EndpointSlices (here: a Role per backend namespace, bound to the
+    accounts reading there); the node agent reads pods in its own namespace."""
     readers: dict[str, list[str]] = {}
     for service in plan.services:
         readers.setdefault(service.backend.namespace, []).append(lb_account(service))
@@ -62,27 +57,36 @@ def rbac(plan: Plan) -> list[Manifest]:
             "verbs": ["get", "list", "watch"],
         },
     ]
+    docs = [_account(plan, AGENT, "node-agent")]
     for target, accounts in sorted(readers.items()):
         docs += _role_and_binding(plan, f"lbgen-lb-{plan.fabric}-read", target, read, accounts)
-    for service in plan.services:
-        status = [
-            {
-                "apiGroups": [""],
-                "resources": ["services/status"],
-                "resourceNames": [service.name],
-                "verbs": ["get", "patch"],
-            }
-        ]
-        name = f"lbgen-{plan.fabric}-{service.name}-status"
-        docs += _role_and_binding(plan, name, service.namespace, status, [lb_account(service)])
     docs += _role_and_binding(
         plan,
         AGENT,
-        ns,
+        plan.kube.namespace,
         [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}],
         [AGENT],
     )
     return docs
+
+
+def service_rbac(plan: Plan, service: ServicePlan) -> list[Manifest]:
+    """A service's LB account, which may patch the status of that one LoadBalancer Service (a
+    stolen token sets no other Service's ingress IP): in the service's folder, so a thousand
+    services are not one kustomize build."""
+    status = [
+        {
+            "apiGroups": [""],
+            "resources": ["services/status"],
+            "resourceNames": [service.name],
+            "verbs": ["get", "patch"],
+        }
+    ]
+    name = f"lbgen-{plan.fabric}-{service.name}-status"
+    return [
+        _account(plan, lb_account(service), "load-balancer"),
+        *_role_and_binding(plan, name, service.namespace, status, [lb_account(service)]),
+    ]
 
 
 def _account(plan: Plan, name: str, component: str) -> Manifest:

@@ -21,7 +21,13 @@ from lbgen.render.k8s.common import AGENT, NODES_CM, Manifest, labels, lb_name
 
 FABRIC_DIR = "fabric"  # under cluster/: the namespace, RBAC, the node agent, monitoring
 SERVICES_DIR = "services"  # under cluster/: a folder per service
-SERVICE_FILES = ("deployment.yaml", "pdb.yaml", "service.yaml", "networkpolicy.yaml")
+SERVICE_FILES = (
+    "rbac.yaml",
+    "deployment.yaml",
+    "pdb.yaml",
+    "service.yaml",
+    "networkpolicy.yaml",
+)
 
 
 def needs_nodes(plan: Plan) -> bool:
