@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -71,9 +72,7 @@ def _rss_mb(pid: int) -> float:
 def _netns(name: str, address: str) -> Iterator[str]:
     add_netns(name)
     try:
-        ip("link", "add", "d0", "type", "dummy", netns=name)
-        ip("addr", "add", f"{address}/16", "dev", "d0", netns=name)
-        ip("link", "set", "d0", "up", netns=name)
+        ip("addr", "add", f"{address}/32", "dev", "lo", netns=name)  # no dummy links here
         yield name
     finally:
         delete_netns(name)
@@ -215,6 +214,8 @@ def gobgp_box(name: str, conf: str, changed: str, address: str, added: str) -> d
 
 
 def main() -> None:
+    # ended by a signal, still end the daemons and delete the namespaces (the finally blocks)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser()
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--nodes", type=int, default=1000)

@@ -9,7 +9,8 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 RACKS = 20
 
 
-def scale_spec(services: int, nodes: int, name: str = "scale") -> str:
+def scale_spec(services: int, nodes: int, name: str = "scale", *, ipv6: bool = True) -> str:
+    """`ipv6` False: every service IPv4-only (a third IPv6-only, a third dual-stack else)."""
     lines = [
         "apiVersion: lbgen.io/v1alpha1",
         "kind: Fabric",
@@ -45,9 +46,9 @@ def scale_spec(services: int, nodes: int, name: str = "scale") -> str:
         prefix6 = IPv6Network((int(first6.network_address) + (s << 64), 64))
         lines.append(f"    - name: svc{s:05d}")
         lines.append("      namespace: apps")
-        if s % 3 != 1:
+        if s % 3 != 1 or not ipv6:
             lines.append(f"      prefix: {prefix}")
-        if s % 3 != 0:
+        if s % 3 != 0 and ipv6:
             lines.append(f'      prefix6: "{prefix6}"')
         selector = f", nodeSelector: {{rack: r{s % RACKS}}}" if s % 2 else ""
         lines += [

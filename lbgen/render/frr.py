@@ -164,8 +164,20 @@ def render_reflector_frr(rr: ReflectorPlan, source: str) -> str:
     )
 
 
-def render_frr_daemons(source: str, *, staticd: bool) -> str:
-    return render_template("frr/daemons.j2", header=header(source, "#"), staticd=staticd)
+# what frrinit.sh's ulimit -n is without MAX_FDS (Debian's frr.service: LimitNOFILE=1024)
+DEFAULT_FDS = 1024
+FDS_BESIDE_SESSIONS = 128  # zebra's socket, vty, logs, listeners
+
+
+def reflector_fds(rr: ReflectorPlan) -> int:
+    """Open files a reflector's bgpd needs: a socket per session, up to the listen limit."""
+    return max(DEFAULT_FDS, rr.listen_limit + len(rr.routers) + FDS_BESIDE_SESSIONS)
+
+
+def render_frr_daemons(source: str, *, staticd: bool, max_fds: int | None = None) -> str:
+    return render_template(
+        "frr/daemons.j2", header=header(source, "#"), staticd=staticd, max_fds=max_fds
+    )
 
 
 def render_zebra_conf(router: RouterPlan, source: str) -> str:

@@ -6,6 +6,7 @@ from lbgen.contract import AGENT_CONFIG_NAME, BOX_PASSWORDS_NAME, NODES_CONFIG_N
 from lbgen.plan import AgentConfig, BoxPasswords, NodesConfig, Plan, PodConfig
 from lbgen.render import k8s, sysctl
 from lbgen.render.frr import (
+    reflector_fds,
     reflector_passwords,
     render_frr_conf,
     render_frr_daemons,
@@ -43,7 +44,9 @@ def _network(plan: Plan) -> Tree:
         base = f"reflectors/{rr.name}"
         if rr.implementation == "frr":
             conf = render_reflector_frr(rr, src)
-            tree.update(_frr(base, conf, reflector_passwords(rr, src), src, staticd=False))
+            passwords = reflector_passwords(rr, src)
+            fds = reflector_fds(rr)
+            tree.update(_frr(base, conf, passwords, src, staticd=False, max_fds=fds))
         else:
             tree[f"{base}/gobgpd.yaml"] = render_reflector_gobgpd(rr, src)
         tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.REFLECTOR)
@@ -53,10 +56,20 @@ def _network(plan: Plan) -> Tree:
     return tree
 
 
-def _frr(base: str, conf: str, passwords: BoxPasswords | None, src: str, *, staticd: bool) -> Tree:
-    """An FRR box's files: frr.conf, the daemons file (`staticd`: a router's discard routes),
-    and passwords.json when its sessions have passwords (which file holds each; never one)."""
-    files = {f"{base}/frr.conf": conf, f"{base}/daemons": render_frr_daemons(src, staticd=staticd)}
+def _frr(
+    base: str,
+    conf: str,
+    passwords: BoxPasswords | None,
+    src: str,
+    *,
+    staticd: bool,
+    max_fds: int | None = None,
+) -> Tree:
+    """An FRR box's files: frr.conf, the daemons file (`staticd`: a router's discard routes;
+    `max_fds`: a reflector's open files), and passwords.json when its sessions have passwords
+    (which file holds each; never one)."""
+    daemons = render_frr_daemons(src, staticd=staticd, max_fds=max_fds)
+    files = {f"{base}/frr.conf": conf, f"{base}/daemons": daemons}
     if passwords is not None:
         files[f"{base}/{BOX_PASSWORDS_NAME}"] = passwords.model_dump_json(indent=2) + "\n"
     return files
