@@ -22,9 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
+from bench.daemons import GOBGP_PORT, gobgp, peak_rss_mb, stop, vtysh, wait
 from bench.fabric import scale_spec
 from lbgen.compiler import compile_text
 from lbgen.testbed.daemons import frr_argv
@@ -32,8 +33,6 @@ from lbgen.testbed.netns import add_netns, delete_netns, inside, ip
 from lbgen.testbed.processes import spawn
 
 FRR_RELOAD = Path("/usr/lib/frr/frr-reload.py")
-GOBGP_PORT = "50151"
-TIMEOUT = 600.0
 
 
 def _trees(services: int, nodes: int) -> tuple[dict[str, str], dict[str, str], str]:
@@ -52,22 +51,6 @@ def _trees(services: int, nodes: int) -> tuple[dict[str, str], dict[str, str], s
     return before, after, added
 
 
-def _wait(test: Callable[[], bool], what: str) -> float:
-    start = time.monotonic()
-    while not test():
-        if time.monotonic() - start > TIMEOUT:
-            raise TimeoutError(f"{what}: not within {TIMEOUT:.0f} s")
-        time.sleep(0.05)
-    return time.monotonic() - start
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):  # the peak
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 @contextlib.contextmanager
 def _netns(name: str, address: str) -> Iterator[str]:
     add_netns(name)
@@ -76,28 +59,6 @@ def _netns(name: str, address: str) -> Iterator[str]:
         yield name
     finally:
         delete_netns(name)
-
-
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        with contextlib.suppress(ProcessLookupError):
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
-def _vtysh(folder: Path, command: str) -> str:
-    done = subprocess.run(
-        ["vtysh", "--vty_socket", str(folder), "-c", command],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout if done.returncode == 0 else ""
 
 
 def _unreachable(netns: str) -> int:
@@ -128,11 +89,11 @@ def frr_box(name: str, conf: str, changed: str, address: str) -> dict[str, float
         daemons = ["zebra", "bgpd"] + (["staticd"] if discards else [])
         children = [spawn(frr_argv(netns, d, folder), folder / f"{d}.log") for d in daemons]
         try:
-            _wait(lambda: last_entry in _vtysh(folder, "show running-config"), "config")
+            wait(lambda: last_entry in vtysh(folder, "show running-config"), "config")
             loaded = time.monotonic() - start
-            _wait(lambda: _unreachable(netns) >= discards, "discard routes")
+            wait(lambda: _unreachable(netns) >= discards, "discard routes")
             installed = time.monotonic() - start
-            rss = sum(_rss_mb(c.pid) for c in children)
+            rss = sum(peak_rss_mb(c.pid) for c in children)
             (folder / "new.conf").write_text(changed)
             start = time.monotonic()
             subprocess.run(
@@ -144,7 +105,7 @@ def frr_box(name: str, conf: str, changed: str, address: str) -> dict[str, float
                 capture_output=True,
                 check=True,
             )  # fmt: skip
-            _wait(lambda: _unreachable(netns) >= discards + 1, "the added discard route")
+            wait(lambda: _unreachable(netns) >= discards + 1, "the added discard route")
             reloaded = time.monotonic() - start
             test = subprocess.run(
                 [
@@ -158,7 +119,7 @@ def frr_box(name: str, conf: str, changed: str, address: str) -> dict[str, float
             )  # fmt: skip
             left = [line for line in test.stdout.splitlines() if line.startswith(("+", "-"))]
         finally:
-            _stop(children)
+            stop(children)
     return {
         "MB": len(conf.encode()) / 1e6,
         "loaded_s": loaded,
@@ -167,14 +128,6 @@ def frr_box(name: str, conf: str, changed: str, address: str) -> dict[str, float
         "change_s": reloaded,
         "left": float(len(left)),
     }
-
-
-def _gobgp(netns: str, *argv: str) -> str:
-    """gobgp's CLI, in the namespace whose loopback its API listens on."""
-    done = subprocess.run(
-        inside(netns, "gobgp", "-p", GOBGP_PORT, *argv), capture_output=True, text=True, check=False
-    )
-    return done.stdout if done.returncode == 0 else ""
 
 
 def gobgp_box(name: str, conf: str, changed: str, address: str, added: str) -> dict[str, float]:
@@ -191,18 +144,18 @@ def gobgp_box(name: str, conf: str, changed: str, address: str, added: str) -> d
         try:
 
             def held() -> bool:
-                return _gobgp(netns, "policy", "statement").count("StatementName lbs") >= statements
+                return gobgp(netns, "policy", "statement").count("StatementName lbs") >= statements
 
-            _wait(held, "import statements")
+            wait(held, "import statements")
             loaded = time.monotonic() - start
-            rss = _rss_mb(child.pid)  # `ip netns exec` became gobgpd
+            rss = peak_rss_mb(child.pid)  # `ip netns exec` became gobgpd
             path.write_text(changed)
             start = time.monotonic()
             child.send_signal(signal.SIGHUP)  # gobgpd rereads its file
-            _wait(lambda: added in _gobgp(netns, "policy", "prefix"), "the added prefix")
+            wait(lambda: added in gobgp(netns, "policy", "prefix"), "the added prefix")
             reloaded = time.monotonic() - start
         finally:
-            _stop([child])
+            stop([child])
     return {
         "MB": len(conf.encode()) / 1e6,
         "loaded_s": loaded,

@@ -28,11 +28,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from bench.boxes import GOBGP_PORT, _gobgp, _rss_mb, _stop, _vtysh, _wait
+from bench.daemons import GOBGP_PORT, gobgp, peak_rss_mb, stop, vtysh, wait
 from bench.fabric import scale_spec
 from lbgen.compiler import compile_text
 from lbgen.plan import Plan
@@ -58,22 +58,24 @@ sys.stdin.read()
 """
 
 
-def speaker(plan: Plan, control: list[str]) -> tuple[str, str, dict[str, list[str]]]:
+def speaker(plan: Plan, control: list[str]) -> tuple[str, str, dict[str, list[str]], list[str]]:
     """exabgp's config (a neighbor per LB and reflector, each from the LB's own address in its
     node's pod subnet, with its own router id), the announcements its control process sends,
-    and per node the withdrawals of its LBs' routes."""
+    per node the withdrawals of its LBs' routes, and every LB's address."""
     nodes = {n.name: n for n in plan.nodes}
     process = " ".join(control)
     lines = [f"process control {{\n  run {process};\n  encoder text;\n}}"]
     announce: list[str] = []
     withdraw: dict[str, list[str]] = {}
     on_node: Counter[str] = Counter()  # LB pods on each node so far: each gets its own address
+    addresses: list[str] = []
     for service in plan.services:
         for name in service.placement:
             node = nodes[name]
             assert node.pod_subnet is not None
             pod = node.pod_subnet.network_address + 10 + on_node[name]
             on_node[name] += 1
+            addresses.append(str(pod))
             route = f"route {service.prefix} next-hop {node.address}"
             for rr in plan.reflectors:
                 lines.append(
@@ -85,13 +87,7 @@ def speaker(plan: Plan, control: list[str]) -> tuple[str, str, dict[str, list[st
                 selector = f"neighbor {rr.address} local-ip {pod}"
                 announce.append(f"{selector} announce {route}\n")
                 withdraw.setdefault(name, []).append(f"{selector} withdraw {route}\n")
-    return "\n".join(lines) + "\n", "".join(announce), withdraw
-
-
-def pod_addresses(conf: str) -> list[str]:
-    return sorted(
-        {line.split()[1].rstrip(";") for line in conf.splitlines() if "local-address" in line}
-    )
+    return "\n".join(lines) + "\n", "".join(announce), withdraw, addresses
 
 
 @contextlib.contextmanager
@@ -117,7 +113,7 @@ def _cpu_s(pid: int) -> float:
 
 
 def _frr_up(folder: Path) -> int:
-    shown = _vtysh(folder, "show bgp ipv4 unicast summary json")
+    shown = vtysh(folder, "show bgp ipv4 unicast summary json")
     if not shown:
         return 0
     peers = json.loads(shown).get("peers", {})
@@ -155,11 +151,11 @@ def main() -> None:  # noqa: PLR0915 -- one scenario, told in order
     prefix = f"lbgenss{os.getpid()}"
     net = plan.node_network
     assert net is not None
-    pods = [(str(plan.pod_network), str(SPEAKERS))]
+    to_pods = ((str(plan.pod_network), str(SPEAKERS)),)
     boxes = {
         "router": Box("router", f"{prefix}-router", IPv4Address("10.0.0.1"), net, ()),
-        "rr-go": Box("rr-go", f"{prefix}-rr-go", IPv4Address("10.0.0.3"), net, tuple(pods)),
-        "rr-frr": Box("rr-frr", f"{prefix}-rr-frr", IPv4Address("10.0.0.4"), net, tuple(pods)),
+        "rr-go": Box("rr-go", f"{prefix}-rr-go", IPv4Address("10.0.0.3"), net, to_pods),
+        "rr-frr": Box("rr-frr", f"{prefix}-rr-frr", IPv4Address("10.0.0.4"), net, to_pods),
         "lbs": Box("lbs", f"{prefix}-lbs", SPEAKERS, net, ()),
     }
     children: list[subprocess.Popen[bytes]] = []
@@ -185,17 +181,17 @@ def main() -> None:  # noqa: PLR0915 -- one scenario, told in order
         children.append(spawn(inside(boxes["rr-go"].netns, *gobgpd), work / "gobgpd.log"))
         try:
             go_ns = boxes["rr-go"].netns
-            _wait(lambda: bool(_gobgp(go_ns, "global")), "gobgpd's API")
-            _wait(lambda: _frr_up(folders["router"]) == 2, "the router's reflector sessions")
+            wait(lambda: bool(gobgp(go_ns, "global")), "gobgpd's API")
+            wait(lambda: _frr_up(folders["router"]) == 2, "the router's reflector sessions")
             fifo = work / "control.fifo"
             os.mkfifo(fifo)
             control = [sys.executable, str(work / "control.py"), str(work / "announce"), str(fifo)]
             (work / "control.py").write_text(CONTROL)
-            conf, announce, withdraw = speaker(plan, control)
+            conf, announce, withdraw, pods = speaker(plan, control)
             (work / "announce").write_text(announce)
             (work / "exabgp.conf").write_text(conf)
             # every LB pod's address, on the speakers' loopback (no dummy links on this kernel)
-            batch = "".join(f"addr add {a}/32 dev lo\n" for a in pod_addresses(conf))
+            batch = "".join(f"addr add {a}/32 dev lo\n" for a in pods)
             subprocess.run(["ip", "-n", lbs_ns, "-batch", "-"], input=batch, text=True, check=True)
             env = {
                 "exabgp.daemon.user": "root",
@@ -213,7 +209,7 @@ def main() -> None:  # noqa: PLR0915 -- one scenario, told in order
 
             def progress() -> bool:
                 now = time.monotonic() - start
-                if "rr-go" not in marks and _gobgp(go_ns, "neighbor").count("Establ") >= lbs:
+                if "rr-go" not in marks and gobgp(go_ns, "neighbor").count("Establ") >= lbs:
                     marks["rr-go"] = now
                 if "rr-frr" not in marks and _frr_up(folders["rr-frr"]) >= lbs:
                     marks["rr-frr"] = now
@@ -222,26 +218,24 @@ def main() -> None:  # noqa: PLR0915 -- one scenario, told in order
                 time.sleep(POLL)
                 return len(marks) == 3
 
-            _wait(progress, "every session and the router's FIB")
+            wait(progress, "every session and the router's FIB")
             where = {box.netns: name for name, box in boxes.items()}
-            table = [(_label(c, where), _rss_mb(c.pid), _cpu_s(c.pid)) for c in children]
+            table = [(_label(c, where), peak_rss_mb(c.pid), _cpu_s(c.pid)) for c in children]
             leaving = max(withdraw, key=lambda n: len(withdraw[n]))
             address = str(next(n.address for n in plan.nodes if n.name == leaving))
             before = _fib(boxes["router"].netns)[address]
-            start = time.monotonic()
             with fifo.open("w") as commands:
                 commands.write("".join(withdraw[leaving]))
-            gone = _wait_for(lambda: _fib(boxes["router"].netns)[address] == 0)
-            left = time.monotonic() - start
+            left = wait(lambda: _fib(boxes["router"].netns)[address] == 0, "the node's LBs to go")
         finally:
-            _stop(children)
+            stop(children)
     print(f"{args.services} services, {lbs} LBs on {args.nodes} nodes: {2 * lbs} LB sessions")
     print(f"  every LB session up at rr-go (gobgpd): {marks['rr-go']:.1f} s")
     print(f"  every LB session up at rr-frr (FRR):   {marks['rr-frr']:.1f} s")
     print(f"  the router's FIB holds every LB:       {marks['fib']:.1f} s")
     print(
         f"  {leaving}'s {before} LBs withdrawn, out of the router's FIB: {left:.2f} s "
-        f"({gone} polls)"
+        "(polled every 50 ms)"
     )
     print(f"  {'daemon':<24} {'peak RSS MB':>11} {'CPU s':>7}")
     for label, rss, cpu in table:
@@ -252,14 +246,6 @@ def _label(child: subprocess.Popen[bytes], where: dict[str, str]) -> str:
     """The daemon and its box, from its command line (ip netns exec NETNS PROGRAM ...)."""
     argv = [str(part) for part in child.args]  # type: ignore[union-attr]
     return f"{Path(argv[4]).name} ({where[argv[3]]})"
-
-
-def _wait_for(test: Callable[[], bool]) -> int:
-    polls = 0
-    while not test():
-        polls += 1
-        time.sleep(0.01)
-    return polls
 
 
 if __name__ == "__main__":

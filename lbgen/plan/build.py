@@ -87,8 +87,9 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
         ),
     )
     # a router takes its routes from the reflectors, whatever peer the reflector took them from
-    groups = _groups(fabric, eligible)
-    router_grants = _grants(fabric, eligible, groups, pods)
+    carrying = _groups(fabric, eligible)
+    groups = tuple(group for group, _ in carrying)
+    router_grants = _grants(fabric, carrying, pods)
     modules = ("ip_vs", *sorted({f"ip_vs_{s.scheduler}" for s in spec.services}))
 
     return Plan(
@@ -139,7 +140,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
                 add_paths_send_max=most_lbs,
                 max_prefixes_per_lb=PREFIXES_PER_LB,
                 groups=groups,
-                grants=_grants(fabric, eligible, groups, r.pod_range or pods),
+                grants=_grants(fabric, carrying, r.pod_range or pods),
                 lb_password_file=r.lb_password.file if r.lb_password else None,
                 listen_limit=min(65535, max(100, 2 * all_lbs)),
             )
@@ -209,9 +210,11 @@ def _router_session(
     )
 
 
-def _groups(fabric: Fabric, eligible: dict[str, tuple[str, ...]]) -> tuple[PrefixGroup, ...]:
-    """The services grouped by the nodes that may carry them, each group named after its
-    first service: what policies list once."""
+def _groups(
+    fabric: Fabric, eligible: dict[str, tuple[str, ...]]
+) -> tuple[tuple[PrefixGroup, tuple[str, ...]], ...]:
+    """The services grouped by the nodes that may carry them (what policies list once), each
+    group named after its first service, with those nodes."""
     by_nodes: dict[tuple[str, ...], list[Service]] = {}
     for service in sorted(fabric.spec.services, key=lambda s: s.name):
         if eligible[service.name]:
@@ -219,31 +222,32 @@ def _groups(fabric: Fabric, eligible: dict[str, tuple[str, ...]]) -> tuple[Prefi
     return tuple(
         sorted(
             (
-                PrefixGroup(
-                    name=services[0].name,
-                    prefixes=tuple(sorted(s.prefix for s in services if s.prefix is not None)),
-                    prefixes6=tuple(sorted(s.prefix6 for s in services if s.prefix6 is not None)),
+                (
+                    PrefixGroup(
+                        name=services[0].name,
+                        prefixes=tuple(sorted(s.prefix for s in services if s.prefix)),
+                        prefixes6=tuple(sorted(s.prefix6 for s in services if s.prefix6)),
+                    ),
+                    nodes,
                 )
-                for services in by_nodes.values()
+                for nodes, services in by_nodes.items()
             ),
-            key=lambda g: g.name,
+            key=lambda found: found[0].name,
         )
     )
 
 
 def _grants(
     fabric: Fabric,
-    eligible: dict[str, tuple[str, ...]],
-    groups: tuple[PrefixGroup, ...],
+    groups: tuple[tuple[PrefixGroup, tuple[str, ...]], ...],
     lb_range: IPv4Network | IPv6Network,
 ) -> tuple[RouteGrant, ...]:
     """Per node that may run an LB: the groups of service prefixes it may be next hop for, and
     from where (its pod subnet if known, else the range LB peers come from)."""
     spec = fabric.spec
     carried: dict[str, list[PrefixGroup]] = {}
-    for group in groups:
-        # a group is named after its first service: its nodes are that service's
-        for name in eligible[group.name]:
+    for group, nodes in groups:
+        for name in nodes:
             carried.setdefault(name, []).append(group)
     found = []
     for node in sorted(spec.nodes, key=lambda n: n.name):

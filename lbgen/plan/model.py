@@ -64,6 +64,10 @@ class PrefixGroup(Frozen):
     prefixes: tuple[IPv4Network, ...]
     prefixes6: tuple[IPv6Network, ...]
 
+    def of(self, version: int) -> tuple[IPv4Network, ...] | tuple[IPv6Network, ...]:
+        """Its prefixes of one IP version (4 or 6)."""
+        return self.prefixes if version == 4 else self.prefixes6
+
 
 class RouteGrant(Frozen):
     """Which routes an LB may announce with one node as next hop: the prefixes of the groups
@@ -78,6 +82,10 @@ class RouteGrant(Frozen):
     groups: tuple[str, ...]  # the PrefixGroup names it may carry
     # its IPv6 address, next hop of its groups' IPv6 prefixes over the same sessions
     next_hop6: IPv6Address | None = None
+
+    def hop(self, version: int) -> IPv4Address | IPv6Address | None:
+        """Its next hop for prefixes of one IP version (4 or 6)."""
+        return self.next_hop if version == 4 else self.next_hop6
 
 
 class Granting(Frozen):

@@ -24,12 +24,13 @@ from lbgen.render.text import generated_by, header, render_template
 class Family:
     """FRR's words for one address family in prefix lists and matches."""
 
+    version: int
     ip: str  # "ip" or "ipv6"
     suffix: str  # "" or "6": list names per family
     host: int  # a host route's length: 32 or 128
 
 
-IPV4, IPV6 = Family("ip", "", 32), Family("ipv6", "6", 128)
+FAMILIES = (Family(4, "ip", "", 32), Family(6, "ipv6", "6", 128))
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,10 @@ class PrefixList:
 def prefix_lists(groups: Sequence[PrefixGroup]) -> list[PrefixList]:
     """Per group, its IPv4 list, then its IPv6 one (each when it has prefixes of that family)."""
     return [
-        PrefixList(group.name, family, prefixes)
+        PrefixList(group.name, family, group.of(family.version))
         for group in groups
-        for family, prefixes in ((IPV4, group.prefixes), (IPV6, group.prefixes6))
-        if prefixes
+        for family in FAMILIES
+        if group.of(family.version)
     ]
 
 
@@ -70,18 +71,14 @@ class HopList:
     hops: tuple[IPv4Address | IPv6Address, ...]
 
 
-def _hop(grant: RouteGrant, family: Family) -> IPv4Address | IPv6Address | None:
-    return grant.next_hop if family is IPV4 else grant.next_hop6
-
-
 def router_filters(router: RouterPlan) -> tuple[list[HopList], list[Accept]]:
     """A router: per group and family, one entry naming the nodes that may carry the group."""
     lists = {(p.group, p.family): p for p in prefix_lists(router.groups)}
     hop_lists, accepts = [], []
     for group, grants in router.carriers():
-        for family in (IPV4, IPV6):
+        for family in FAMILIES:
             found = lists.get((group.name, family))
-            hops = tuple(h for g in grants if (h := _hop(g, family)) is not None)
+            hops = tuple(h for g in grants if (h := g.hop(family.version)) is not None)
             if found is None or not hops:
                 continue
             hop_lists.append(HopList(f"lbgen-hops{family.suffix}-{group.name}", family, hops))
@@ -94,8 +91,8 @@ def node_hops(grants: Sequence[RouteGrant]) -> list[HopList]:
     return [
         HopList(f"lbgen-nh{family.suffix}-{grant.node}", family, (hop,))
         for grant in grants
-        for family in (IPV4, IPV6)
-        if (hop := _hop(grant, family)) is not None
+        for family in FAMILIES
+        if (hop := grant.hop(family.version)) is not None
     ]
 
 
@@ -106,8 +103,9 @@ def node_accepts(grants: Sequence[RouteGrant], lists: Sequence[PrefixList]) -> l
         Accept(found, f"lbgen-nh{family.suffix}-{grant.node}")
         for grant in grants
         for name in grant.groups
-        for family in (IPV4, IPV6)
-        if (found := by_key.get((name, family))) is not None and _hop(grant, family) is not None
+        for family in FAMILIES
+        if (found := by_key.get((name, family))) is not None
+        and grant.hop(family.version) is not None
     ]
 
 

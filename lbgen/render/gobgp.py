@@ -3,10 +3,9 @@ built as data in the shape of gobgpd's config and serialised, never templated.""
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
-from lbgen.plan import Granting, PrefixGroup, ReflectorPlan, RouteGrant, RouterPlan, Timers
+from lbgen.plan import Granting, ReflectorPlan, RouteGrant, RouterPlan, Timers
 from lbgen.plan.model import Family
 from lbgen.render.text import generated_by
 from lbgen.render.yamldoc import Flow, dump_yaml
@@ -141,12 +140,9 @@ def neighbor_set(grant: RouteGrant) -> str:
     return f"lbgen-pods-on-{grant.node}"
 
 
-def _prefixes(group: PrefixGroup, version: int) -> tuple[IPv4Network | IPv6Network, ...]:
-    return group.prefixes if version == 4 else group.prefixes6
-
-
 def _hop(grant: RouteGrant, version: int) -> str | None:
-    hop = grant.next_hop if version == 4 else grant.next_hop6
+    """gobgpd's next-hop-in-list entry: the node's address as a host network."""
+    hop = grant.hop(version)
     return None if hop is None else f"{hop}/{hop.max_prefixlen}"
 
 
@@ -159,12 +155,12 @@ def _defined_sets(box: Granting, *, from_peers: bool) -> dict[str, Any]:
             "prefix-list": [
                 # exact: a more-specific of a service prefix is a hijack, not a service
                 {"ip-prefix": str(p), "masklength-range": f"{p.prefixlen}..{p.prefixlen}"}
-                for p in _prefixes(group, version)
+                for p in group.of(version)
             ],
         }
         for group in box.groups
         for version in (4, 6)
-        if _prefixes(group, version)
+        if group.of(version)
     ]
     if found:
         sets["prefix-sets"] = found
@@ -200,7 +196,7 @@ def _per_group(router: Granting) -> list[dict[str, Any]]:
     for group, grants in router.carriers():
         for version in (4, 6):
             hops = [h for g in grants if (h := _hop(g, version)) is not None]
-            if _prefixes(group, version) and hops:
+            if group.of(version) and hops:
                 label = f"lbs{'6' if version == 6 else ''}-{group.name}"
                 found.append(_statement(label, group.name, version, hops, None))
     return found
@@ -213,7 +209,7 @@ def _per_node(rr: Granting) -> list[dict[str, Any]]:
         for name in grant.groups:
             for version in (4, 6):
                 hop = _hop(grant, version)
-                if _prefixes(groups[name], version) and hop is not None:
+                if groups[name].of(version) and hop is not None:
                     label = f"lbs-via{'6' if version == 6 else ''}-{grant.node}-{name}"
                     found.append(_statement(label, name, version, [hop], neighbor_set(grant)))
     return found

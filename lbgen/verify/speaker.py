@@ -27,8 +27,8 @@ GroupSets = dict[tuple[str, int], frozenset[Network]]  # (group, IP version) →
 def group_sets(groups: Iterable[PrefixGroup]) -> GroupSets:
     sets: GroupSets = {}
     for group in groups:
-        sets[group.name, 4] = frozenset(group.prefixes)
-        sets[group.name, 6] = frozenset(group.prefixes6)
+        for version in (4, 6):
+            sets[group.name, version] = frozenset(group.of(version))
     return sets
 
 
@@ -37,8 +37,8 @@ def granted(sets: GroupSets, grants: Iterable[RouteGrant]) -> Accepted:
     family (with the node's address of that family)."""
     wanted: Accepted = {}
     for grant in grants:
-        for hop, version in ((grant.next_hop, 4), (grant.next_hop6, 6)):
-            if hop is None:
+        for version in (4, 6):
+            if (hop := grant.hop(version)) is None:
                 continue
             found = wanted.setdefault(ip_network(hop), set())
             found.update(p for name in grant.groups if (p := sets[name, version]))

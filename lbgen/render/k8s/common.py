@@ -3,6 +3,7 @@ node affinity, and the YAML documents' header. Manifests are data, serialised, n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from lbgen.contract import NON_ROOT_UID
@@ -93,15 +94,21 @@ def http_probe(path: str, period: int, failures: int) -> dict[str, Any]:
     }
 
 
-def on_nodes(names: list[str]) -> dict[str, Any]:
-    """Required node affinity to the nodes named (matchFields on metadata.name)."""
-    return {
-        "requiredDuringSchedulingIgnoredDuringExecution": {
-            "nodeSelectorTerms": [
-                {"matchFields": [{"key": "metadata.name", "operator": "In", "values": names}]}
-            ],
-        }
-    }
+def on_nodes(
+    names: Sequence[str] | None, labels: tuple[tuple[str, str], ...] = ()
+) -> dict[str, Any] | None:
+    """Required node affinity to the nodes named (matchFields on metadata.name) with these
+    labels; None when it names none and asks for no label."""
+    term: dict[str, Any] = {}
+    if names is not None:
+        term["matchFields"] = [{"key": "metadata.name", "operator": "In", "values": list(names)}]
+    if labels:
+        term["matchExpressions"] = [
+            {"key": key, "operator": "In", "values": [value]} for key, value in labels
+        ]
+    if not term:
+        return None
+    return {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}
 
 
 def dump_manifests(source: str, docs: list[Manifest]) -> str:

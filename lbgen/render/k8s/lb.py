@@ -36,6 +36,7 @@ from lbgen.render.k8s.common import (
     lb_account,
     lb_name,
     lbgen,
+    on_nodes,
     resources,
     security,
     selector,
@@ -232,7 +233,12 @@ def _pod_spec(plan: Plan, service: ServicePlan) -> dict[str, Any]:
         "shareProcessNamespace": True,
         "terminationGracePeriodSeconds": service.kube.drain_seconds + 15,
         "affinity": {
-            **({"nodeAffinity": affinity} if (affinity := _node_affinity(service)) else {}),
+            # the spec's own choice of nodes for this service: by name, by label, or both
+            **(
+                {"nodeAffinity": affinity}
+                if (affinity := on_nodes(service.node_names, service.node_selector))
+                else {}
+            ),
             # only beside the node agent, which runs on the nodes that may run LBs (its
             # DaemonSet names them): one list for the fabric, not one per service
             "podAffinity": {
@@ -271,23 +277,6 @@ def _pod_spec(plan: Plan, service: ServicePlan) -> dict[str, Any]:
             *([{"name": NODES, "configMap": {"name": NODES_CM}}] if service.prefix6 else []),
         ],
     }
-
-
-def _node_affinity(service: ServicePlan) -> dict[str, Any] | None:
-    """The spec's own choice of nodes for this service: by name, by label, or both."""
-    term: dict[str, Any] = {}
-    if service.node_names is not None:
-        term["matchFields"] = [
-            {"key": "metadata.name", "operator": "In", "values": list(service.node_names)}
-        ]
-    if service.node_selector:
-        term["matchExpressions"] = [
-            {"key": key, "operator": "In", "values": [value]}
-            for key, value in service.node_selector
-        ]
-    if not term:
-        return None
-    return {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}
 
 
 def _lb_metadata(plan: Plan, service: ServicePlan) -> dict[str, Any]:
