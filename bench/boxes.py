@@ -4,11 +4,11 @@ namespace of its own, then one service added and the change applied to the runni
 
 Run as root: .venv/bin/python -m bench.boxes [--services N] [--nodes N]   (prints; asserts
 nothing). Per box: its config's size; the time from the daemons' start to the whole config
-held (FRR: vtysh answers with the config's last route-map entry, and zebra has installed every
-discard route in the kernel; gobgpd: its API lists every import statement); the daemons' RSS;
-the time to apply the one-service change (FRR: Debian's frr-reload.py, from frr-pythontools;
-gobgpd: SIGHUP, until its API shows the new prefix), and the running config afterwards
-compared with the file."""
+held (FRR, started as Debian's frr.service does: `vtysh -b` has sent the config, vtysh answers
+with its last route-map entry, and zebra has installed every discard route in the kernel;
+gobgpd: its API lists every import statement); the daemons' RSS; the time to apply the
+one-service change (FRR: Debian's frr-reload.py, from frr-pythontools; gobgpd: SIGHUP, until
+its API shows the new prefix), and the running config afterwards compared with the file."""
 
 from __future__ import annotations
 
@@ -25,10 +25,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.daemons import GOBGP_PORT, gobgp, peak_rss_mb, stop, vtysh, wait
+from bench.daemons import GOBGP_PORT, frr_boot, gobgp, peak_rss_mb, stop, vtysh, wait
 from bench.fabric import scale_spec
 from lbgen.compiler import compile_text
-from lbgen.testbed.daemons import frr_argv
 from lbgen.testbed.netns import add_netns, delete_netns, inside, ip
 from lbgen.testbed.processes import spawn
 
@@ -87,8 +86,9 @@ def frr_box(name: str, conf: str, changed: str, address: str) -> dict[str, float
         (folder / "frr.conf").write_text(conf)
         start = time.monotonic()
         daemons = ["zebra", "bgpd"] + (["staticd"] if discards else [])
-        children = [spawn(frr_argv(netns, d, folder), folder / f"{d}.log") for d in daemons]
+        children: list[subprocess.Popen[bytes]] = []
         try:
+            frr_boot(netns, folder, daemons, children)
             wait(lambda: last_entry in vtysh(folder, "show running-config"), "config")
             loaded = time.monotonic() - start
             wait(lambda: _unreachable(netns) >= discards, "discard routes")

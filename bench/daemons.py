@@ -1,5 +1,6 @@
 """What the benches that run BGP daemons share: waiting on a condition, a process's peak RSS,
-ending the daemons they started (by their own handles), and asking FRR and gobgpd."""
+starting FRR as Debian's frr.service does, ending the daemons they started (by their own
+handles), and asking FRR and gobgpd."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from lbgen.testbed.daemons import frr_argv
 from lbgen.testbed.netns import inside
+from lbgen.testbed.processes import spawn
 
 GOBGP_PORT = "50151"
 TIMEOUT = 600.0
@@ -42,6 +45,29 @@ def stop(children: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+
+
+def frr_boot(
+    netns: str, folder: Path, daemons: list[str], children: list[subprocess.Popen[bytes]]
+) -> float:
+    """FRR's daemons on folder/frr.conf as frr.service starts them: each with no configuration
+    of its own, then `vtysh -b` sending them the integrated one, one transaction per run of
+    YANG commands (a daemon that reads frr.conf itself commits each command apart: at 1,000
+    nodes the reflector's never finished). Each daemon is added to `children` as it starts
+    (the caller stops them); returns the seconds vtysh took."""
+    (folder / "empty.conf").write_text("")
+    for daemon in daemons:
+        argv = frr_argv(netns, daemon, folder, "empty.conf")
+        children.append(spawn(argv, folder / f"{daemon}.log"))
+    wait(lambda: all((folder / f"{d}.vty").exists() for d in daemons), "FRR's vty sockets")
+    start = time.monotonic()
+    subprocess.run(
+        ["vtysh", "--vty_socket", str(folder), "-f", str(folder / "frr.conf")],
+        capture_output=True,
+        check=True,
+        timeout=TIMEOUT,
+    )
+    return time.monotonic() - start
 
 
 def vtysh(folder: Path, command: str) -> str:

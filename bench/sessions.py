@@ -32,11 +32,10 @@ from collections.abc import Iterator
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from bench.daemons import GOBGP_PORT, gobgp, peak_rss_mb, stop, vtysh, wait
+from bench.daemons import GOBGP_PORT, frr_boot, gobgp, peak_rss_mb, stop, vtysh, wait
 from bench.fabric import scale_spec
 from lbgen.compiler import compile_text
 from lbgen.plan import Plan
-from lbgen.testbed.daemons import frr_argv
 from lbgen.testbed.layout import Box
 from lbgen.testbed.netns import add_bridge, add_netns, attach, delete_netns, inside
 from lbgen.testbed.processes import spawn
@@ -170,16 +169,15 @@ def main() -> None:  # noqa: PLR0915 -- one scenario, told in order
             shutil.chown(folder, "frr", "frr")
             (folder / "frr.conf").write_text(tree[f"{file}/frr.conf"])
             folders[name] = folder
-            daemons = ["zebra", "bgpd", *(["staticd"] if name == "router" else [])]
-            for daemon in daemons:
-                argv = frr_argv(boxes[name].netns, daemon, folder)
-                children.append(spawn(argv, folder / f"{daemon}.log"))
         gobgpd_conf = work / "gobgpd.yaml"
         gobgpd_conf.write_text(tree["reflectors/rr-go/gobgpd.yaml"])
         gobgpd = ["gobgpd", "-t", "yaml", "-f", str(gobgpd_conf)]
         gobgpd += ["--api-hosts", f"127.0.0.1:{GOBGP_PORT}"]
-        children.append(spawn(inside(boxes["rr-go"].netns, *gobgpd), work / "gobgpd.log"))
         try:
+            for name, folder in folders.items():
+                daemons = ["zebra", "bgpd", *(["staticd"] if name == "router" else [])]
+                frr_boot(boxes[name].netns, folder, daemons, children)
+            children.append(spawn(inside(boxes["rr-go"].netns, *gobgpd), work / "gobgpd.log"))
             go_ns = boxes["rr-go"].netns
             wait(lambda: bool(gobgp(go_ns, "global")), "gobgpd's API")
             wait(lambda: _frr_up(folders["router"]) == 2, "the router's reflector sessions")

@@ -42,13 +42,13 @@ def preflight(plan: Plan, workdir: Path) -> None:
         )
 
 
-def frr_argv(netns: str, daemon: str, folder: Path) -> list[str]:
-    """zebra or bgpd on the compiled frr.conf, as user frr, with a zserv socket and vty folder
-    of its own (several routers on one host)."""
+def frr_argv(netns: str, daemon: str, folder: Path, config: str = "frr.conf") -> list[str]:
+    """zebra or bgpd on the compiled frr.conf (or another file of the folder), as user frr, with
+    a zserv socket and vty folder of its own (several routers on one host)."""
     return inside(
         netns,
         str(FRR / daemon),
-        *("-u", "frr", "-g", "frr", "-f", str(folder / "frr.conf")),
+        *("-u", "frr", "-g", "frr", "-f", str(folder / config)),
         *("-z", str(folder / "zserv.api"), "--vty_socket", str(folder)),
         *("-i", str(folder / f"{daemon}.pid")),
     )

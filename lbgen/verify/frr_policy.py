@@ -37,6 +37,7 @@ class _Entry:
     line: int
     matches: dict[str, str] = field(default_factory=dict)
     sets: dict[str, str] = field(default_factory=dict)
+    call: str | None = None  # the route map it calls once it matches (its checks and sets)
 
 
 @dataclass
@@ -82,6 +83,8 @@ def _read(text: str, as_path: str) -> _Policy:
             entry.matches[" ".join(words[1:-1])] = words[-1]
         elif entry is not None and words[0] == "set":
             entry.sets[words[1]] = " ".join(words[2:])
+        elif entry is not None and words[0] == "call" and len(words) == 2:
+            entry.call = words[1]
         elif words[:3] == ["bgp", "listen", "range"] and len(words) == 6:
             policy.ranges[ip_network(words[3])] = words[5]
         elif words[0] == "neighbor" and words[2:3] == ["route-map"] and words[4:] == ["in"]:
@@ -180,18 +183,17 @@ def _accepting(
 ) -> tuple[frozenset[Net], frozenset[Net], list[str]]:
     """One permitting entry of one family (its matches say which: ip or ipv6): the prefixes it
     lets in, via which next hops, and what is wrong with it."""
-    problems = []
-    ip = "ipv6" if "ipv6 address prefix-list" in entry.matches else "ip"
-    prefixes = _exact_permits(policy, entry.matches.get(f"{ip} address prefix-list"))
+    matches, sets, problems = _called(policy, entry, label)
+    ip = "ipv6" if "ipv6 address prefix-list" in matches else "ip"
+    prefixes = _exact_permits(policy, matches.get(f"{ip} address prefix-list"))
     if prefixes is None:
         problems.append(f"{label} accepts routes without an exact prefix list")
-    hops = _exact_permits(policy, entry.matches.get(f"{ip} next-hop prefix-list"))
+    hops = _exact_permits(policy, matches.get(f"{ip} next-hop prefix-list"))
     if hops is None or any(h.prefixlen != h.max_prefixlen for h in hops):
         problems.append(f"{label} accepts any next hop")
-    paths = policy.as_paths.get(entry.matches.get("as-path") or "")
+    paths = policy.as_paths.get(matches.get("as-path") or "")
     if paths != [(True, policy.as_path)]:
         problems.append(f"{label} accepts routes with an AS path other than {policy.as_path}")
-    sets = dict(entry.sets)
     if router and ip == "ipv6" and sets.pop("ipv6", None) != PREFER_GLOBAL["ipv6"]:
         problems.append(
             f"{label} lets an IPv6 route's link-local next hop win over the node's global one "
@@ -200,3 +202,40 @@ def _accepting(
     if sets != RESET:
         problems.append(f"{label} keeps LOCAL_PREF, MED or communities as the speaker sent them")
     return prefixes or frozenset(), hops or frozenset(), problems
+
+
+def _called(
+    policy: _Policy, entry: _Entry, label: str
+) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """An entry's matches and sets with those of the route map it calls: FRR applies the
+    entry's sets, then runs the called map, whose deny denies the route and whose sets come
+    last. Only a called map of one permitting entry that calls no further is read; a call to a
+    map that is not defined is skipped by FRR, which then accepts the route unchecked."""
+    matches, sets = dict(entry.matches), dict(entry.sets)
+    if entry.call is None:
+        return matches, sets, []
+    called = policy.route_maps.get(entry.call)
+    if not called:
+        return (
+            matches,
+            sets,
+            [
+                f"{label} calls route map {entry.call}, which is not defined "
+                "(FRR skips the call and accepts the route unchecked)"
+            ],
+        )
+    (_, callee), *more = called
+    if more or not callee.permit or callee.call is not None:
+        return (
+            matches,
+            sets,
+            [
+                f"{label} calls route map {entry.call}, which is not one "
+                "permitting entry that calls no further"
+            ],
+        )
+    problems = [
+        f"{label} and the route map it calls both match {m}"
+        for m in sorted(matches.keys() & callee.matches.keys())
+    ]
+    return matches | callee.matches, sets | callee.sets, problems

@@ -213,6 +213,29 @@ BREAKAGES = {
         PAPER,
         "LB207",
     ),
+    "frr-reflector-calls-an-undefined-map": (
+        "render_reflector_frr",
+        # FRR skips a call to a map it does not have: the route is accepted unchecked
+        replacing("route-map lbgen-reset permit 10\n", "route-map lbgen-resets permit 10\n"),
+        EDGE,
+        "LB207",
+    ),
+    "frr-router-reset-map-with-a-second-entry": (
+        "render_frr_conf",
+        # a second entry of the called map lets in what the first one's checks refuse
+        replacing(
+            "route-map lbgen-from-reflectors permit 10\n",
+            "route-map lbgen-reset permit 20\nroute-map lbgen-from-reflectors permit 10\n",
+        ),
+        PAPER,
+        "LB207",
+    ),
+    "frr-reflector-entry-without-its-call": (
+        "render_reflector_frr",
+        lambda text: text.replace(" call lbgen-reset\n", "", 1),
+        EDGE,
+        "LB207",
+    ),
     "frr-reflector-any-next-hop": (
         "render_reflector_frr",
         replacing(" match ip next-hop prefix-list lbgen-nh-n1\n", ""),
