@@ -73,7 +73,7 @@ def _unreachable(netns: str) -> int:
     return found
 
 
-def frr_box(name: str, conf: str, changed: str, address: str) -> dict[str, float]:
+def frr_box(name: str, conf: str, changed: str, address: str, added: str) -> dict[str, float]:
     discards = len(re.findall(r"^ipv?6? ?route \S+ reject 254$", conf, re.MULTILINE))
     last_entry = [line for line in conf.splitlines() if line.startswith("route-map ")][-2]
     with (
@@ -105,7 +105,9 @@ def frr_box(name: str, conf: str, changed: str, address: str) -> dict[str, float
                 capture_output=True,
                 check=True,
             )  # fmt: skip
-            wait(lambda: _unreachable(netns) >= discards + 1, "the added discard route")
+            wait(lambda: f"permit {added}" in vtysh(folder, "show running-config"), "the prefix")
+            if discards:  # a router: and its discard route (a reflector installs no routes)
+                wait(lambda: _unreachable(netns) >= discards + 1, "the added discard route")
             reloaded = time.monotonic() - start
             test = subprocess.run(
                 [
@@ -180,12 +182,14 @@ def main() -> None:
             before["routers/edge-a/frr.conf"],
             after["routers/edge-a/frr.conf"],
             "10.0.0.1",
+            added,
         ),
         "reflector rr-frr (FRR)": frr_box(
             "rr-frr",
             before["reflectors/rr-frr/frr.conf"],
             after["reflectors/rr-frr/frr.conf"],
             "10.0.0.4",
+            added,
         ),
         "reflector rr-go (gobgpd)": gobgp_box(
             "rr-go",
