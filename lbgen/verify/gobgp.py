@@ -9,7 +9,7 @@ from typing import Any
 
 from lbgen.errors import Diagnostic, SpecPath
 from lbgen.plan import Granting
-from lbgen.source import Document
+from lbgen.verify.document import Rendered
 from lbgen.verify.finding import broken
 from lbgen.verify.speaker import (
     FAMILIES,
@@ -41,7 +41,7 @@ def _get(data: Any, *keys: str | int) -> Any:
     return data
 
 
-def read_gobgp(doc: Document, kind: str, name: str, address: Address) -> Speaker:
+def read_gobgp(doc: Rendered, kind: str, name: str, address: Address) -> Speaker:
     data = doc.data
     groups = {_get(g, "config", "peer-group-name"): g for g in data.get("peer-groups") or ()}
     neighbors = []
@@ -78,7 +78,7 @@ def read_gobgp(doc: Document, kind: str, name: str, address: Address) -> Speaker
     )
 
 
-def _neighbor(doc: Document, path: SpecPath, entry: Any, peer: Address | Network) -> Neighbor:
+def _neighbor(doc: Rendered, path: SpecPath, entry: Any, peer: Address | Network) -> Neighbor:
     families = []
     send, receive = 0, False
     neighbor_paths = _get(entry, "add-paths", "config") or {}
@@ -100,7 +100,7 @@ def _neighbor(doc: Document, path: SpecPath, entry: Any, peer: Address | Network
     )
 
 
-def check_families(doc: Document, allowed: tuple[str, ...]) -> Iterator[Diagnostic]:
+def check_families(doc: Rendered, allowed: tuple[str, ...]) -> Iterator[Diagnostic]:
     """Every afi-safi-name is one of the families the plan's sessions carry (gobgpd names)."""
     data = doc.data
     for section in ("neighbors", "peer-groups"):
@@ -132,7 +132,7 @@ Net = IPv4Network | IPv6Network
 
 
 def check_import_policy(
-    doc: Document, box: Granting, lb_range: Network | None
+    doc: Rendered, box: Granting, lb_range: Network | None
 ) -> Iterator[Diagnostic]:
     """Accept exactly the (service prefix, next hop) pairs the plan grants, from LB peers (at a
     reflector), with an empty AS path, resetting LOCAL_PREF, MED and communities."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from lbgen.errors import Diagnostic, Position
 from lbgen.plan import Granting, Plan
-from lbgen.source import parse_document
+from lbgen.verify.document import read_rendered
 from lbgen.verify.finding import broken
 from lbgen.verify.frr import read_frr
 from lbgen.verify.frr_policy import check_frr_import_policy
@@ -68,15 +68,10 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
                 speakers.append(read_frr(text, file, name, box.address, kind))
                 found.extend(check_frr_import_policy(text, file, kind, box.box, box.as_path))
                 continue
-            doc = parse_document(text, file)
-            if isinstance(doc, Diagnostic):
-                found.append(
-                    broken(
-                        "LB200",
-                        doc.position or Position(file, 1, 1),
-                        f"not valid YAML: {doc.message}",
-                    )
-                )
+            doc = read_rendered(text, file)
+            if isinstance(doc, tuple):
+                where, problem = doc
+                found.append(broken("LB200", where, f"not valid YAML: {problem}"))
                 continue
             speakers.append(read_gobgp(doc, kind, name, box.address))
             found.extend(check_families(doc, families(plan)))
