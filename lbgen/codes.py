@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from lbgen.errors import Diagnostic, Related, Severity, SpecPath
+from lbgen.errors import Diagnostic, Position, Related, Severity, SpecPath
 
 
 class Stage(Enum):
@@ -145,14 +145,23 @@ def finding(
     hint: str,
     *related: SpecPath,
     severity: Severity | None = None,
+    position: Position | None = None,
 ) -> Diagnostic:
-    """A finding whose severity is its code's; codes that can be either say which."""
+    """A finding whose severity is its code's; codes that can be either say which. The only
+    place a Diagnostic is built (a test holds every other module to it). `position`: where, for
+    findings made before a spec path means anything (reading the file, parsing it)."""
     known = CODES[code].severity
     chosen = severity or known
     if chosen is None or (known is not None and severity not in (None, known)):
         raise ValueError(f"{code}: give the severity its table allows")
     return Diagnostic(
-        code, chosen, path, message, hint, related=tuple(Related(p, None) for p in related)
+        code,
+        chosen,
+        path,
+        message,
+        hint,
+        position,
+        related=tuple(Related(p, None) for p in related),
     )
 
 

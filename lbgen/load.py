@@ -11,7 +11,8 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from lbgen.errors import Diagnostic, Severity, SpecPath
+from lbgen.codes import finding
+from lbgen.errors import Diagnostic, SpecPath
 from lbgen.source import Document, parse_document, read_document
 from lbgen.spec import API_VERSION, Fabric
 from lbgen.spec.model import NOT_TEXT, PATTERN_MEANING
@@ -55,30 +56,27 @@ def _diagnostic(document: Document, detail: ErrorDetails) -> Diagnostic:
     path: SpecPath = tuple(part for part in detail["loc"] if isinstance(part, str | int))
     kind = detail["type"]
     if kind == "missing":
-        return Diagnostic(
+        return finding(
             "LB011",
-            Severity.ERROR,
             path,
             "required field is missing",
             f"add `{path[-1]}:` here",
-            document.position(path[:-1]),
+            position=document.position(path[:-1]),
         )
     if kind == "extra_forbidden":
-        return Diagnostic(
+        return finding(
             "LB010",
-            Severity.ERROR,
             path,
             f"unknown field `{path[-1]}`",
             "check its spelling against schema/lbgen.schema.json (field names are camelCase)",
-            document.key_position(path),
+            position=document.key_position(path),
         )
-    return Diagnostic(
+    return finding(
         "LB012",
-        Severity.ERROR,
         path,
         _join(_describe(detail["input"]), _message(detail)),
         _hint(path, detail),
-        document.position(path),
+        position=document.position(path),
     )
 
 

@@ -15,7 +15,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from lbgen.errors import Diagnostic, Position, Severity, SpecPath
+from lbgen.codes import finding
+from lbgen.errors import Diagnostic, Position, SpecPath
 
 
 @dataclass(frozen=True)
@@ -149,14 +150,13 @@ def _structure_problem(text: str, name: str) -> Diagnostic | None:
 
 def _bounded(code: str, what: str, event: Any, name: str) -> Diagnostic:
     mark = event.start_mark
-    return Diagnostic(
+    return finding(
         code,
-        Severity.ERROR,
         (),
         f"the spec {what}",
         "a fabric spec is a few levels of mappings and lists; remove the nesting or aliases "
         "that build this",
-        Position(name, mark.line + 1, mark.column + 1) if mark else Position(name, 1, 1),
+        position=Position(name, mark.line + 1, mark.column + 1) if mark else Position(name, 1, 1),
     )
 
 
@@ -171,41 +171,37 @@ def parse_document(text: str, name: str) -> Document | Diagnostic:
             return unbounded
         data = yaml.load(text)
     except DuplicateKeyError as error:
-        return Diagnostic(
+        return finding(
             "LB002",
-            Severity.ERROR,
             (),
             f"duplicate key: {_first_line(error.problem)}",
             "each key may appear once per mapping; remove or merge the repeated one",
-            _mark_position(name, error),
+            position=_mark_position(name, error),
         )
     except MarkedYAMLError as error:
         problem = error.problem or error.context or "not valid YAML"
-        return Diagnostic(
+        return finding(
             "LB001",
-            Severity.ERROR,
             (),
             f"YAML syntax error: {_first_line(problem)}",
             "fix the YAML syntax at this position (indentation, quotes, a missing ':')",
-            _mark_position(name, error),
+            position=_mark_position(name, error),
         )
     except YAMLError as error:
-        return Diagnostic(
+        return finding(
             "LB001",
-            Severity.ERROR,
             (),
             f"YAML syntax error: {_first_line(str(error))}",
             "fix the YAML syntax",
-            Position(name, 1, 1),
+            position=Position(name, 1, 1),
         )
     if not isinstance(data, dict):
-        return Diagnostic(
+        return finding(
             "LB003",
-            Severity.ERROR,
             (),
             "the document is not a mapping",
             "a spec starts with `apiVersion: lbgen.io/v1alpha1` and `kind: Fabric`",
-            Position(name, 1, 1),
+            position=Position(name, 1, 1),
         )
     return Document(name=name, text=text, data=_plain(data))
 
@@ -239,13 +235,12 @@ def _read_regular(path: Path, name: str, limit: int, *, whole: bool = True) -> b
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             what = "a folder" if stat.S_ISDIR(mode) else "a FIFO, socket or device"
-            return Diagnostic(
+            return finding(
                 "LB004",
-                Severity.ERROR,
                 (),
                 f"the spec is {what}, not a regular file",
                 "name a YAML file",
-                Position(name, 1, 1),
+                position=Position(name, 1, 1),
             )
         chunks, size = [], 0
         while size <= limit:
@@ -260,25 +255,23 @@ def _read_regular(path: Path, name: str, limit: int, *, whole: bool = True) -> b
         os.close(fd)
     data = b"".join(chunks)
     if whole and len(data) > limit:
-        return Diagnostic(
+        return finding(
             "LB005",
-            Severity.ERROR,
             (),
             f"the spec is larger than {limit // (1024 * 1024)} MiB",
             "split the fabric into several specs",
-            Position(name, 1, 1),
+            position=Position(name, 1, 1),
         )
     return data[:limit]
 
 
 def _unreadable(name: str, reason: str) -> Diagnostic:
-    return Diagnostic(
+    return finding(
         "LB000",
-        Severity.ERROR,
         (),
         f"cannot read the spec: {reason}",
         "check the path and that the file is UTF-8 text",
-        Position(name, 1, 1),
+        position=Position(name, 1, 1),
     )
 
 

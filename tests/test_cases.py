@@ -84,6 +84,16 @@ def test_every_code_in_the_sources_is_in_the_table() -> None:
     assert used <= set(CODES)
 
 
+def test_every_diagnostic_is_built_through_the_registry() -> None:
+    """Only lbgen.codes.finding builds a Diagnostic, so each takes its severity from the table."""
+    builders = {
+        str(src.relative_to(ROOT))
+        for src in (ROOT / "lbgen").rglob("*.py")
+        if src.name not in ("codes.py", "errors.py") and "Diagnostic(" in src.read_text()
+    }
+    assert builders == set()
+
+
 def test_the_readmes_table_of_codes_is_the_registry(update_golden: bool) -> None:
     path = ROOT / "README.md"
     readme = path.read_text(encoding="utf-8")
