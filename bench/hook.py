@@ -20,10 +20,10 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-from lbgen.hook.run import Hook
-from lbgen.hook.settings import HookSettings
-from lbgen.kube.client import KubeClient
 from lbgen.render.keepalived import render_keepalived
+from lbgen.runtime.hook.run import Hook
+from lbgen.runtime.hook.settings import HookSettings
+from lbgen.runtime.kube.client import KubeClient
 from lbgen.testbed.apiserver import FakeApi, serve
 from tests.hookrig import endpoint, endpoint_slice, paper_pod, sighups, start_standin, wait_for
 

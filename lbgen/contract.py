@@ -25,7 +25,7 @@ KEEPALIVED_PID = RUN_DIR / "keepalived.pid"
 CHECKERS_PID = RUN_DIR / "checkers.pid"
 EXABGP_CONF = RUN_DIR / "exabgp.conf"
 EXABGP_PID = RUN_DIR / "exabgp.pid"
-# the hook's heartbeat and the virtual servers it configured (lbgen.pod.health reads it)
+# the hook's heartbeat and the virtual servers it configured (lbgen.runtime.pod.health reads it)
 HOOK_STATUS = RUN_DIR / "hook.json"
 # what the announcer (exabgp's process) decided: per family, and each reflector's session
 ANNOUNCE_STATUS = RUN_DIR / "announce.json"
@@ -53,7 +53,7 @@ POD_SYSCTLS = (
     ("net.ipv4.ip_forward", "1"),
     ("net.ipv4.vs.conn_reuse_mode", "0"),  # else SYNs reusing a TIME_WAIT port are dropped
     ("net.ipv4.vs.conntrack", "1"),  # netfilter sees IPVS flows, so they can be masqueraded
-    # 0: a real server taken out and put back (lbgen.hook.order) keeps its connections; a
+    # 0: a real server taken out and put back (lbgen.runtime.hook.order) keeps its connections; a
     # backend removed for good has no connections left worth a reset (it drained first)
     ("net.ipv4.vs.expire_nodest_conn", "0"),
 )

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from lbgen.pod.steps import exabgp_env
+from lbgen.runtime.pod.steps import exabgp_env
 from lbgen.testbed.run import Testbed
 
 ROGUE_HOST = 99  # its address in the node's pod subnet

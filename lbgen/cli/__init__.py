@@ -101,16 +101,16 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _pod_setup(args: argparse.Namespace) -> int:
-    from lbgen.pod import steps  # noqa: PLC0415 -- once per pod start
-    from lbgen.pod.facts import read_pod_config  # noqa: PLC0415
+    from lbgen.runtime.pod import steps  # noqa: PLC0415 -- once per pod start
+    from lbgen.runtime.pod.facts import read_pod_config  # noqa: PLC0415
 
     steps.setup(read_pod_config(args.config), args.config.parent)
     return OK
 
 
 def _pod_exabgp(args: argparse.Namespace) -> int:
-    from lbgen.pod import steps  # noqa: PLC0415
-    from lbgen.pod.facts import read_pod_config  # noqa: PLC0415
+    from lbgen.runtime.pod import steps  # noqa: PLC0415
+    from lbgen.runtime.pod.facts import read_pod_config  # noqa: PLC0415
 
     config = read_pod_config(args.config)
     if args.render_only:
@@ -123,13 +123,13 @@ def _pod_exabgp(args: argparse.Namespace) -> int:
 def _pod_check(args: argparse.Namespace) -> int:
     # probes run every few seconds: they import only what they read, never the plan models
     if args.probe == "alive":
-        from lbgen.pod.process import alive, beating  # noqa: PLC0415
+        from lbgen.runtime.pod.process import alive, beating  # noqa: PLC0415
 
         problems = [p] if (p := alive(args.pidfile)) else []
         if args.beat is not None and (p := beating(args.beat, args.stale)):
             problems.append(p)
     else:
-        from lbgen.pod.health import ready  # noqa: PLC0415
+        from lbgen.runtime.pod.health import ready  # noqa: PLC0415
 
         try:
             text = args.config.read_text(encoding="utf-8")
@@ -142,34 +142,34 @@ def _pod_check(args: argparse.Namespace) -> int:
 
 
 def _pod_announce(args: argparse.Namespace) -> int:
-    from lbgen.pod.announce import run_announcer  # noqa: PLC0415 -- light: json and /proc
+    from lbgen.runtime.pod.announce import run_announcer  # noqa: PLC0415 -- light: json and /proc
 
     return run_announcer(args.config, [tuple(r) for r in args.route], os.environ)
 
 
 def _pod_withdraw(args: argparse.Namespace) -> int:
-    from lbgen.pod.process import withdraw  # noqa: PLC0415
+    from lbgen.runtime.pod.process import withdraw  # noqa: PLC0415
 
     sys.stdout.write(withdraw(args.pidfile) + "\n")
     return OK
 
 
 def _pod_drain(args: argparse.Namespace) -> int:
-    from lbgen.pod.process import drain  # noqa: PLC0415
+    from lbgen.runtime.pod.process import drain  # noqa: PLC0415
 
     drain(args.seconds)
     return OK
 
 
 def _hook(args: argparse.Namespace) -> int:
-    from lbgen.hook.run import run_hook_command  # noqa: PLC0415 -- the runtime's own imports
+    from lbgen.runtime.hook.run import run_hook_command  # noqa: PLC0415 -- the runtime's own imports
 
     given = {k: getattr(args, k) for k in ("config", "api_server", "metrics_port", "once")}
     return run_hook_command({k: v for k, v in given.items() if v not in (None, False)})
 
 
 def _node_agent(args: argparse.Namespace) -> int:
-    from lbgen.agent.run import run_agent  # noqa: PLC0415 -- the runtime's own imports
+    from lbgen.runtime.agent.run import run_agent  # noqa: PLC0415 -- the runtime's own imports
 
     if not args.node:
         raise LbgenError("the node's name is unknown: pass --node or set NODE_NAME")
@@ -177,7 +177,7 @@ def _node_agent(args: argparse.Namespace) -> int:
 
 
 def _box_config(args: argparse.Namespace) -> int:
-    from lbgen.box.config import box_config, write_secret_file  # noqa: PLC0415
+    from lbgen.runtime.box.config import box_config, write_secret_file  # noqa: PLC0415
 
     text = box_config(args.folder, args.root)
     if str(args.output) == "-":

@@ -194,7 +194,7 @@ class HealthCheckPlan(Frozen):
 
 
 class AnnouncePlan(Frozen):
-    """When an LB pod announces a family's prefix (lbgen.pod.announce)."""
+    """When an LB pod announces a family's prefix (lbgen.runtime.pod.announce)."""
 
     interval: float
     rise: int

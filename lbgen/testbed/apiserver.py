@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from lbgen.kube.client import KubeClient
-from lbgen.kube.serving import http_server
+from lbgen.runtime.kube.client import KubeClient
+from lbgen.runtime.kube.serving import http_server
 
 Selector = Callable[[dict[str, Any]], bool]
 

@@ -18,9 +18,6 @@ from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
 
-from lbgen.agent.routes import SERVICE_LABEL, Allowed
-from lbgen.agent.run import RouteTable
-from lbgen.box.config import with_passwords, write_secret_file
 from lbgen.contract import (
     AGENT_CONFIG_NAME,
     ANNOUNCE_STATUS,
@@ -34,9 +31,12 @@ from lbgen.contract import (
 )
 from lbgen.errors import LbgenError
 from lbgen.plan import AgentConfig, Plan, ServicePlan
-from lbgen.pod.datapath import local_routes
-from lbgen.pod.probes import Dest, VirtualKey, read_ipvs
 from lbgen.render.k8s import FABRIC_DIR
+from lbgen.runtime.agent.routes import SERVICE_LABEL, Allowed
+from lbgen.runtime.agent.run import RouteTable
+from lbgen.runtime.box.config import with_passwords, write_secret_file
+from lbgen.runtime.ipvs import Dest, VirtualKey, read_ipvs
+from lbgen.runtime.pod.datapath import local_routes
 from lbgen.testbed import daemons, netns, processes, secrets
 from lbgen.testbed.layout import (
     BACKEND_PORT,

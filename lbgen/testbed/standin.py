@@ -18,7 +18,7 @@ from types import FrameType
 
 from lbgen.contract import CHECKERS_PID, KEEPALIVED_CONF_NAME, KEEPALIVED_PID
 from lbgen.files import replace_file
-from lbgen.pod.probes import Dest, VirtualKey
+from lbgen.runtime.ipvs import Dest, VirtualKey
 from lbgen.testbed.responder import Server, serve
 
 Table = dict[VirtualKey, list[tuple[Dest, int]]]

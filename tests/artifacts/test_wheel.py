@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lbgen.pod.facts import read_pod_config
-from lbgen.pod.steps import exabgp_conf
+from lbgen.runtime.pod.facts import read_pod_config
+from lbgen.runtime.pod.steps import exabgp_conf
 from lbgen.testbed.apiserver import served_apart
 from tests.artifacts.conftest import Installed, tree_of
 from tests.conftest import ROOT, require_tool

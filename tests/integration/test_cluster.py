@@ -16,9 +16,9 @@ from lbgen.compiler import compile_file
 from lbgen.errors import LbgenError
 from lbgen.output import Mode, sync
 from lbgen.plan import PodConfig, ServicePlan
-from lbgen.pod.steps import exabgp_conf
 from lbgen.render.exabgp import render_exabgp
 from lbgen.render.keepalived import RealServer, render_keepalived
+from lbgen.runtime.pod.steps import exabgp_conf
 from tests.conftest import ANNOUNCER, CASES, ROOT, require_tool
 
 pytestmark = pytest.mark.daemons

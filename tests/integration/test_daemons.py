@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lbgen.box.config import with_passwords
 from lbgen.compiler import compile_file
 from lbgen.plan import BoxPasswords
+from lbgen.runtime.box.config import with_passwords
 from lbgen.source import Document, parse_document
 from lbgen.verify.gobgp import check_families
 from lbgen.verify.sysctl import read_sysctl

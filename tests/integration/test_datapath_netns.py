@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from lbgen.agent.run import RouteTable
 from lbgen.compiler import compile_file
-from lbgen.pod.datapath import local_routes, nft_ruleset
+from lbgen.runtime.agent.run import RouteTable
+from lbgen.runtime.pod.datapath import local_routes, nft_ruleset
 from tests.conftest import ROOT, require_tool
 from tests.unit.test_agent_routes import ALLOWED, pod
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from prometheus_client import generate_latest
 
-from lbgen.hook.metrics import serve_metrics
-from lbgen.hook.run import Hook
-from lbgen.hook.settings import HookSettings
 from lbgen.render.keepalived import render_keepalived
+from lbgen.runtime.hook.metrics import serve_metrics
+from lbgen.runtime.hook.run import Hook
+from lbgen.runtime.hook.settings import HookSettings
 from lbgen.testbed.apiserver import FakeApi, serve
 from tests.conftest import ROOT, require_tool
 from tests.hookrig import (

@@ -6,8 +6,8 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
-from lbgen.agent.routes import Allowed, desired_routes, installed_routes, route_commands
 from lbgen.plan import AgentConfig
+from lbgen.runtime.agent.routes import Allowed, desired_routes, installed_routes, route_commands
 
 ALLOWED = Allowed({"web1": IPv4Network("10.1.1.0/24"), "web2": IPv4Network("10.1.2.0/24")})
 WEB1, WEB2 = IPv4Network("10.1.1.0/24"), IPv4Network("10.1.2.0/24")

@@ -1,5 +1,6 @@
 """The announcer: which prefix an LB pod announces, per family, from what its datapath can serve
-(lbgen.pod.health), with rise/fall counts and a hold-down; what it tells exabgp and /metrics."""
+(lbgen.runtime.pod.health), with rise/fall counts and a hold-down; what it tells exabgp and
+/metrics."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from lbgen.compiler import compile_file
-from lbgen.hook.metrics import AnnouncerMetrics
 from lbgen.plan import PodConfig
-from lbgen.pod.announce import Announcer, Gate, Route, Sessions, routes
-from lbgen.pod.health import Observed, datapath_problems, hook_problem, observe
-from lbgen.pod.process import beating
+from lbgen.runtime.hook.metrics import AnnouncerMetrics
+from lbgen.runtime.pod.announce import Announcer, Gate, Route, Sessions, routes
+from lbgen.runtime.pod.health import Observed, datapath_problems, hook_problem, observe
+from lbgen.runtime.pod.process import beating
 from tests.conftest import ROOT
 from tests.podrun import pod_run
 

@@ -12,15 +12,15 @@ import pytest
 
 from lbgen.compiler import compile_file
 from lbgen.errors import LbgenError
-from lbgen.hook.order import rebuild, wanted_orders
-from lbgen.hook.pool import pools_from_slices
-from lbgen.hook.status import wanted_status
 from lbgen.plan import PodConfig, ServicePlan
-from lbgen.pod.datapath import local_routes, nft_ruleset
-from lbgen.pod.health import Observed, datapath_problems
-from lbgen.pod.probes import read_ipvs
-from lbgen.pod.steps import exabgp_conf
 from lbgen.render.keepalived import RealServer, virtual_servers
+from lbgen.runtime.hook.order import rebuild, wanted_orders
+from lbgen.runtime.hook.pool import pools_from_slices
+from lbgen.runtime.hook.status import wanted_status
+from lbgen.runtime.ipvs import read_ipvs
+from lbgen.runtime.pod.datapath import local_routes, nft_ruleset
+from lbgen.runtime.pod.health import Observed, datapath_problems
+from lbgen.runtime.pod.steps import exabgp_conf
 from tests.conftest import ROOT
 from tests.hookrig import endpoint, endpoint_slice
 

@@ -1,6 +1,6 @@
 """Every LB of a service holds its pool in one kernel order, whatever its history: the order a
 fresh keepalived builds. IPVS adds a real server at the head of its list; keepalived applies a
-reload incrementally; lbgen.hook.order finds the fewest servers to take out and put back."""
+reload incrementally; lbgen.runtime.hook.order finds the fewest servers to take out and put back."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from ipaddress import IPv4Address, IPv6Address
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lbgen.hook.order import rebuild, taken_out, to_move, wanted_orders, without
-from lbgen.pod.probes import read_ipvs
 from lbgen.render.keepalived import RealServer, config_order
+from lbgen.runtime.hook.order import rebuild, taken_out, to_move, wanted_orders, without
+from lbgen.runtime.ipvs import read_ipvs
 from tests.hookrig import paper_pod
 
 SERVICE = paper_pod().service  # web1: mh, one port, VIP 10.1.1.1:80

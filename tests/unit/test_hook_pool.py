@@ -7,8 +7,10 @@ from ipaddress import IPv4Address
 
 import pytest
 
-from lbgen.hook.coalesce import Coalescer, RetryLaterError
-from lbgen.hook.pool import (
+from lbgen.plan import PortPlan, ServicePlan
+from lbgen.render.keepalived import RealServer
+from lbgen.runtime.hook.coalesce import Coalescer, RetryLaterError
+from lbgen.runtime.hook.pool import (
     MemberCache,
     count,
     pooled,
@@ -16,8 +18,6 @@ from lbgen.hook.pool import (
     pools_from_slices,
     slice_members,
 )
-from lbgen.plan import PortPlan, ServicePlan
-from lbgen.render.keepalived import RealServer
 from tests.hookrig import endpoint, endpoint_slice, paper_pod
 
 SERVICE = paper_pod().service

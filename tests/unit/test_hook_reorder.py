@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from lbgen.hook.reload import Outcome
-from lbgen.hook.run import Hook
-from lbgen.hook.settings import HookSettings
-from lbgen.kube.client import KubeClient
 from lbgen.render.keepalived import RealServer
+from lbgen.runtime.hook.reload import Outcome
+from lbgen.runtime.hook.run import Hook
+from lbgen.runtime.hook.settings import HookSettings
+from lbgen.runtime.kube.client import KubeClient
 from tests.hookrig import paper_pod
 
 HTTP = ("http", "TCP")

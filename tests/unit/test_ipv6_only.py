@@ -14,20 +14,20 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from lbgen.agent.routes import Allowed, desired_routes
 from lbgen.compiler import compile_file, compile_text
 from lbgen.errors import LbgenError
-from lbgen.hook.pool import families_of, pools_from_slices
-from lbgen.kube.serving import serve_probes
 from lbgen.plan import Plan, PodConfig, ServicePlan
-from lbgen.pod.datapath import local_routes, nft_ruleset
-from lbgen.pod.facts import pod_facts
-from lbgen.pod.health import ready
-from lbgen.pod.probes import established_bgp_peers
-from lbgen.pod.steps import exabgp_conf
 from lbgen.render import sysctl
 from lbgen.render.exabgp import router_id
 from lbgen.render.k8s.lb import load_balancer_service
+from lbgen.runtime.agent.routes import Allowed, desired_routes
+from lbgen.runtime.hook.pool import families_of, pools_from_slices
+from lbgen.runtime.kube.serving import serve_probes
+from lbgen.runtime.pod.datapath import local_routes, nft_ruleset
+from lbgen.runtime.pod.facts import pod_facts
+from lbgen.runtime.pod.health import ready
+from lbgen.runtime.pod.probes import established_bgp_peers
+from lbgen.runtime.pod.steps import exabgp_conf
 from tests.conftest import ROOT
 from tests.hookrig import endpoint, endpoint_slice
 from tests.podrun import pod_run

@@ -14,7 +14,7 @@ from lbgen.compiler import compile_file
 from lbgen.errors import LbgenError
 from lbgen.passwords import MOST_BYTES, read_password
 from lbgen.plan import PodConfig
-from lbgen.pod.steps import exabgp_conf
+from lbgen.runtime.pod.steps import exabgp_conf
 from tests.conftest import ROOT
 
 EDGE = ROOT / "examples/edge.yaml"

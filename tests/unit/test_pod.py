@@ -14,11 +14,12 @@ import pytest
 from lbgen.compiler import compile_file
 from lbgen.errors import LbgenError
 from lbgen.plan import PodConfig
-from lbgen.pod import process, steps
-from lbgen.pod.datapath import local_routes, nft_ruleset, sysctl_problems
-from lbgen.pod.facts import pod_facts, read_pod_config
-from lbgen.pod.health import ready
-from lbgen.pod.probes import established_bgp_peers, read_ipvs, readiness_problems
+from lbgen.runtime.ipvs import read_ipvs
+from lbgen.runtime.pod import process, steps
+from lbgen.runtime.pod.datapath import local_routes, nft_ruleset, sysctl_problems
+from lbgen.runtime.pod.facts import pod_facts, read_pod_config
+from lbgen.runtime.pod.health import ready
+from lbgen.runtime.pod.probes import established_bgp_peers, readiness_problems
 from lbgen.testbed import processes as testbed_processes
 from lbgen.testbed.pods import within
 from tests.conftest import ROOT

@@ -12,7 +12,7 @@ from typing import Any
 import kubernetes
 import pytest
 
-from lbgen.kube.watch import Backoff, Follower, Objects
+from lbgen.runtime.kube.watch import Backoff, Follower, Objects
 from lbgen.testbed.apiserver import FakeApi, serve
 
 

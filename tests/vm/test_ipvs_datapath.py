@@ -17,8 +17,8 @@ from ipaddress import IPv4Address
 from typing import Any
 
 from lbgen.contract import KEEPALIVED
-from lbgen.hook.order import wanted_orders
 from lbgen.render.keepalived import RealServer
+from lbgen.runtime.hook.order import wanted_orders
 from lbgen.testbed.flows import fields
 from lbgen.testbed.netns import inside
 from lbgen.testbed.observe import Held, ask_from_ports
@@ -61,7 +61,7 @@ def order(bed: Testbed, lb: str, vip: str, port: int = 80) -> tuple[IPv4Address,
 def fresh_order(
     bed: Testbed, service: str, addresses: list[IPv4Address]
 ) -> tuple[IPv4Address, ...]:
-    """The order a freshly started keepalived builds for this pool (lbgen.hook.order)."""
+    """The order a freshly started keepalived builds for this pool (lbgen.runtime.hook.order)."""
     pools = {HTTP: tuple(RealServer(a, PORT) for a in addresses)}
     ((_, wanted),) = wanted_orders(bed.service(service), pools).items()
     return tuple(a for a, _port in wanted if isinstance(a, IPv4Address))

@@ -14,7 +14,7 @@ from typing import Any
 
 from urllib3.exceptions import HTTPError
 
-from lbgen.kube.client import ApiError, ListCall, response_lines
+from lbgen.runtime.kube.client import ApiError, ListCall, response_lines
 
 log = logging.getLogger(__name__)
 

@@ -3,52 +3,34 @@ publish the Service's status; serve metrics; stop cleanly on SIGTERM."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
 from urllib3.exceptions import HTTPError
 
 from lbgen.contract import ANNOUNCE_STATUS, HOOK_STATUS
 from lbgen.errors import LbgenError
-from lbgen.hook.coalesce import Coalescer, RetryLaterError
-from lbgen.hook.heartbeat import beat
-from lbgen.hook.metrics import AnnouncerMetrics, HookMetrics, serve_metrics
-from lbgen.hook.order import rebuild, taken_out, without
-from lbgen.hook.pool import MemberCache, count, families_of, pooled
-from lbgen.hook.reload import Outcome, Reloader
-from lbgen.hook.settings import HookSettings
-from lbgen.hook.status import publish
-from lbgen.kube.client import ApiError, KubeClient
-from lbgen.kube.watch import Backoff, Follower, Objects
 from lbgen.plan import PodConfig
-from lbgen.pod.facts import read_pod_config
-from lbgen.pod.probes import Dest, VirtualKey, read_ipvs
 from lbgen.render.keepalived import Pools, render_keepalived
+from lbgen.runtime.daemon import api_client, log_json_lines, until_signalled
+from lbgen.runtime.hook.coalesce import Coalescer, RetryLaterError
+from lbgen.runtime.hook.heartbeat import beat
+from lbgen.runtime.hook.metrics import AnnouncerMetrics, HookMetrics, serve_metrics
+from lbgen.runtime.hook.order import rebuild, taken_out, without
+from lbgen.runtime.hook.pool import MemberCache, count, families_of, pooled
+from lbgen.runtime.hook.reload import Outcome, Reloader
+from lbgen.runtime.hook.settings import HookSettings
+from lbgen.runtime.hook.status import publish
+from lbgen.runtime.ipvs import Dest, VirtualKey, read_ipvs
+from lbgen.runtime.kube.client import ApiError, KubeClient
+from lbgen.runtime.kube.watch import Backoff, Follower, Objects
+from lbgen.runtime.pod.facts import read_pod_config
 
-log = logging.getLogger("lbgen.hook")
-
-
-class JsonLines(logging.Formatter):
-    """One JSON object a line: time, level, message, and the fields passed as `extra`."""
-
-    FIELDS = ("service", "outcome", "ready", "draining", "seconds")
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        entry.update({k: getattr(record, k) for k in self.FIELDS if hasattr(record, k)})
-        return json.dumps(entry, sort_keys=True)
+log = logging.getLogger("lbgen.runtime.hook")
 
 
 class Hook:
@@ -311,22 +293,12 @@ def run_hook_command(given: dict[str, Any]) -> int:
     once = bool(given.pop("once", False))
     settings = HookSettings.from_environment(os.environ, **given)
     pod = read_pod_config(settings.config)
-    _log_json_lines()
-    api = _api_client(settings)
+    log_json_lines()
+    api = api_client(settings.api_server)
     if once:
         outcome = Hook(pod, settings, api).apply_once()
         return 1 if outcome in (Outcome.REFUSED, Outcome.KEPT) else 0
     return run_hook(pod, settings, api)
-
-
-def _log_json_lines() -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonLines())
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-
-
-def _api_client(settings: HookSettings) -> KubeClient:
-    return KubeClient(settings.api_server) if settings.api_server else KubeClient.in_cluster()
 
 
 def run_hook(pod: PodConfig, settings: HookSettings, api: KubeClient) -> int:
@@ -334,16 +306,8 @@ def run_hook(pod: PodConfig, settings: HookSettings, api: KubeClient) -> int:
     if settings.metrics_port:
         anywhere = "0.0.0.0" if pod.service.session_version == 4 else "::"  # noqa: S104
         serve_metrics(hook.metrics, settings.metrics_port, settings.metrics_bind or anywhere)
-    stopping = threading.Event()
-
-    def on_term(_signum: int, _frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
     hook.start()
-    while not stopping.wait(1):
-        pass
+    until_signalled(threading.Event())
     hook.stop()
     log.info("stopped", extra={"service": pod.service.name})
     return 0

@@ -10,7 +10,7 @@ import signal
 import time
 from pathlib import Path
 
-from lbgen.pod.probes import process_state
+from lbgen.runtime.pod.probes import process_state
 
 
 def alive(

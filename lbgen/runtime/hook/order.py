@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from lbgen.plan import ServicePlan
-from lbgen.pod.probes import Dest, VirtualKey
 from lbgen.render.keepalived import PoolKey, Pools, RealServer, virtual_servers
+from lbgen.runtime.ipvs import Dest, VirtualKey
 
 # schedulers whose choice depends on the list order
 ORDERED_SCHEDULERS = frozenset({"mh", "sh"})

@@ -6,29 +6,27 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import subprocess
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from lbgen.agent.routes import (
+from lbgen.contract import AGENT_PORT
+from lbgen.plan import AgentConfig
+from lbgen.runtime.agent.routes import (
     ROUTE_PROTO,
     Allowed,
     desired_routes,
     installed_routes,
     route_commands,
 )
-from lbgen.contract import AGENT_PORT
-from lbgen.kube.client import KubeClient
-from lbgen.kube.serving import serve_probes
-from lbgen.kube.watch import Follower, Objects
-from lbgen.plan import AgentConfig
-from lbgen.pod.facts import read_config
+from lbgen.runtime.config import read_config
+from lbgen.runtime.daemon import api_client, log_json_lines, until_signalled
+from lbgen.runtime.kube.serving import serve_probes
+from lbgen.runtime.kube.watch import Follower, Objects
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +97,9 @@ def read_agent_config(path: Path) -> AgentConfig:
 def run_agent(
     config_path: Path, node: str, resync: float = 60.0, api_server: str | None = None
 ) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log_json_lines()
     config = read_agent_config(config_path)
-    api = KubeClient(api_server) if api_server else KubeClient.in_cluster()
+    api = api_client(api_server)
     metrics = AgentMetrics()
     table = RouteTable(Allowed.from_config(config), metrics=metrics)
     lock = threading.Lock()
@@ -127,15 +125,13 @@ def run_agent(
     host = os.environ.get("NODE_IP") or "127.0.0.1"
     serve_probes(metrics.registry, health, metrics.reconciled.is_set, AGENT_PORT, host)
 
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        follower.stop.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    thread.start()
-    # a route someone removed by hand comes back within `resync` seconds
-    while not follower.stop.wait(resync):
+    def resync_routes() -> None:
         with lock:
             if "pods" in latest:
                 table.reconcile(latest["pods"], node)
+
+    thread.start()
+    # a route someone removed by hand comes back within `resync` seconds
+    until_signalled(follower.stop, resync, resync_routes)
     thread.join(timeout=5)
     return 0

@@ -1,8 +1,9 @@
 """The announcer: exabgp's process (exabgp.conf's `process announce`). Per family, it announces
-the service's prefix while this LB pod's datapath can serve that family (lbgen.pod.health) and
-withdraws it when it cannot, with rise/fall counts and a hold-down that grows while a check
-flaps. It reads exabgp's messages (acks, neighbour changes) so exabgp never blocks on a full
-pipe, and writes what it decided to /run/lbgen/announce.json for the hook's /metrics."""
+the service's prefix while this LB pod's datapath can serve that family
+(lbgen.runtime.pod.health) and withdraws it when it cannot, with rise/fall counts and a
+hold-down that grows while a check flaps. It reads exabgp's messages (acks, neighbour changes)
+so exabgp never blocks on a full pipe, and writes what it decided to /run/lbgen/announce.json
+for the hook's /metrics."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import IO, Any
 from lbgen.contract import ANNOUNCE_STATUS, RUN_DIR
 from lbgen.errors import LbgenError
 from lbgen.files import replace_file
-from lbgen.pod.health import datapath_problems, observe, wanted_keys
+from lbgen.runtime.pod.health import datapath_problems, observe, wanted_keys
 
 FAMILIES = {4: "ipv4", 6: "ipv6"}
 # the hold-down doubles for each short-lived announcement, up to this many times its base

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from lbgen.kube.serving import serve_probes
+from lbgen.runtime.kube.serving import serve_probes
 
 
 class HookMetrics:

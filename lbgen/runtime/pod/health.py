@@ -21,8 +21,9 @@ from lbgen.contract import (
     KEEPALIVED_PID,
     RUN_DIR,
 )
-from lbgen.pod.probes import Dest, VirtualKey, established_bgp_peers, read_ipvs, readiness_problems
-from lbgen.pod.process import alive, silence
+from lbgen.runtime.ipvs import Dest, VirtualKey, read_ipvs
+from lbgen.runtime.pod.probes import established_bgp_peers, readiness_problems
+from lbgen.runtime.pod.process import alive, silence
 
 Table = dict[VirtualKey, tuple[tuple[Dest, int], ...]]
 

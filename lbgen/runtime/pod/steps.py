@@ -22,13 +22,14 @@ from lbgen.errors import LbgenError
 from lbgen.files import replace_file
 from lbgen.passwords import read_password
 from lbgen.plan import NodesConfig, PodConfig
-from lbgen.pod.datapath import (
+from lbgen.runtime.config import read_config
+from lbgen.runtime.pod.datapath import (
     local_routes,
     nft_ruleset,
     read_sysctls,
     sysctl_problems,
 )
-from lbgen.pod.facts import pod_facts, read_config
+from lbgen.runtime.pod.facts import pod_facts
 
 RUN = Path(RUN_DIR)
 

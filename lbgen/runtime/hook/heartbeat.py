@@ -1,6 +1,6 @@
 """The hook's heartbeat: every second, while its worker threads run, it writes what it has
-configured to /run/lbgen/hook.json. The announcer and the readiness probe read it there
-(lbgen.pod.health): a hook that is frozen or dead stops beating, and its LB withdraws."""
+configured to /run/lbgen/runtime/hook.json. The announcer and the readiness probe read it there
+(lbgen.runtime.pod.health): a hook that is frozen or dead stops beating, and its LB withdraws."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from lbgen.files import replace_file
 from lbgen.plan import ServicePlan
 from lbgen.render.keepalived import Pools, virtual_servers
 
-log = logging.getLogger("lbgen.hook")
+log = logging.getLogger("lbgen.runtime.hook")
 
 
 def hook_status(service: ServicePlan, pools: Pools | None, now: float) -> dict[str, Any]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
-from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lbgen.errors import LbgenError
 from lbgen.plan import PodConfig
+from lbgen.runtime.config import read_config
 
 
 class PodFacts(BaseModel):
@@ -22,19 +22,6 @@ class PodFacts(BaseModel):
     pod_ip: IPv4Address | IPv6Address
     node_ip: IPv4Address | IPv6Address
     node: str = ""
-
-
-Config = TypeVar("Config", bound=BaseModel)
-
-
-def read_config(path: Path, model: type[Config], what: str) -> Config:
-    """A runtime's JSON share of the plan, read once at start; any problem is one clear line."""
-    try:
-        return model.model_validate_json(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise LbgenError(f"{path}: cannot read the {what}: {error}") from error
-    except ValidationError as error:
-        raise LbgenError(f"{path}: not an lbgen {what}: {error}") from error
 
 
 def read_pod_config(path: Path) -> PodConfig:
