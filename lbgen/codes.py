@@ -134,6 +134,7 @@ CODES: dict[str, Code] = {
             "staticd to install it",
             OUT,
         ),
+        Code("LB213", E, "a reflector would send its LB pods routes", OUT),
     )
 }
 

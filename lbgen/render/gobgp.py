@@ -13,6 +13,9 @@ from lbgen.render.yamldoc import Flow, dump_yaml
 FAMILY, FAMILY6 = "ipv4-unicast", "ipv6-unicast"
 LB_PEERS = "lbgen-lbs"
 IMPORT_POLICY = "lbgen-import"
+# LB pods need no routes: a reflector sends routes to its routers only (without it, each of
+# 3,000 LB pods got every service's best path, and every new LB's route went out 3,000 times)
+EXPORT_POLICY, ROUTERS = "lbgen-export", "lbgen-routers"
 # what every accepted route carries, whatever the speaker sent
 LOCAL_PREF, MED = 100, "0"
 RESET = Flow(
@@ -32,9 +35,9 @@ def families(carried: tuple[Family, ...]) -> tuple[str, ...]:
 def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
     cluster = {"route-reflector-client": True, "route-reflector-cluster-id": str(rr.cluster_id)}
     data: dict[str, Any] = {
-        "global": _global(rr.asn, str(rr.router_id), rr.address.version),
+        "global": _global(rr.asn, str(rr.router_id), rr.address.version, export=True),
         "defined-sets": _defined_sets(rr, from_peers=True),
-        "policy-definitions": _import_policy(rr, from_peers=True),
+        "policy-definitions": _import_policy(rr, from_peers=True) + _export_policy(),
         "peer-groups": [
             {
                 "config": {"peer-group-name": LB_PEERS, "peer-as": rr.asn},
@@ -115,21 +118,35 @@ def render_router_gobgpd(router: RouterPlan, source: str) -> str:
     return dump_yaml(data, generated_by(source) + "\n" + note)
 
 
-def _global(asn: int, router_id: str, version: int) -> dict[str, Any]:
+def _global(asn: int, router_id: str, version: int, *, export: bool = False) -> dict[str, Any]:
     # listen in the sessions' family only (IPv4, as the paper; IPv6 in an IPv6-only cluster)
     listen = "0.0.0.0" if version == 4 else "::"  # noqa: S104 -- BGP listens on the box
+    policy: dict[str, Any] = {
+        "import-policy-list": [IMPORT_POLICY],
+        "default-import-policy": "reject-route",
+        "default-export-policy": "accept-route",
+    }
+    if export:
+        # gobgpd's export policy is global; its neighbour condition names the peer sent to
+        policy["export-policy-list"] = [EXPORT_POLICY]
+        policy["default-export-policy"] = "reject-route"
     return {
         "config": {"as": asn, "router-id": router_id, "local-address-list": [listen]},
         # hand every equal path to the RIB/zebra, not only the best one
         "use-multiple-paths": {"config": {"enabled": True}},
-        "apply-policy": {
-            "config": {
-                "import-policy-list": [IMPORT_POLICY],
-                "default-import-policy": "reject-route",
-                "default-export-policy": "accept-route",
-            }
-        },
+        "apply-policy": {"config": policy},
     }
+
+
+def _export_policy() -> list[dict[str, Any]]:
+    routers = Flow({"neighbor-set": ROUTERS, "match-set-options": "any"})
+    statement = {
+        "name": "routers-get-every-path",
+        "conditions": {"match-neighbor-set": routers},
+        "actions": {"route-disposition": "accept-route"},
+    }
+    # anyone else (the LB pods) is refused by default-export-policy: reject-route
+    return [{"name": EXPORT_POLICY, "statements": [statement]}]
 
 
 def prefix_set(group: str, version: int = 4) -> str:
@@ -164,10 +181,17 @@ def _defined_sets(box: Granting, *, from_peers: bool) -> dict[str, Any]:
     ]
     if found:
         sets["prefix-sets"] = found
-    if box.grants and from_peers:
+    if from_peers and isinstance(box, ReflectorPlan):
         sets["neighbor-sets"] = [
             {"neighbor-set-name": neighbor_set(grant), "neighbor-info-list": [str(grant.peers)]}
             for grant in box.grants
+        ] + [
+            {
+                "neighbor-set-name": ROUTERS,
+                "neighbor-info-list": [
+                    f"{r.address}/{r.address.max_prefixlen}" for r in box.routers
+                ],
+            }
         ]
     return sets
 

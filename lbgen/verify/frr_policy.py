@@ -48,6 +48,7 @@ class _Policy:
     as_paths: dict[str, list[tuple[bool, str]]] = field(default_factory=dict)
     route_maps: dict[str, list[tuple[int, _Entry]]] = field(default_factory=dict)
     inbound: dict[str, tuple[str, int]] = field(default_factory=dict)  # neighbour → (map, line)
+    outbound: dict[str, tuple[str, int]] = field(default_factory=dict)
     peers: dict[str, int] = field(default_factory=dict)  # configured neighbour → its line
     ranges: dict[Net, str] = field(default_factory=dict)  # listen range → peer-group
     as_path: str = "^$"  # the only one an accepting entry may let in
@@ -89,6 +90,8 @@ def _read(text: str, as_path: str) -> _Policy:
             policy.ranges[ip_network(words[3])] = words[5]
         elif words[0] == "neighbor" and words[2:3] == ["route-map"] and words[4:] == ["in"]:
             policy.inbound[words[1]] = (words[3], number)
+        elif words[0] == "neighbor" and words[2:3] == ["route-map"] and words[4:] == ["out"]:
+            policy.outbound[words[1]] = (words[3], number)
         elif words[0] == "neighbor" and words[2:3] == ["remote-as"]:
             policy.peers.setdefault(words[1], number)
     return policy
@@ -120,6 +123,7 @@ def check_frr_import_policy(
     for grant in box.grants:
         by_peers.setdefault(grant.peers, []).append(grant)
     for peers, group in sorted(policy.ranges.items()):
+        yield from _sends_nothing(policy, file, peers, group)
         wanted = granted(sets, by_peers.get(peers, ()))
         if group not in policy.inbound:
             yield broken(
@@ -130,6 +134,20 @@ def check_frr_import_policy(
             )
             continue
         yield from _compare(policy, file, group, wanted, canonical)
+
+
+def _sends_nothing(policy: _Policy, file: str, peers: Net, group: str) -> Iterator[Diagnostic]:
+    """LB pods need no routes: their peer-group's outbound map denies everything (without one,
+    each LB pod would get every service's best path, and every LB's route would go to all)."""
+    name, line = policy.outbound.get(group, ("", 1))
+    entries = policy.route_maps.get(name)
+    if not entries or any(entry.permit for _, entry in entries):
+        yield broken(
+            "LB213",
+            Position(file, line, 1),
+            f"LB peers in {peers} (peer-group {group}) would be sent routes: their outbound "
+            "route map must deny everything",
+        )
 
 
 def _compare(

@@ -240,3 +240,65 @@ def _exact_set(
             nets.append(net)
         exact[name] = (frozenset(nets), loose)
     return exact[name]
+
+
+def check_lbs_get_nothing(doc: Rendered, lb_range: Network | None) -> Iterator[Diagnostic]:
+    """A reflector sends routes to its routers only, never to its LB pods: the default export
+    policy rejects, and each accepting export statement names, by its neighbour set alone,
+    router addresses (gobgpd's export policy is global; its neighbour condition names the peer
+    a route is sent to)."""
+    if lb_range is None:
+        return
+    data = doc.data
+    apply = _get(data, "global", "apply-policy", "config") or {}
+    where = doc.position(("global", "apply-policy"))
+    if apply.get("default-export-policy") != "reject-route":
+        yield broken(
+            "LB213",
+            where,
+            f"LB peers in {lb_range} would be sent routes: the default export policy is not "
+            "reject-route",
+        )
+    defined = {p.get("name"): p for p in data.get("policy-definitions") or ()}
+    neighbor_sets = {
+        s.get("neighbor-set-name"): s for s in _get(data, "defined-sets", "neighbor-sets") or ()
+    }
+    routers = {
+        ip_address(str(_get(n, "config", "neighbor-address"))) for n in data.get("neighbors") or ()
+    }
+    served: set[Address] = set()
+    for name in apply.get("export-policy-list") or ():
+        for statement in _get(defined.get(name), "statements") or ():
+            if _get(statement, "actions", "route-disposition") == "reject-route":
+                continue
+            conditions = statement.get("conditions") or {}
+            match = conditions.get("match-neighbor-set") or {}
+            chosen = neighbor_sets.get(match.get("neighbor-set")) or {}
+            nets = _networks(chosen.get("neighbor-info-list"))
+            hosts = {n.network_address for n in nets if n.prefixlen == n.max_prefixlen}
+            if (
+                set(conditions) != {"match-neighbor-set"}
+                or match.get("match-set-options", "any") != "any"
+                or len(hosts) != len(nets)
+                or not hosts <= routers
+            ):
+                yield broken(
+                    "LB213",
+                    where,
+                    f"LB peers in {lb_range} could be sent routes: export statement "
+                    f"{statement.get('name')!r} accepts towards peers other than the routers",
+                )
+            served |= hosts
+    starved = sorted(str(r) for r in routers - served)
+    if starved and apply.get("default-export-policy") == "reject-route":
+        yield broken("LB213", where, f"no export statement sends {', '.join(starved)} any route")
+
+
+def _networks(listed: Any) -> list[Net]:
+    found: list[Net] = []
+    for entry in listed or ():
+        try:
+            found.append(ip_network(str(entry), strict=False))
+        except ValueError:
+            continue
+    return found

@@ -10,7 +10,12 @@ from lbgen.verify.document import read_rendered
 from lbgen.verify.finding import broken
 from lbgen.verify.frr import read_frr
 from lbgen.verify.frr_policy import check_frr_import_policy
-from lbgen.verify.gobgp import check_families, check_import_policy, read_gobgp
+from lbgen.verify.gobgp import (
+    check_families,
+    check_import_policy,
+    check_lbs_get_nothing,
+    read_gobgp,
+)
 from lbgen.verify.sessions import families
 from lbgen.verify.speaker import Address, Network, Speaker
 
@@ -76,6 +81,7 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
             speakers.append(read_gobgp(doc, kind, name, box.address))
             found.extend(check_families(doc, families(plan)))
             found.extend(check_import_policy(doc, box.box, box.lb_range))
+            found.extend(check_lbs_get_nothing(doc, box.lb_range))
         except (ValueError, TypeError, AttributeError) as error:
             found.append(
                 broken(

@@ -213,6 +213,48 @@ BREAKAGES = {
         PAPER,
         "LB207",
     ),
+    "frr-reflector-sends-lbs-routes": (
+        "render_reflector_frr",
+        replacing("  neighbor lbs-100-64-0-0-16 route-map lbgen-none out\n", ""),
+        EDGE,
+        "LB213",
+    ),
+    "gobgpd-reflector-sends-lbs-routes": (
+        "render_reflector_gobgpd",
+        editing(lambda d: d["global"]["apply-policy"]["config"].pop("export-policy-list")),
+        PAPER,
+        "LB213",
+    ),
+    "gobgpd-reflector-sends-every-peer-routes": (
+        "render_reflector_gobgpd",
+        editing(
+            lambda d: d["global"]["apply-policy"]["config"].update(
+                {"default-export-policy": "accept-route"}
+            )
+        ),
+        PAPER,
+        "LB213",
+    ),
+    "gobgpd-reflector-counts-lbs-among-its-routers": (
+        "render_reflector_gobgpd",
+        editing(
+            lambda d: d["defined-sets"]["neighbor-sets"][-1]["neighbor-info-list"].append(
+                "10.0.0.0/8"
+            )
+        ),
+        PAPER,
+        "LB213",
+    ),
+    "gobgpd-reflector-sends-its-router-nothing": (
+        "render_reflector_gobgpd",
+        editing(
+            lambda d: d["defined-sets"]["neighbor-sets"][-1].update(
+                {"neighbor-info-list": ["192.0.2.1/32"]}
+            )
+        ),
+        PAPER,
+        "LB213",
+    ),
     "frr-reflector-calls-an-undefined-map": (
         "render_reflector_frr",
         # FRR skips a call to a map it does not have: the route is accepted unchecked
