@@ -251,11 +251,11 @@ def check_lbs_get_nothing(doc: Rendered, lb_range: Network | None) -> Iterator[D
         return
     data = doc.data
     apply = _get(data, "global", "apply-policy", "config") or {}
-    where = doc.position(("global", "apply-policy"))
+    where = partial(doc.position, ("global", "apply-policy"))  # only when there is a finding
     if apply.get("default-export-policy") != "reject-route":
         yield broken(
             "LB213",
-            where,
+            where(),
             f"LB peers in {lb_range} would be sent routes: the default export policy is not "
             "reject-route",
         )
@@ -284,14 +284,14 @@ def check_lbs_get_nothing(doc: Rendered, lb_range: Network | None) -> Iterator[D
             ):
                 yield broken(
                     "LB213",
-                    where,
+                    where(),
                     f"LB peers in {lb_range} could be sent routes: export statement "
                     f"{statement.get('name')!r} accepts towards peers other than the routers",
                 )
             served |= hosts
     starved = sorted(str(r) for r in routers - served)
     if starved and apply.get("default-export-policy") == "reject-route":
-        yield broken("LB213", where, f"no export statement sends {', '.join(starved)} any route")
+        yield broken("LB213", where(), f"no export statement sends {', '.join(starved)} any route")
 
 
 def _networks(listed: Any) -> list[Net]:
