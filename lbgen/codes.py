@@ -1,6 +1,6 @@
 """Every diagnostic code lbgen gives, once: its severity and its one-line meaning. Checks make
-findings through `finding(code, …)`, which takes the severity from here; the README's table is
-this table (a test compares them); the case-coverage test iterates it."""
+findings through `finding(code, …)`, which takes the severity from here; docs/codes.md's table
+is this table (a test compares them); the case-coverage test iterates it."""
 
 from __future__ import annotations
 
@@ -167,7 +167,7 @@ def finding(
 
 
 def markdown_table() -> str:
-    """The README's table of codes."""
+    """docs/codes.md's table of codes."""
     lines = ["| code | severity | finding |", "|---|---|---|"]
     for code in CODES.values():
         severity = code.severity.value if code.severity else "error or warning"

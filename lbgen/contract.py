@@ -61,9 +61,9 @@ POD_SYSCTLS = (
 POD_SYSCTLS6 = (("net.ipv6.conf.all.forwarding", "1"),)
 
 # container → (CPU request, memory request = limit). Memory: the peak bench/memory.py measured
-# for the processes that run in that container at once (README, "Memory") × 1.3, rounded up to
-# a multiple of 8 MiB that leaves at least 2 MiB more. The hook's is at 10,000 endpoints with
-# its `keepalived -t` child.
+# for the processes that run in that container at once (docs/benchmarks.md, "Memory") × 1.3,
+# rounded up to a multiple of 8 MiB that leaves at least 2 MiB more. The hook's is at 10,000
+# endpoints with its `keepalived -t` child.
 DEFAULT_RESOURCES = {
     SETUP: ("50m", "48Mi"),  # peak 30.4 MiB
     KEEPALIVED: ("100m", "72Mi"),  # 52.4 MiB (the daemon estimated: no IPVS in CI's kernel)

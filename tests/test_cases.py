@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lbgen.codes import CODES, Stage, markdown_table
+from lbgen.codes import CODES, Stage
 from lbgen.compiler import Compiled, compile_file
 from lbgen.report import diagnostic_lines
 from tests.conftest import CASES, ROOT
@@ -92,14 +92,3 @@ def test_every_diagnostic_is_built_through_the_registry() -> None:
         if src.name not in ("codes.py", "errors.py") and "Diagnostic(" in src.read_text()
     }
     assert builders == set()
-
-
-def test_the_readmes_table_of_codes_is_the_registry(update_golden: bool) -> None:
-    path = ROOT / "README.md"
-    readme = path.read_text(encoding="utf-8")
-    if update_golden:
-        start = readme.index("| code | severity | finding |")
-        end = readme.index("\n\n", start) + 1
-        readme = readme[:start] + markdown_table() + readme[end:]
-        path.write_text(readme, encoding="utf-8")
-    assert markdown_table() in readme, "run pytest --update-golden to refresh the README's table"

@@ -3,7 +3,7 @@ QEMU and runs tests/vm there: the paper's fabric with every LB pod whole (setup,
 a real IPVS, exabgp, hook, from the LB image), client traffic through IPVS to the backends, one
 kernel order on every LB whatever its history, connections across scale events; the
 dual-stack and the IPv6-only fabrics forwarded per family. What the guest
-measured is kept in build/vm/results.json (the README's numbers)."""
+measured is kept in build/vm/results.json (docs/testbed.md's numbers)."""
 
 from __future__ import annotations
 

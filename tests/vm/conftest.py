@@ -28,7 +28,7 @@ RESULTS = Path(os.environ.get("LBGEN_VM_RESULTS", "/tmp/lbgen-vm-results"))
 
 @pytest.fixture(scope="session")
 def record() -> Callable[[str, Any], None]:
-    """Keep a measured value for the host's report (README numbers come from these)."""
+    """Keep a measured value for the host's report (the numbers in docs/ come from these)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "results.json"
 
