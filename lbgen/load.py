@@ -15,7 +15,7 @@ from lbgen.codes import finding
 from lbgen.errors import Diagnostic, SpecPath
 from lbgen.source import Document, parse_document, read_document
 from lbgen.spec import API_VERSION, Fabric
-from lbgen.spec.model import NOT_TEXT, PATTERN_MEANING
+from lbgen.spec.fields import NOT_TEXT, PATTERN_MEANING
 
 
 @dataclass(frozen=True)

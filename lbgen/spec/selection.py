@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lbgen.spec.model import Node, Service
+from lbgen.spec.boxes import Node
+from lbgen.spec.services import Service
 
 
 def eligible_nodes(service: Service, nodes: tuple[Node, ...]) -> tuple[Node, ...]:

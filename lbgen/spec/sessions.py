@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
-from lbgen.spec.model import FabricSpec, Node, Reflector, Router
+from lbgen.spec.boxes import Node, Reflector, Router
+from lbgen.spec.model import FabricSpec
 
 
 def session_version(spec: FabricSpec) -> int:

@@ -1,0 +1,210 @@
+"""The spec's boxes: the fabric's networks, its routers, route reflectors and nodes, and the
+BGP timers and passwords of their sessions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import (
+    Field,
+    StringConstraints,
+)
+
+from lbgen.spec.fields import (
+    BOX_FILE_PATTERN,
+    DATA_KEY_PATTERN,
+    ZEBRA_SOCKET_PATTERN,
+    ZEBRA_SOFTWARE_PATTERN,
+    AnyNet,
+    Asn,
+    Ipv4Addr,
+    Ipv4Net,
+    Ipv6Addr,
+    Ipv6Net,
+    Model,
+    Name,
+)
+
+
+class Metadata(Model):
+    name: Name = Field(description="The fabric's name; output goes to out/<name>/.")
+
+
+class Networks(Model):
+    """A cluster's families: IPv4 (nodes, pods), IPv6 (nodes6, pods6), or both. The BGP
+    sessions run over IPv4 when the cluster has it, else over IPv6 (an IPv6-only cluster)."""
+
+    nodes: Ipv4Net | None = Field(
+        None,
+        description=(
+            "The node (underlay) network the router shares; omit it (and pods) in an IPv6-only "
+            "cluster."
+        ),
+    )
+    pods: Ipv4Net | None = Field(
+        None, description="The pod (overlay) network LB pods get addresses from."
+    )
+    nodes6: Ipv6Net | None = Field(
+        None,
+        description=(
+            "The node network's IPv6 prefix (a dual-stack or IPv6-only cluster): the IPv6 next "
+            "hops of services with a prefix6 are the nodes' address6 in it."
+        ),
+    )
+    pods6: Ipv6Net | None = Field(
+        None, description="The pod network's IPv6 prefix (a dual-stack or IPv6-only cluster)."
+    )
+
+
+class BgpTimers(Model):
+    hold_time: Annotated[int, Field(ge=0, le=65535)] = Field(
+        9, description="BGP hold time in seconds (0 disables keepalives, else at least 3)."
+    )
+    keepalive: Annotated[int, Field(ge=0, le=21845)] = Field(
+        3, description="Keepalive interval in seconds (at most a third of the hold time)."
+    )
+    connect_retry: Annotated[int, Field(ge=1, le=65535)] = Field(
+        5, description="Seconds between connection attempts of an active side."
+    )
+
+
+BoxFile = Annotated[str, StringConstraints(pattern=BOX_FILE_PATTERN)]
+
+
+class LbPassword(Model):
+    """The TCP-MD5 password of the sessions between the LB pods and one reflector: named,
+    never written in the spec or out/."""
+
+    secret: Name = Field(
+        description="The Secret, in kubernetes.namespace, the LB pods read the password from."
+    )
+    key: Annotated[str, StringConstraints(pattern=DATA_KEY_PATTERN)] = Field(
+        "password", description="Its key in the Secret."
+    )
+    file: BoxFile = Field(
+        description="Where the reflector's box holds the same password (lbgen box-config reads it)."
+    )
+
+
+class Router(Model):
+    name: Name
+    address: Ipv4Addr | None = Field(
+        None, description="The router's address in networks.nodes (an IPv4 or dual-stack cluster)."
+    )
+    address6: Ipv6Addr | None = Field(
+        None,
+        description=(
+            "Its IPv6 address in networks.nodes6: it reaches the nodes' IPv6 next hops there "
+            "(a dual-stack cluster's sessions stay IPv4 and carry both families; an IPv6-only "
+            "cluster's run over these addresses)."
+        ),
+    )
+    asn: Asn | None = Field(
+        None,
+        description=(
+            "The router's AS; default spec.asn (iBGP). Another AS makes its sessions with the "
+            "reflectors eBGP: the reflectors keep the LBs' nodes as next hops."
+        ),
+    )
+    router_id: Ipv4Addr | None = Field(
+        None,
+        description="BGP router-id (32 bits, dotted); default the IPv4 address, else required.",
+    )
+    implementation: Literal["frr", "gobgp"] = Field(
+        "frr",
+        description=(
+            "frr: FRR bgpd + zebra (default, proven). gobgp: the paper's gobgpd + zebra pair; "
+            "gobgpd 3.10 panics against FRR 8.4's zebra (osrg/gobgp#2681)."
+        ),
+    )
+    max_paths: Annotated[int, Field(ge=1, le=64)] = Field(
+        16, description="Most ECMP next hops the router installs for one prefix."
+    )
+    zebra_version: Literal[2, 3, 4, 5, 6] = Field(
+        6, description="zebra API version gobgpd speaks (implementation: gobgp only)."
+    )
+    zebra_software: Annotated[str, StringConstraints(pattern=ZEBRA_SOFTWARE_PATTERN)] | None = (
+        Field(
+            None,
+            description="gobgpd's zebra software-name (e.g. frr7.2) if the version is ambiguous.",
+        )
+    )
+    zebra_socket: Annotated[str, StringConstraints(pattern=ZEBRA_SOCKET_PATTERN)] = Field(
+        "unix:/run/frr/zserv.api", description="zebra API socket URL (implementation: gobgp only)."
+    )
+    password_file: BoxFile | None = Field(
+        None,
+        description=(
+            "TCP-MD5 password of this router's sessions with the reflectors: the file holding "
+            "it on the router and on every reflector box (lbgen box-config reads it)."
+        ),
+    )
+    ttl_security_hops: Annotated[int, Field(ge=1, le=254)] | None = Field(
+        None,
+        description=(
+            "GTSM (RFC 5082) on this router's sessions with the reflectors: accept packets "
+            "only from at most this many hops away (1: the same segment)."
+        ),
+    )
+
+
+class Reflector(Model):
+    name: Name
+    address: Ipv4Addr | None = Field(
+        None,
+        description="Address the LB pods and routers peer with (an IPv4 or dual-stack cluster).",
+    )
+    address6: Ipv6Addr | None = Field(
+        None,
+        description=(
+            "Its IPv6 address in networks.nodes6: where they peer in an IPv6-only cluster. An "
+            "FRR reflector needs it with dual-stack services: it reflects an IPv6 path only "
+            "when it can resolve the path's next hop."
+        ),
+    )
+    router_id: Ipv4Addr | None = Field(
+        None,
+        description="BGP router-id (32 bits, dotted); default the IPv4 address, else required.",
+    )
+    cluster_id: Ipv4Addr | None = Field(
+        None, description="Cluster-id; default the IPv4 address, else the router-id."
+    )
+    pod_range: AnyNet | None = Field(
+        None,
+        description=(
+            "Range dynamic neighbours are accepted from, in the sessions' family; default "
+            "networks.pods (networks.pods6 in an IPv6-only cluster)."
+        ),
+    )
+    implementation: Literal["gobgp", "frr"] = Field(
+        "gobgp",
+        description=(
+            "gobgp: gobgpd, as the paper (default). frr: FRR bgpd, which can authenticate the "
+            "LB pods' dynamic sessions (gobgpd 3.10 cannot: osrg/gobgp#2589)."
+        ),
+    )
+    lb_password: LbPassword | None = Field(
+        None, description="TCP-MD5 password of the LB pods' sessions with this reflector."
+    )
+
+
+class Node(Model):
+    name: Name
+    address: Ipv4Addr | None = Field(
+        None, description="The node's address in networks.nodes (an IPv4 or dual-stack cluster)."
+    )
+    address6: Ipv6Addr | None = Field(
+        None,
+        description="Its IPv6 address in networks.nodes6: the next hop of IPv6 service prefixes.",
+    )
+    pod_subnet: Ipv4Net | None = Field(
+        None,
+        description=(
+            "The node's share of the pod network (its podCIDR). When given, the reflector "
+            "accepts a route with this node as next hop only from a pod in this subnet."
+        ),
+    )
+    pod_subnet6: Ipv6Net | None = Field(
+        None, description="The node's share of networks.pods6 (its IPv6 podCIDR)."
+    )
+    labels: dict[str, str] = Field(default_factory=dict)

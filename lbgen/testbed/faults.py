@@ -1,0 +1,41 @@
+"""What the testbed breaks on purpose: an LB stopped or restarted, a link cut."""
+
+from __future__ import annotations
+
+import signal
+
+from lbgen.contract import (
+    EXABGP,
+)
+from lbgen.testbed import netns
+from lbgen.testbed.observing import Observation
+
+
+class Faults(Observation):
+    def stop_lb(self, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
+        """Stop an LB pod's exabgp: SIGTERM as the kubelet does, its preStop hook first
+        (`lbgen pod withdraw`, run inside the container); any other signal as it comes."""
+        lb = self.lb(name)
+        hook = self.container_hooks(name, EXABGP).get("preStop")
+        if sig == signal.SIGTERM and hook:
+            self.exec_in(name, EXABGP, hook)
+        self._end([f"{lb.box.netns}-{EXABGP}"], sig)
+
+    def restart(self, name: str, container: str, sig: signal.Signals = signal.SIGTERM) -> None:
+        """End a container of an LB pod and start it again, as the kubelet restarts one."""
+        lb = self.lb(name)
+        self._end([f"{lb.box.netns}-{container}"], sig)
+        self._container(lb, container, self._container_env(container))
+
+    def set_lb_link(self, name: str, *, up: bool) -> None:
+        """Cut or restore an LB pod's link on its node: no FIN, only the hold time notices."""
+        lb = self.lb(name)
+        netns.set_link(lb.bridge_netns, lb.veth, up=up)
+
+    def set_node_link(self, node: str, *, up: bool) -> None:
+        """Cut or restore a node's uplink to the node network (every LB on it goes silent)."""
+        netns.set_link(self.layout.lan, self._lan_link(node), up=up)
+
+    def set_router_link(self, router: str, *, up: bool) -> None:
+        """Cut or restore a router's link to the node network (its sessions and routes go)."""
+        netns.set_link(self.layout.lan, self._lan_link(router), up=up)

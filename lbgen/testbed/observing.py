@@ -1,0 +1,187 @@
+"""What the testbed sees: the LBs' IPVS tables, probes and announcements, the routers' FIBs
+against the plan, and what clients get."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any
+
+from lbgen.contract import (
+    ANNOUNCE_STATUS,
+    EXABGP,
+    HOOK,
+    HOOK_PORT,
+    KEEPALIVED,
+)
+from lbgen.runtime.ipvs import Dest, VirtualKey, read_ipvs
+from lbgen.testbed import netns
+from lbgen.testbed.base import Fib
+from lbgen.testbed.layout import (
+    Client,
+    url_host,
+)
+from lbgen.testbed.observe import ask, fib_nexthops, reach_commands
+from lbgen.testbed.workloads import Workloads
+
+
+class Observation(Workloads):
+    def ipvs(self, name: str) -> dict[VirtualKey, tuple[tuple[Dest, int], ...]]:
+        """An LB pod's IPVS table: each virtual server's real servers and weights, in the
+        kernel's list order."""
+        shown = subprocess.run(
+            netns.inside(self.lb(name).box.netns, "cat", "/proc/net/ip_vs"),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return read_ipvs(shown.stdout)
+
+    def lb_problems(self, name: str) -> list[str]:
+        """Why an LB pod is not ready, by its own readiness probes (lbpods.PodRunner)."""
+        return self.pods.problems(self.lb(name), self._container_env(EXABGP))
+
+    def announced(self, name: str) -> dict[str, Any] | None:
+        """What an LB pod's announcer last decided (its announce.json), or None before it has."""
+        path = self.workdir / self.lb(name).box.netns / "run" / ANNOUNCE_STATUS.name
+        try:
+            found: dict[str, Any] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return found
+
+    def metrics(self, name: str) -> str:
+        """An LB pod's /metrics (the hook's port), fetched from inside the pod."""
+        lb = self.lb(name)
+        url = f"http://{url_host(lb.box.main)}:{HOOK_PORT}/metrics"
+        code = (
+            "import sys,urllib.request as u\n"
+            "sys.stdout.write(u.urlopen(sys.argv[1], timeout=5).read().decode())\n"
+        )
+        return subprocess.run(
+            netns.inside(lb.box.netns, sys.executable, "-c", code, url),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    def wait_ready(self, timeout: float) -> dict[str, list[str]]:
+        """Every LB pod's readiness problems once all are ready, or when time runs out."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = {lb.box.name: self.lb_problems(lb.box.name) for lb in self.lbs}
+            if not any(found.values()) or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.5)
+
+    def converged(self) -> bool:
+        wanted = self.expected()
+        return all(found == wanted for found in self.nexthops().values())
+
+    def wait_converged(self, timeout: float) -> bool:
+        """Poll every router's FIB until it holds what the live LBs announce, or time is up."""
+        deadline = time.monotonic() + timeout
+        while not self.converged():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
+    def nexthops(self) -> Fib:
+        """Per router: service → next hops of its prefix in that router's FIB."""
+        return {box.name: self.router_nexthops(box.name) for box in self.layout.routers}
+
+    def router_nexthops(self, router: str) -> dict[str, set[IPv4Address | IPv6Address]]:
+        """service → the next hops of its IPv4 prefix in the router's FIB; "<service>/6" → of
+        its IPv6 prefix."""
+        box = next(b for b in self.layout.routers if b.name == router)
+        found = {}
+        for s in self.plan.services:
+            if s.prefix is not None:
+                found[s.name] = fib_nexthops(box.netns, s.prefix)
+            if s.prefix6 is not None:
+                found[f"{s.name}/6"] = fib_nexthops(box.netns, s.prefix6)
+        return found
+
+    def expected(self) -> dict[str, set[IPv4Address | IPv6Address]]:
+        """service → the nodes of its LB pods that can serve it (exabgp, keepalived and the hook
+        running, a backend endpoint listed); "<service>/6" → those nodes' IPv6 addresses."""
+        live = self.state.processes
+        address6 = {n.name: n.address6 for n in self.plan.nodes}
+        found: dict[str, set[IPv4Address | IPv6Address]] = {}
+        for s in self.plan.services:
+            serving = [
+                lb
+                for lb in self.lbs
+                if lb.service == s.name
+                and all(f"{lb.box.netns}-{c}" in live for c in (EXABGP, KEEPALIVED, HOOK))
+            ]
+            if s.prefix is not None:
+                found[s.name] = (
+                    set() if (s.name, 4) in self.emptied else {lb.node_address for lb in serving}
+                )
+            if s.prefix6 is not None:
+                found[f"{s.name}/6"] = (
+                    set()
+                    if (s.name, 6) in self.emptied
+                    else {a for lb in serving if (a := address6[lb.node])}
+                )
+        return found
+
+    def wait_answering(self, timeout: float) -> list[str]:
+        """Wait until a client behind each router gets an answer from every TCP VIP:port of
+        each service that has an LB to serve it; what still does not answer when time is up."""
+        deadline = time.monotonic() + timeout
+        wanted = self.expected()
+        targets = [
+            (router.name, vip, port.port)
+            for router in self.layout.routers
+            for s in self.plan.services
+            for vip in s.all_vips
+            if wanted.get(s.name if vip.version == 4 else f"{s.name}/6")
+            for port in s.ports
+            if port.protocol == "TCP"
+        ]
+        while True:
+            targets = [t for t in targets if not self._answers(*t)]
+            if not targets or time.monotonic() >= deadline:
+                return [f"{url_host(vip)}:{port} from behind {r}" for r, vip, port in targets]
+            time.sleep(0.2)
+
+    def _answers(self, router: str, vip: IPv4Address | IPv6Address, port: int) -> bool:
+        try:
+            answers = self.ask(str(vip), port, 1, router)
+        except subprocess.SubprocessError:
+            return False
+        return bool(answers) and not any(a.startswith("error") for a in answers)
+
+    def client(self, router: str | None = None) -> Client:
+        chosen = router or self.layout.routers[0].name
+        return next(c for c in self.layout.clients if c.router == chosen)
+
+    def reach(self, router: str) -> list[str]:
+        """How to reach every VIP from the client behind `router`: one command a VIP and port."""
+        return reach_commands(self.plan, self.client(router).box.netns)
+
+    def traffic(self, requests: int = 20) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
+        """Per service VIP and TCP port: the answers to `requests` requests from the client
+        behind the first router (none when a connection failed), and the service's backends."""
+        answers, backends = {}, {}
+        for service in self.plan.services:
+            names = {b.box.name for b in self.layout.backends if b.service == service.name}
+            for vip in service.all_vips:
+                for port in (p for p in service.ports if p.protocol == "TCP"):
+                    key = f"{service.name} {url_host(vip)}:{port.port}"
+                    backends[key] = names
+                    try:
+                        answers[key] = self.ask(str(vip), port.port, requests)
+                    except subprocess.SubprocessError:
+                        answers[key] = []
+        return answers, backends
+
+    def ask(self, vip: str, port: int, connections: int, router: str | None = None) -> list[str]:
+        """What the client behind `router` gets from `connections` new TCP connections."""
+        return ask(self.client(router).box.netns, vip, port, connections)

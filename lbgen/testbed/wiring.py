@@ -1,0 +1,185 @@
+"""The testbed's network: namespaces, bridges and links, the routers', reflectors' and nodes'
+daemons and routes, and the pods' network ends."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import zlib
+from ipaddress import IPv4Address
+
+from lbgen.contract import (
+    AGENT_CONFIG_NAME,
+    BOX_PASSWORDS_NAME,
+)
+from lbgen.errors import LbgenError
+from lbgen.plan import AgentConfig
+from lbgen.render.k8s import FABRIC_DIR
+from lbgen.runtime.agent.routes import SERVICE_LABEL, Allowed
+from lbgen.runtime.agent.run import RouteTable
+from lbgen.runtime.box.config import with_passwords, write_secret_file
+from lbgen.runtime.pod.datapath import local_routes
+from lbgen.testbed import daemons, netns, secrets
+from lbgen.testbed.base import TestbedBase
+from lbgen.testbed.layout import (
+    Box,
+    LbPod,
+)
+from lbgen.verify.sysctl import read_sysctl
+
+
+class Wiring(TestbedBase):
+    def _network(self) -> None:
+        lay = self.layout
+        self._add_netns(lay.lan)
+        netns.add_bridge(lay.lan, "br0")
+        for index, box in enumerate([*lay.routers, *lay.reflectors, *lay.nodes]):
+            self._add_netns(box.netns)
+            netns.attach(lay.lan, f"v{index}", box, bridge="br0")
+        subnets6 = dict(lay.pod_subnets6)
+        subnets = dict(lay.pod_subnets)
+        for node in lay.nodes:
+            four, six = subnets.get(node.name), subnets6.get(node.name)
+            address = f"{four.network_address + 1}/{four.prefixlen}" if four else None
+            address6 = f"{six.network_address + 1}/{six.prefixlen}" if six else None
+            netns.add_bridge(node.netns, "cni0", address, address6)
+        for lb in lay.lbs:
+            self._lb_network(lb)
+        for client, router in zip(lay.clients, lay.routers, strict=True):
+            self._add_netns(client.box.netns)
+            side = (
+                f"{client.router_side}/{client.box.network.prefixlen}"
+                if client.router_side is not None and client.box.network is not None
+                else None
+            )
+            side6 = (
+                f"{client.router_side6}/{client.box.network6.prefixlen}"
+                if client.router_side6 is not None and client.box.network6 is not None
+                else None
+            )
+            netns.attach(router.netns, "eth1", client.box, outer_address=side, outer_address6=side6)
+        self._add_netns(lay.api.netns)
+        netns.attach(lay.lan, "vapi", lay.api, bridge="br0")
+        for index, backend in enumerate(lay.backends):
+            self._add_netns(backend.box.netns)
+            netns.attach(backend.bridge_netns, f"b{index}", backend.box, bridge="cni0")
+
+    def add_pod(self, name: str, node: str, address: IPv4Address) -> str:
+        """Another pod on a node's pod network (a test's rogue speaker); `down` removes it too."""
+        return self._pod(name, node, address).netns
+
+    def _pod(self, name: str, node: str, address: IPv4Address) -> Box:
+        subnet = dict(self.layout.pod_subnets)[node]
+        gateway = (("default", str(subnet.network_address + 1)),)
+        box = Box(name, f"{self.prefix}{name}", address, subnet, gateway)
+        self._add_netns(box.netns)
+        netns.attach(f"{self.prefix}n-{node}", _link_name(name), box, bridge="cni0")
+        return box
+
+    def add_probe(self, name: str, address: IPv4Address) -> str:
+        """A test's box on the node network, beside the nodes, with no routes: a route through
+        one node (`ip route ... via <node>`) reaches that node's LB pod and no other."""
+        box = Box(name, f"{self.prefix}{name}", address, self.plan.node_network, ())
+        self._add_netns(box.netns)
+        netns.attach(self.layout.lan, _link_name(name), box, bridge="br0")
+        return box.netns
+
+    def remove_pod(self, name: str) -> None:
+        netns.delete_netns(name)
+        self.state.namespaces = [n for n in self.state.namespaces if n != name]
+        self._save()
+
+    def _sysctl(self, box_netns: str, file: str) -> None:
+        """Apply a compiled sysctl.conf in a namespace; host-only keys cannot be, and are named."""
+        settings = {key: value for key, (value, _) in read_sysctl(self.tree[file]).items()}
+        skipped = netns.apply_sysctls(box_netns, settings)
+        if skipped:
+            with (self.workdir / "log" / "sysctl-skipped.txt").open("a") as log:
+                log.write(f"{box_netns}: {', '.join(skipped)} (host-only, not settable here)\n")
+
+    def _routers(self) -> None:
+        for box in self.layout.routers:
+            self._frr(box, f"routers/{box.name}")
+
+    def _reflectors(self) -> None:
+        by_name = {rr.name: rr for rr in self.plan.reflectors}
+        for box in self.layout.reflectors:
+            base = f"reflectors/{box.name}"
+            if by_name[box.name].implementation == "frr":
+                self._frr(box, base)
+                continue
+            conf = self.workdir / f"{box.netns}.gobgpd.yaml"
+            conf.write_text(self.tree[f"{base}/gobgpd.yaml"])
+            self._sysctl(box.netns, f"{base}/sysctl.conf")
+            self._spawn(box.netns, daemons.gobgpd_argv(box.netns, conf))
+
+    def _frr(self, box: Box, base: str) -> None:
+        """zebra and bgpd of a router or reflector, on its frr.conf as `lbgen box-config`
+        makes it on the box: the compiled file plus the passwords of its sessions."""
+        folder = self.workdir / box.netns
+        folder.mkdir(exist_ok=True)
+        shutil.chown(folder, "frr", "frr")
+        listing = self.tree.get(f"{base}/{BOX_PASSWORDS_NAME}")
+        conf = with_passwords(
+            self.tree[f"{base}/frr.conf"], listing, base, secrets.box_root(self.workdir, base)
+        )
+        (folder / "frr.conf").touch(mode=0o640)
+        shutil.chown(folder / "frr.conf", "frr", "frr")
+        write_secret_file(folder / "frr.conf", conf)
+        self._sysctl(box.netns, f"{base}/sysctl.conf")
+        self._spawn(f"{box.netns}-zebra", daemons.frr_argv(box.netns, "zebra", folder))
+        deadline = time.monotonic() + 10
+        while not (folder / "zserv.api").exists():
+            if time.monotonic() > deadline:
+                raise LbgenError(f"zebra in {box.netns} did not start")
+            time.sleep(0.05)
+        self._spawn(f"{box.netns}-bgpd", daemons.frr_argv(box.netns, "bgpd", folder))
+        if "staticd=yes" in self.tree.get(f"{base}/daemons", "").splitlines():
+            # a router's discard routes (its daemons file starts staticd, as FRR's init would)
+            self._spawn(f"{box.netns}-staticd", daemons.frr_argv(box.netns, "staticd", folder))
+
+    def _nodes(self) -> None:
+        for node in self.layout.nodes:
+            self._sysctl(node.netns, f"nodes/{node.name}/sysctl.conf")
+        self._node_routes()
+
+    def _node_routes(self) -> None:
+        """What the node agent DaemonSet does on each node, for the LB pods running now."""
+        pods = {
+            lb.box.netns: {
+                "metadata": {"name": lb.box.netns, "labels": {SERVICE_LABEL: lb.service}},
+                "spec": {"nodeName": lb.node},
+                "status": {
+                    "phase": "Running",
+                    "podIP": str(lb.box.main),
+                    "podIPs": [
+                        {"ip": str(a)} for a in (lb.box.address, lb.box.address6) if a is not None
+                    ],
+                },
+            }
+            for lb in self.lbs
+        }
+        # what the agent reads: the compiled node-agent.json
+        config = AgentConfig.model_validate_json(
+            self.tree[f"cluster/{FABRIC_DIR}/{AGENT_CONFIG_NAME}"]
+        )
+        allowed = Allowed.from_config(config)
+        for node in self.layout.nodes:
+            RouteTable(allowed, node.netns).reconcile(pods, node.name)
+
+    def _lan_link(self, box_name: str) -> str:
+        lay = self.layout
+        boxes = [b.name for b in (*lay.routers, *lay.reflectors, *lay.nodes)]
+        return f"v{boxes.index(box_name)}"
+
+    def _lb_network(self, lb: LbPod) -> None:
+        self._add_netns(lb.box.netns)
+        netns.attach(lb.bridge_netns, lb.veth, lb.box, bridge="cni0")
+        for route in local_routes(self.service(lb.service)):
+            subprocess.run(netns.inside(lb.box.netns, *route), check=True)
+
+
+def _link_name(name: str) -> str:
+    """A test box's link on its bridge: 15 bytes at most, distinct for distinct names."""
+    return f"x{zlib.crc32(name.encode()):08x}"
