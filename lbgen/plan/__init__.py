@@ -1,31 +1,33 @@
 """The plan: frozen, sorted, resolved facts per box; the contract between build and run time.
 Its models only: `lbgen.plan.build.build_plan` makes one from a spec (the LB pod never does)."""
 
+from lbgen.plan.bgp import (
+    BgpSecret,
+    Granting,
+    Peer,
+    PrefixGroup,
+    ReflectorPlan,
+    RouteGrant,
+    RouterPlan,
+    Timers,
+)
 from lbgen.plan.model import (
     AgentConfig,
     AnnouncePlan,
     BackendPlan,
-    BgpSecret,
     BoxPassword,
     BoxPasswords,
     GitOpsPlan,
-    Granting,
     HealthCheckPlan,
     KubePlan,
     MonitoringPlan,
     NodePlan,
     NodesConfig,
-    Peer,
     Plan,
     PodConfig,
     PortPlan,
-    PrefixGroup,
-    ReflectorPlan,
     ResourcePlan,
-    RouteGrant,
-    RouterPlan,
     ServicePlan,
-    Timers,
 )
 
 __all__ = [

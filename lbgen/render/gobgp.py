@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lbgen.plan import Granting, ReflectorPlan, RouteGrant, RouterPlan, Timers
-from lbgen.plan.model import Family
+from lbgen.plan.base import Family
 from lbgen.render.text import generated_by
 from lbgen.render.yamldoc import Flow, dump_yaml
 

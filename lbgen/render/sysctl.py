@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from lbgen.plan import NodePlan
-from lbgen.plan.model import Family
+from lbgen.plan.base import Family
 from lbgen.render.text import header, render_template
 
 
