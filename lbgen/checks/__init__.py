@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from lbgen.checks import addressing, bgp, cluster, families, names, placement, special
+from lbgen.checks import (
+    addressing,
+    bgp,
+    cluster,
+    families,
+    names,
+    placement,
+    services,
+    special,
+)
 from lbgen.errors import Diagnostic
 from lbgen.spec import Fabric
 
@@ -10,6 +19,7 @@ CHECKS = (
     names.check,
     special.check,
     addressing.check,
+    services.check,
     families.check,
     bgp.check,
     placement.check,
