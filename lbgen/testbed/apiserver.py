@@ -172,89 +172,93 @@ def selector(path: str, labels: str) -> Selector:
     return selected
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """The stand-in's HTTP side: lists, watches, status patches; `api` is set per server."""
+
+    api: FakeApi
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        if "/services/" in url.path:
+            name = url.path.split("/services/")[1].split("/")[0]
+            with self.api.lock:
+                found = self.api.services.get(name)
+            self._send(200 if found else 404, found or {"kind": "Status", "code": 404})
+            return
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        selected = selector(url.path, query.get("labelSelector", ""))
+        if query.get("watch") == "true":
+            self._watch(
+                selected,
+                int(query.get("resourceVersion", "0")),
+                float(query.get("timeoutSeconds", "5")),
+            )
+            return
+        if self.api.failing_lists:
+            self.api.failing_lists -= 1
+            self._send(500, {"kind": "Status", "code": 500, "message": "etcd is down"})
+            return
+        if self.api.list_bodies:
+            with self.api.lock:
+                body = self.api.list_bodies.pop(0)
+            self._send_raw(200, body)
+            return
+        self._send(200, self.api.listing(selected))
+
+    def do_PUT(self) -> None:
+        """Replace an object (a test changes the cluster): .../<kind>/<name>."""
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if urlparse(self.path).path.rsplit("/", 1)[-1] != body["metadata"]["name"]:
+            self._send(400, {"kind": "Status", "code": 400, "message": "name mismatch"})
+            return
+        self.api.put(body)
+        self._send(200, body)
+
+    def do_PATCH(self) -> None:
+        name = urlparse(self.path).path.split("/services/")[1].split("/")[0]
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with self.api.lock:
+            service = self.api.services[name]
+            service["status"] = body["status"]
+            self.api.status_patches += 1
+        self._send(200, service)
+
+    def _send(self, code: int, body: dict[str, Any]) -> None:
+        self._send_raw(code, json.dumps(body).encode())
+
+    def _send_raw(self, code: int, data: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _watch(self, selected: Selector, since: int, timeout: float) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for event in self.api.events(since, min(timeout, 5.0), selected):
+            if event is None:
+                self.close_connection = True
+                return  # no final chunk: the client sees a broken stream
+            if "raw" in event:
+                line = str(event["raw"]).encode() + b"\n"
+            elif "garbage" in event:
+                line = b"{not json\n"
+            else:
+                line = json.dumps(event).encode() + b"\n"
+            self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+
+
 def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            url = urlparse(self.path)
-            if "/services/" in url.path:
-                name = url.path.split("/services/")[1].split("/")[0]
-                with api.lock:
-                    found = api.services.get(name)
-                self._send(200 if found else 404, found or {"kind": "Status", "code": 404})
-                return
-            query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            selected = selector(url.path, query.get("labelSelector", ""))
-            if query.get("watch") == "true":
-                self._watch(
-                    selected,
-                    int(query.get("resourceVersion", "0")),
-                    float(query.get("timeoutSeconds", "5")),
-                )
-                return
-            if api.failing_lists:
-                api.failing_lists -= 1
-                self._send(500, {"kind": "Status", "code": 500, "message": "etcd is down"})
-                return
-            if api.list_bodies:
-                with api.lock:
-                    body = api.list_bodies.pop(0)
-                self._send_raw(200, body)
-                return
-            self._send(200, api.listing(selected))
-
-        def do_PUT(self) -> None:
-            """Replace an object (a test changes the cluster): .../<kind>/<name>."""
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            if urlparse(self.path).path.rsplit("/", 1)[-1] != body["metadata"]["name"]:
-                self._send(400, {"kind": "Status", "code": 400, "message": "name mismatch"})
-                return
-            api.put(body)
-            self._send(200, body)
-
-        def do_PATCH(self) -> None:
-            name = urlparse(self.path).path.split("/services/")[1].split("/")[0]
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with api.lock:
-                service = api.services[name]
-                service["status"] = body["status"]
-                api.status_patches += 1
-            self._send(200, service)
-
-        def _send(self, code: int, body: dict[str, Any]) -> None:
-            self._send_raw(code, json.dumps(body).encode())
-
-        def _send_raw(self, code: int, data: bytes) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _watch(self, selected: Selector, since: int, timeout: float) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for event in api.events(since, min(timeout, 5.0), selected):
-                if event is None:
-                    self.close_connection = True
-                    return  # no final chunk: the client sees a broken stream
-                if "raw" in event:
-                    line = str(event["raw"]).encode() + b"\n"
-                elif "garbage" in event:
-                    line = b"{not json\n"
-                else:
-                    line = json.dumps(event).encode() + b"\n"
-                self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
-                self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
-
-    return Handler
+    return type("Handler", (_Handler,), {"api": api})
 
 
 @contextmanager

@@ -12,13 +12,9 @@ from pathlib import Path
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan, ServicePlan
 from lbgen.testbed import netns, processes
-from lbgen.testbed.layout import (
-    Layout,
-    LbPod,
-    layout,
-    lb_pod,
-)
+from lbgen.testbed.layout import layout, lb_pod
 from lbgen.testbed.lbpods import PodRunner, ipvs_in_kernel
+from lbgen.testbed.shapes import Layout, LbPod
 from lbgen.testbed.state import State
 
 # router → service → next hops of the service's prefix in that router's FIB (a dual-stack

@@ -13,8 +13,8 @@ from typing import Any
 
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan, ServicePlan
-from lbgen.testbed.layout import BACKEND_PORT, Layout
 from lbgen.testbed.netns import inside, reachable_by_everyone
+from lbgen.testbed.shapes import BACKEND_PORT, Layout
 
 FRR = Path("/usr/lib/frr")
 API_PORT = 6443

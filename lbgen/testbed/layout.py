@@ -7,92 +7,23 @@ and to the reflectors the way flannel host-gw does. A client sits behind each ro
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import TypeVar
 
 from lbgen.plan import Plan
+from lbgen.testbed.shapes import (
+    BACKENDS_PER_SERVICE,
+    Backend,
+    Box,
+    Client,
+    Layout,
+    LbPod,
+)
 
 CLIENT_NETS = IPv4Network("198.18.0.0/16")
 # a dual-stack fabric's clients: RFC 5180's IPv6 benchmarking range, a /64 behind each router
 CLIENT_NETS6 = IPv6Network("2001:2::/48")
-
-
-@dataclass(frozen=True)
-class Box:
-    """One namespace with one interface (eth0) on a link, and its routes."""
-
-    name: str
-    netns: str
-    # its IPv4 side (none in an IPv6-only fabric)
-    address: IPv4Address | None
-    network: IPv4Network | None
-    routes: tuple[tuple[str, str], ...]  # (destination, gateway)
-    # its IPv6 side (a dual-stack or IPv6-only fabric), on the same link
-    address6: IPv6Address | None = None
-    network6: IPv6Network | None = None
-    routes6: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def main(self) -> IPv4Address | IPv6Address:
-        """Where it speaks BGP and serves HTTP: IPv4 if it has it, else IPv6."""
-        found = self.address or self.address6
-        if found is None:
-            raise ValueError(f"box {self.name} has no address")
-        return found
-
-
-def url_host(address: IPv4Address | IPv6Address) -> str:
-    """An address as a URL's host: IPv6 in brackets."""
-    return f"[{address}]" if address.version == 6 else str(address)
-
-
-@dataclass(frozen=True)
-class LbPod:
-    service: str
-    node: str
-    box: Box
-    node_address: IPv4Address | IPv6Address  # its node's, in the sessions' family
-    bridge_netns: str  # the node's namespace, where its pod bridge is
-    veth: str  # its link's end on the node's pod bridge (one LB of a service per node)
-
-
-@dataclass(frozen=True)
-class Backend:
-    """A backend pod of a service: answers on its target port, listed in an EndpointSlice."""
-
-    service: str
-    box: Box
-    bridge_netns: str
-
-
-BACKENDS_PER_SERVICE = 2
-BACKEND_PORT = 8080
-
-
-@dataclass(frozen=True)
-class Client:
-    """A client behind one router: its own /30 (and /64), the router's address on it."""
-
-    router: str
-    box: Box
-    router_side: IPv4Address | None
-    router_side6: IPv6Address | None = None
-
-
-@dataclass(frozen=True)
-class Layout:
-    prefix: str
-    lan: str
-    routers: tuple[Box, ...]
-    reflectors: tuple[Box, ...]
-    nodes: tuple[Box, ...]
-    pod_subnets: tuple[tuple[str, IPv4Network], ...]  # node → its pod /24 (IPv4)
-    pod_subnets6: tuple[tuple[str, IPv6Network], ...]  # node → its pod /64 (dual-stack)
-    lbs: tuple[LbPod, ...]
-    clients: tuple[Client, ...]  # one behind each router, in the routers' order
-    api: Box  # the stand-in Kubernetes API server, on the node network
-    backends: tuple[Backend, ...]
 
 
 def pod_subnet(plan: Plan, node_index: int) -> IPv4Network | None:
@@ -213,7 +144,6 @@ def _host_gw(
 def layout(plan: Plan, prefix: str) -> Layout:
     pod_subnets = _of_nodes(plan, pod_subnet)
     pod_subnets6 = _of_nodes(plan, pod_subnet6)
-    by_node, by_node6 = dict(pod_subnets), dict(pod_subnets6)
     host_gw = _host_gw(pod_subnets, {n.name: n.address for n in plan.nodes})
     host_gw6 = _host_gw(pod_subnets6, {n.name: n.address6 for n in plan.nodes})
     routers = tuple(
@@ -266,6 +196,22 @@ def layout(plan: Plan, prefix: str) -> Layout:
         for n in plan.nodes
     )
     lbs = [lb_pod(plan, prefix, s.name, node) for s in plan.services for node in s.placement]
+    return Layout(
+        prefix,
+        f"{prefix}lan",
+        routers,
+        reflectors,
+        nodes,
+        pod_subnets,
+        pod_subnets6,
+        tuple(lbs),
+        _clients(plan, prefix),
+        _api(plan, prefix, host_gw, host_gw6),
+        _backends(plan, prefix, dict(pod_subnets), dict(pod_subnets6)),
+    )
+
+
+def _clients(plan: Plan, prefix: str) -> tuple[Client, ...]:
     clients = []
     for index, router in enumerate(plan.routers):
         # the client is host 2 of a link per family the router has, the router host 1
@@ -281,7 +227,16 @@ def layout(plan: Plan, prefix: str) -> Layout:
                 link6.network_address + 1 if link6 else None,
             )
         )
-    api = _api(plan, prefix, host_gw, host_gw6)
+    return tuple(clients)
+
+
+def _backends(
+    plan: Plan,
+    prefix: str,
+    by_node: dict[str, IPv4Network],
+    by_node6: dict[str, IPv6Network],
+) -> tuple[Backend, ...]:
+    """Each service's backend pods, spread over the nodes."""
     backends = []
     for s_index, service in enumerate(plan.services):
         for k in range(BACKENDS_PER_SERVICE):
@@ -294,19 +249,7 @@ def layout(plan: Plan, prefix: str) -> Layout:
                 100 + s_index * BACKENDS_PER_SERVICE + k,
             )
             backends.append(Backend(service.name, box, f"{prefix}n-{host.name}"))
-    return Layout(
-        prefix,
-        f"{prefix}lan",
-        routers,
-        reflectors,
-        nodes,
-        pod_subnets,
-        pod_subnets6,
-        tuple(lbs),
-        tuple(clients),
-        api,
-        tuple(backends),
-    )
+    return tuple(backends)
 
 
 def _api(

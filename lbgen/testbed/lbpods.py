@@ -14,7 +14,6 @@ from pathlib import Path
 
 from lbgen.contract import EXABGP, HOOK_PORT, KEEPALIVED_CONF_NAME, NON_ROOT_UID
 from lbgen.errors import LbgenError
-from lbgen.testbed.layout import LbPod, url_host
 from lbgen.testbed.netns import apply_sysctls, inside
 from lbgen.testbed.pods import (
     Container,
@@ -25,6 +24,7 @@ from lbgen.testbed.pods import (
     write_configmaps,
 )
 from lbgen.testbed.secrets import secret_file
+from lbgen.testbed.shapes import LbPod, url_host
 
 
 def ipvs_in_kernel() -> bool:

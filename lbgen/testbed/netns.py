@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from lbgen.errors import LbgenError
-from lbgen.testbed.layout import Box
+from lbgen.testbed.shapes import Box
 
 
 def ip(*argv: str, netns: str | None = None) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan
-from lbgen.testbed.layout import url_host
 from lbgen.testbed.netns import inside
+from lbgen.testbed.shapes import url_host
 
 
 def fib_nexthops(netns: str, prefix: IPv4Network | IPv6Network) -> set[IPv4Address | IPv6Address]:

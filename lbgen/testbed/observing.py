@@ -20,11 +20,8 @@ from lbgen.contract import (
 from lbgen.runtime.ipvs import Dest, VirtualKey, read_ipvs
 from lbgen.testbed import netns
 from lbgen.testbed.base import Fib
-from lbgen.testbed.layout import (
-    Client,
-    url_host,
-)
 from lbgen.testbed.observe import ask, fib_nexthops, reach_commands
+from lbgen.testbed.shapes import Client, url_host
 from lbgen.testbed.workloads import Workloads
 
 

@@ -22,10 +22,7 @@ from lbgen.runtime.box.config import with_passwords, write_secret_file
 from lbgen.runtime.pod.datapath import local_routes
 from lbgen.testbed import daemons, netns, secrets
 from lbgen.testbed.base import TestbedBase
-from lbgen.testbed.layout import (
-    Box,
-    LbPod,
-)
+from lbgen.testbed.shapes import Box, LbPod
 from lbgen.verify.sysctl import read_sysctl
 
 

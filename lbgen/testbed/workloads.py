@@ -17,13 +17,8 @@ from lbgen.contract import (
 )
 from lbgen.errors import LbgenError
 from lbgen.testbed import daemons, netns
-from lbgen.testbed.layout import (
-    BACKEND_PORT,
-    Box,
-    LbPod,
-    lb_pod,
-    url_host,
-)
+from lbgen.testbed.layout import lb_pod
+from lbgen.testbed.shapes import BACKEND_PORT, Box, LbPod, url_host
 from lbgen.testbed.standin import IPVS_NAME
 from lbgen.testbed.wiring import Wiring
 
