@@ -25,7 +25,8 @@ from lbgen.runtime.hook.run import Hook
 from lbgen.runtime.hook.settings import HookSettings
 from lbgen.runtime.kube.client import KubeClient
 from lbgen.testbed.apiserver import FakeApi, serve
-from tests.hookrig import endpoint, endpoint_slice, paper_pod, sighups, start_standin, wait_for
+from lbgen.testbed.hookrig import paper_pod, sighups, start_standin, wait_for
+from lbgen.testbed.slices import endpoint, endpoint_slice
 
 SIZES = (10, 100, 1000)
 EVENTS = 60

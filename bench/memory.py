@@ -40,7 +40,7 @@ from bench.hook import addresses, slices
 from lbgen.contract import DEFAULT_RESOURCES, EXABGP, HOOK, KEEPALIVED, NODE_AGENT, SETUP
 from lbgen.render.keepalived import RealServer, render_keepalived
 from lbgen.testbed.apiserver import served_apart
-from tests.hookrig import paper_pod, wait_for
+from lbgen.testbed.hookrig import paper_pod, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 LB_JSON = ROOT / "out/paper/cluster/services/web1/lb.json"

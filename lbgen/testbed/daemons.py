@@ -13,6 +13,7 @@ from typing import Any
 
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan, ServicePlan
+from lbgen.testbed import slices
 from lbgen.testbed.netns import inside, reachable_by_everyone
 from lbgen.testbed.shapes import BACKEND_PORT, Layout
 
@@ -94,21 +95,15 @@ def endpoint_slice(
 ) -> dict[str, Any]:
     """The backend Service's EndpointSlice of one family in the testbed: `addresses` ready, on
     every target port the LB service names."""
-    targets = sorted({(p.target_port, p.protocol) for p in service.ports})
-    return {
-        "kind": "EndpointSlice",
-        "apiVersion": "discovery.k8s.io/v1",
-        "metadata": {
-            "name": f"{service.backend.service}-testbed{'6' if version == 6 else ''}",
-            "namespace": service.backend.namespace,
-            "labels": {"kubernetes.io/service-name": service.backend.service},
-        },
-        "addressType": f"IPv{version}",
-        "ports": [
-            {"name": name, "port": BACKEND_PORT, "protocol": protocol} for name, protocol in targets
-        ],
-        "endpoints": [{"addresses": [str(a)], "conditions": {"ready": True}} for a in addresses],
-    }
+    return slices.endpoint_slice(
+        f"{service.backend.service}-testbed{'6' if version == 6 else ''}",
+        [slices.endpoint(str(a)) for a in addresses],
+        service=service.backend.service,
+        namespace=service.backend.namespace,
+        port=BACKEND_PORT,
+        version=version,
+        ports=sorted({(p.target_port, p.protocol) for p in service.ports}),
+    )
 
 
 def api_objects(plan: Plan, lay: Layout) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import pytest
 from lbgen.compiler import compile_file
 from lbgen.contract import AGENT_PORT
 from lbgen.testbed.apiserver import served_apart
+from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.pods import (
     Container,
     agent_pod_spec,
@@ -24,7 +25,6 @@ from lbgen.testbed.pods import (
     write_configmaps,
 )
 from tests.conftest import ROOT
-from tests.hookrig import wait_for
 
 pytestmark = pytest.mark.artifacts
 

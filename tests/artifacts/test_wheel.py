@@ -18,9 +18,9 @@ import pytest
 from lbgen.runtime.pod.facts import read_pod_config
 from lbgen.runtime.pod.steps import exabgp_conf
 from lbgen.testbed.apiserver import served_apart
+from lbgen.testbed.slices import endpoint, endpoint_slice
 from tests.artifacts.conftest import Installed, tree_of
 from tests.conftest import ROOT, require_tool
-from tests.hookrig import endpoint, endpoint_slice
 
 pytestmark = pytest.mark.artifacts
 

@@ -24,15 +24,9 @@ from lbgen.runtime.hook.metrics import serve_metrics
 from lbgen.runtime.hook.run import Hook
 from lbgen.runtime.hook.settings import HookSettings
 from lbgen.testbed.apiserver import FakeApi, serve
+from lbgen.testbed.hookrig import paper_pod, sighups, start_standin, wait_for
+from lbgen.testbed.slices import endpoint, endpoint_slice
 from tests.conftest import ROOT, require_tool
-from tests.hookrig import (
-    endpoint,
-    endpoint_slice,
-    paper_pod,
-    sighups,
-    start_standin,
-    wait_for,
-)
 
 pytestmark = pytest.mark.daemons
 

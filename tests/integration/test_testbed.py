@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from lbgen.contract import NON_ROOT_UID
+from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.run import Testbed
-from tests.hookrig import wait_for
-from tests.rogue import rogue_speaker, router_paths
-from tests.testbeds import running
+from tests.support.rogue import rogue_speaker, router_paths
+from tests.support.testbeds import running
 
 pytestmark = pytest.mark.daemons
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.netns import inside
 from lbgen.testbed.run import Testbed
-from tests.hookrig import wait_for
-from tests.testbeds import running
+from tests.support.testbeds import running
 
 pytestmark = pytest.mark.daemons
 

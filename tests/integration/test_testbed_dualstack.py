@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.run import Testbed
-from tests.hookrig import wait_for
-from tests.rogue import router_paths
-from tests.testbeds import running, virtual_server_written
+from tests.support.rogue import router_paths
+from tests.support.testbeds import running, virtual_server_written
 
 pytestmark = pytest.mark.daemons
 

@@ -21,10 +21,10 @@ import pytest
 from lbgen import cli
 from lbgen.compiler import compile_file
 from lbgen.testbed import processes, secrets
+from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.run import Testbed
 from tests.conftest import ROOT, require_root, require_tool
-from tests.hookrig import wait_for
-from tests.rogue import rogue_speaker, router_paths, vtysh_json
+from tests.support.rogue import rogue_speaker, router_paths, vtysh_json
 
 pytestmark = pytest.mark.daemons
 

@@ -23,7 +23,7 @@ from lbgen.runtime.pod.announce import Announcer, Gate, Route, Sessions, routes
 from lbgen.runtime.pod.health import Observed, datapath_problems, hook_problem, observe
 from lbgen.runtime.pod.process import beating
 from tests.conftest import ROOT
-from tests.podrun import pod_run
+from tests.support.podrun import pod_run
 
 WEB = ("TCP", IPv4Address("10.1.1.1"), 80)
 SERVER = ((IPv4Address("172.16.1.5"), 8080), 1)

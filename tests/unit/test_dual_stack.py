@@ -21,8 +21,8 @@ from lbgen.runtime.ipvs import read_ipvs
 from lbgen.runtime.pod.datapath import local_routes, nft_ruleset
 from lbgen.runtime.pod.health import Observed, datapath_problems
 from lbgen.runtime.pod.steps import exabgp_conf
+from lbgen.testbed.slices import endpoint, endpoint_slice
 from tests.conftest import ROOT
-from tests.hookrig import endpoint, endpoint_slice
 
 HTTP = ("http", "TCP")
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from lbgen.render.keepalived import RealServer, config_order
 from lbgen.runtime.hook.order import rebuild, taken_out, to_move, wanted_orders, without
 from lbgen.runtime.ipvs import read_ipvs
-from tests.hookrig import paper_pod
+from lbgen.testbed.hookrig import paper_pod
 
 SERVICE = paper_pod().service  # web1: mh, one port, VIP 10.1.1.1:80
 HTTP = ("http", "TCP")

@@ -18,7 +18,8 @@ from lbgen.runtime.hook.pool import (
     pools_from_slices,
     slice_members,
 )
-from tests.hookrig import endpoint, endpoint_slice, paper_pod
+from lbgen.testbed.hookrig import paper_pod
+from lbgen.testbed.slices import endpoint, endpoint_slice
 
 SERVICE = paper_pod().service
 HTTP = ("http", "TCP")

@@ -16,7 +16,7 @@ from lbgen.runtime.hook.reload import Outcome
 from lbgen.runtime.hook.run import Hook
 from lbgen.runtime.hook.settings import HookSettings
 from lbgen.runtime.kube.client import KubeClient
-from tests.hookrig import paper_pod
+from lbgen.testbed.hookrig import paper_pod
 
 HTTP = ("http", "TCP")
 REAL_SERVER = re.compile(r"real_server (\S+) (\d+)")

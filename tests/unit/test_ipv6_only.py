@@ -28,9 +28,9 @@ from lbgen.runtime.pod.facts import pod_facts
 from lbgen.runtime.pod.health import ready
 from lbgen.runtime.pod.probes import established_bgp_peers
 from lbgen.runtime.pod.steps import exabgp_conf
+from lbgen.testbed.slices import endpoint, endpoint_slice
 from tests.conftest import ROOT
-from tests.hookrig import endpoint, endpoint_slice
-from tests.podrun import pod_run
+from tests.support.podrun import pod_run
 
 
 @pytest.fixture(scope="module")

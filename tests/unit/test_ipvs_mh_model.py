@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-from tests.ipvs_mh import SIZE, differing_ports, owners, table
+from tests.support.ipvs_mh import SIZE, differing_ports, owners, table
 
 BE1 = (IPv4Address("10.0.0.11"), 80, 1)
 BE2 = (IPv4Address("10.0.0.12"), 80, 1)

@@ -23,7 +23,7 @@ from lbgen.runtime.pod.probes import established_bgp_peers, readiness_problems
 from lbgen.testbed import processes as testbed_processes
 from lbgen.testbed.pods import within
 from tests.conftest import ROOT
-from tests.podrun import pod_run
+from tests.support.podrun import pod_run
 
 # /proc/net/tcp as the kernel prints it: 172.16.20.2:41000 → 10.0.0.109:179 established,
 # a listening socket, and a session to another host's port 179 in TIME_WAIT

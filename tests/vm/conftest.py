@@ -1,6 +1,7 @@
-"""Tests that run inside lbgen's VM (a Debian kernel with IPVS, under QEMU): collected only
-there (LBGEN_IN_VM=1). tests/integration/test_vm.py boots the VM and runs them; what they
-measure goes to $LBGEN_VM_RESULTS/results.json for it to read."""
+"""Every VM test is here: guest/ runs inside lbgen's VM (a Debian kernel with IPVS, under QEMU)
+and is collected only there (LBGEN_IN_VM=1); test_boot.py boots the VM and runs guest/ (what
+the guest measures goes to $LBGEN_VM_RESULTS/results.json for it to read); test_recipe.py
+checks the VM's recipe without booting it."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from typing import Any
 import pytest
 
 from lbgen.compiler import compile_file
+from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.run import Testbed
 from tests.conftest import ROOT
-from tests.hookrig import wait_for
 
 if os.environ.get("LBGEN_IN_VM") != "1":
-    collect_ignore_glob = ["test_*.py"]
+    collect_ignore_glob = ["guest/test_*.py"]
 
 RESULTS = Path(os.environ.get("LBGEN_VM_RESULTS", "/tmp/lbgen-vm-results"))
 

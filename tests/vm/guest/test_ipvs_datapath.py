@@ -20,12 +20,12 @@ from lbgen.contract import KEEPALIVED
 from lbgen.render.keepalived import RealServer
 from lbgen.runtime.hook.order import wanted_orders
 from lbgen.testbed.flows import fields
+from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.netns import inside
 from lbgen.testbed.observe import Held, ask_from_ports
 from lbgen.testbed.pods import pod_spec
 from lbgen.testbed.run import Testbed
-from tests.hookrig import wait_for
-from tests.ipvs_mh import choose, differing_ports, owners, table
+from tests.support.ipvs_mh import choose, differing_ports, owners, table
 from tests.vm.conftest import tally
 
 Record = Callable[[str, Any], None]

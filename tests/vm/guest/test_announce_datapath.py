@@ -21,9 +21,9 @@ import pytest
 from lbgen.contract import HOOK, KEEPALIVED
 from lbgen.testbed.daemons import GOBGP_API
 from lbgen.testbed.flows import fields
+from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.netns import inside
 from lbgen.testbed.run import Testbed
-from tests.hookrig import wait_for
 
 Record = Callable[[str, Any], None]
 WEB1 = {IPv4Address(f"10.0.0.{h}") for h in (104, 105, 106)}

@@ -1,5 +1,5 @@
 """Real IPVS (issue 11): this kernel has none, so lbgen's VM boots Debian's 6.1 kernel under
-QEMU and runs tests/vm there: the paper's fabric with every LB pod whole (setup, keepalived on
+QEMU and runs tests/vm/guest there: the paper's fabric with every LB pod whole (setup, keepalived on
 a real IPVS, exabgp, hook, from the LB image), client traffic through IPVS to the backends, one
 kernel order on every LB whatever its history, connections across scale events; the
 dual-stack and the IPv6-only fabrics forwarded per family. What the guest
@@ -21,7 +21,7 @@ from tests.conftest import ROOT, require_root, require_tool
 
 pytestmark = pytest.mark.daemons
 
-GUEST_TESTS = ROOT / "tests" / "vm"
+GUEST_TESTS = ROOT / "tests" / "vm" / "guest"
 
 
 def test_the_vm_suite_passes_on_a_kernel_with_ipvs(lb_image: Path) -> None:

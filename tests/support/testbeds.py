@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lbgen.compiler import compile_file
+from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.run import Testbed
 from tests.conftest import ROOT, require_root, require_tool
-from tests.hookrig import wait_for
 
 
 def running(example: str, prefix: str, rootfs: Path, timeout: float = 60) -> Iterator[Testbed]:

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from lbgen.testbed.flows import fields
+from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.run import Testbed
-from tests.hookrig import wait_for
 from tests.vm.conftest import tally
 
 Record = Callable[[str, Any], None]
