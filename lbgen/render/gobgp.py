@@ -36,7 +36,7 @@ def render_reflector_gobgpd(rr: ReflectorPlan, source: str) -> str:
     cluster = {"route-reflector-client": True, "route-reflector-cluster-id": str(rr.cluster_id)}
     data: dict[str, Any] = {
         "global": _global(rr.asn, str(rr.router_id), rr.address.version, export=True),
-        "defined-sets": _defined_sets(rr, from_peers=True),
+        "defined-sets": _reflector_sets(rr),
         "policy-definitions": _import_policy(rr, from_peers=True) + _export_policy(),
         "peer-groups": [
             {
@@ -181,18 +181,21 @@ def _defined_sets(box: Granting, *, from_peers: bool) -> dict[str, Any]:
     ]
     if found:
         sets["prefix-sets"] = found
-    if from_peers and isinstance(box, ReflectorPlan):
+    if box.grants and from_peers:
         sets["neighbor-sets"] = [
             {"neighbor-set-name": neighbor_set(grant), "neighbor-info-list": [str(grant.peers)]}
             for grant in box.grants
-        ] + [
-            {
-                "neighbor-set-name": ROUTERS,
-                "neighbor-info-list": [
-                    f"{r.address}/{r.address.max_prefixlen}" for r in box.routers
-                ],
-            }
         ]
+    return sets
+
+
+def _reflector_sets(rr: ReflectorPlan) -> dict[str, Any]:
+    """A reflector's sets, and its routers' addresses: the only peers its export policy serves."""
+    sets = _defined_sets(rr, from_peers=True)
+    routers = [f"{r.address}/{r.address.max_prefixlen}" for r in rr.routers]
+    sets.setdefault("neighbor-sets", []).append(
+        {"neighbor-set-name": ROUTERS, "neighbor-info-list": routers}
+    )
     return sets
 
 
