@@ -91,6 +91,13 @@ CODES: dict[str, Code] = {
             "a router or reflector with no `routerId` and no IPv4 address (IPv6-only cluster)",
         ),
         Code("LB130", W, "`implementation: gobgp` (osrg/gobgp#2681)"),
+        Code("LB131", E, "`resilientEcmp.table` is one of the kernel's own tables (253–255)"),
+        Code(
+            "LB132",
+            E,
+            "`resilientEcmp.via: zebra` with a value zebra's knob does not take (buckets above "
+            "256, unbalancedTimer 0)",
+        ),
         Code("LB140", E, "`path` or `status` on a tcp health check"),
         Code("LB141", E, "HTTP check path does not start with /"),
         Code("LB142", E, "HTTP health check on a service with only UDP ports"),

@@ -14,6 +14,10 @@ KEEPALIVED_CONF_NAME = "keepalived.conf"
 LB_CONFIG = CONFIG_DIR / LB_CONFIG_NAME
 AGENT_CONFIG_NAME = "node-agent.json"
 AGENT_CONFIG = CONFIG_DIR / AGENT_CONFIG_NAME
+# on a router with resilientEcmp via the agent: lbgen router-fib's config, and its systemd unit
+ROUTER_FIB_CONFIG_NAME = "router-fib.json"
+ROUTER_FIB_CONFIG = CONFIG_DIR / ROUTER_FIB_CONFIG_NAME
+ROUTER_FIB_UNIT_NAME = "lbgen-router-fib.service"
 STARTING_KEEPALIVED_CONF = CONFIG_DIR / KEEPALIVED_CONF_NAME
 # the fabric's one nodes.json (each node's IPv6 next hop), mounted in the LB pods of IPv6
 # services; kept apart so a node change does not roll every LB
@@ -71,3 +75,7 @@ DEFAULT_RESOURCES = {
     HOOK: ("100m", "112Mi"),  # 82.9 MiB at 10k endpoints
     NODE_AGENT: ("50m", "56Mi"),  # 37.1 MiB routing 200 LB pods, with its probes server
 }
+# lbgen router-fib: its rules' priority (before the main table's 32766), and how long marked
+# packets keep using its table after its last heartbeat
+ROUTER_FIB_RULE_PRIORITY = 10042
+ROUTER_FIB_LEASE_MS = 1000

@@ -9,6 +9,7 @@ from lbgen.checks import (
     families,
     names,
     placement,
+    resilient,
     services,
     special,
 )
@@ -22,6 +23,7 @@ CHECKS = (
     services.check,
     families.check,
     bgp.check,
+    resilient.check,
     placement.check,
     cluster.check,
 )

@@ -176,6 +176,12 @@ def _node_agent(args: argparse.Namespace) -> int:
     return run_agent(args.config, args.node, api_server=args.api_server)
 
 
+def _router_fib(args: argparse.Namespace) -> int:
+    from lbgen.runtime.fib.run import run_router_fib  # noqa: PLC0415 -- the runtime's own imports
+
+    return run_router_fib(args.config)
+
+
 def _box_config(args: argparse.Namespace) -> int:
     from lbgen.runtime.box.config import box_config, write_secret_file  # noqa: PLC0415
 
@@ -202,6 +208,7 @@ HANDLERS: dict[str, Command] = {
     "build": _build,
     "hook": _hook,
     "node_agent": _node_agent,
+    "router_fib": _router_fib,
     "pod_announce": _pod_announce,
     "pod_check": _pod_check,
     "pod_drain": _pod_drain,

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from lbgen import __version__
-from lbgen.contract import AGENT_CONFIG, EXABGP_PID, LB_CONFIG
+from lbgen.contract import AGENT_CONFIG, EXABGP_PID, LB_CONFIG, ROUTER_FIB_CONFIG
 
 FORMAT_NAMES = ("github", "json", "text")  # the keys of lbgen.report.FORMATS (a test checks)
 CONFIG = Path(LB_CONFIG)
@@ -134,6 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="API URL when not running in a cluster (default: $LBGEN_AGENT_API_SERVER)",
     )
     agent.set_defaults(handler="node_agent")
+
+    fib = commands.add_parser(
+        "router-fib",
+        help="On a router: forward service prefixes through resilient groups that follow zebra.",
+    )
+    fib.add_argument(
+        "--config",
+        type=Path,
+        default=Path(ROUTER_FIB_CONFIG),
+        help="the router's router-fib.json (out/<fabric>/routers/<router>/)",
+    )
+    fib.set_defaults(handler="router_fib")
 
     testbed = commands.add_parser(
         "testbed", help="Run the compiled fabric with the real daemons in network namespaces."

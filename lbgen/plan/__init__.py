@@ -7,6 +7,7 @@ from lbgen.plan.bgp import (
     Peer,
     PrefixGroup,
     ReflectorPlan,
+    ResilientPlan,
     RouteGrant,
     RouterPlan,
     Timers,
@@ -27,6 +28,7 @@ from lbgen.plan.model import (
     PodConfig,
     PortPlan,
     ResourcePlan,
+    RouterFibConfig,
     ServicePlan,
 )
 
@@ -50,8 +52,10 @@ __all__ = [
     "PortPlan",
     "PrefixGroup",
     "ReflectorPlan",
+    "ResilientPlan",
     "ResourcePlan",
     "RouteGrant",
+    "RouterFibConfig",
     "RouterPlan",
     "ServicePlan",
     "Timers",

@@ -107,6 +107,18 @@ class Granting(Frozen):
         return any(g.prefixes6 for g in self.groups)
 
 
+class ResilientPlan(Frozen):
+    """How a router's kernel forwards its service prefixes: through resilient nexthop groups
+    that follow zebra's routes (spec: routers[].resilientEcmp)."""
+
+    via: Literal["agent", "zebra"]
+    buckets: int
+    idle_timer: int
+    unbalanced_timer: int
+    table: int
+    fwmark: int
+
+
 class RouterPlan(Granting):
     name: str
     address: IPv4Address | IPv6Address  # where its sessions run
@@ -121,6 +133,7 @@ class RouterPlan(Granting):
     zebra_socket: str
     timers: Timers
     reflectors: tuple[Peer, ...]
+    resilient: ResilientPlan | None = None
 
     @property
     def ebgp(self) -> bool:

@@ -6,8 +6,17 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from lbgen.plan.base import PREFIXES_PER_LB
-from lbgen.plan.bgp import Peer, PrefixGroup, ReflectorPlan, RouteGrant, RouterPlan, Timers
+from lbgen.plan.bgp import (
+    Peer,
+    PrefixGroup,
+    ReflectorPlan,
+    ResilientPlan,
+    RouteGrant,
+    RouterPlan,
+    Timers,
+)
 from lbgen.spec import Fabric, FabricSpec, Reflector, Router, Service
+from lbgen.spec.boxes import ResilientEcmp
 from lbgen.spec.sessions import session_address, session_pod_subnet, session_pods
 
 Carrying = tuple[tuple[PrefixGroup, tuple[str, ...]], ...]  # each group, and the nodes for it
@@ -46,6 +55,7 @@ def bgp_boxes(
             ),
             groups=groups,
             grants=router_grants,
+            resilient=_resilient(r.resilient_ecmp),
         )
         for r in routers
     )
@@ -76,6 +86,19 @@ def bgp_boxes(
         for r in reflectors
     )
     return router_plans, reflector_plans
+
+
+def _resilient(given: ResilientEcmp | None) -> ResilientPlan | None:
+    if given is None:
+        return None
+    return ResilientPlan(
+        via=given.via,
+        buckets=given.buckets,
+        idle_timer=given.idle_timer,
+        unbalanced_timer=given.unbalanced_timer,
+        table=given.table,
+        fwmark=given.fwmark,
+    )
 
 
 def at(spec: FabricSpec, box: Router | Reflector) -> IPv4Address | IPv6Address:

@@ -221,6 +221,27 @@ class AgentConfig(Frozen):
     pod_network6: IPv6Network | None
 
 
+class RouterFibConfig(Frozen):
+    """What `lbgen router-fib` reads on a router (router-fib.json): the only prefixes whose
+    zebra routes it copies into resilient groups, the group settings, and where its routes,
+    mark and rule live. It touches no other route, nexthop or table."""
+
+    header: str
+    source: str
+    router: str
+    buckets: int
+    idle_timer: int
+    unbalanced_timer: int
+    table: int
+    fwmark: int
+    rule_priority: int  # its `ip rule`s, before the main table's (32766)
+    # how long marked packets keep using its table after its last heartbeat: a dead agent's
+    # groups are left behind and forwarding falls back to zebra's route
+    lease_ms: int
+    prefixes: tuple[IPv4Network, ...]
+    prefixes6: tuple[IPv6Network, ...]
+
+
 class BoxPassword(Frozen):
     neighbor: str  # an FRR neighbour: an address, or the peer-group of the LB pods
     file: str  # on the box

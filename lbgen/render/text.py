@@ -47,6 +47,8 @@ SYNTAX = {
     "frr": _SYNTAX_CHARACTERS,
     "exabgp": _SYNTAX_CHARACTERS,
     "sysctl": _SYNTAX_CHARACTERS + "=",
+    # a systemd unit: its specifiers (%) and variables ($) too
+    "fib": _SYNTAX_CHARACTERS + "%$",
 }
 # whitespace and control characters, Unicode's line and paragraph separators included
 _BREAKS = r"\s\x00-\x1f\x7f-\x9f\u2028\u2029"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lbgen.contract import AGENT_CONFIG_NAME, BOX_PASSWORDS_NAME, NODES_CONFIG_NAME
 from lbgen.plan import AgentConfig, BoxPasswords, NodesConfig, Plan, PodConfig
 from lbgen.render import k8s, sysctl
+from lbgen.render.fib import render_router_fib
 from lbgen.render.frr import (
     reflector_fds,
     reflector_passwords,
@@ -40,6 +41,9 @@ def _network(plan: Plan) -> Tree:
             tree[f"{base}/zebra.conf"] = render_zebra_conf(router, src)
             tree[f"{base}/staticd.conf"] = render_staticd_conf(router, src)
         tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.router(router.families))
+        tree.update(
+            {f"{base}/{name}": text for name, text in render_router_fib(router, src).items()}
+        )
     for rr in plan.reflectors:
         base = f"reflectors/{rr.name}"
         if rr.implementation == "frr":

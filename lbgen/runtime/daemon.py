@@ -43,16 +43,24 @@ def api_client(api_server: str | None) -> KubeClient:
 
 
 def until_signalled(
-    stopping: threading.Event, every: float = 1.0, tick: Callable[[], None] | None = None
+    stopping: threading.Event,
+    every: float = 1.0,
+    tick: Callable[[], None] | None = None,
+    wake: threading.Event | None = None,
 ) -> None:
-    """Run `tick` every `every` seconds until SIGTERM or SIGINT (or anything else) sets
-    `stopping`."""
+    """Run `tick` every `every` seconds, and at once whenever `wake` is set, until SIGTERM or
+    SIGINT (or anything else) sets `stopping`."""
+    woken = wake or stopping
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stopping.set()
+        woken.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    while not stopping.wait(every):
+    while True:
+        woken.wait(every)
+        if stopping.is_set():
+            return
         if tick is not None:
             tick()

@@ -86,6 +86,59 @@ class LbPassword(Model):
     )
 
 
+class ResilientEcmp(Model):
+    """Resilient hashing on the router's ECMP routes: the kernel forwards a service prefix
+    through a resilient nexthop group (Linux >= 5.13), so an LB that joins takes only idle
+    buckets and an LB that leaves moves only its own flows; under hash-threshold multipath
+    (zebra's own) every change moves a quarter to a half of the survivors' flows, and with NAT in
+    the LB pods a moved flow is a broken connection. zebra stays the authority on which LBs are
+    in a route; the group follows it."""
+
+    via: Literal["agent", "zebra"] = Field(
+        "agent",
+        description=(
+            "agent: `lbgen router-fib` beside zebra (any FRR, gobgpd + zebra; needs nftables) "
+            "copies each zebra route of a service prefix into a resilient group in its own "
+            "table, which marked packets use; a dead agent's lease runs out and forwarding "
+            "falls back to zebra's route. zebra: FRR's own `zebra nexthop-group resilience` "
+            "(FRR master since June 2026; FRR 8.4 refuses it): lbgen renders that line instead."
+        ),
+    )
+    buckets: Annotated[int, Field(ge=2, le=4096)] = Field(
+        256,
+        description=(
+            "Hash buckets per group: each LB of a service gets buckets/LBs of them, so 256 "
+            "keeps 16 LBs within 1/256 of an even share (zebra's knob takes 256 at most)."
+        ),
+    )
+    idle_timer: Annotated[int, Field(ge=1, le=86400)] = Field(
+        120,
+        description=(
+            "Seconds a bucket must see no packet before it may move to another LB (a new "
+            "one): longer than a client's idle keep-alive (nginx 75 s), so a quiet connection "
+            "is not moved under its feet."
+        ),
+    )
+    unbalanced_timer: Annotated[int, Field(ge=0, le=86400)] = Field(
+        0,
+        description=(
+            "Seconds a group may stay unbalanced before busy buckets are moved too (which "
+            "breaks their flows); 0 never forces it: a new LB fills as flows end."
+        ),
+    )
+    table: Annotated[int, Field(ge=1, le=2**31 - 1)] = Field(
+        4242, description="The kernel routing table the agent's routes live in (via: agent)."
+    )
+    fwmark: Annotated[int, Field(ge=1, le=2**31 - 1)] = Field(
+        0x4C42,
+        description=(
+            "The mark bits the agent's nftables rule sets on packets to a service prefix, "
+            "which its `ip rule` sends to its table (via: agent); keep them clear of other "
+            "marks on the router."
+        ),
+    )
+
+
 class Router(Model):
     name: Name
     address: Ipv4Addr | None = Field(
@@ -144,6 +197,13 @@ class Router(Model):
         description=(
             "GTSM (RFC 5082) on this router's sessions with the reflectors: accept packets "
             "only from at most this many hops away (1: the same segment)."
+        ),
+    )
+    resilient_ecmp: ResilientEcmp | None = Field(
+        None,
+        description=(
+            "Resilient hashing on this router's ECMP routes, so LBs joining and leaving move "
+            "no flow of the LBs that stay; omit it for zebra's hash-threshold routes."
         ),
     )
 

@@ -55,6 +55,14 @@ def frr_argv(netns: str, daemon: str, folder: Path, config: str = "frr.conf") ->
     )
 
 
+ROUTER_FIB = "router-fib"
+
+
+def router_fib_argv(netns: str, config: Path) -> list[str]:
+    """A router's `lbgen router-fib` (its systemd unit's ExecStart, in the router's namespace)."""
+    return inside(netns, sys.executable, "-m", "lbgen", "router-fib", "--config", str(config))
+
+
 def gobgpd_argv(netns: str, conf: Path) -> list[str]:
     return inside(
         netns, "gobgpd", "-t", "yaml", "-f", str(conf), "--api-hosts", GOBGP_API, "-l", "info"

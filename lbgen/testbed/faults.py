@@ -8,6 +8,7 @@ from lbgen.contract import (
     EXABGP,
 )
 from lbgen.testbed import netns
+from lbgen.testbed.daemons import ROUTER_FIB
 from lbgen.testbed.observing import Observation
 
 
@@ -26,6 +27,11 @@ class Faults(Observation):
         lb = self.lb(name)
         self._end([f"{lb.box.netns}-{container}"], sig)
         self._container(lb, container, self._container_env(container))
+
+    def stop_router_fib(self, router: str, sig: signal.Signals = signal.SIGTERM) -> None:
+        """End a router's lbgen router-fib (SIGKILL: it cannot end its lease)."""
+        box = next(b for b in self.layout.routers if b.name == router)
+        self._end([f"{box.netns}-{ROUTER_FIB}"], sig)
 
     def set_lb_link(self, name: str, *, up: bool) -> None:
         """Cut or restore an LB pod's link on its node: no FIN, only the hold time notices."""

@@ -6,19 +6,24 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Any
 
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan
+from lbgen.runtime.fib.kernel import NFT_TABLE as FIB_NFT_TABLE
 from lbgen.testbed.netns import inside
 from lbgen.testbed.shapes import url_host
 
 
-def fib_nexthops(netns: str, prefix: IPv4Network | IPv6Network) -> set[IPv4Address | IPv6Address]:
-    """The next hops of `prefix` in a namespace's FIB (one route, or an ECMP one)."""
+def fib_nexthops(
+    netns: str, prefix: IPv4Network | IPv6Network, table: str = "main"
+) -> set[IPv4Address | IPv6Address]:
+    """The next hops of `prefix` in a namespace's FIB (one route, or an ECMP one), in `table`."""
+    argv = ["ip", "-n", netns, f"-{prefix.version}", "-j", "route", "show", str(prefix)]
     shown = subprocess.run(
-        ["ip", "-n", netns, f"-{prefix.version}", "-j", "route", "show", str(prefix)],
+        [*argv, "table", table],
         capture_output=True,
         text=True,
         check=False,
@@ -102,6 +107,72 @@ def ask(client_netns: str, vip: str, port: int, connections: int) -> list[str]:
     """The answers to `connections` HTTP requests to vip:port, each on a new connection
     ("error <kind>" for one that failed)."""
     return _requests(client_netns, "", vip, port, [0] * connections)
+
+
+def _fib_agent_set(netns: str, name: str) -> str:
+    """`nft -j list set` of lbgen router-fib's table in a namespace ("" when it has none)."""
+    done = subprocess.run(
+        inside(netns, "nft", "-j", "list", "set", "inet", FIB_NFT_TABLE, name),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout if done.returncode == 0 else ""
+
+
+def lease_alive(netns: str) -> bool:
+    """lbgen router-fib's lease holds in the namespace: its rule marks packets to a service
+    prefix, which its table then routes."""
+    return '"elem"' in _fib_agent_set(netns, "lease")
+
+
+def marked_packets(netns: str) -> int:
+    """How many packets lbgen router-fib's rules marked in the namespace (their counters)."""
+    done = subprocess.run(
+        inside(netns, "nft", "-j", "list", "chain", "inet", FIB_NFT_TABLE, "prerouting"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return 0
+    total = 0
+    for item in json.loads(done.stdout).get("nftables", []):
+        for expr in item.get("rule", {}).get("expr", []):
+            total += int(expr.get("counter", {}).get("packets", 0))
+    return total
+
+
+def route_choices(
+    netns: str,
+    destination: str,
+    source: str,
+    ports: Sequence[int],
+    *,
+    iif: str | None = None,
+    mark: int | None = None,
+) -> dict[int, str]:
+    """The next hop the kernel in `netns` picks for a TCP flow from each of `ports` of `source`
+    to `destination` port 80 (`ip route get … sport S`: as a packet forwarded from `iif` when
+    given, carrying `mark` when given); "" where it has none."""
+    extra = (f" iif {iif}" if iif else "") + (f" mark {mark:#x}" if mark else "")
+    lines = [
+        f"route get {destination} from {source}{extra} ipproto tcp sport {port} dport 80"
+        for port in ports
+    ]
+    done = subprocess.run(
+        ["ip", "-n", netns, "-o", "-batch", "-"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = [
+        line.split(" via ", 1)[1].split()[0] if " via " in line else ""
+        for line in done.stdout.splitlines()
+        if line.strip() and not line.startswith(" ")
+    ]
+    return dict(zip(ports, found, strict=True))
 
 
 def ask_from_ports(

@@ -20,7 +20,13 @@ from lbgen.contract import (
 from lbgen.runtime.ipvs import Dest, VirtualKey, read_ipvs
 from lbgen.testbed import netns
 from lbgen.testbed.base import Fib
-from lbgen.testbed.observe import ask, fib_nexthops, reach_commands
+from lbgen.testbed.observe import (
+    ask,
+    fib_nexthops,
+    lease_alive,
+    reach_commands,
+    route_choices,
+)
 from lbgen.testbed.shapes import Client, url_host
 from lbgen.testbed.workloads import Workloads
 
@@ -91,17 +97,36 @@ class Observation(Workloads):
         """Per router: service → next hops of its prefix in that router's FIB."""
         return {box.name: self.router_nexthops(box.name) for box in self.layout.routers}
 
-    def router_nexthops(self, router: str) -> dict[str, set[IPv4Address | IPv6Address]]:
-        """service → the next hops of its IPv4 prefix in the router's FIB; "<service>/6" → of
-        its IPv6 prefix."""
+    def router_nexthops(
+        self, router: str, table: str = "main"
+    ) -> dict[str, set[IPv4Address | IPv6Address]]:
+        """service → the next hops of its IPv4 prefix in the router's FIB (zebra's routes, in
+        the main table); "<service>/6" → of its IPv6 prefix."""
         box = next(b for b in self.layout.routers if b.name == router)
         found = {}
         for s in self.plan.services:
             if s.prefix is not None:
-                found[s.name] = fib_nexthops(box.netns, s.prefix)
+                found[s.name] = fib_nexthops(box.netns, s.prefix, table)
             if s.prefix6 is not None:
-                found[f"{s.name}/6"] = fib_nexthops(box.netns, s.prefix6)
+                found[f"{s.name}/6"] = fib_nexthops(box.netns, s.prefix6, table)
         return found
+
+    def router_groups(self, router: str) -> dict[str, set[IPv4Address | IPv6Address]]:
+        """The same from lbgen router-fib's table: the members of each resilient group."""
+        resilient = next(r.resilient for r in self.plan.routers if r.name == router)
+        assert resilient is not None, f"{router} has no resilientEcmp"
+        return self.router_nexthops(router, str(resilient.table))
+
+    def router_choices(self, router: str, vip: str, ports: list[int]) -> dict[int, str]:
+        """The next hop the router picks for a TCP flow from each of `ports` of its client:
+        through lbgen router-fib's table while its lease marks packets, else zebra's route."""
+        box = next(b for b in self.layout.routers if b.name == router)
+        client = self.client(router)
+        resilient = next(r.resilient for r in self.plan.routers if r.name == router)
+        marking = resilient is not None and lease_alive(box.netns)
+        mark = resilient.fwmark if marking and resilient is not None else None
+        source = str(client.box.address)
+        return route_choices(box.netns, vip, source, ports, iif="eth1", mark=mark)
 
     def expected(self) -> dict[str, set[IPv4Address | IPv6Address]]:
         """service → the nodes of its LB pods that can serve it (exabgp, keepalived and the hook

@@ -12,6 +12,7 @@ from ipaddress import IPv4Address
 from lbgen.contract import (
     AGENT_CONFIG_NAME,
     BOX_PASSWORDS_NAME,
+    ROUTER_FIB_CONFIG_NAME,
 )
 from lbgen.errors import LbgenError
 from lbgen.plan import AgentConfig
@@ -22,6 +23,7 @@ from lbgen.runtime.box.config import with_passwords, write_secret_file
 from lbgen.runtime.pod.datapath import local_routes
 from lbgen.testbed import daemons, netns, secrets
 from lbgen.testbed.base import TestbedBase
+from lbgen.testbed.daemons import ROUTER_FIB
 from lbgen.testbed.shapes import Box, LbPod
 from lbgen.verify.sysctl import read_sysctl
 
@@ -98,6 +100,18 @@ class Wiring(TestbedBase):
     def _routers(self) -> None:
         for box in self.layout.routers:
             self._frr(box, f"routers/{box.name}")
+            self.start_router_fib(box.name)
+
+    def start_router_fib(self, router: str) -> None:
+        """A router's `lbgen router-fib` on its compiled router-fib.json, as its systemd unit
+        runs it (none when the spec gives it no resilientEcmp via the agent)."""
+        config = self.tree.get(f"routers/{router}/{ROUTER_FIB_CONFIG_NAME}")
+        if config is None:
+            return
+        box = next(b for b in self.layout.routers if b.name == router)
+        path = self.workdir / f"{box.netns}.{ROUTER_FIB_CONFIG_NAME}"
+        path.write_text(config)
+        self._spawn(f"{box.netns}-{ROUTER_FIB}", daemons.router_fib_argv(box.netns, path))
 
     def _reflectors(self) -> None:
         by_name = {rr.name: rr for rr in self.plan.reflectors}

@@ -65,7 +65,7 @@ def test_an_invalid_spec_exits_1_and_leaves_out_untouched(
     spec.write_text(spec.read_text().replace("prefix: 10.1.2.0/24", "prefix: 10.1.1.0/24"))
     assert cli.main(["build", "paper.yaml"]) == 1
     said = capsys.readouterr().out
-    assert "paper.yaml:48:15: error[LB104] services[1].prefix: 10.1.1.0/24 overlaps" in said
+    assert "paper.yaml:51:15: error[LB104] services[1].prefix: 10.1.1.0/24 overlaps" in said
     assert {p: p.read_bytes() for p in (site / "out").rglob("*") if p.is_file()} == before
 
 

@@ -1,0 +1,175 @@
+"""How fast `lbgen router-fib` follows zebra, and what it costs, on this kernel: in a namespace
+of its own, routes made as zebra makes them (a nexthop object per LB node, a group per set of
+nodes, each service prefix's route on its group, protocol bgp) stand for zebra's; the agent
+copies them into resilient groups.
+
+Run as root: .venv/bin/python -m bench.routerfib [--prefixes N] [--trials N]
+(prints numbers; asserts nothing)
+Each latency is from zebra's change (one `ip -batch`) to the agent's group showing it, polled:
+one LB leaving one service's route; every route losing one node (a node down, N routes at
+once); and the agent's start until every group exists. Its CPU is read from /proc."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from ipaddress import IPv4Network
+from pathlib import Path
+
+from lbgen.contract import ROUTER_FIB_LEASE_MS, ROUTER_FIB_RULE_PRIORITY
+from lbgen.plan import RouterFibConfig
+
+NETNS = f"lbgen-bench-fib-{os.getpid()}"
+NODES = [f"10.9.{i // 250}.{i % 250 + 2}" for i in range(8)]
+TABLE = 4242
+
+
+def ip(*argv: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        ["ip", "-n", NETNS, *argv], input=stdin, capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def zebra(prefixes: list[IPv4Network], hops: list[int]) -> None:
+    """Every prefix over the nodes `hops`, as zebra installs it: a new group object, routes
+    replaced onto it (ids above any zebra used so far)."""
+    zebra.serial += 1  # type: ignore[attr-defined]
+    gid = 1000 + zebra.serial  # type: ignore[attr-defined]
+    group = "/".join(str(10 + h) for h in hops)
+    lines = [f"nexthop add id {gid} group {group} proto zebra"]
+    lines += [f"route replace {p} nhid {gid} proto bgp" for p in prefixes]
+    ip("-batch", "-", stdin="\n".join(lines) + "\n")
+
+
+zebra.serial = 0  # type: ignore[attr-defined]
+
+
+def groups(prefix: str | None = None) -> dict[str, set[str]]:
+    """The agent's table (or its route for one prefix): prefix → its group's gateways."""
+    found: dict[str, set[str]] = {}
+    shown = subprocess.run(
+        [
+            "ip",
+            "-n",
+            NETNS,
+            "-j",
+            "route",
+            "show",
+            *([prefix] if prefix else []),
+            "table",
+            str(TABLE),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,  # no such table until the agent's first route
+    )
+    for route in json.loads(shown.stdout if shown.returncode == 0 else "[]"):
+        found[route["dst"]] = {h["gateway"] for h in route.get("nexthops") or [route]}
+    return found
+
+
+def until(done: object, timeout: float = 30.0) -> float:
+    start = time.monotonic()
+    while not done():  # type: ignore[operator]
+        if time.monotonic() - start > timeout:
+            raise TimeoutError("the agent did not follow")
+        time.sleep(0.002)
+    return time.monotonic() - start
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prefixes", type=int, default=1000)
+    parser.add_argument("--trials", type=int, default=40)
+    args = parser.parse_args()
+    prefixes = [IPv4Network(f"10.{100 + i // 256}.{i % 256}.0/24") for i in range(args.prefixes)]
+    work = Path(tempfile.mkdtemp(prefix="lbgen-bench-fib-"))
+    config = RouterFibConfig(
+        header="bench",
+        source="bench",
+        router="bench",
+        buckets=256,
+        idle_timer=120,
+        unbalanced_timer=0,
+        table=TABLE,
+        fwmark=0x4C42,
+        rule_priority=ROUTER_FIB_RULE_PRIORITY,
+        lease_ms=ROUTER_FIB_LEASE_MS,
+        prefixes=tuple(prefixes),
+        prefixes6=(),
+    )
+    (work / "router-fib.json").write_text(config.model_dump_json())
+    subprocess.run(["ip", "netns", "add", NETNS], check=True)
+    agent = None
+    try:
+        ip("link", "add", "v0", "type", "veth", "peer", "name", "p0")
+        ip("link", "set", "v0", "up")
+        ip("link", "set", "p0", "up")
+        ip("addr", "add", "10.9.0.1/16", "dev", "v0")
+        for index, node in enumerate(NODES):
+            ip("neigh", "add", node, "lladdr", f"02:00:00:00:00:{index + 2:02x}", "dev", "v0")
+            ip("nexthop", "add", "id", str(10 + index), "via", node, "dev", "v0", "proto", "zebra")
+        zebra(prefixes, [0, 1, 2])
+        argv = [
+            sys.executable,
+            "-m",
+            "lbgen",
+            "router-fib",
+            "--config",
+            str(work / "router-fib.json"),
+        ]
+        start = time.monotonic()
+        with (work / "agent.log").open("wb") as log:
+            agent = subprocess.Popen(["ip", "netns", "exec", NETNS, *argv], stdout=log, stderr=log)
+        until(lambda: len(groups()) == len(prefixes), timeout=120)
+        print(f"prefixes: {len(prefixes)}")
+        print(f"agent start → every group: {time.monotonic() - start:.2f} s")
+        one = [prefixes[0]]
+        latencies = []
+        for trial in range(args.trials):
+            hops = [0, 2] if trial % 2 == 0 else [0, 1, 2]
+            want = {NODES[h] for h in hops}
+            zebra(one, hops)
+            latencies.append(until(lambda w=want: groups(str(one[0])).get(str(one[0])) == w))
+        latencies.sort()
+        print(
+            f"one route changed → its group: p50 {statistics.median(latencies) * 1000:.1f} ms, "
+            f"max {latencies[-1] * 1000:.1f} ms over {len(latencies)} (polled every 2 ms)"
+        )
+        down = []
+        for trial in range(3):
+            hops = [0, 2] if trial % 2 == 0 else [0, 1, 2]
+            want = {NODES[h] for h in hops}
+            zebra(prefixes, hops)
+            down.append(until(lambda w=want: all(g == w for g in groups().values()), 120))
+        print(
+            "every route changed at once (a node gone or back) → every group: "
+            + ", ".join(f"{t:.2f} s" for t in down)
+        )
+        took = [json.loads(line).get("seconds") for line in (work / "agent.log").open()]
+        took = sorted(t for t in took if t is not None)
+        print(f"agent's reconcile with a change: p50 {statistics.median(took) * 1000:.1f} ms")
+        before = cpu_seconds(agent.pid)
+        time.sleep(10)
+        print(f"agent CPU while idle: {(cpu_seconds(agent.pid) - before) / 10 * 100:.1f} %")
+    finally:
+        if agent is not None:
+            agent.kill()
+            agent.wait()
+        subprocess.run(["ip", "netns", "del", NETNS], check=False)
+
+
+if __name__ == "__main__":
+    main()

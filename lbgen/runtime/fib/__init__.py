@@ -1,0 +1,1 @@
+"""`lbgen router-fib`: resilient ECMP on a router whose zebra installs hash-threshold routes."""

@@ -1,0 +1,150 @@
+"""Which resilient nexthop groups a router should hold for zebra's routes, which it holds, and
+the `ip -batch` lines between the two (pure).
+
+zebra stays the authority: a service prefix's group has exactly the next hops (and weights) of
+zebra's route for it in the main table. The agent owns only nexthop objects of its protocol and
+id ranges and the routes of its own table, so zebra's objects and any other table are never
+touched. A group is changed in place (`nexthop replace`), which is what keeps flows: the kernel
+moves only the buckets of a next hop that left (or, for a newcomer, buckets that were idle)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network
+from typing import Any
+
+from lbgen.plan import RouterFibConfig
+
+# the routing protocol number of the agent's routes and nexthop objects
+PROTO = "250"
+# its nexthop ids: one object per (gateway, device), one group per prefix
+MEMBER_IDS = range(0x6C000000, 0x6C800000)
+GROUP_IDS = range(0x6C800000, 0x6D000000)
+WEIGHTS = range(1, 257)  # what a kernel group takes
+
+Network = IPv4Network | IPv6Network
+Hop = tuple[str, str]  # (gateway, device)
+Members = tuple[tuple[Hop, int], ...]  # each next hop and its weight, sorted
+
+
+@dataclass
+class Held:
+    """What the kernel holds of the agent's: its member objects, its groups and its routes."""
+
+    members: dict[Hop, int] = field(default_factory=dict)  # (gateway, device) → nexthop id
+    groups: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)  # id → members
+    settings: dict[int, tuple[int, int, int]] = field(default_factory=dict)  # id → its args
+    routes: dict[Network, int] = field(default_factory=dict)  # prefix → group id
+
+
+def owned_by_text(prefixes: Iterable[Network]) -> dict[str, Network]:
+    """Each prefix by the text iproute2 shows for it (a host route has no length), so that a
+    listing of a thousand routes is matched without parsing each."""
+    found: dict[str, Network] = {}
+    for prefix in prefixes:
+        host = prefix.prefixlen == prefix.max_prefixlen
+        found[str(prefix.network_address) if host else str(prefix)] = prefix
+    return found
+
+
+def zebra_routes(
+    entries: Iterable[Mapping[str, Any]], owned: Mapping[str, Network]
+) -> dict[Network, Members]:
+    """prefix → next hops of each of `owned`'s routes in `ip -j route show table main proto bgp`
+    (either family's listing); anything else, or an entry it cannot read, is left out."""
+    found: dict[Network, Members] = {}
+    for entry in entries:
+        prefix = owned.get(str(entry.get("dst")))
+        if prefix is None:
+            continue
+        hops = entry.get("nexthops") or [entry]
+        members: dict[Hop, int] = {}
+        for hop in hops:
+            if not isinstance(hop, Mapping) or not hop.get("gateway") or not hop.get("dev"):
+                continue
+            weight = hop.get("weight", 1)
+            weight = weight if isinstance(weight, int) and weight in WEIGHTS else 1
+            members[(str(hop["gateway"]), str(hop["dev"]))] = weight
+        if members:
+            found[prefix] = tuple(sorted(members.items()))
+    return found
+
+
+def held(
+    nexthops: Iterable[Mapping[str, Any]],
+    routes: Iterable[Mapping[str, Any]],
+    owned: Mapping[str, Network],
+) -> Held:
+    """The agent's own objects in `ip -j nexthop show` and its table's `ip -j route show table T`
+    (both families): only ids in its ranges with its protocol, routes of its prefixes."""
+    state = Held()
+    for nh in nexthops:
+        nid = nh.get("id")
+        if str(nh.get("protocol")) != PROTO or not isinstance(nid, int):
+            continue
+        if nid in MEMBER_IDS and nh.get("gateway") and nh.get("dev"):
+            state.members[(str(nh["gateway"]), str(nh["dev"]))] = nid
+        elif nid in GROUP_IDS and isinstance(nh.get("group"), list):
+            state.groups[nid] = tuple((int(m["id"]), int(m.get("weight", 1))) for m in nh["group"])
+            args = nh.get("resilient_args") or {}
+            state.settings[nid] = (
+                int(args.get("buckets", 0)),
+                int(args.get("idle_timer", 0)),
+                int(args.get("unbalanced_timer", 0)),
+            )
+    for route in routes:
+        prefix = owned.get(str(route.get("dst")))
+        if prefix is None:
+            continue
+        nhid = route.get("nhid")
+        if isinstance(nhid, int) and nhid in state.groups:
+            state.routes[prefix] = nhid
+    return state
+
+
+def _free(ids: range, taken: Iterable[int]) -> Iterator[int]:
+    used = set(taken)
+    return (i for i in ids if i not in used)
+
+
+def batch(
+    config: RouterFibConfig, wanted: Mapping[Network, Members], now: Held
+) -> tuple[list[str], Held]:
+    """The `ip -batch` lines that make `now` hold one resilient group per prefix of `wanted`,
+    with its members and weights, routed in the agent's table (none when they agree), and what
+    the kernel holds of the agent's once they are applied. New objects first, then the groups
+    and routes, then what is no longer used."""
+    settings = (config.buckets, config.idle_timer, config.unbalanced_timer)
+    args = (
+        f"type resilient buckets {config.buckets} idle_timer {config.idle_timer} "
+        f"unbalanced_timer {config.unbalanced_timer} proto {PROTO}"
+    )
+    lines: list[str] = []
+    members = dict(now.members)
+    fresh_members = _free(MEMBER_IDS, members.values())
+    for hop in sorted({hop for hops in wanted.values() for hop, _ in hops} - members.keys()):
+        members[hop] = next(fresh_members)
+        lines.append(f"nexthop add id {members[hop]} via {hop[0]} dev {hop[1]} proto {PROTO}")
+    fresh_groups = _free(GROUP_IDS, now.groups)
+    after = Held()
+    for prefix in sorted(wanted, key=lambda p: (p.version, p)):
+        group = tuple(sorted((members[hop], weight) for hop, weight in wanted[prefix]))
+        spec = "/".join(f"{m},{w}" for m, w in group)
+        gid = now.routes.get(prefix)
+        if gid is not None and now.settings.get(gid) == settings:
+            if now.groups[gid] != group:
+                lines.append(f"nexthop replace id {gid} group {spec} {args}")
+        else:
+            # a new prefix, or settings the kernel cannot change in place (its buckets)
+            gid = next(fresh_groups)
+            lines.append(f"nexthop add id {gid} group {spec} {args}")
+            lines.append(f"route replace {prefix} nhid {gid} table {config.table} proto {PROTO}")
+        after.groups[gid], after.settings[gid], after.routes[prefix] = group, settings, gid
+    for prefix in sorted(now.routes.keys() - wanted.keys(), key=lambda p: (p.version, p)):
+        lines.append(f"route del {prefix} table {config.table}")
+    lines += [f"nexthop del id {gid}" for gid in sorted(now.groups.keys() - after.groups.keys())]
+    used = {hop for hops in wanted.values() for hop, _ in hops}
+    lines += [f"nexthop del id {nid}" for hop, nid in sorted(members.items()) if hop not in used]
+    after.members = {hop: nid for hop, nid in members.items() if hop in used}
+    return lines, after

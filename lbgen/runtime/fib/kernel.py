@@ -1,0 +1,149 @@
+"""The router-fib agent's kernel edge, through iproute2 and nftables (what every Linux router
+has, and what its operator reads): zebra's routes and the agent's own objects, the `ip -batch`
+that changes them, its `ip rule`s, and the nftables table whose lease marks packets for its
+table while the agent lives.
+
+The lease: a set element with a timeout, renewed by the agent's heartbeat. Marked packets use
+the agent's table; when the agent dies (even SIGKILL) the element times out, nothing is marked,
+and forwarding is zebra's own route again, so the groups it leaves behind can never pin traffic
+to a dead LB."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Sequence
+from typing import Any
+
+from lbgen.plan import RouterFibConfig
+from lbgen.runtime.fib.groups import PROTO
+
+NFT_TABLE = "lbgen_fib"
+
+
+class KernelError(Exception):
+    """An `ip` or `nft` command failed; its own words."""
+
+
+def _run(argv: Sequence[str], stdin: str | None = None) -> str:
+    try:
+        done = subprocess.run(
+            argv, input=stdin, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise KernelError(f"{argv[0]}: {error}") from error
+    if done.returncode != 0:
+        raise KernelError(f"{' '.join(argv[:4])}: {done.stderr.strip() or done.returncode}")
+    return done.stdout
+
+
+def _listing(*argv: str) -> list[dict[str, Any]]:
+    text = _run(["ip", "-j", *argv]).strip()
+    found = json.loads(text) if text else []
+    return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+
+
+def _families(config: RouterFibConfig) -> list[str]:
+    """The `ip` family flags of the prefixes it follows (one listing fewer for each it has not)."""
+    return [f for f, have in (("-4", config.prefixes), ("-6", config.prefixes6)) if have]
+
+
+def zebra_listing(config: RouterFibConfig) -> list[dict[str, Any]]:
+    """zebra's routes in the main table, of each family it follows."""
+    return [
+        route
+        for family in _families(config)
+        for route in _listing(family, "route", "show", "table", "main", "proto", "bgp")
+    ]
+
+
+def _table(family: str, table: int) -> list[dict[str, Any]]:
+    try:
+        return _listing(family, "route", "show", "table", str(table))
+    except KernelError as error:
+        if "table does not exist" in str(error):  # the kernel makes it with its first route
+            return []
+        raise
+
+
+def own_listing(config: RouterFibConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The agent's nexthop objects, and the routes of its table (of each family it follows)."""
+    routes = [route for family in _families(config) for route in _table(family, config.table)]
+    return _listing("nexthop", "show", "protocol", PROTO), routes
+
+
+def apply(lines: Sequence[str]) -> None:
+    """One `ip -batch` of the lines (it goes on past a failing line and then fails)."""
+    if lines:
+        _run(["ip", "-batch", "-", "-force"], stdin="\n".join(lines) + "\n")
+
+
+def rules(config: RouterFibConfig) -> None:
+    """Its `ip rule` for each family, added when missing (never deleted and re-added: a
+    restart must not let marked packets through the main table for a moment)."""
+    mark = f"{config.fwmark:#x}"
+    for family in ("-4", "-6"):
+        for rule in _listing(family, "rule", "show"):
+            if rule.get("priority") == config.rule_priority and rule.get("fwmark") == mark:
+                break
+        else:
+            _run(
+                [
+                    *("ip", family, "rule", "add", "fwmark", f"{mark}/{mark}"),
+                    *("lookup", str(config.table), "priority", str(config.rule_priority)),
+                ]
+            )
+
+
+def _lease_lines(config: RouterFibConfig) -> list[str]:
+    """Renew the lease in one transaction (add, so that delete finds it; delete; add with a
+    fresh timeout): nft 1.0.6 and Linux 6.1 cannot refresh an element's timeout in place."""
+    element = f"{{ ipv4 timeout {config.lease_ms}ms, ipv6 timeout {config.lease_ms}ms }}"
+    return [
+        f"add element inet {NFT_TABLE} lease {element}",
+        f"delete element inet {NFT_TABLE} lease {{ ipv4, ipv6 }}",
+        f"add element inet {NFT_TABLE} lease {element}",
+    ]
+
+
+def nft_script(config: RouterFibConfig) -> str:
+    """Its nftables table, made anew with its lease in one transaction: packets to a service
+    prefix get the mark while the lease lives."""
+    marking = f"meta mark set meta mark or {config.fwmark:#x}"
+    sets = []
+    for name, kind, prefixes in (
+        ("prefixes4", "ipv4_addr", config.prefixes),
+        ("prefixes6", "ipv6_addr", config.prefixes6),
+    ):
+        elements = f" elements = {{ {', '.join(map(str, prefixes))} }};" if prefixes else ""
+        sets.append(f"  set {name} {{ type {kind}; flags interval;{elements} }}")
+    return "\n".join(
+        [
+            f"add table inet {NFT_TABLE}",
+            f"delete table inet {NFT_TABLE}",
+            f"table inet {NFT_TABLE} {{",
+            "  set lease { type nf_proto; flags timeout; }",
+            *sets,
+            "  chain prerouting {",
+            "    type filter hook prerouting priority mangle; policy accept;",
+            f"    meta nfproto @lease ip daddr @prefixes4 counter {marking}",
+            f"    meta nfproto @lease ip6 daddr @prefixes6 counter {marking}",
+            "  }",
+            "}",
+            *_lease_lines(config),
+            "",
+        ]
+    )
+
+
+def install_lease(config: RouterFibConfig) -> None:
+    _run(["nft", "-f", "-"], stdin=nft_script(config))
+
+
+def renew_lease(config: RouterFibConfig) -> None:
+    _run(["nft", "-f", "-"], stdin="\n".join(_lease_lines(config)) + "\n")
+
+
+def end_lease() -> None:
+    """Forwarding back to zebra's routes at once (a graceful stop)."""
+    _run(["nft", "flush", "set", "inet", NFT_TABLE, "lease"])
