@@ -150,7 +150,7 @@ def _pod_announce(args: argparse.Namespace) -> int:
 def _pod_withdraw(args: argparse.Namespace) -> int:
     from lbgen.runtime.pod.process import withdraw  # noqa: PLC0415
 
-    sys.stdout.write(withdraw(args.pidfile) + "\n")
+    sys.stdout.write(withdraw(args.pidfile, after=args.after) + "\n")
     return OK
 
 

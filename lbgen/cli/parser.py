@@ -74,6 +74,9 @@ def _pod_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     check.set_defaults(handler="pod_check")
     withdraw = steps.add_parser("withdraw", help="preStop: stop exabgp so the route goes")
     withdraw.add_argument("--pidfile", type=Path, default=Path(EXABGP_PID))
+    withdraw.add_argument(
+        "--after", type=float, default=0.0, help="seconds to keep announcing first (the drain)"
+    )
     withdraw.set_defaults(handler="pod_withdraw")
     drain = steps.add_parser("drain", help="preStop: keep IPVS serving while flows drain")
     drain.add_argument("--seconds", type=int, required=True)

@@ -100,6 +100,9 @@ def _kube(spec: FabricSpec) -> KubePlan:
         image=k8s.image,
         image_pull_policy=k8s.image_pull_policy,
         drain_seconds=k8s.drain_seconds,
+        withdraw_after=(
+            k8s.drain_seconds if spec.routers and all(r.resilient_ecmp for r in spec.routers) else 0
+        ),
         metrics_namespace=k8s.metrics_namespace,
         resources=tuple(
             (

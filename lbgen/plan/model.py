@@ -58,6 +58,10 @@ class KubePlan(Frozen):
     image: str
     image_pull_policy: str
     drain_seconds: int
+    # seconds an LB keeps announcing after its preStop began, before it withdraws: the
+    # drain, when every router forwards through resilient groups (a leaving LB keeps its
+    # buckets, so its connections live on); 0, withdraw at once (hash-threshold routers)
+    withdraw_after: int = 0
     # the namespace allowed to scrape the LB pods' metrics (their NetworkPolicy)
     metrics_namespace: str
     # container name → its request and limit (lbgen.contract names the containers)

@@ -13,6 +13,8 @@ keeps."""
 from __future__ import annotations
 
 import signal
+import threading
+import time
 from collections.abc import Iterator
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -129,4 +131,23 @@ def test_with_the_agent_dead_an_lb_killed_still_leaves_the_routers_forwarding(
     testbed.start_router_fib("router")
     _groups_follow_zebra(testbed, _a(104, 105))
     testbed.start_lb("web1@node6")
+    _groups_follow_zebra(testbed, _a(104, 105, 106))
+
+
+def test_an_lb_stopped_gracefully_keeps_its_connections_through_the_drain(
+    testbed: Testbed,
+) -> None:
+    """Its preStop keeps announcing for drainSeconds (every router here is resilient), then
+    withdraws: connections that end within the drain end well."""
+    held = _held(testbed)
+    stopping = threading.Thread(target=testbed.stop_lb, args=("web1@node4",))
+    stopping.start()
+    time.sleep(3)  # of the 10 s drain
+    assert testbed.router_groups("router")["web1"] == _a(104, 105, 106)
+    results = held.finish()
+    stopping.join()
+    assert _broken(results) == 0
+    assert any(r["before"]["lb"] == "web1@node4" for r in results)
+    _groups_follow_zebra(testbed, _a(105, 106))  # withdrawn once the drain ended
+    testbed.start_lb("web1@node4")
     _groups_follow_zebra(testbed, _a(104, 105, 106))

@@ -32,6 +32,9 @@ from lbgen.render.k8s.common import (
     security,
 )
 
+# seconds IPVS outlives the route when the drain ends with the withdrawal
+DRAIN_MARGIN = 2
+
 # the pod's volumes the containers mount (lb.py declares them)
 API_ACCESS = "api-access"
 BGP_PASSWORDS = "bgp-passwords"
@@ -83,7 +86,11 @@ def keepalived_container(service: ServicePlan) -> dict[str, Any]:
         f"--pid={KEEPALIVED_PID}",
         f"--checkers_pid={CHECKERS_PID}",
     ]
-    drain = lbgen("pod", "drain", "--seconds", str(service.kube.drain_seconds))
+    # a drain that keeps announcing (resilient routers) ends with the withdrawal: IPVS serves
+    # a little longer, for the packets the router sent before its FIB changed
+    kube = service.kube
+    seconds = kube.drain_seconds + (DRAIN_MARGIN if kube.withdraw_after else 0)
+    drain = lbgen("pod", "drain", "--seconds", str(seconds))
     return {
         **_container(service, KEEPALIVED, command),
         "livenessProbe": exec_probe(
@@ -97,6 +104,8 @@ def keepalived_container(service: ServicePlan) -> dict[str, Any]:
 
 def exabgp_container(service: ServicePlan) -> dict[str, Any]:
     withdraw = lbgen("pod", "withdraw", "--pidfile", str(EXABGP_PID))
+    if service.kube.withdraw_after:
+        withdraw = [*withdraw, "--after", str(service.kube.withdraw_after)]
     container = _container(service, EXABGP, lbgen("pod", "exabgp", *CONFIG_ARGS))
     if service.bgp_secrets:
         passwords = {"name": BGP_PASSWORDS, "mountPath": str(BGP_PASSWORD_DIR), "readOnly": True}
@@ -124,7 +133,8 @@ def exabgp_container(service: ServicePlan) -> dict[str, Any]:
             10,
             3,
         ),
-        # withdraw the route first (~0.1 s, the session closes), so new flows go elsewhere
+        # hash-threshold routers: withdraw the route first (~0.1 s, the session closes), so new
+        # flows go elsewhere; resilient ones: after the drain (the LB keeps its own flows)
         "lifecycle": {"preStop": {"exec": {"command": withdraw}}},
         "securityContext": security(add=(), root=False),
     }

@@ -47,8 +47,14 @@ def beating(status: Path, stale: float) -> str | None:
     return f"{status}: silent for {silent:.0f} s" if silent > stale else None
 
 
-def withdraw(pidfile: Path, wait: float = 5.0, proc: Path = Path("/proc")) -> str:
-    """Stop exabgp so its sessions close and the reflectors withdraw the route at once."""
+def withdraw(
+    pidfile: Path, wait: float = 5.0, proc: Path = Path("/proc"), after: float = 0.0
+) -> str:
+    """Stop exabgp so its sessions close and the reflectors withdraw the route at once; after
+    `after` seconds of drain first, announcing as before (a resilient router keeps sending this
+    LB its own flows, and they end in their time)."""
+    with contextlib.suppress(KeyboardInterrupt):
+        time.sleep(after)
     try:
         pid = int(pidfile.read_text(encoding="ascii").strip())
         cmdline = (proc / str(pid) / "cmdline").read_bytes()
