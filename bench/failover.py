@@ -1,7 +1,8 @@
 """Failover seen side by side: on examples/edge.yaml an iBGP and an eBGP router (edge-a shares
 the fabric's AS, edge-b has its own); on examples/dualstack.yaml (`--fabric dualstack`) the
 IPv4 and the IPv6 route of one dual-stack service at one router (both over IPv4 sessions); on
-examples/ipv6.yaml (`--fabric ipv6`) an IPv6-only cluster's route, over IPv6 sessions. Each
+examples/ipv6.yaml (`--fabric ipv6`) an IPv6-only cluster's route, over IPv6 sessions; edge-a
+forwards through lbgen router-fib's resilient groups, whose column is "edge-a group". Each
 number is the time from the action to each FIB showing it (polled every 10 ms), over several
 rounds on one LB: stopped gracefully (preStop withdraw, then SIGTERM), killed (SIGKILL), cut
 off (its link down: only the hold time, 6 s in all, notices), its datapath broken (its
@@ -48,11 +49,19 @@ def columns(bed: Testbed, fabric: str, lb: str) -> dict[str, Column]:
     def at(router: str, key: str, hop: object) -> Column:
         return lambda: hop in bed.router_nexthops(router)[key]
 
+    def in_group(router: str, key: str, hop: object) -> Column:
+        return lambda: hop in bed.router_groups(router)[key]
+
     if fabric == "edge":
-        return {
-            f"{r.name} ({'eBGP' if r.ebgp else 'iBGP'})": at(r.name, pod.service, pod.node_address)
-            for r in bed.plan.routers
-        }
+        found = {}
+        for r in bed.plan.routers:
+            found[f"{r.name} ({'eBGP' if r.ebgp else 'iBGP'})"] = at(
+                r.name, pod.service, pod.node_address
+            )
+            if r.resilient is not None and r.resilient.via == "agent":
+                # what its forwarding uses: lbgen router-fib's resilient group
+                found[f"{r.name} group"] = in_group(r.name, pod.service, pod.node_address)
+        return found
     router = bed.plan.routers[0].name
     node6 = next(n.address6 for n in bed.plan.nodes if n.name == pod.node)
     if fabric == "ipv6":

@@ -12,6 +12,7 @@ once); and the agent's start until every group exists. Its CPU is read from /pro
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -19,15 +20,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from ipaddress import IPv4Network
 from pathlib import Path
 
-from lbgen.contract import ROUTER_FIB_LEASE_MS, ROUTER_FIB_RULE_PRIORITY
-from lbgen.plan import RouterFibConfig
+from lbgen.testbed.fibrig import fib_config
+from lbgen.testbed.observe import route_choices
 
 NETNS = f"lbgen-bench-fib-{os.getpid()}"
 NODES = [f"10.9.{i // 250}.{i % 250 + 2}" for i in range(8)]
-TABLE = 4242
+TABLE = fib_config([]).table  # the spec's default
+SERIAL = itertools.count(1)  # zebra's group ids, one per change
 
 
 def ip(*argv: str, stdin: str | None = None) -> str:
@@ -40,15 +44,11 @@ def ip(*argv: str, stdin: str | None = None) -> str:
 def zebra(prefixes: list[IPv4Network], hops: list[int]) -> None:
     """Every prefix over the nodes `hops`, as zebra installs it: a new group object, routes
     replaced onto it (ids above any zebra used so far)."""
-    zebra.serial += 1  # type: ignore[attr-defined]
-    gid = 1000 + zebra.serial  # type: ignore[attr-defined]
+    gid = 1000 + next(SERIAL)
     group = "/".join(str(10 + h) for h in hops)
     lines = [f"nexthop add id {gid} group {group} proto zebra"]
     lines += [f"route replace {p} nhid {gid} proto bgp" for p in prefixes]
     ip("-batch", "-", stdin="\n".join(lines) + "\n")
-
-
-zebra.serial = 0  # type: ignore[attr-defined]
 
 
 def groups(prefix: str | None = None) -> dict[str, set[str]]:
@@ -75,9 +75,9 @@ def groups(prefix: str | None = None) -> dict[str, set[str]]:
     return found
 
 
-def until(done: object, timeout: float = 30.0) -> float:
+def until(done: Callable[[], bool], timeout: float = 30.0) -> float:
     start = time.monotonic()
-    while not done():  # type: ignore[operator]
+    while not done():
         if time.monotonic() - start > timeout:
             raise TimeoutError("the agent did not follow")
         time.sleep(0.002)
@@ -89,6 +89,71 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _one_is(prefix: str, hops: set[str]) -> bool:
+    return groups(prefix).get(prefix) == hops
+
+
+def _all_are(hops: set[str]) -> bool:
+    return all(g == hops for g in groups().values())
+
+
+def flows(prefix: IPv4Network) -> None:
+    """The router's choice for 2,000 5-tuples (`ip route get … sport S`) across an LB killed (the
+    first of 3: under hash-threshold the costly one) and one added (2 → 3): through the agent's
+    group (marked, as its nftables rule marks a forwarded packet) and through zebra's route."""
+    vip, ports = str(prefix.network_address + 1), list(range(20000, 22000))
+    for label, mark in (("resilient group", 0x4C42), ("zebra's hash-threshold route", None)):
+        moved = []
+        for before_hops, after_hops, gone in (
+            ([0, 1, 2], [1, 2], NODES[0]),
+            ([0, 1], [0, 1, 2], ""),
+        ):
+            zebra([prefix], before_hops)
+            until(partial(_one_is, str(prefix), {NODES[h] for h in before_hops}))
+            before = route_choices(NETNS, vip, "10.8.0.2", ports, iif="v9", mark=mark)
+            zebra([prefix], after_hops)
+            until(partial(_one_is, str(prefix), {NODES[h] for h in after_hops}))
+            after = route_choices(NETNS, vip, "10.8.0.2", ports, iif="v9", mark=mark)
+            stayed = [p for p, hop in before.items() if hop != gone]
+            moved.append(100 * sum(1 for p in stayed if after[p] != before[p]) / len(stayed))
+        print(
+            f"2,000 5-tuples, {label}: 1 of 3 LBs killed moves {moved[0]:.1f} % of the "
+            f"survivors' flows; 2 → 3 moves {moved[1]:.1f} %"
+        )
+
+
+def measure(prefixes: list[IPv4Network], trials: int, log: Path, pid: int) -> None:
+    """One route changed, then every route at once; the agent's own timings; its idle CPU."""
+    one = [prefixes[0]]
+    latencies = []
+    for trial in range(trials):
+        hops = [0, 2] if trial % 2 == 0 else [0, 1, 2]
+        want = {NODES[h] for h in hops}
+        zebra(one, hops)
+        latencies.append(until(partial(_one_is, str(one[0]), want)))
+    latencies.sort()
+    print(
+        f"one route changed → its group: p50 {statistics.median(latencies) * 1000:.1f} ms, "
+        f"max {latencies[-1] * 1000:.1f} ms over {len(latencies)} (polled every 2 ms)"
+    )
+    down = []
+    for trial in range(3):
+        hops = [0, 2] if trial % 2 == 0 else [0, 1, 2]
+        want = {NODES[h] for h in hops}
+        zebra(prefixes, hops)
+        down.append(until(partial(_all_are, want), 120))
+    print(
+        "every route changed at once (a node gone or back) → every group: "
+        + ", ".join(f"{t:.2f} s" for t in down)
+    )
+    took = [json.loads(line).get("seconds") for line in log.open()]
+    took = sorted(t for t in took if t is not None)
+    print(f"agent's reconcile with a change: p50 {statistics.median(took) * 1000:.1f} ms")
+    before = cpu_seconds(pid)
+    time.sleep(10)
+    print(f"agent CPU while idle: {(cpu_seconds(pid) - before) / 10 * 100:.1f} %")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prefixes", type=int, default=1000)
@@ -96,20 +161,7 @@ def main() -> None:
     args = parser.parse_args()
     prefixes = [IPv4Network(f"10.{100 + i // 256}.{i % 256}.0/24") for i in range(args.prefixes)]
     work = Path(tempfile.mkdtemp(prefix="lbgen-bench-fib-"))
-    config = RouterFibConfig(
-        header="bench",
-        source="bench",
-        router="bench",
-        buckets=256,
-        idle_timer=120,
-        unbalanced_timer=0,
-        table=TABLE,
-        fwmark=0x4C42,
-        rule_priority=ROUTER_FIB_RULE_PRIORITY,
-        lease_ms=ROUTER_FIB_LEASE_MS,
-        prefixes=tuple(prefixes),
-        prefixes6=(),
-    )
+    config = fib_config(prefixes)
     (work / "router-fib.json").write_text(config.model_dump_json())
     subprocess.run(["ip", "netns", "add", NETNS], check=True)
     agent = None
@@ -118,6 +170,13 @@ def main() -> None:
         ip("link", "set", "v0", "up")
         ip("link", "set", "p0", "up")
         ip("addr", "add", "10.9.0.1/16", "dev", "v0")
+        # the clients' side, and 5-tuple hashing (as lbgen's router sysctl.conf sets)
+        ip("link", "add", "v9", "type", "veth", "peer", "name", "p9")
+        ip("link", "set", "v9", "up")
+        ip("link", "set", "p9", "up")
+        ip("addr", "add", "10.8.0.1/24", "dev", "v9")
+        for key in ("net.ipv4.ip_forward=1", "net.ipv4.fib_multipath_hash_policy=1"):
+            subprocess.run(["ip", "netns", "exec", NETNS, "sysctl", "-qw", key], check=True)
         for index, node in enumerate(NODES):
             ip("neigh", "add", node, "lladdr", f"02:00:00:00:00:{index + 2:02x}", "dev", "v0")
             ip("nexthop", "add", "id", str(10 + index), "via", node, "dev", "v0", "proto", "zebra")
@@ -136,34 +195,8 @@ def main() -> None:
         until(lambda: len(groups()) == len(prefixes), timeout=120)
         print(f"prefixes: {len(prefixes)}")
         print(f"agent start → every group: {time.monotonic() - start:.2f} s")
-        one = [prefixes[0]]
-        latencies = []
-        for trial in range(args.trials):
-            hops = [0, 2] if trial % 2 == 0 else [0, 1, 2]
-            want = {NODES[h] for h in hops}
-            zebra(one, hops)
-            latencies.append(until(lambda w=want: groups(str(one[0])).get(str(one[0])) == w))
-        latencies.sort()
-        print(
-            f"one route changed → its group: p50 {statistics.median(latencies) * 1000:.1f} ms, "
-            f"max {latencies[-1] * 1000:.1f} ms over {len(latencies)} (polled every 2 ms)"
-        )
-        down = []
-        for trial in range(3):
-            hops = [0, 2] if trial % 2 == 0 else [0, 1, 2]
-            want = {NODES[h] for h in hops}
-            zebra(prefixes, hops)
-            down.append(until(lambda w=want: all(g == w for g in groups().values()), 120))
-        print(
-            "every route changed at once (a node gone or back) → every group: "
-            + ", ".join(f"{t:.2f} s" for t in down)
-        )
-        took = [json.loads(line).get("seconds") for line in (work / "agent.log").open()]
-        took = sorted(t for t in took if t is not None)
-        print(f"agent's reconcile with a change: p50 {statistics.median(took) * 1000:.1f} ms")
-        before = cpu_seconds(agent.pid)
-        time.sleep(10)
-        print(f"agent CPU while idle: {(cpu_seconds(agent.pid) - before) / 10 * 100:.1f} %")
+        flows(prefixes[-1])
+        measure(prefixes, args.trials, work / "agent.log", agent.pid)
     finally:
         if agent is not None:
             agent.kill()

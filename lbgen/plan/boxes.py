@@ -55,7 +55,7 @@ def bgp_boxes(
             ),
             groups=groups,
             grants=router_grants,
-            resilient=_resilient(r.resilient_ecmp),
+            resilient=resilient_plan(r.resilient_ecmp),
         )
         for r in routers
     )
@@ -88,17 +88,9 @@ def bgp_boxes(
     return router_plans, reflector_plans
 
 
-def _resilient(given: ResilientEcmp | None) -> ResilientPlan | None:
-    if given is None:
-        return None
-    return ResilientPlan(
-        via=given.via,
-        buckets=given.buckets,
-        idle_timer=given.idle_timer,
-        unbalanced_timer=given.unbalanced_timer,
-        table=given.table,
-        fwmark=given.fwmark,
-    )
+def resilient_plan(given: ResilientEcmp | None) -> ResilientPlan | None:
+    """A router's resilientEcmp as planned (the same fields)."""
+    return None if given is None else ResilientPlan.model_validate(given.model_dump())
 
 
 def at(spec: FabricSpec, box: Router | Reflector) -> IPv4Address | IPv6Address:

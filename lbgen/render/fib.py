@@ -3,6 +3,9 @@ router-fib.json, and the systemd unit that runs it beside FRR."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from ipaddress import IPv4Network, IPv6Network
+
 from lbgen.contract import (
     CONFIG_DIR,
     ROUTER_FIB_CONFIG,
@@ -11,8 +14,28 @@ from lbgen.contract import (
     ROUTER_FIB_RULE_PRIORITY,
     ROUTER_FIB_UNIT_NAME,
 )
-from lbgen.plan import RouterFibConfig, RouterPlan
+from lbgen.plan import ResilientPlan, RouterFibConfig, RouterPlan
 from lbgen.render.text import generated_by, header, render_template
+
+
+def router_fib_config(
+    router: str,
+    resilient: ResilientPlan,
+    prefixes: Sequence[IPv4Network | IPv6Network],
+    source: str,
+) -> RouterFibConfig:
+    """What `lbgen router-fib` reads on `router`: its prefixes, the group settings, lbgen's
+    rule priority and lease."""
+    return RouterFibConfig(
+        header=generated_by(source),
+        source=source,
+        router=router,
+        **resilient.model_dump(exclude={"via"}),
+        rule_priority=ROUTER_FIB_RULE_PRIORITY,
+        lease_ms=ROUTER_FIB_LEASE_MS,
+        prefixes=tuple(p for p in prefixes if isinstance(p, IPv4Network)),
+        prefixes6=tuple(p for p in prefixes if isinstance(p, IPv6Network)),
+    )
 
 
 def render_router_fib(router: RouterPlan, source: str) -> dict[str, str]:
@@ -20,20 +43,7 @@ def render_router_fib(router: RouterPlan, source: str) -> dict[str, str]:
     resilient = router.resilient
     if resilient is None or resilient.via != "agent":
         return {}
-    config = RouterFibConfig(
-        header=generated_by(source),
-        source=source,
-        router=router.name,
-        buckets=resilient.buckets,
-        idle_timer=resilient.idle_timer,
-        unbalanced_timer=resilient.unbalanced_timer,
-        table=resilient.table,
-        fwmark=resilient.fwmark,
-        rule_priority=ROUTER_FIB_RULE_PRIORITY,
-        lease_ms=ROUTER_FIB_LEASE_MS,
-        prefixes=tuple(p for p in router.prefixes if p.version == 4),
-        prefixes6=tuple(p for p in router.prefixes if p.version == 6),
-    )
+    config = router_fib_config(router.name, resilient, router.prefixes, source)
     unit = render_template(
         "fib/lbgen-router-fib.service.j2",
         header=header(source, "#"),

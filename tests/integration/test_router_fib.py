@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from lbgen.contract import ROUTER_FIB_LEASE_MS, ROUTER_FIB_RULE_PRIORITY
-from lbgen.plan import RouterFibConfig
+from lbgen.contract import ROUTER_FIB_RULE_PRIORITY
 from lbgen.runtime.fib.groups import PROTO
+from lbgen.testbed.fibrig import fib_config
 from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.netns import inside
 from lbgen.testbed.observe import lease_alive, route_choices
@@ -30,20 +30,7 @@ PREFIX, VIP = "10.1.1.0/24", "10.1.1.1"
 PREFIX6 = "2001:db8:1::/64"
 LBS = ["10.9.0.2", "10.9.0.3", "10.9.0.4", "10.9.0.5"]
 PORTS = list(range(20000, 22000))
-CONFIG = RouterFibConfig(
-    header="test",
-    source="test",
-    router="router",
-    buckets=256,
-    idle_timer=120,
-    unbalanced_timer=0,
-    table=4242,
-    fwmark=0x4C42,
-    rule_priority=ROUTER_FIB_RULE_PRIORITY,
-    lease_ms=ROUTER_FIB_LEASE_MS,
-    prefixes=(ip_network(PREFIX), ip_network("10.1.2.0/24")),
-    prefixes6=(ip_network(PREFIX6),),
-)
+CONFIG = fib_config([ip_network(PREFIX), ip_network("10.1.2.0/24"), ip_network(PREFIX6)])
 
 
 def _ip(netns: str, *argv: str, check: bool = True) -> str:
@@ -63,7 +50,7 @@ def _zebra(netns: str, *hops: str) -> None:
 
 def _group_hops(netns: str) -> set[str]:
     """The gateways of the agent's group for PREFIX (its table's route)."""
-    routes = json.loads(_ip(netns, "-j", "route", "show", "table", "4242") or "[]")
+    routes = json.loads(_ip(netns, "-j", "route", "show", "table", str(CONFIG.table)) or "[]")
     for route in routes:
         if route["dst"] == PREFIX:
             return {h["gateway"] for h in route.get("nexthops") or [route]}
@@ -122,14 +109,12 @@ def test_the_agent_copies_zebras_route_into_a_resilient_group_and_marks_its_pref
 ) -> None:
     with agent(router, tmp_path / "router-fib.json"):
         assert _group_hops(router) == set(LBS[:3])
-        group = json.loads(
-            _ip(router, "-j", "nexthop", "show", "protocol", PROTO, check=False) or "[]"
-        )
-        kinds = {g.get("type") for g in json.loads(_ip(router, "-j", "nexthop", "show"))}
-        assert "resilient" in kinds, group
-        rules = _ip(router, "rule", "show")
-        assert f"{ROUTER_FIB_RULE_PRIORITY}:\tfrom all fwmark 0x4c42/0x4c42 lookup 4242" in rules
-        assert "lookup 4242" in _ip(router, "-6", "rule", "show")
+        ours = [g for g in json.loads(_ip(router, "-j", "nexthop", "show")) if g.get("group")]
+        assert [(g["type"], g["protocol"]) for g in ours] == [("resilient", PROTO)]
+        assert ours[0]["resilient_args"]["buckets"] == CONFIG.buckets
+        rule = f"fwmark {CONFIG.fwmark:#x}/{CONFIG.fwmark:#x} lookup {CONFIG.table}"
+        assert f"{ROUTER_FIB_RULE_PRIORITY}:\tfrom all {rule}" in _ip(router, "rule", "show")
+        assert rule in _ip(router, "-6", "rule", "show")
         # nothing else is touched: zebra's route stays as it was, in the main table
         assert _ip(router, "route", "show", PREFIX).count("nexthop via") == 3
 
