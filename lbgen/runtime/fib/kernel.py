@@ -140,8 +140,34 @@ def install_lease(config: RouterFibConfig) -> None:
     _run(["nft", "-f", "-"], stdin=nft_script(config))
 
 
-def renew_lease(config: RouterFibConfig) -> None:
-    _run(["nft", "-f", "-"], stdin="\n".join(_lease_lines(config)) + "\n")
+class Lease:
+    """The heartbeat's writer: one `nft -i` kept running, fed one renewal (a transaction on one
+    line) at a time, so that a renewal costs a pipe write, not a process, however loaded the
+    router is. A renewal that fails is not retried: the lease runs out, which is safe."""
+
+    def __init__(self, config: RouterFibConfig) -> None:
+        self.line = "; ".join(_lease_lines(config)) + "\n"
+        self.nft: subprocess.Popen[str] | None = None
+
+    def renew(self) -> None:
+        if self.nft is None or self.nft.poll() is not None:
+            self.nft = subprocess.Popen(
+                ["nft", "-i"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,  # its errors go to the agent's log (stderr)
+                text=True,
+            )
+        assert self.nft.stdin is not None
+        try:
+            self.nft.stdin.write(self.line)
+            self.nft.stdin.flush()
+        except OSError as error:  # it died between the check and the write: the next renewal
+            raise KernelError(f"nft -i: {error}") from error
+
+    def close(self) -> None:
+        if self.nft is not None and self.nft.stdin is not None:
+            self.nft.stdin.close()
+            self.nft.wait(timeout=5)
 
 
 def end_lease() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 
+from lbgen.errors import LbgenError
 from lbgen.plan import RouterFibConfig
 from lbgen.runtime.config import read_config
 from lbgen.runtime.daemon import log_json_lines, until_signalled
@@ -31,8 +32,6 @@ class RouterFib:
     # what the kernel holds of the agent's after its last batch: a reported change reads only
     # zebra's routes; a full round reads the agent's own objects again too
     cache: Held | None = None
-    changes: int = 0
-    failures: int = 0
 
     def __post_init__(self) -> None:
         self.owned = owned_by_text([*self.config.prefixes, *self.config.prefixes6])
@@ -50,11 +49,9 @@ class RouterFib:
             kernel.apply(lines)
         except kernel.KernelError as error:
             self.cache = None
-            self.failures += 1
             log.warning("could not follow zebra's routes: %s", error, extra={"outcome": "failed"})
             return
         if lines:
-            self.changes += 1
             log.info(
                 "groups follow zebra: %d change(s)",
                 len(lines),
@@ -67,14 +64,20 @@ RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NEXTHOP = 7, 11, 32
 SOL_NETLINK, NETLINK_ADD_MEMBERSHIP = 270, 1
 
 
-def _watch(wake: threading.Event) -> None:
-    """Set `wake` whenever the kernel reports a route or nexthop change: a netlink socket
-    subscribed to their groups (the messages are only a cue; the state is read afresh)."""
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        sock.bind((0, 0))
-        for group in (RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NEXTHOP):
-            sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group)
+def _subscribed() -> socket.socket:
+    """A netlink socket subscribed to the kernel's route and nexthop notifications."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    sock.bind((0, 0))
+    for group in (RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NEXTHOP):
+        sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group)
+    return sock
+
+
+def _watch(sock: socket.socket, wake: threading.Event) -> None:
+    """Set `wake` whenever the kernel reports a route or nexthop change (the messages are only
+    a cue; the state is read afresh)."""
+    with sock:
         while True:
             try:
                 sock.recv(1 << 16)
@@ -83,27 +86,50 @@ def _watch(wake: threading.Event) -> None:
             wake.set()
 
 
+def _heartbeat(config: RouterFibConfig, every: float, stopping: threading.Event) -> None:
+    """Renew the lease five times a lease, in a thread of its own: a slow reconcile (a loaded
+    router, a thousand routes) must not let it run out, or forwarding would flap between the
+    groups and zebra's route, moving flows each time."""
+    lease = kernel.Lease(config)
+    while not stopping.wait(every):
+        try:
+            lease.renew()
+        except kernel.KernelError as error:
+            log.warning("could not renew the lease: %s", error)
+    lease.close()
+
+
 def run_router_fib(config_path: Path) -> int:
     config = read_config(config_path, RouterFibConfig, "router-fib config")
     log_json_lines()
     fib = RouterFib(config)
     stopping, wake = threading.Event(), threading.Event()
-    # subscribed before the first look: no change can fall between the two
-    threading.Thread(target=_watch, args=(wake,), daemon=True).start()
-    kernel.rules(config)
-    fib.reconcile()
-    kernel.install_lease(config)
+    # subscribed before the first look: no change can fall between the two (and a router
+    # without netlink notifications cannot run it: a clear error, not a silent 5 s lag)
+    try:
+        sock = _subscribed()
+    except OSError as error:
+        raise LbgenError(f"cannot follow the kernel's route notifications: {error}") from error
+    threading.Thread(target=_watch, args=(sock, wake), daemon=True).start()
+    try:
+        kernel.rules(config)
+        fib.reconcile()
+        kernel.install_lease(config)
+    except kernel.KernelError as error:  # no nft, no nexthop objects, no CAP_NET_ADMIN…
+        raise LbgenError(f"router-fib cannot start: {error}") from error
     log.info(
         "forwarding %d prefix(es) through resilient groups",
         len(fib.owned),
         extra={"outcome": "started"},
     )
-    heartbeat = config.lease_ms / 4000
-    renewed = reconciled = time.monotonic()
+    heartbeat = config.lease_ms / 5000
+    beating = threading.Thread(target=_heartbeat, args=(config, heartbeat, stopping), daemon=True)
+    beating.start()
+    reconciled = time.monotonic()
     settle: float | None = None  # one more look shortly after a change was reported
 
     def tick() -> None:
-        nonlocal renewed, reconciled, settle
+        nonlocal reconciled, settle
         now = time.monotonic()
         reported = wake.is_set()
         if reported:
@@ -114,14 +140,9 @@ def run_router_fib(config_path: Path) -> int:
             reconciled = now
             # zebra may still be mid-change (a group first, the routes after): look again
             settle = now + SETTLE if reported else None
-        if now - renewed >= heartbeat:
-            try:
-                kernel.renew_lease(config)
-                renewed = now
-            except kernel.KernelError as error:
-                log.warning("could not renew the lease: %s", error)
 
-    until_signalled(stopping, every=min(heartbeat, SETTLE), tick=tick, wake=wake)
+    until_signalled(stopping, every=SETTLE, tick=tick, wake=wake)
+    beating.join(timeout=5)  # no renewal after the end of the lease
     kernel.end_lease()
     log.info("stopped: forwarding is zebra's own again", extra={"outcome": "stopped"})
     return 0
