@@ -82,8 +82,9 @@ def spread(bed: Testbed, service: str, flows: int) -> Counter[str]:
     return Counter(answer.split()[1] for answer in bed.ask(str(vip), 80, flows))
 
 
-def fast_timers(path: Path) -> str:
-    """The spec with 3/1 s timers (hold time / keepalive)."""
+def fast_timers(path: Path, resilient: bool = True) -> str:
+    """The spec with 3/1 s timers (hold time / keepalive); without resilientEcmp on its routers
+    when `resilient` is false (the same fabric on zebra's own routes, to compare)."""
     yaml = YAML()
     yaml.preserve_quotes = True  # an IPv6 address in a flow mapping stays quoted
     data = yaml.load(path.read_text())
@@ -91,6 +92,9 @@ def fast_timers(path: Path) -> str:
     # no drain: a graceful stop withdraws at once, so its number is the FIB's (not the 10 s an
     # LB keeps announcing first where the routers are resilient)
     data["spec"].setdefault("kubernetes", {})["drainSeconds"] = 0
+    if not resilient:
+        for router in data["spec"]["routers"]:
+            router.pop("resilientEcmp", None)
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
@@ -99,9 +103,12 @@ def fast_timers(path: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fabric", choices=sorted(FABRICS), default="paper")
+    parser.add_argument(
+        "--hash-threshold", action="store_true", help="the routers without resilientEcmp"
+    )
     args = parser.parse_args()
     spec, measured = FABRICS[args.fabric]
-    result = compile_text(fast_timers(ROOT / spec), spec)
+    result = compile_text(fast_timers(ROOT / spec, not args.hash_threshold), spec)
     assert result.plan is not None
     assert result.tree is not None
     work = Path(tempfile.mkdtemp(prefix="lbgen-bench-"))
