@@ -89,7 +89,7 @@ def test_both_hooks_fail_on_a_bad_spec_with_file_line_col(home: Path, tmp_path: 
         "lbgen validate": "Failed",
         "lbgen build --check": "Failed",
     }
-    assert done.stdout.count("examples/paper.yaml:44:19: error[LB112]") == 2, done.stdout
+    assert done.stdout.count("examples/paper.yaml:47:19: error[LB112]") == 2, done.stdout
 
 
 def test_build_check_fails_on_a_stale_out_and_validate_passes(home: Path, tmp_path: Path) -> None:

@@ -170,6 +170,14 @@ class Lease:
             self.nft.wait(timeout=5)
 
 
+def lease_held() -> bool:
+    """The lease's element is in its set (a renewal that failed would show here)."""
+    try:
+        return "expires" in _run(["nft", "list", "set", "inet", NFT_TABLE, "lease"])
+    except KernelError:
+        return False
+
+
 def end_lease() -> None:
     """Forwarding back to zebra's routes at once (a graceful stop)."""
     _run(["nft", "flush", "set", "inet", NFT_TABLE, "lease"])

@@ -83,6 +83,7 @@ def _watch(sock: socket.socket, wake: threading.Event) -> None:
                 sock.recv(1 << 16)
             except OSError as error:  # ENOBUFS: messages were lost, which is a cue too
                 log.debug("netlink: %s", error)
+                time.sleep(0.05)  # never a busy loop, whatever the socket says
             wake.set()
 
 
@@ -134,10 +135,14 @@ def run_router_fib(config_path: Path) -> int:
         reported = wake.is_set()
         if reported:
             time.sleep(COALESCE)  # zebra's group and its routes come a few microseconds apart
-        if reported or now - reconciled >= RECONCILE_EVERY or (settle and now >= settle):
+        periodic = now - reconciled >= RECONCILE_EVERY
+        if reported or periodic or (settle and now >= settle):
             wake.clear()
-            fib.reconcile(full=not reported)
+            # a full round reads the agent's own objects again; a reported change, zebra's only
+            fib.reconcile(full=periodic and not reported)
             reconciled = now
+            if periodic and not kernel.lease_held():
+                log.warning("the lease is not held: forwarding is zebra's own routes")
             # zebra may still be mid-change (a group first, the routes after): look again
             settle = now + SETTLE if reported else None
 
