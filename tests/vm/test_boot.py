@@ -51,7 +51,7 @@ def test_the_vm_suite_passes_on_a_kernel_with_ipvs(lb_image: Path) -> None:
                 "LBGEN_VM_ROOTFS": str(lb_image),
                 "LBGEN_VM_RESULTS": "/share/results",
             },
-            timeout=1800,
+            timeout=2400,
         )
         shutil.copytree(work / "results", kept)
         (kept / "console.log").write_text(boot.console)

@@ -322,7 +322,7 @@ def _hops(bed: Testbed) -> int:
 ADD, KILL, BACK = "add an LB (2 → 3)", "kill one (3 → 2; exabgp SIGKILL)", "start it again (2 → 3)"
 WITHIN = "remove one gracefully, connections end within the drain (3 → 2)"
 OUTLIVE = "remove one gracefully, connections outlive the drain (3 → 2)"
-ROUNDS = 3
+ROUNDS = 1  # three take the VM past its time in CI (each event ~1 min under TCG)
 
 
 def _round(bed: Testbed) -> dict[str, dict[str, Any]]:
