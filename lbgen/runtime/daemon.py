@@ -50,7 +50,7 @@ def until_signalled(
 ) -> None:
     """Run `tick` every `every` seconds, and at once whenever `wake` is set, until SIGTERM or
     SIGINT (or anything else) sets `stopping`."""
-    woken = wake or stopping
+    woken = wake if wake is not None else stopping
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stopping.set()

@@ -14,6 +14,7 @@ from lbgen.runtime.fib.groups import (
     batch,
     held,
     owned_by_text,
+    wanted,
     zebra_routes,
 )
 
@@ -54,19 +55,20 @@ def test_only_the_plans_prefixes_and_readable_next_hops_are_followed() -> None:
         {"dst": "not a prefix"},
         {"dst": "10.1.2.0/24", "nexthops": ["junk", {"gateway": "x"}]},  # nothing usable
     ]
-    found = zebra_routes(listing, OWNED)
+    found = wanted(zebra_routes(listing, OWNED))
     assert found == {P1: ((A, 1), (B, 1)), P2: ((A, 1),)}
 
 
 def test_a_host_route_is_matched_as_iproute2_shows_it_without_a_length() -> None:
     host = ip_network("10.1.3.7/32")
     listing = [{"dst": "10.1.3.7", "gateway": "10.0.0.104", "dev": "eth0"}]
-    assert zebra_routes(listing, owned_by_text([host])) == {host: ((A, 1),)}
+    assert wanted(zebra_routes(listing, owned_by_text([host]))) == {host: ((A, 1),)}
 
 
 def test_a_weight_the_kernel_would_refuse_counts_as_one() -> None:
     hop = {"gateway": "10.0.0.104", "dev": "eth0", "weight": 9000}
-    assert zebra_routes([{"dst": "10.1.1.0/24", "nexthops": [hop]}], OWNED) == {P1: ((A, 1),)}
+    found = zebra_routes([{"dst": "10.1.1.0/24", "nexthops": [hop]}], OWNED)
+    assert wanted(found) == {P1: ((A, 1),)}
 
 
 def test_a_new_prefix_gets_members_a_group_and_a_route_in_the_agents_table() -> None:
@@ -140,3 +142,19 @@ def test_only_the_agents_own_objects_are_read_as_its() -> None:
     assert state.members == {A: M}
     assert state.groups == {G: ((M, 1),)}
     assert state.routes == {P1: G}
+
+
+def test_a_reported_change_compares_only_the_prefixes_it_names() -> None:
+    _, now = batch(CONFIG, {P1: ((A, 1), (B, 1)), P2: ((A, 1), (B, 1))}, Held())
+    # P2 disagrees too, but only P1 was reported: its cost grows with the change, not the table
+    lines, after = batch(CONFIG, {P1: ((A, 1),), P2: ((C, 1),)}, now, only={P1})
+    assert lines == [f"nexthop replace id {G} group {M},1 {ARGS}"]
+    assert after.routes == now.routes
+    assert after.members == now.members  # B is still in P2's group: never deleted under it
+    # a full round then finds P2, and B no longer used
+    lines, _ = batch(CONFIG, {P1: ((A, 1),), P2: ((C, 1),)}, after)
+    assert lines == [
+        f"nexthop add id {M + 2} via 10.0.0.106 dev eth0 proto {PROTO}",
+        f"nexthop replace id {G + 1} group {M + 2},1 {ARGS}",
+        f"nexthop del id {M + 1}",
+    ]

@@ -9,7 +9,7 @@ moves only the buckets of a next hop that left (or, for a newcomer, buckets that
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
@@ -26,6 +26,15 @@ WEIGHTS = range(1, 257)  # what a kernel group takes
 Network = IPv4Network | IPv6Network
 Hop = tuple[str, str]  # (gateway, device)
 Members = tuple[tuple[Hop, int], ...]  # each next hop and its weight, sorted
+
+
+@dataclass(frozen=True)
+class Route:
+    """zebra's route for one prefix: its metric (the kernel's key beside the prefix) and its next
+    hops with their weights (empty: a route with no gateway, which no group can copy)."""
+
+    metric: int
+    members: Members
 
 
 @dataclass
@@ -50,10 +59,11 @@ def owned_by_text(prefixes: Iterable[Network]) -> dict[str, Network]:
 
 def zebra_routes(
     entries: Iterable[Mapping[str, Any]], owned: Mapping[str, Network]
-) -> dict[Network, Members]:
-    """prefix → next hops of each of `owned`'s routes in `ip -j route show table main proto bgp`
-    (either family's listing); anything else, or an entry it cannot read, is left out."""
-    found: dict[Network, Members] = {}
+) -> dict[Network, Route]:
+    """prefix → each of `owned`'s routes in `ip -j route show table main proto bgp` (either
+    family's listing) that has a gateway; anything else, or an entry it cannot read, is left
+    out."""
+    found: dict[Network, Route] = {}
     for entry in entries:
         prefix = owned.get(str(entry.get("dst")))
         if prefix is None:
@@ -67,8 +77,15 @@ def zebra_routes(
             weight = weight if isinstance(weight, int) and weight in WEIGHTS else 1
             members[(str(hop["gateway"]), str(hop["dev"]))] = weight
         if members:
-            found[prefix] = tuple(sorted(members.items()))
+            metric = entry.get("metric", 0)
+            metric = metric if isinstance(metric, int) else 0
+            found[prefix] = Route(metric, tuple(sorted(members.items())))
     return found
+
+
+def wanted(zebra: Mapping[Network, Route]) -> dict[Network, Members]:
+    """The groups that zebra's routes ask for: one per route with a gateway."""
+    return {prefix: route.members for prefix, route in zebra.items() if route.members}
 
 
 def held(
@@ -108,27 +125,37 @@ def _free(ids: range, taken: Iterable[int]) -> Iterator[int]:
     return (i for i in ids if i not in used)
 
 
+def _by_family(prefixes: Iterable[Network]) -> list[Network]:
+    return sorted(prefixes, key=lambda p: (p.version, p))
+
+
 def batch(
-    config: RouterFibConfig, wanted: Mapping[Network, Members], now: Held
+    config: RouterFibConfig,
+    wanted: Mapping[Network, Members],
+    now: Held,
+    only: Collection[Network] | None = None,
 ) -> tuple[list[str], Held]:
     """The `ip -batch` lines that make `now` hold one resilient group per prefix of `wanted`,
     with its members and weights, routed in the agent's table (none when they agree), and what
-    the kernel holds of the agent's once they are applied. New objects first, then the groups
-    and routes, then what is no longer used."""
+    the kernel holds of the agent's once they are applied. `only`: the prefixes a reported
+    change names, so that its cost grows with the change (None: every prefix, a full round).
+    New objects first, then the groups and routes, then what is no longer used."""
     settings = (config.buckets, config.idle_timer, config.unbalanced_timer)
     args = (
         f"type resilient buckets {config.buckets} idle_timer {config.idle_timer} "
         f"unbalanced_timer {config.unbalanced_timer} proto {PROTO}"
     )
     lines: list[str] = []
+    considered = now.routes.keys() | wanted.keys() if only is None else set(only)
     members = dict(now.members)
+    needed = {hop for p in considered & wanted.keys() for hop, _ in wanted[p]}
     fresh_members = _free(MEMBER_IDS, members.values())
-    for hop in sorted({hop for hops in wanted.values() for hop, _ in hops} - members.keys()):
+    for hop in sorted(needed - members.keys()):
         members[hop] = next(fresh_members)
         lines.append(f"nexthop add id {members[hop]} via {hop[0]} dev {hop[1]} proto {PROTO}")
+    after = Held(members, dict(now.groups), dict(now.settings), dict(now.routes))
     fresh_groups = _free(GROUP_IDS, now.groups)
-    after = Held()
-    for prefix in sorted(wanted, key=lambda p: (p.version, p)):
+    for prefix in _by_family(considered & wanted.keys()):
         group = tuple(sorted((members[hop], weight) for hop, weight in wanted[prefix]))
         spec = "/".join(f"{m},{w}" for m, w in group)
         gid = now.routes.get(prefix)
@@ -141,10 +168,16 @@ def batch(
             lines.append(f"nexthop add id {gid} group {spec} {args}")
             lines.append(f"route replace {prefix} nhid {gid} table {config.table} proto {PROTO}")
         after.groups[gid], after.settings[gid], after.routes[prefix] = group, settings, gid
-    for prefix in sorted(now.routes.keys() - wanted.keys(), key=lambda p: (p.version, p)):
+    for prefix in _by_family(p for p in considered - wanted.keys() if p in now.routes):
         lines.append(f"route del {prefix} table {config.table}")
-    lines += [f"nexthop del id {gid}" for gid in sorted(now.groups.keys() - after.groups.keys())]
-    used = {hop for hops in wanted.values() for hop, _ in hops}
-    lines += [f"nexthop del id {nid}" for hop, nid in sorted(members.items()) if hop not in used]
-    after.members = {hop: nid for hop, nid in members.items() if hop in used}
+        del after.routes[prefix]
+    routed = set(after.routes.values())
+    for gid in sorted(after.groups.keys() - routed):
+        lines.append(f"nexthop del id {gid}")
+        del after.groups[gid], after.settings[gid]
+    # a member still in a group is never deleted: the kernel would take it out of that group
+    grouped = {nid for group in after.groups.values() for nid, _ in group}
+    unused = {hop: nid for hop, nid in members.items() if hop not in needed and nid not in grouped}
+    lines += [f"nexthop del id {nid}" for _, nid in sorted(unused.items())]
+    after.members = {hop: nid for hop, nid in members.items() if hop not in unused}
     return lines, after

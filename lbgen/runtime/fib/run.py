@@ -1,6 +1,7 @@
-"""The router-fib agent's loop: wake on every route or nexthop change the kernel reports (its
-netlink groups), copy zebra's routes of the plan's prefixes into resilient groups, renew the
-lease on a heartbeat, and reconcile everything again every few seconds whatever was reported."""
+"""The router-fib agent's loop: follow zebra's routes of the plan's prefixes from the kernel's
+route notifications (each carries the whole route), copy them into resilient groups, renew the
+lease on a heartbeat, and reconcile everything from listings every few seconds whatever was
+reported."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
@@ -17,11 +19,20 @@ from lbgen.plan import RouterFibConfig
 from lbgen.runtime.config import read_config
 from lbgen.runtime.daemon import log_json_lines, until_signalled
 from lbgen.runtime.fib import kernel
-from lbgen.runtime.fib.groups import Held, batch, held, owned_by_text, zebra_routes
+from lbgen.runtime.fib.groups import (
+    Held,
+    Network,
+    Route,
+    batch,
+    held,
+    owned_by_text,
+    wanted,
+    zebra_routes,
+)
+from lbgen.runtime.fib.netlink import Changes, changes, follow
 
 log = logging.getLogger(__name__)
 RECONCILE_EVERY = 5.0  # seconds, whatever the kernel reported
-SETTLE = 0.1  # seconds after a reported change, another look
 COALESCE = 0.002  # seconds to let the rest of one change arrive before looking
 
 
@@ -29,26 +40,34 @@ COALESCE = 0.002  # seconds to let the rest of one change arrive before looking
 class RouterFib:
     config: RouterFibConfig
     owned: dict[str, IPv4Network | IPv6Network] = field(init=False)
-    # what the kernel holds of the agent's after its last batch: a reported change reads only
-    # zebra's routes; a full round reads the agent's own objects again too
+    # zebra's routes of the plan's prefixes as last listed and then reported
+    zebra: dict[Network, Route] | None = None
+    # what the kernel holds of the agent's after its last batch: a reported change reads
+    # nothing; a full round lists zebra's routes and the agent's own objects again
     cache: Held | None = None
 
     def __post_init__(self) -> None:
         self.owned = owned_by_text([*self.config.prefixes, *self.config.prefixes6])
 
-    def reconcile(self, full: bool = True) -> None:
-        """The groups equal to zebra's routes; a failure is logged and retried on the next
-        change or round (the lease still falls back if the agent is stuck)."""
+    def reconcile(self, reported: Changes | None = None) -> None:
+        """The groups equal to zebra's routes, from what was `reported` (None: a full round
+        from listings); a failure is logged and retried on the next change or round (the lease
+        still falls back if the agent is stuck)."""
         started = time.monotonic()
         try:
-            wanted = zebra_routes(kernel.zebra_listing(self.config), self.owned)
+            only: Collection[Network] | None = None  # the prefixes to compare: all
+            if reported is None or reported.relist or self.zebra is None:
+                self.zebra = zebra_routes(kernel.zebra_listing(self.config), self.owned)
+            else:
+                follow(self.zebra, reported.routes)
+                only = reported.routes.keys()
             now = self.cache
-            if full or now is None:
-                now = held(*kernel.own_listing(self.config), self.owned)
-            lines, self.cache = batch(self.config, wanted, now)
+            if reported is None or now is None:
+                now, only = held(*kernel.own_listing(self.config), self.owned), None
+            lines, self.cache = batch(self.config, wanted(self.zebra), now, only)
             kernel.apply(lines)
         except kernel.KernelError as error:
-            self.cache = None
+            self.zebra = self.cache = None
             log.warning("could not follow zebra's routes: %s", error, extra={"outcome": "failed"})
             return
         if lines:
@@ -59,32 +78,58 @@ class RouterFib:
             )
 
 
-# rtnetlink multicast groups (linux/rtnetlink.h): routes of each family, nexthop objects
-RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NEXTHOP = 7, 11, 32
+# rtnetlink multicast groups (linux/rtnetlink.h): routes of each family (a nexthop object
+# replaced in place is reported as its routes too)
+RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE = 7, 11
 SOL_NETLINK, NETLINK_ADD_MEMBERSHIP = 270, 1
 
 
 def _subscribed() -> socket.socket:
-    """A netlink socket subscribed to the kernel's route and nexthop notifications."""
+    """A netlink socket subscribed to the kernel's route notifications."""
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     sock.bind((0, 0))
-    for group in (RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NEXTHOP):
+    for group in (RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE):
         sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group)
     return sock
 
 
-def _watch(sock: socket.socket, wake: threading.Event) -> None:
-    """Set `wake` whenever the kernel reports a route or nexthop change (the messages are only
-    a cue; the state is read afresh)."""
+@dataclass
+class Inbox:
+    """What the kernel reported since the loop last looked, merged in order (each message
+    carries a route whole, so the last word on a prefix is its state)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    pending: Changes = field(default_factory=Changes)
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    def put(self, reported: Changes) -> None:
+        if not reported.routes and not reported.relist:
+            return  # another table's route (the agent's own), another prefix
+        with self.lock:
+            self.pending.routes.update(reported.routes)
+            self.pending.relist |= reported.relist
+        self.wake.set()
+
+    def take(self) -> Changes:
+        with self.lock:
+            self.wake.clear()  # under the lock: a change put after the swap wakes the loop again
+            taken, self.pending = self.pending, Changes()
+        return taken
+
+
+def _watch(sock: socket.socket, owned: frozenset[Network], inbox: Inbox) -> None:
+    """Hand each route change the kernel reports for a followed prefix to the loop."""
     with sock:
         while True:
             try:
-                sock.recv(1 << 16)
-            except OSError as error:  # ENOBUFS: messages were lost, which is a cue too
+                data = sock.recv(1 << 20)
+            except OSError as error:  # ENOBUFS: messages were lost; only a listing can tell
                 log.debug("netlink: %s", error)
+                inbox.put(Changes(relist=True))
                 time.sleep(0.05)  # never a busy loop, whatever the socket says
-            wake.set()
+                continue
+            inbox.put(changes(data, owned, socket.if_indextoname))
 
 
 def _heartbeat(config: RouterFibConfig, every: float, stopping: threading.Event) -> None:
@@ -104,19 +149,20 @@ def run_router_fib(config_path: Path) -> int:
     config = read_config(config_path, RouterFibConfig, "router-fib config")
     log_json_lines()
     fib = RouterFib(config)
-    stopping, wake = threading.Event(), threading.Event()
+    stopping, inbox = threading.Event(), Inbox()
     # subscribed before the first look: no change can fall between the two (and a router
     # without netlink notifications cannot run it: a clear error, not a silent 5 s lag)
     try:
         sock = _subscribed()
     except OSError as error:
         raise LbgenError(f"cannot follow the kernel's route notifications: {error}") from error
-    threading.Thread(target=_watch, args=(sock, wake), daemon=True).start()
+    owned = frozenset(fib.owned.values())
+    threading.Thread(target=_watch, args=(sock, owned, inbox), daemon=True).start()
     try:
         kernel.rules(config)
-        fib.reconcile()
+        fib.reconcile()  # the groups before the lease (it logs and retries its own failures)
         kernel.install_lease(config)
-    except kernel.KernelError as error:  # no nft, no nexthop objects, no CAP_NET_ADMIN…
+    except kernel.KernelError as error:  # from the rules or the lease: no nft, no CAP_NET_ADMIN…
         raise LbgenError(f"router-fib cannot start: {error}") from error
     log.info(
         "forwarding %d prefix(es) through resilient groups",
@@ -127,26 +173,23 @@ def run_router_fib(config_path: Path) -> int:
     beating = threading.Thread(target=_heartbeat, args=(config, heartbeat, stopping), daemon=True)
     beating.start()
     reconciled = time.monotonic()
-    settle: float | None = None  # one more look shortly after a change was reported
 
     def tick() -> None:
-        nonlocal reconciled, settle
+        nonlocal reconciled
         now = time.monotonic()
-        reported = wake.is_set()
-        if reported:
+        if inbox.wake.is_set():
             time.sleep(COALESCE)  # zebra's group and its routes come a few microseconds apart
         periodic = now - reconciled >= RECONCILE_EVERY
-        if reported or periodic or (settle and now >= settle):
-            wake.clear()
-            # a full round reads the agent's own objects again; a reported change, zebra's only
-            fib.reconcile(full=periodic and not reported)
+        reported = inbox.take()
+        if periodic:
+            fib.reconcile()  # from listings: what was reported is in them
             reconciled = now
-            if periodic and not kernel.lease_held():
+            if not kernel.lease_held():
                 log.warning("the lease is not held: forwarding is zebra's own routes")
-            # zebra may still be mid-change (a group first, the routes after): look again
-            settle = now + SETTLE if reported else None
+        elif reported.routes or reported.relist:
+            fib.reconcile(reported)
 
-    until_signalled(stopping, every=SETTLE, tick=tick, wake=wake)
+    until_signalled(stopping, every=1.0, tick=tick, wake=inbox.wake)
     beating.join(timeout=5)  # no renewal after the end of the lease
     kernel.end_lease()
     log.info("stopped: forwarding is zebra's own again", extra={"outcome": "stopped"})
