@@ -26,7 +26,7 @@ from ipaddress import IPv4Network
 from pathlib import Path
 
 from lbgen.testbed.fibrig import fib_config
-from lbgen.testbed.observe import route_choices
+from lbgen.testbed.observe import moved, route_choices
 
 NETNS = f"lbgen-bench-fib-{os.getpid()}"
 NODES = [f"10.9.{i // 250}.{i % 250 + 2}" for i in range(8)]
@@ -103,7 +103,7 @@ def flows(prefix: IPv4Network) -> None:
     group (marked, as its nftables rule marks a forwarded packet) and through zebra's route."""
     vip, ports = str(prefix.network_address + 1), list(range(20000, 22000))
     for label, mark in (("resilient group", 0x4C42), ("zebra's hash-threshold route", None)):
-        moved = []
+        shares = []
         for before_hops, after_hops, gone in (
             ([0, 1, 2], [1, 2], NODES[0]),
             ([0, 1], [0, 1, 2], ""),
@@ -114,11 +114,11 @@ def flows(prefix: IPv4Network) -> None:
             zebra([prefix], after_hops)
             until(partial(_one_is, str(prefix), {NODES[h] for h in after_hops}))
             after = route_choices(NETNS, vip, "10.8.0.2", ports, iif="v9", mark=mark)
-            stayed = [p for p, hop in before.items() if hop != gone]
-            moved.append(100 * sum(1 for p in stayed if after[p] != before[p]) / len(stayed))
+            stayed = sum(1 for hop in before.values() if hop != gone)
+            shares.append(100 * moved(before, after, gone) / stayed)
         print(
-            f"2,000 5-tuples, {label}: 1 of 3 LBs killed moves {moved[0]:.1f} % of the "
-            f"survivors' flows; 2 → 3 moves {moved[1]:.1f} %"
+            f"2,000 5-tuples, {label}: 1 of 3 LBs killed moves {shares[0]:.1f} % of the "
+            f"survivors' flows; 2 → 3 moves {shares[1]:.1f} %"
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Any
 
@@ -173,6 +173,28 @@ def route_choices(
         if line.strip() and not line.startswith(" ")
     ]
     return dict(zip(ports, found, strict=True))
+
+
+def forwarding_choices(
+    netns: str,
+    destination: str,
+    source: str,
+    ports: Sequence[int],
+    *,
+    iif: str,
+    fwmark: int | None,
+) -> dict[int, str]:
+    """route_choices as the router forwards a packet from `iif`: through lbgen router-fib's
+    table while its lease marks packets (`fwmark`, where the router has one), else the main
+    table's route (zebra's hash-threshold one)."""
+    mark = fwmark if fwmark is not None and lease_alive(netns) else None
+    return route_choices(netns, destination, source, ports, iif=iif, mark=mark)
+
+
+def moved(before: Mapping[int, str], after: Mapping[int, str], gone: str = "") -> int:
+    """Flows (by source port) that were on a next hop still there (not `gone`) and are on
+    another one now: what a scale event cost the flows it had no reason to touch."""
+    return sum(1 for port, hop in before.items() if hop != gone and after[port] != hop)
 
 
 def ask_from_ports(

@@ -23,9 +23,8 @@ from lbgen.testbed.base import Fib
 from lbgen.testbed.observe import (
     ask,
     fib_nexthops,
-    lease_alive,
+    forwarding_choices,
     reach_commands,
-    route_choices,
 )
 from lbgen.testbed.shapes import Client, url_host
 from lbgen.testbed.workloads import Workloads
@@ -121,12 +120,10 @@ class Observation(Workloads):
         """The next hop the router picks for a TCP flow from each of `ports` of its client:
         through lbgen router-fib's table while its lease marks packets, else zebra's route."""
         box = next(b for b in self.layout.routers if b.name == router)
-        client = self.client(router)
         resilient = next(r.resilient for r in self.plan.routers if r.name == router)
-        marking = resilient is not None and lease_alive(box.netns)
-        mark = resilient.fwmark if marking and resilient is not None else None
-        source = str(client.box.address)
-        return route_choices(box.netns, vip, source, ports, iif="eth1", mark=mark)
+        source = str(self.client(router).box.address)
+        fwmark = resilient.fwmark if resilient is not None else None
+        return forwarding_choices(box.netns, vip, source, ports, iif="eth1", fwmark=fwmark)
 
     def expected(self) -> dict[str, set[IPv4Address | IPv6Address]]:
         """service → the nodes of its LB pods that can serve it (exabgp, keepalived and the hook

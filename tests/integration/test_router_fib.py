@@ -21,7 +21,7 @@ from lbgen.runtime.fib.groups import PROTO
 from lbgen.testbed.fibrig import fib_config
 from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.netns import inside
-from lbgen.testbed.observe import lease_alive, route_choices
+from lbgen.testbed.observe import forwarding_choices, lease_alive, moved, route_choices
 from tests.conftest import require_tool
 
 pytestmark = pytest.mark.daemons
@@ -58,15 +58,8 @@ def _group_hops(netns: str) -> set[str]:
 
 
 def choices(netns: str) -> dict[int, str]:
-    """The router's next hop per source port: through the agent's table while its lease marks
-    packets, else the main table (zebra's hash-threshold route)."""
-    mark = CONFIG.fwmark if lease_alive(netns) else None
-    return route_choices(netns, VIP, "10.8.0.2", PORTS, iif="v9", mark=mark)
-
-
-def moved(before: dict[int, str], after: dict[int, str], gone: str = "") -> int:
-    """How many flows that were on an LB still there (not `gone`) changed next hop."""
-    return sum(1 for p, hop in before.items() if hop != gone and after[p] != hop)
+    """The router's next hop per source port, as it forwards from its clients' side."""
+    return forwarding_choices(netns, VIP, "10.8.0.2", PORTS, iif="v9", fwmark=CONFIG.fwmark)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.observe import Held, lease_alive, marked_packets
+from lbgen.testbed.observe import Held, lease_alive, marked_packets, moved
 from lbgen.testbed.run import Testbed
 from tests.support.testbeds import running
 
@@ -60,11 +60,6 @@ def _broken(results: list[dict[str, Any]], gone: str = "") -> int:
     )
 
 
-def _moved(before: dict[int, str], after: dict[int, str], gone: str = "") -> int:
-    """5-tuples that went to a next hop still there (not `gone`) and go to another one now."""
-    return sum(1 for port, hop in before.items() if hop != gone and after[port] != hop)
-
-
 def _groups_follow_zebra(testbed: Testbed, web1: set[IPv4Address]) -> None:
     def agreed() -> bool:
         groups = testbed.router_groups("router")
@@ -91,7 +86,7 @@ def test_an_lb_killed_breaks_only_its_own_connections(testbed: Testbed) -> None:
     testbed.stop_lb("web1@node5", signal.SIGKILL)
     _groups_follow_zebra(testbed, _a(104, 106))
     results = held.finish()
-    assert _moved(tuples, testbed.router_choices("router", VIP, TUPLES), gone="10.0.0.105") == 0
+    assert moved(tuples, testbed.router_choices("router", VIP, TUPLES), gone="10.0.0.105") == 0
     assert _broken(results, gone="web1@node5") == 0
     assert any(r["before"]["lb"] == "web1@node5" for r in results)  # it had some
 
@@ -102,7 +97,7 @@ def test_an_lb_added_breaks_no_connection(testbed: Testbed) -> None:
     _groups_follow_zebra(testbed, _a(104, 105, 106))
     # the buckets these flows use are busy (idleTimer 120 s): none moves to the LB back
     assert _broken(held.finish()) == 0
-    assert _moved(tuples, testbed.router_choices("router", VIP, TUPLES)) == 0
+    assert moved(tuples, testbed.router_choices("router", VIP, TUPLES)) == 0
 
 
 def test_the_agent_killed_and_restarted_breaks_no_connection(testbed: Testbed) -> None:
@@ -111,7 +106,7 @@ def test_the_agent_killed_and_restarted_breaks_no_connection(testbed: Testbed) -
     testbed.start_router_fib("router")  # as systemd's Restart= does, within the lease
     wait_for(lambda: lease_alive(_router(testbed)), timeout=20, what="the lease renewed")
     assert _broken(held.finish()) == 0
-    assert _moved(tuples, testbed.router_choices("router", VIP, TUPLES)) == 0
+    assert moved(tuples, testbed.router_choices("router", VIP, TUPLES)) == 0
 
 
 def test_with_the_agent_dead_an_lb_killed_still_leaves_the_routers_forwarding(
