@@ -117,6 +117,8 @@ class ResilientPlan(Frozen):
     unbalanced_timer: int
     table: int
     fwmark: int
+    # via agent: how long a leaving LB keeps the flows it had (the LB pods' drainSeconds)
+    pin_seconds: int
 
 
 class RouterPlan(Granting):

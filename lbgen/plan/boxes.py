@@ -55,7 +55,7 @@ def bgp_boxes(
             ),
             groups=groups,
             grants=router_grants,
-            resilient=resilient_plan(r.resilient_ecmp),
+            resilient=resilient_plan(r.resilient_ecmp, spec.kubernetes.drain_seconds),
         )
         for r in routers
     )
@@ -88,9 +88,13 @@ def bgp_boxes(
     return router_plans, reflector_plans
 
 
-def resilient_plan(given: ResilientEcmp | None) -> ResilientPlan | None:
-    """A router's resilientEcmp as planned (the same fields)."""
-    return None if given is None else ResilientPlan.model_validate(given.model_dump())
+def resilient_plan(given: ResilientEcmp | None, drain_seconds: int) -> ResilientPlan | None:
+    """A router's resilientEcmp as planned: the same fields, and through the agent, a leaving
+    LB's flows pinned to it for as long as its pod drains."""
+    if given is None:
+        return None
+    pin = drain_seconds if given.via == "agent" else 0
+    return ResilientPlan.model_validate({**given.model_dump(), "pin_seconds": pin})
 
 
 def at(spec: FabricSpec, box: Router | Reflector) -> IPv4Address | IPv6Address:

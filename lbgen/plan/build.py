@@ -93,6 +93,18 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
     )
 
 
+def _withdraw_after(spec: FabricSpec) -> int:
+    """How long a leaving LB keeps announcing. Where every router pins a leaving LB's flows to
+    it (resilientEcmp via the agent), not at all: it withdraws at once, gets no new flow, and
+    keeps its own through the drain. Where every router is resilient but some cannot pin (FRR's
+    own knob), through the drain: the router keeps sending it its buckets' flows, new ones too,
+    and those end in their time. Elsewhere not at all, as before."""
+    routers = [r.resilient_ecmp for r in spec.routers]
+    if not routers or not all(routers) or all(r and r.via == "agent" for r in routers):
+        return 0
+    return spec.kubernetes.drain_seconds
+
+
 def _kube(spec: FabricSpec) -> KubePlan:
     k8s = spec.kubernetes
     return KubePlan(
@@ -100,9 +112,7 @@ def _kube(spec: FabricSpec) -> KubePlan:
         image=k8s.image,
         image_pull_policy=k8s.image_pull_policy,
         drain_seconds=k8s.drain_seconds,
-        withdraw_after=(
-            k8s.drain_seconds if spec.routers and all(r.resilient_ecmp for r in spec.routers) else 0
-        ),
+        withdraw_after=_withdraw_after(spec),
         metrics_namespace=k8s.metrics_namespace,
         resources=tuple(
             (

@@ -242,6 +242,8 @@ class RouterFibConfig(Frozen):
     # how long marked packets keep using its table after its last heartbeat: a dead agent's
     # groups are left behind and forwarding falls back to zebra's route
     lease_ms: int
+    # how long a member that left a route keeps the flows it had (0: no pins, no conntrack)
+    pin_seconds: int
     prefixes: tuple[IPv4Network, ...]
     prefixes6: tuple[IPv6Network, ...]
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import signal
+import time
 
 from lbgen.contract import (
     EXABGP,
 )
 from lbgen.testbed import netns
 from lbgen.testbed.daemons import ROUTER_FIB
+from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.observing import Observation
 
 
@@ -21,6 +23,16 @@ class Faults(Observation):
         if sig == signal.SIGTERM and hook:
             self.exec_in(name, EXABGP, hook)
         self._end([f"{lb.box.netns}-{EXABGP}"], sig)
+
+    def replace_lb(self, name: str, timeout: float = 60) -> None:
+        """One step of a rollout with maxSurge 0 and maxUnavailable 1: the LB pod ends
+        gracefully (its preStop), and once its drain is over (its keepalived's preStop) its
+        replacement starts on the node it freed (the only one its anti-affinity leaves); the
+        step ends once that one is ready."""
+        self.stop_lb(name)
+        time.sleep(self.plan.kube.drain_seconds)
+        self.start_lb(name)
+        wait_for(lambda: not self.lb_problems(name), timeout=timeout, what=f"{name} ready again")
 
     def restart(self, name: str, container: str, sig: signal.Signals = signal.SIGTERM) -> None:
         """End a container of an LB pod and start it again, as the kubelet restarts one."""

@@ -205,14 +205,13 @@ def ask_from_ports(
     return dict(zip(source_ports, _requests(netns, bind, vip, port, source_ports), strict=True))
 
 
-class Held:
-    """Long-lived connections from a namespace to vip:port, held open across an event
-    (lbgen.testbed.flows): `finish()` asks on each again and says what each got."""
+class _AcrossEvent:
+    """A client module run in a namespace across an event: it opens its connections, says
+    "open", waits for a line on stdin (the event happened), and prints one JSON document."""
 
-    def __init__(self, netns: str, vip: str, port: int, count: int, bind: str = "") -> None:
-        argv = [sys.executable, "-m", "lbgen.testbed.flows", vip, str(port), str(count)]
+    def __init__(self, netns: str, argv: Sequence[str], what: str) -> None:
         self.process = subprocess.Popen(
-            inside(netns, *argv, "--bind", bind),
+            inside(netns, sys.executable, "-m", *argv),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -222,9 +221,35 @@ class Held:
         if opened != "open":
             self.process.kill()
             self.process.wait()
-            raise LbgenError(f"the client could not open {count} connections to {vip}:{port}")
+            raise LbgenError(f"the client could not open {what}")
+
+    def _finish(self) -> Any:
+        out, _ = self.process.communicate("go\n", timeout=300)
+        return json.loads(out.strip().splitlines()[-1])
+
+
+class Held(_AcrossEvent):
+    """Long-lived connections from a namespace to vip:port, held open across an event
+    (lbgen.testbed.flows): `finish()` asks on each again and says what each got."""
+
+    def __init__(self, netns: str, vip: str, port: int, count: int, bind: str = "") -> None:
+        argv = ["lbgen.testbed.flows", vip, str(port), str(count), "--bind", bind]
+        super().__init__(netns, argv, f"{count} connections to {vip}:{port}")
 
     def finish(self) -> list[dict[str, Any]]:
-        out, _ = self.process.communicate("go\n", timeout=300)
-        found: list[dict[str, Any]] = json.loads(out.strip().splitlines()[-1])
+        found: list[dict[str, Any]] = self._finish()
+        return found
+
+
+class Churn(_AcrossEvent):
+    """Short connections from a namespace to vip:port across an event, `count` at a time, each
+    living `lifetime` seconds (lbgen.testbed.churn): `finish()` lets the open ones end and says
+    how many were made and which broke."""
+
+    def __init__(self, netns: str, vip: str, port: int, count: int, lifetime: float) -> None:
+        argv = ["lbgen.testbed.churn", vip, str(port), str(count), "--lifetime", str(lifetime)]
+        super().__init__(netns, [*argv, "--every", "0.5"], f"connections to {vip}:{port}")
+
+    def finish(self) -> dict[str, Any]:
+        found: dict[str, Any] = self._finish()
         return found

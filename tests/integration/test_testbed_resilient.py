@@ -13,7 +13,6 @@ keeps."""
 from __future__ import annotations
 
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from ipaddress import IPv4Address
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 
 from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.observe import Held, lease_alive, marked_packets, moved
+from lbgen.testbed.observe import Churn, Held, lease_alive, marked_packets, moved
 from lbgen.testbed.run import Testbed
 from tests.support.testbeds import running
 
@@ -129,20 +128,54 @@ def test_with_the_agent_dead_an_lb_killed_still_leaves_the_routers_forwarding(
     _groups_follow_zebra(testbed, _a(104, 105, 106))
 
 
-def test_an_lb_stopped_gracefully_keeps_its_connections_through_the_drain(
+def test_an_lb_stopped_gracefully_gets_no_new_flow_and_keeps_its_own_through_the_drain(
     testbed: Testbed,
 ) -> None:
-    """Its preStop keeps announcing for drainSeconds (every router here is resilient), then
-    withdraws: connections that end within the drain end well."""
+    """Its preStop withdraws at once (the router pins: every router here runs the agent): its
+    node leaves web1's group, so new flows go to the others, while the flows it had are pinned
+    to it (their conntrack mark, a rule of the agent's) until the drain ends."""
     held = _held(testbed)
-    stopping = threading.Thread(target=testbed.stop_lb, args=("web1@node4",))
-    stopping.start()
-    time.sleep(3)  # of the 10 s drain
-    assert testbed.router_groups("router")["web1"] == _a(104, 105, 106)
-    results = held.finish()
-    stopping.join()
+    testbed.stop_lb("web1@node4")
+    _groups_follow_zebra(testbed, _a(105, 106))
+    assert "lb=web1@node4" not in {a.split()[1] for a in testbed.ask(VIP, 80, 30)}
+    results = held.finish()  # well within the 10 s drain
     assert _broken(results) == 0
     assert any(r["before"]["lb"] == "web1@node4" for r in results)
-    _groups_follow_zebra(testbed, _a(105, 106))  # withdrawn once the drain ended
     testbed.start_lb("web1@node4")
     _groups_follow_zebra(testbed, _a(104, 105, 106))
+
+
+def test_a_pin_ends_with_the_drain(testbed: Testbed) -> None:
+    """After drainSeconds a leaving LB's flows are routed by its group again: a connection that
+    outlives the drain reaches another LB (in a real pod, IPVS has stopped serving it)."""
+    held = _held(testbed)
+    testbed.stop_lb("web1@node5")
+    _groups_follow_zebra(testbed, _a(104, 106))
+    time.sleep(12)  # the 10 s drain, and the agent's 1 s look for pins that ended
+    results = held.finish()
+    assert _broken(results, gone="web1@node5") == 0
+    on_it = [r for r in results if r["before"]["lb"] == "web1@node5"]
+    assert on_it
+    assert all("broken" in r or r["after"]["lb"] != "web1@node5" for r in on_it)
+    testbed.start_lb("web1@node5")
+    _groups_follow_zebra(testbed, _a(104, 105, 106))
+
+
+def test_a_rollout_of_the_lb_deployment_costs_only_each_leaving_lbs_long_connections(
+    testbed: Testbed,
+) -> None:
+    """A config change rolls web1's LB Deployment (maxSurge 0, maxUnavailable 1): one LB at a
+    time drains and leaves, its replacement starts on the node it freed, the next goes once it
+    is ready. Short connections made all through it, each living 4 s (the drain is 10 s), all
+    end well; of 60 held across each step, only the leaving LB's may break (they outlive its
+    drain: the step waits for its replacement)."""
+    short = Churn(testbed.client().box.netns, VIP, 80, 20, lifetime=4)
+    for name in ("web1@node4", "web1@node5", "web1@node6"):
+        held = _held(testbed)
+        testbed.replace_lb(name)
+        _groups_follow_zebra(testbed, _a(104, 105, 106))
+        # no other LB's connection moved, and the replacement took none
+        assert _broken(held.finish(), gone=name) == 0
+    made = short.finish()
+    assert made["made"] >= 100
+    assert made["broken"] == []

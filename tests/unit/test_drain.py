@@ -1,7 +1,9 @@
-"""How an LB leaves (its Deployment's preStop hooks): where every router forwards through
-resilient groups it drains first (keeps announcing for drainSeconds, so the router keeps sending
-it its own flows), then withdraws, and IPVS outlives the route a little; elsewhere it withdraws
-at once, so that new flows go elsewhere (a hash-threshold router moves flows either way)."""
+"""How an LB leaves (its Deployment's preStop hooks). Where every router pins a leaving LB's
+flows to it (resilientEcmp through lbgen router-fib) it withdraws at once: new flows go
+elsewhere, its own keep reaching it while IPVS serves them for drainSeconds. Where every router
+is resilient but some cannot pin (FRR's own knob) it drains first (keeps announcing, so the
+router keeps sending it its buckets' flows), then withdraws, and IPVS outlives the route a
+little. Elsewhere it withdraws at once (a hash-threshold router moves flows either way)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from lbgen.runtime.pod import process
 from tests.conftest import ROOT
 
 
-def _pre_stops(example: str, service: str) -> dict[str, list[str]]:
-    result = compile_file(ROOT / f"examples/{example}.yaml", f"examples/{example}.yaml")
+def _pre_stops(example: str | Path, service: str) -> dict[str, list[str]]:
+    path = example if isinstance(example, Path) else ROOT / f"examples/{example}.yaml"
+    result = compile_file(path, path.name)
     assert result.tree is not None
     deployment: dict[str, Any] = yaml.safe_load(
         result.tree[f"cluster/services/{service}/deployment.yaml"].split("\n", 1)[1]
@@ -30,8 +33,21 @@ def _pre_stops(example: str, service: str) -> dict[str, list[str]]:
     }
 
 
-def test_with_resilient_routers_an_lb_drains_then_withdraws_and_ipvs_outlives_the_route() -> None:
-    hooks = _pre_stops("paper", "web1")  # its router: resilientEcmp
+def test_where_routers_pin_an_lb_withdraws_at_once_and_ipvs_serves_its_flows() -> None:
+    hooks = _pre_stops("paper", "web1")  # its router: resilientEcmp via the agent
+    assert "--after" not in hooks["exabgp"]
+    assert hooks["keepalived"][-2:] == ["--seconds", "10"]
+
+
+def test_where_routers_cannot_pin_an_lb_drains_then_withdraws_and_ipvs_outlives_the_route(
+    tmp_path: Path,
+) -> None:
+    spec = (ROOT / "examples/paper.yaml").read_text()
+    zebra = tmp_path / "paper.yaml"
+    zebra.write_text(
+        spec.replace("resilientEcmp: {}", "resilientEcmp: {via: zebra, unbalancedTimer: 60}")
+    )
+    hooks = _pre_stops(zebra, "web1")
     assert hooks["exabgp"][-2:] == ["--after", "10"]
     assert hooks["keepalived"][-2:] == ["--seconds", "12"]
 

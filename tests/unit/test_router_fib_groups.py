@@ -31,6 +31,7 @@ CONFIG = RouterFibConfig.model_validate(
         "fwmark": 0x4C42,
         "rule_priority": 10042,
         "lease_ms": 1000,
+        "pin_seconds": 10,
         "prefixes": ["10.1.1.0/24", "10.1.2.0/24"],
         "prefixes6": [],
     }

@@ -45,6 +45,7 @@ class Held:
     groups: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)  # id → members
     settings: dict[int, tuple[int, int, int]] = field(default_factory=dict)  # id → its args
     routes: dict[Network, int] = field(default_factory=dict)  # prefix → group id
+    pinned: set[int] = field(default_factory=set)  # members with a pin (pins.py)
 
 
 def owned_by_text(prefixes: Iterable[Network]) -> dict[str, Network]:
@@ -134,11 +135,13 @@ def batch(
     wanted: Mapping[Network, Members],
     now: Held,
     only: Collection[Network] | None = None,
+    keep: Collection[Hop] = (),
 ) -> tuple[list[str], Held]:
     """The `ip -batch` lines that make `now` hold one resilient group per prefix of `wanted`,
     with its members and weights, routed in the agent's table (none when they agree), and what
     the kernel holds of the agent's once they are applied. `only`: the prefixes a reported
-    change names, so that its cost grows with the change (None: every prefix, a full round).
+    change names, so that its cost grows with the change (None: every prefix, a full round);
+    `keep`: members to keep though no group has them (pinned ones).
     New objects first, then the groups and routes, then what is no longer used."""
     settings = (config.buckets, config.idle_timer, config.unbalanced_timer)
     args = (
@@ -153,7 +156,7 @@ def batch(
     for hop in sorted(needed - members.keys()):
         members[hop] = next(fresh_members)
         lines.append(f"nexthop add id {members[hop]} via {hop[0]} dev {hop[1]} proto {PROTO}")
-    after = Held(members, dict(now.groups), dict(now.settings), dict(now.routes))
+    after = Held(members, dict(now.groups), dict(now.settings), dict(now.routes), now.pinned)
     fresh_groups = _free(GROUP_IDS, now.groups)
     for prefix in _by_family(considered & wanted.keys()):
         group = tuple(sorted((members[hop], weight) for hop, weight in wanted[prefix]))
@@ -177,7 +180,11 @@ def batch(
         del after.groups[gid], after.settings[gid]
     # a member still in a group is never deleted: the kernel would take it out of that group
     grouped = {nid for group in after.groups.values() for nid, _ in group}
-    unused = {hop: nid for hop, nid in members.items() if hop not in needed and nid not in grouped}
+    unused = {
+        hop: nid
+        for hop, nid in members.items()
+        if hop not in needed and nid not in grouped and hop not in keep and nid not in now.pinned
+    }
     lines += [f"nexthop del id {nid}" for _, nid in sorted(unused.items())]
     after.members = {hop: nid for hop, nid in members.items() if hop not in unused}
     return lines, after

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lbgen.plan import RouterFibConfig
@@ -72,10 +72,17 @@ def own_listing(config: RouterFibConfig) -> tuple[list[dict[str, Any]], list[dic
     return _listing("nexthop", "show", "protocol", PROTO), routes
 
 
-def apply(lines: Sequence[str]) -> None:
-    """One `ip -batch` of the lines (it goes on past a failing line and then fails)."""
+def rule_listing() -> list[dict[str, Any]]:
+    """Every `ip rule` of both families (the agent's pins among them)."""
+    return [*_listing("-4", "rule", "show"), *_listing("-6", "rule", "show")]
+
+
+def apply(lines: Sequence[str], family: str = "") -> None:
+    """One `ip -batch` of the lines (it goes on past a failing line and then fails); `family`
+    -6 for IPv6 rules, which a batch line cannot name."""
     if lines:
-        _run(["ip", "-batch", "-", "-force"], stdin="\n".join(lines) + "\n")
+        argv = ["ip", *([family] if family else []), "-batch", "-", "-force"]
+        _run(argv, stdin="\n".join(lines) + "\n")
 
 
 def rules(config: RouterFibConfig) -> None:
@@ -106,17 +113,38 @@ def _lease_lines(config: RouterFibConfig) -> list[str]:
     ]
 
 
+def _pinning(config: RouterFibConfig) -> list[str]:
+    """Where leaving LBs are pinned (pins.py): each LB node's mark by its address (the agent
+    fills these maps), and each flow's conntrack entry marked with the node its first packet
+    went to."""
+    return [
+        "  map lbs4 { type ipv4_addr : mark; }",
+        "  map lbs6 { type ipv6_addr : mark; }",
+        "  chain forward {",
+        "    type filter hook forward priority mangle; policy accept;",
+        "    ct mark 0 ip daddr @prefixes4 ct mark set rt ip nexthop map @lbs4",
+        "    ct mark 0 ip6 daddr @prefixes6 ct mark set rt ip6 nexthop map @lbs6",
+        "  }",
+    ]
+
+
 def nft_script(config: RouterFibConfig) -> str:
     """Its nftables table, made anew with its lease in one transaction: packets to a service
-    prefix get the mark while the lease lives."""
+    prefix get the mark while the lease lives (with pins, a flow's node's mark beside it)."""
     marking = f"meta mark set meta mark or {config.fwmark:#x}"
-    sets = []
-    for name, kind, prefixes in (
-        ("prefixes4", "ipv4_addr", config.prefixes),
-        ("prefixes6", "ipv6_addr", config.prefixes6),
+    sets, rules = [], []
+    for name, kind, ip, prefixes in (
+        ("prefixes4", "ipv4_addr", "ip", config.prefixes),
+        ("prefixes6", "ipv6_addr", "ip6", config.prefixes6),
     ):
         elements = f" elements = {{ {', '.join(map(str, prefixes))} }};" if prefixes else ""
         sets.append(f"  set {name} {{ type {kind}; flags interval;{elements} }}")
+        to = f"meta nfproto @lease {ip} daddr @{name}"
+        if config.pin_seconds:  # a flow's node in its mark, for the pins' rules
+            pinned = f"meta mark set ct mark or {config.fwmark:#x}"
+            rules.append(f"    {to} ct mark != 0 counter {pinned}")
+            to = f"{to} ct mark 0"
+        rules.append(f"    {to} counter {marking}")
     return "\n".join(
         [
             f"add table inet {NFT_TABLE}",
@@ -124,16 +152,29 @@ def nft_script(config: RouterFibConfig) -> str:
             f"table inet {NFT_TABLE} {{",
             "  set lease { type nf_proto; flags timeout; }",
             *sets,
+            *(_pinning(config) if config.pin_seconds else []),
             "  chain prerouting {",
             "    type filter hook prerouting priority mangle; policy accept;",
-            f"    meta nfproto @lease ip daddr @prefixes4 counter {marking}",
-            f"    meta nfproto @lease ip6 daddr @prefixes6 counter {marking}",
+            *rules,
             "  }",
             "}",
             *_lease_lines(config),
             "",
         ]
     )
+
+
+def set_lbs(marks: Mapping[str, int]) -> None:
+    """The maps by which a flow's conntrack entry gets its node's mark (pins.flow_marks)."""
+    six = {gateway: mark for gateway, mark in marks.items() if ":" in gateway}
+    four = {gateway: mark for gateway, mark in marks.items() if ":" not in gateway}
+    lines = []
+    for name, found in (("lbs4", four), ("lbs6", six)):
+        lines.append(f"flush map inet {NFT_TABLE} {name}")
+        if found:
+            elements = ", ".join(f"{g} : {n:#x}" for g, n in sorted(found.items()))
+            lines.append(f"add element inet {NFT_TABLE} {name} {{ {elements} }}")
+    _run(["nft", "-f", "-"], stdin="\n".join(lines) + "\n")
 
 
 def install_lease(config: RouterFibConfig) -> None:

@@ -21,6 +21,7 @@ from lbgen.runtime.daemon import log_json_lines, until_signalled
 from lbgen.runtime.fib import kernel
 from lbgen.runtime.fib.groups import (
     Held,
+    Hop,
     Network,
     Route,
     batch,
@@ -30,6 +31,7 @@ from lbgen.runtime.fib.groups import (
     zebra_routes,
 )
 from lbgen.runtime.fib.netlink import Changes, changes, follow
+from lbgen.runtime.fib.pins import Pins, flow_marks, held_pins, left, pin_lines
 
 log = logging.getLogger(__name__)
 RECONCILE_EVERY = 5.0  # seconds, whatever the kernel reported
@@ -45,37 +47,68 @@ class RouterFib:
     # what the kernel holds of the agent's after its last batch: a reported change reads
     # nothing; a full round lists zebra's routes and the agent's own objects again
     cache: Held | None = None
+    pins: Pins = field(default_factory=Pins)
+    lbs: dict[Hop, int] | None = None  # what its nftables maps hold (None: not known)
+    adopted: bool = False  # a restarted agent keeps the pins it finds, for a drain from now
 
     def __post_init__(self) -> None:
         self.owned = owned_by_text([*self.config.prefixes, *self.config.prefixes6])
 
     def reconcile(self, reported: Changes | None = None) -> None:
         """The groups equal to zebra's routes, from what was `reported` (None: a full round
-        from listings); a failure is logged and retried on the next change or round (the lease
-        still falls back if the agent is stuck)."""
+        from listings), and the members that left them pinned; a failure is logged and retried
+        on the next change or round (the lease still falls back if the agent is stuck)."""
         started = time.monotonic()
         try:
             only: Collection[Network] | None = None  # the prefixes to compare: all
+            before = wanted(self.zebra) if self.zebra is not None else None
             if reported is None or reported.relist or self.zebra is None:
                 self.zebra = zebra_routes(kernel.zebra_listing(self.config), self.owned)
             else:
                 follow(self.zebra, reported.routes)
                 only = reported.routes.keys()
+            current = wanted(self.zebra)
+            if before is not None and self.config.pin_seconds:
+                gone = left(before, current, before.keys() if only is None else only)
+                self.pins.pin(gone, started, self.config.pin_seconds)
+            self.pins.expire(started)
             now = self.cache
             if reported is None or now is None:
                 now, only = held(*kernel.own_listing(self.config), self.owned), None
-            lines, self.cache = batch(self.config, wanted(self.zebra), now, only)
+                now.pinned = held_pins(self.config, kernel.rule_listing())
+                self._adopt(now, started)
+            lines, lines6, now.pinned = pin_lines(
+                self.config, now.members, self.pins.until, now.pinned
+            )
+            groups, self.cache = batch(self.config, current, now, only, self.pins.until.keys())
+            lines += groups  # a member is pinned before it leaves its group
+            kernel.apply(lines6, "-6")
             kernel.apply(lines)
+            if self.config.pin_seconds and self.lbs != self.cache.members:
+                kernel.set_lbs(flow_marks(self.config, self.cache.members))
+                self.lbs = dict(self.cache.members)
         except kernel.KernelError as error:
-            self.zebra = self.cache = None
+            self.zebra = self.cache = self.lbs = None
             log.warning("could not follow zebra's routes: %s", error, extra={"outcome": "failed"})
             return
-        if lines:
+        if lines or lines6:
             log.info(
                 "groups follow zebra: %d change(s)",
-                len(lines),
+                len(lines) + len(lines6),
                 extra={"outcome": "changed", "seconds": round(time.monotonic() - started, 4)},
             )
+
+    def _adopt(self, now: Held, started: float) -> None:
+        """At its first look, the pins a previous run left are kept for a drain from now."""
+        if not self.adopted:
+            by_id = {nid: hop for hop, nid in now.members.items()}
+            self.pins.pin(
+                (by_id[m] for m in now.pinned if m in by_id), started, self.config.pin_seconds
+            )
+            self.adopted = True
+
+    def pins_due(self, now: float) -> bool:
+        return any(until <= now for until in self.pins.until.values())
 
 
 # rtnetlink multicast groups (linux/rtnetlink.h): routes of each family (a nexthop object
@@ -186,7 +219,7 @@ def run_router_fib(config_path: Path) -> int:
             reconciled = now
             if not kernel.lease_held():
                 log.warning("the lease is not held: forwarding is zebra's own routes")
-        elif reported.routes or reported.relist:
+        elif reported.routes or reported.relist or fib.pins_due(now):
             fib.reconcile(reported)
 
     until_signalled(stopping, every=1.0, tick=tick, wake=inbox.wake)

@@ -11,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from lbgen.runtime.hook.order import wanted_orders
 from lbgen.testbed.flows import fields
 from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.netns import inside
-from lbgen.testbed.observe import Held, ask_from_ports
+from lbgen.testbed.observe import Churn, Held, ask_from_ports
 from lbgen.testbed.pods import pod_spec
 from lbgen.testbed.run import Testbed
 from tests.support.ipvs_mh import choose, differing_ports, owners, table
@@ -349,23 +348,24 @@ def _round(bed: Testbed) -> dict[str, dict[str, Any]]:
 
     rows[KILL] = _across(bed, kill, "web2@node5")
     rows[BACK] = _across(bed, add("node5"), None)
-    # preStop: it keeps announcing for drainSeconds (10 s), then withdraws; the held
-    # connections are asked 3 s into it, and end
-    stopping = threading.Thread(target=bed.stop_lb, args=("web2@node5",))
 
+    # preStop: it withdraws at once (the router pins: lbgen router-fib), so its node leaves
+    # the group and new flows go elsewhere; the held connections are asked 3 s into its
+    # drain, pinned to it, and end
     def into_the_drain() -> None:
-        stopping.start()
+        bed.stop_lb("web2@node5")
+        wait_for(lambda: _hops(bed) == 2, timeout=60, what="the path withdrawn")
         time.sleep(3)
 
     rows[WITHIN] = _across(bed, into_the_drain, "web2@node5")
-    stopping.join()
-    wait_for(lambda: _hops(bed) == 2, timeout=60, what="the path withdrawn after the drain")
+    time.sleep(bed.plan.kube.drain_seconds)  # the pin over, as its pod's end would be
     bed.start_lb("web2@node5")
     wait_for(lambda: _hops(bed) == 3, timeout=180, what="node5 back")
 
     def remove() -> None:
-        bed.stop_lb("web2@node6")  # preStop: the drain, then the withdrawal, then SIGTERM
+        bed.stop_lb("web2@node6")  # preStop: the withdrawal, then SIGTERM
         wait_for(lambda: _hops(bed) == 2, timeout=60, what="the path withdrawn")
+        time.sleep(bed.plan.kube.drain_seconds + 2)  # the pin over (the agent looks every 1 s)
 
     rows[OUTLIVE] = _across(bed, remove, "web2@node6")
     bed.remove_lb("web2@node6")
@@ -385,3 +385,23 @@ def test_long_lived_connections_across_adding_removing_and_killing_an_lb(
             assert row["survivors_moved_by_ecmp"] == 0, (event, row)
         assert rows[ADD]["broken"] == rows[BACK]["broken"] == rows[WITHIN]["broken"] == 0, rows
         assert rows[KILL]["broken"] == rows[KILL]["on_removed_lb (minimum broken)"], rows
+
+
+def test_a_rollout_of_the_lb_deployment_breaks_no_connection_shorter_than_the_drain(
+    bed: Testbed, record: Record
+) -> None:
+    """A config change rolls web2's LB Deployment (maxSurge 0, maxUnavailable 1): one LB at a
+    time withdraws (the router pins its flows to it through its drain), its replacement starts
+    once the drain is over and the next goes once that one is ready. Short connections made
+    all through it (10 at a time, each living 4 s; the drain is 10 s) all end well; of 60 held
+    across each step only the leaving LB's break (they outlive its drain), no survivor's."""
+    short = Churn(bed.client().box.netns, "10.1.2.1", 80, 10, lifetime=4)
+    steps = {}
+    for name in lbs_of(bed, "web2"):
+        steps[name] = _across(bed, lambda name=name: bed.replace_lb(name, timeout=180), name)
+    made = short.finish()
+    record("connections_across_a_rollout", {"short": made, "held_per_step": steps})
+    assert made["made"] >= 20
+    assert made["broken"] == [], made
+    for row in steps.values():
+        assert row["survivors_moved_by_ecmp"] == 0, steps
