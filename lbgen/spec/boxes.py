@@ -99,9 +99,11 @@ class ResilientEcmp(Model):
         description=(
             "agent: `lbgen router-fib` beside zebra (any FRR, gobgpd + zebra; needs nftables) "
             "copies each zebra route of a service prefix into a resilient group in its own "
-            "table, which marked packets use; a dead agent's lease runs out and forwarding "
-            "falls back to zebra's route. zebra: FRR's own `zebra nexthop-group resilience` "
-            "(FRR master since June 2026; FRR 8.4 refuses it): lbgen renders that line instead."
+            "table, which marked packets use, and pins a leaving LB's flows to it for "
+            "drainSeconds (conntrack marks), so LBs withdraw at once and drain without new "
+            "flows; a dead agent's lease runs out and forwarding falls back to zebra's route. "
+            "zebra: FRR's own `zebra nexthop-group resilience` (FRR master since June 2026; "
+            "FRR 8.4 refuses it): lbgen renders that line instead, and LBs drain announcing."
         ),
     )
     buckets: Annotated[int, Field(ge=2, le=4096)] = Field(

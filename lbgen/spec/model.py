@@ -72,7 +72,11 @@ class Kubernetes(Model):
     )
     image_pull_policy: Literal["IfNotPresent", "Always", "Never"] = "IfNotPresent"
     drain_seconds: Annotated[int, Field(ge=0, le=3600)] = Field(
-        10, description="After the route is withdrawn, how long IPVS keeps serving open flows."
+        10,
+        description=(
+            "After the route is withdrawn, how long IPVS keeps serving open flows, and how "
+            "long routers with resilientEcmp via the agent keep sending a leaving LB its own."
+        ),
     )
     resources: Resources = Field(default_factory=Resources)
     metrics_namespace: Name = Field(
