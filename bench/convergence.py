@@ -9,8 +9,10 @@ the time from the action to the router's FIB showing it, polled every 10 ms: an 
 stopped gracefully (SIGTERM: the session closes), killed with SIGKILL (the kernel closes the
 socket), or cut off (its link down: only the hold time notices). Where the router forwards
 through lbgen router-fib's resilient groups (the paper's does), an LB counts as in the FIB when
-both zebra's route and the group hold it, out when neither does; drainSeconds is 0, so a
-graceful stop withdraws at once."""
+both zebra's route and the group hold it, out when neither does; there a graceful stop
+withdraws at once and the agent pins the LB's flows to it (drainSeconds as the example sets it),
+so the number is the FIB's with the pins in place. Without resilientEcmp the LBs withdraw at
+once too."""
 
 from __future__ import annotations
 
@@ -89,9 +91,6 @@ def fast_timers(path: Path, resilient: bool = True) -> str:
     yaml.preserve_quotes = True  # an IPv6 address in a flow mapping stays quoted
     data = yaml.load(path.read_text())
     data["spec"].setdefault("bgp", {}).update({"holdTime": 3, "keepalive": 1})
-    # no drain: a graceful stop withdraws at once, so its number is the FIB's (not the 10 s an
-    # LB keeps announcing first where the routers are resilient)
-    data["spec"].setdefault("kubernetes", {})["drainSeconds"] = 0
     if not resilient:
         for router in data["spec"]["routers"]:
             router.pop("resilientEcmp", None)

@@ -33,28 +33,39 @@ class Tally:
                 self.broken.append(broken)
 
 
-def one_connection(args: argparse.Namespace) -> dict[str, Any] | None:
-    """One connection through its lifetime: None when every answer came from its first LB."""
-    lb = ""
+def _lb(answer: str) -> str:
+    """Which LB answered: its name (an LB pod that answers itself), else the address the
+    backend saw (an LB that forwards through IPVS with masquerade)."""
+    found = fields(answer)
+    return found.get("lb") or found.get("peer", "")
+
+
+def one_connection(args: argparse.Namespace, started: float) -> dict[str, Any] | None:
+    """One connection through its lifetime: None when every answer came from its first LB,
+    else which LB it was on, why it broke, when it opened (seconds from the start) and its
+    client port."""
+    lb, port, opened = "", 0, round(time.monotonic() - started, 2)
     try:
         with socket.create_connection(
             (args.vip, args.port), timeout=5, source_address=(args.bind, 0)
         ) as conn:
-            lb = fields(ask(conn)).get("lb", "")
+            port = conn.getsockname()[1]
+            lb = _lb(ask(conn))
             ends = time.monotonic() + args.lifetime
             while time.monotonic() < ends:
                 time.sleep(min(args.every, max(0.0, ends - time.monotonic())))
-                other = fields(ask(conn)).get("lb", "")
+                other = _lb(ask(conn))
                 if other != lb:
-                    return {"lb": lb, "why": f"answered by {other}"}
+                    why = f"answered by {other}"
+                    return {"lb": lb, "why": why, "opened": opened, "port": port}
     except OSError as error:
-        return {"lb": lb, "why": type(error).__name__}
+        return {"lb": lb, "why": type(error).__name__, "opened": opened, "port": port}
     return None
 
 
-def slot(args: argparse.Namespace, stopping: threading.Event, tally: Tally) -> None:
+def slot(args: argparse.Namespace, stopping: threading.Event, tally: Tally, started: float) -> None:
     while not stopping.is_set():
-        tally.count(one_connection(args))
+        tally.count(one_connection(args, started))
 
 
 def main() -> None:
@@ -66,8 +77,11 @@ def main() -> None:
     parser.add_argument("--every", type=float, required=True)
     parser.add_argument("--bind", default="")
     args = parser.parse_args()
-    stopping, tally = threading.Event(), Tally()
-    slots = [threading.Thread(target=slot, args=(args, stopping, tally)) for _ in range(args.count)]
+    stopping, tally, started = threading.Event(), Tally(), time.monotonic()
+    slots = [
+        threading.Thread(target=slot, args=(args, stopping, tally, started))
+        for _ in range(args.count)
+    ]
     for thread in slots:
         thread.start()
         time.sleep(args.lifetime / args.count)  # their ends spread over a lifetime

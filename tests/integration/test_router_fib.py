@@ -179,4 +179,8 @@ def test_a_graceful_stop_ends_the_lease_at_once_and_the_last_lb_gone_removes_the
         running.send_signal(signal.SIGTERM)
         assert running.wait(timeout=10) == 0
         assert not lease_alive(router)
-    assert "proto 250" not in _ip(router, "nexthop", "show")
+    ours = [n for n in json.loads(_ip(router, "-j", "nexthop", "show")) if n["protocol"] == PROTO]
+    assert not [n for n in ours if n.get("group")]  # its group is gone with zebra's route
+    # the LBs that left are pinned for the drain: their members stay until their pins end
+    assert {n["gateway"] for n in ours} == set(LBS[:3])
+    assert _ip(router, "rule", "show").count(f"{ROUTER_FIB_RULE_PRIORITY - 1}:") == 3

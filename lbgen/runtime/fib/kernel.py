@@ -116,21 +116,28 @@ def _lease_lines(config: RouterFibConfig) -> list[str]:
 def _pinning(config: RouterFibConfig) -> list[str]:
     """Where leaving LBs are pinned (pins.py): each LB node's mark by its address (the agent
     fills these maps), and each flow's conntrack entry marked with the node its first packet
-    went to."""
+    went to; a connection's first packet marks it anew (its client port may have served another
+    connection before, whose entry conntrack takes up again)."""
+    first = "tcp flags & (syn | ack) == syn"
+    marks = []
+    for ip, name in (("ip", "lbs4"), ("ip6", "lbs6")):
+        prefixes = f"{ip} daddr @prefixes{name[-1]}"
+        marking = f"ct mark set rt {ip} nexthop map @{name}"
+        marks += [f"    {prefixes} {first} {marking}", f"    ct mark 0 {prefixes} {marking}"]
     return [
         "  map lbs4 { type ipv4_addr : mark; }",
         "  map lbs6 { type ipv6_addr : mark; }",
         "  chain forward {",
         "    type filter hook forward priority mangle; policy accept;",
-        "    ct mark 0 ip daddr @prefixes4 ct mark set rt ip nexthop map @lbs4",
-        "    ct mark 0 ip6 daddr @prefixes6 ct mark set rt ip6 nexthop map @lbs6",
+        *marks,
         "  }",
     ]
 
 
 def nft_script(config: RouterFibConfig) -> str:
-    """Its nftables table, made anew with its lease in one transaction: packets to a service
-    prefix get the mark while the lease lives (with pins, a flow's node's mark beside it)."""
+    """Its nftables table, made anew in one transaction, with no lease yet (nothing is marked
+    until `start_lease`): packets to a service prefix get the mark while the lease lives (with
+    pins, a flow's node's mark beside it)."""
     marking = f"meta mark set meta mark or {config.fwmark:#x}"
     sets, rules = [], []
     for name, kind, ip, prefixes in (
@@ -140,11 +147,14 @@ def nft_script(config: RouterFibConfig) -> str:
         elements = f" elements = {{ {', '.join(map(str, prefixes))} }};" if prefixes else ""
         sets.append(f"  set {name} {{ type {kind}; flags interval;{elements} }}")
         to = f"meta nfproto @lease {ip} daddr @{name}"
-        if config.pin_seconds:  # a flow's node in its mark, for the pins' rules
-            pinned = f"meta mark set ct mark or {config.fwmark:#x}"
-            rules.append(f"    {to} ct mark != 0 counter {pinned}")
-            to = f"{to} ct mark 0"
         rules.append(f"    {to} counter {marking}")
+        if config.pin_seconds:
+            # then a flow's node in its mark, for the pins' rules: never a connection's first
+            # packet (a client port used again finds its old conntrack entry and mark), and
+            # never a packet conntrack cannot place (no mark to read: the group's, above)
+            pinned = f"meta mark set ct mark or {config.fwmark:#x}"
+            rules.append(f"    {to} tcp flags & (syn | ack) == syn return")
+            rules.append(f"    {to} ct mark != 0 counter {pinned}")
     return "\n".join(
         [
             f"add table inet {NFT_TABLE}",
@@ -158,7 +168,6 @@ def nft_script(config: RouterFibConfig) -> str:
             *rules,
             "  }",
             "}",
-            *_lease_lines(config),
             "",
         ]
     )
@@ -177,8 +186,12 @@ def set_lbs(marks: Mapping[str, int]) -> None:
     _run(["nft", "-f", "-"], stdin="\n".join(lines) + "\n")
 
 
-def install_lease(config: RouterFibConfig) -> None:
+def install_table(config: RouterFibConfig) -> None:
     _run(["nft", "-f", "-"], stdin=nft_script(config))
+
+
+def start_lease(config: RouterFibConfig) -> None:
+    _run(["nft", "-f", "-"], stdin="\n".join(_lease_lines(config)) + "\n")
 
 
 class Lease:

@@ -193,8 +193,9 @@ def run_router_fib(config_path: Path) -> int:
     threading.Thread(target=_watch, args=(sock, owned, inbox), daemon=True).start()
     try:
         kernel.rules(config)
+        kernel.install_table(config)  # its maps before the groups fill them; no lease yet
         fib.reconcile()  # the groups before the lease (it logs and retries its own failures)
-        kernel.install_lease(config)
+        kernel.start_lease(config)
     except kernel.KernelError as error:  # from the rules or the lease: no nft, no CAP_NET_ADMIN…
         raise LbgenError(f"router-fib cannot start: {error}") from error
     log.info(

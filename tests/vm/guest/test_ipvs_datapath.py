@@ -23,7 +23,7 @@ from lbgen.runtime.hook.order import wanted_orders
 from lbgen.testbed.flows import fields
 from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.netns import inside
-from lbgen.testbed.observe import Churn, Held, ask_from_ports
+from lbgen.testbed.observe import Held, ask_from_ports
 from lbgen.testbed.pods import pod_spec
 from lbgen.testbed.run import Testbed
 from tests.support.ipvs_mh import choose, differing_ports, owners, table
@@ -375,33 +375,16 @@ def _round(bed: Testbed) -> dict[str, dict[str, Any]]:
 def test_long_lived_connections_across_adding_removing_and_killing_an_lb(
     bed: Testbed, record: Record
 ) -> None:
-    """The router forwards through resilient groups: an LB that joins takes no established
-    flow, one that leaves (killed, or stopped once its drain is over) breaks only its own
-    connections, and one stopped gracefully keeps those that end within its drain."""
+    """The router forwards through resilient groups and pins a leaving LB's flows to it for its
+    drain: an LB that joins takes no established flow, one that leaves keeps its own while its
+    drain lasts (its exabgp killed, or stopped gracefully) and breaks only those once it is
+    over."""
     rounds = [_round(bed) for _ in range(ROUNDS)]
     record("connections_across_scale_events", {e: [r[e] for r in rounds] for e in rounds[0]})
     for rows in rounds:
         for event, row in rows.items():
             assert row["survivors_moved_by_ecmp"] == 0, (event, row)
         assert rows[ADD]["broken"] == rows[BACK]["broken"] == rows[WITHIN]["broken"] == 0, rows
-        assert rows[KILL]["broken"] == rows[KILL]["on_removed_lb (minimum broken)"], rows
-
-
-def test_a_rollout_of_the_lb_deployment_breaks_no_connection_shorter_than_the_drain(
-    bed: Testbed, record: Record
-) -> None:
-    """A config change rolls web2's LB Deployment (maxSurge 0, maxUnavailable 1): one LB at a
-    time withdraws (the router pins its flows to it through its drain), its replacement starts
-    once the drain is over and the next goes once that one is ready. Short connections made
-    all through it (10 at a time, each living 4 s; the drain is 10 s) all end well; of 60 held
-    across each step only the leaving LB's break (they outlive its drain), no survivor's."""
-    short = Churn(bed.client().box.netns, "10.1.2.1", 80, 10, lifetime=4)
-    steps = {}
-    for name in lbs_of(bed, "web2"):
-        steps[name] = _across(bed, lambda name=name: bed.replace_lb(name, timeout=180), name)
-    made = short.finish()
-    record("connections_across_a_rollout", {"short": made, "held_per_step": steps})
-    assert made["made"] >= 20
-    assert made["broken"] == [], made
-    for row in steps.values():
-        assert row["survivors_moved_by_ecmp"] == 0, steps
+        # its announcer killed, its IPVS alive: the router pins its flows to it, so none of
+        # them breaks within the drain (a dead datapath would lose its own, and only those)
+        assert rows[KILL]["broken"] == 0, rows
