@@ -15,6 +15,7 @@ import argparse
 import itertools
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -202,6 +203,7 @@ def main() -> None:
             agent.kill()
             agent.wait()
         subprocess.run(["ip", "netns", "del", NETNS], check=False)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def test_the_vm_suite_passes_on_a_kernel_with_ipvs(lb_image: Path) -> None:
                 "LBGEN_VM_ROOTFS": str(lb_image),
                 "LBGEN_VM_RESULTS": "/share/results",
             },
-            timeout=2400,
+            timeout=3000,  # the suite took 1,840-2,110 s under TCG on 2026-12-07
         )
         shutil.copytree(work / "results", kept)
         (kept / "console.log").write_text(boot.console)
