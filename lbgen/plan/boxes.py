@@ -88,12 +88,17 @@ def bgp_boxes(
     return router_plans, reflector_plans
 
 
+def pins(given: ResilientEcmp | None) -> bool:
+    """The router pins a leaving LB's flows to it (only lbgen router-fib can)."""
+    return given is not None and given.via == "agent"
+
+
 def resilient_plan(given: ResilientEcmp | None, drain_seconds: int) -> ResilientPlan | None:
     """A router's resilientEcmp as planned: the same fields, and through the agent, a leaving
     LB's flows pinned to it for as long as its pod drains."""
     if given is None:
         return None
-    pin = drain_seconds if given.via == "agent" else 0
+    pin = drain_seconds if pins(given) else 0
     return ResilientPlan.model_validate({**given.model_dump(), "pin_seconds": pin})
 
 

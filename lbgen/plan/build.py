@@ -12,7 +12,7 @@ from lbgen.plan.bgp import (
     Peer,
     Timers,
 )
-from lbgen.plan.boxes import at, bgp_boxes
+from lbgen.plan.boxes import at, bgp_boxes, pins
 from lbgen.plan.model import (
     AnnouncePlan,
     BackendPlan,
@@ -100,7 +100,7 @@ def _withdraw_after(spec: FabricSpec) -> int:
     own knob), through the drain: the router keeps sending it its buckets' flows, new ones too,
     and those end in their time. Elsewhere not at all, as before."""
     routers = [r.resilient_ecmp for r in spec.routers]
-    if not routers or not all(routers) or all(r and r.via == "agent" for r in routers):
+    if not routers or not all(routers) or all(pins(r) for r in routers):
         return 0
     return spec.kubernetes.drain_seconds
 

@@ -29,8 +29,9 @@ def test_a_pin_lasts_its_seconds_and_is_extended_not_shortened() -> None:
     pins.pin([B], now=100.0, seconds=10)
     pins.pin([B], now=95.0, seconds=10)
     assert pins.until == {B: 110.0}
-    assert not pins.expire(109.9)
-    assert pins.expire(110.0)
+    assert pins.ended(109.9) == []
+    assert pins.ended(110.0) == [B]
+    pins.expire(110.0)
     assert pins.until == {}
 
 

@@ -69,12 +69,14 @@ class Pins:
         for hop in hops:
             self.until[hop] = max(self.until.get(hop, 0.0), now + seconds)
 
-    def expire(self, now: float) -> bool:
-        """Drop the pins that have ended; True when there were any."""
-        ended = [hop for hop, until in self.until.items() if until <= now]
-        for hop in ended:
+    def ended(self, now: float) -> list[Hop]:
+        """The pins whose time is up at `now`."""
+        return [hop for hop, until in self.until.items() if until <= now]
+
+    def expire(self, now: float) -> None:
+        """Drop the pins that have ended."""
+        for hop in self.ended(now):
             del self.until[hop]
-        return bool(ended)
 
 
 def held_pins(config: RouterFibConfig, rules: Iterable[Mapping[str, Any]]) -> set[int]:

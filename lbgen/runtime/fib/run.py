@@ -107,9 +107,6 @@ class RouterFib:
             )
             self.adopted = True
 
-    def pins_due(self, now: float) -> bool:
-        return any(until <= now for until in self.pins.until.values())
-
 
 # rtnetlink multicast groups (linux/rtnetlink.h): routes of each family (a nexthop object
 # replaced in place is reported as its routes too)
@@ -220,7 +217,7 @@ def run_router_fib(config_path: Path) -> int:
             reconciled = now
             if not kernel.lease_held():
                 log.warning("the lease is not held: forwarding is zebra's own routes")
-        elif reported.routes or reported.relist or fib.pins_due(now):
+        elif reported.routes or reported.relist or fib.pins.ended(now):
             fib.reconcile(reported)
 
     until_signalled(stopping, every=1.0, tick=tick, wake=inbox.wake)
