@@ -98,6 +98,13 @@ CODES: dict[str, Code] = {
             "`resilientEcmp.via: zebra` with a value zebra's knob does not take (buckets above "
             "256, unbalancedTimer 0)",
         ),
+        Code(
+            "LB133",
+            E,
+            "a router option its implementation does not take (zebra settings off gobgp, "
+            "resilientEcmp on an external router or through zebra on BIRD)",
+        ),
+        Code("LB134", E, "GTSM beyond one hop on a BIRD router (its direct sessions)"),
         Code("LB140", E, "`path` or `status` on a tcp health check"),
         Code("LB141", E, "HTTP check path does not start with /"),
         Code("LB142", E, "HTTP health check on a service with only UDP ports"),

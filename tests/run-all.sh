@@ -10,8 +10,9 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 # (qemu-system-x86, busybox-static, nginx, wrk: the VM with a kernel that has IPVS, and its bench;
-# prometheus: promtool checks the alert rules)
-for tool in gobgpd:gobgpd vtysh:frr keepalived:keepalived exabgp:exabgp ipvsadm:ipvsadm \
+# prometheus: promtool checks the alert rules; bird2: the BIRD router and the external router's
+# stand-in)
+for tool in gobgpd:gobgpd vtysh:frr keepalived:keepalived exabgp:exabgp ipvsadm:ipvsadm bird:bird2 \
   nft:nftables ip:iproute2 mmdebstrap:mmdebstrap podman:podman \
   qemu-system-x86_64:qemu-system-x86 busybox:busybox-static nginx:nginx wrk:wrk \
   promtool:prometheus; do

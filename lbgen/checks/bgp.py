@@ -1,9 +1,11 @@
-"""LB110–LB116, LB124–LB125, LB130: AS number, timers, ECMP width, implementations, and
-what each implementation can secure."""
+"""LB110–LB116, LB124–LB126, LB130, LB133–LB134: AS number, timers, ECMP width,
+implementations, the options each takes, and what each can secure."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+
+from pydantic.alias_generators import to_camel
 
 from lbgen.codes import finding
 from lbgen.errors import Diagnostic, Severity, SpecPath
@@ -109,8 +111,57 @@ def _ecmp_width(fabric: Fabric) -> Iterator[Diagnostic]:
                 )
 
 
+# options only gobgpd + zebra reads (the other implementations have no zebra API client)
+ZEBRA_OPTIONS = ("zebra_version", "zebra_software", "zebra_socket")
+
+
+def _options(index: int, router: Router) -> Iterator[Diagnostic]:
+    """What a router's implementation cannot take: zebra's settings off gobgp; resilientEcmp
+    on a router lbgen renders nothing for; zebra's own resilience knob, or GTSM beyond the
+    direct sessions it renders, on BIRD."""
+    path = ("spec", "routers", index)
+    kind = router.implementation
+    if kind in ("bird", "external"):
+        for name in sorted(router.model_fields_set & set(ZEBRA_OPTIONS)):
+            yield finding(
+                "LB133",
+                (*path, to_camel(name)),
+                f"router {router.name} {'runs BIRD' if kind == 'bird' else 'is external'}: "
+                f"{to_camel(name)} is a setting of gobgpd's zebra client, which only "
+                "implementation: gobgp has",
+                f"remove {to_camel(name)}",
+            )
+    resilient = router.resilient_ecmp
+    if kind == "external" and resilient is not None:
+        yield finding(
+            "LB133",
+            (*path, "resilientEcmp"),
+            f"router {router.name} is external: lbgen renders nothing to run on it, so no "
+            "agent or zebra knob would make its groups resilient",
+            "remove resilientEcmp and turn on the vendor's resilient hashing on that router "
+            "(see its README.md in out/)",
+        )
+    if kind == "bird" and resilient is not None and resilient.via == "zebra":
+        yield finding(
+            "LB133",
+            (*path, "resilientEcmp", "via"),
+            f"router {router.name} runs BIRD, which has no zebra: via: zebra is FRR's knob",
+            "use via: agent (lbgen router-fib follows BIRD's kernel routes too)",
+        )
+    if kind == "bird" and (router.ttl_security_hops or 1) > 1:
+        yield finding(
+            "LB134",
+            (*path, "ttlSecurityHops"),
+            f"router {router.name} runs BIRD with GTSM {router.ttl_security_hops} hops: lbgen "
+            "renders BIRD's sessions direct (its next hops, the nodes, on the same network), "
+            "and BIRD's GTSM beyond one hop needs multihop sessions",
+            "use ttlSecurityHops: 1 with the reflectors on the router's network",
+        )
+
+
 def _implementations(fabric: Fabric) -> Iterator[Diagnostic]:
     for index, router in enumerate(fabric.spec.routers):
+        yield from _options(index, router)
         if router.implementation == "gobgp":
             yield finding(
                 "LB130",
@@ -137,6 +188,13 @@ def _gobgp_ends(fabric: Fabric, router: Router) -> str | None:
     return f"{', '.join(ends)} {'runs' if len(ends) == 1 else 'run'} gobgpd"
 
 
+def _frr_hint(router: Router, which: str) -> str:
+    """What to change: the reflectors, and the router too when it runs gobgpd (a BIRD or an
+    external router is not one lbgen can make FRR)."""
+    ends = "every router and reflector" if router.implementation == "gobgp" else "every reflector"
+    return f"use implementation: frr on {ends} {which}".rstrip()
+
+
 def _authentication(fabric: Fabric) -> Iterator[Diagnostic]:
     """Passwords and GTSM are rendered for FRR: every end of a secured session must be one."""
     spec = fabric.spec
@@ -160,7 +218,7 @@ def _authentication(fabric: Fabric) -> Iterator[Diagnostic]:
                     ("spec", "routers", index, field),
                     f"{what} on router {router.name}'s sessions, but {gobgp}, for which lbgen "
                     "renders none",
-                    "use implementation: frr on every router and reflector of secured sessions",
+                    _frr_hint(router, "of secured sessions"),
                 )
     secured = [r.name for r in spec.reflectors if r.lb_password is not None]
     for index, rr in enumerate(spec.reflectors):
@@ -187,6 +245,5 @@ def _ebgp(fabric: Fabric) -> Iterator[Diagnostic]:
                 ("spec", "routers", index, "asn"),
                 f"router {router.name} is in AS {router.asn}, not the fabric's {spec.asn}: "
                 f"its sessions are eBGP, which lbgen renders for FRR only, and {gobgp}",
-                "use implementation: frr on this router and on every reflector, or leave out "
-                "asn for an iBGP router",
+                _frr_hint(router, "") + ", or leave out asn for an iBGP router",
             )

@@ -128,7 +128,7 @@ class RouterPlan(Granting):
     router_id: IPv4Address
     asn: int  # its own
     fabric_asn: int  # the reflectors' and LBs': another one makes its sessions eBGP
-    implementation: Literal["frr", "gobgp"]
+    implementation: Literal["frr", "gobgp", "bird", "external"]
     max_paths: int
     zebra_version: int
     zebra_software: str | None

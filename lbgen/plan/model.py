@@ -244,6 +244,8 @@ class RouterFibConfig(Frozen):
     lease_ms: int
     # how long a member that left a route keeps the flows it had (0: no pins, no conntrack)
     pin_seconds: int
+    # the kernel protocol of the routes it follows: zebra's bgp (186), BIRD's bird (12)
+    route_protocol: int
     prefixes: tuple[IPv4Network, ...]
     prefixes6: tuple[IPv6Network, ...]
 
@@ -262,3 +264,55 @@ class BoxPasswords(Frozen):
     source: str
     asn: int
     passwords: tuple[BoxPassword, ...]
+
+
+class ContractSession(Frozen):
+    """One BGP session an external router must hold: with one reflector."""
+
+    reflector: str
+    address: IPv4Address | IPv6Address  # the reflector's: where the router connects
+    asn: int  # the reflector's (the fabric's)
+    local_address: IPv4Address | IPv6Address  # the router's own end
+    local_asn: int
+    ebgp: bool
+    families: tuple[Literal["ipv4-unicast", "ipv6-unicast"], ...]
+    add_paths_receive: bool  # every LB's path, not only the best
+    export: Literal["nothing"]  # the reflectors need no route from the router
+    hold_time: int
+    keepalive: int
+    connect_retry: int
+    # TCP-MD5: the file on the reflectors' boxes holding the password both ends use (None: off)
+    password_file: str | None
+    ttl_security_hops: int | None  # GTSM (RFC 5082): None off
+
+
+class ContractAccept(Frozen):
+    """Routes the router may accept: any of `prefixes` with any of `next_hops` as next hop
+    (each group of services once, with the nodes that may carry it: the (prefix, next hop)
+    pairs, factored so they grow with nodes + services)."""
+
+    group: str
+    family: Literal["ipv4-unicast", "ipv6-unicast"]
+    prefixes: tuple[IPv4Network, ...] | tuple[IPv6Network, ...]
+    next_hops: tuple[IPv4Address, ...] | tuple[IPv6Address, ...]
+
+
+class RouterContract(Frozen):
+    """What a router lbgen does not configure (implementation: external) must do, as data
+    (contract.json); its README.md says it in words. Every accepted route: one of `accept`'s
+    pairs, with `as_path` exactly, its LOCAL_PREF, MED and communities reset to `reset`."""
+
+    header: str
+    source: str
+    kind: Literal["lbgen.io/router-contract"]
+    version: Literal[1]
+    router: str
+    router_id: IPv4Address
+    sessions: tuple[ContractSession, ...]
+    max_paths: int  # ECMP: every LB of a service an equal next hop, up to this many
+    as_path: tuple[int, ...]  # what accepted routes carry: empty (iBGP), the fabric's AS (eBGP)
+    reset: dict[str, str]
+    accept: tuple[ContractAccept, ...]
+    # a service prefix no LB announces: refused at the router (unreachable), never sent on by a
+    # default route
+    discard: tuple[IPv4Network | IPv6Network, ...]

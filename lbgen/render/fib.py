@@ -17,12 +17,17 @@ from lbgen.contract import (
 from lbgen.plan import ResilientPlan, RouterFibConfig, RouterPlan
 from lbgen.render.text import generated_by, header, render_template
 
+# the kernel protocol of the routes the agent follows, by the router's implementation (FRR's
+# and gobgpd's zebra: bgp; BIRD: bird, /etc/iproute2/rt_protos)
+RTPROT_BGP, RTPROT_BIRD = 186, 12
+
 
 def router_fib_config(
     router: str,
     resilient: ResilientPlan,
     prefixes: Sequence[IPv4Network | IPv6Network],
     source: str,
+    route_protocol: int = RTPROT_BGP,
 ) -> RouterFibConfig:
     """What `lbgen router-fib` reads on `router`: its prefixes, the group settings, lbgen's
     rule priority and lease."""
@@ -33,6 +38,7 @@ def router_fib_config(
         **resilient.model_dump(exclude={"via"}),
         rule_priority=ROUTER_FIB_RULE_PRIORITY,
         lease_ms=ROUTER_FIB_LEASE_MS,
+        route_protocol=route_protocol,
         prefixes=tuple(p for p in prefixes if isinstance(p, IPv4Network)),
         prefixes6=tuple(p for p in prefixes if isinstance(p, IPv6Network)),
     )
@@ -43,7 +49,8 @@ def render_router_fib(router: RouterPlan, source: str) -> dict[str, str]:
     resilient = router.resilient
     if resilient is None or resilient.via != "agent":
         return {}
-    config = router_fib_config(router.name, resilient, router.prefixes, source)
+    protocol = RTPROT_BIRD if router.implementation == "bird" else RTPROT_BGP
+    config = router_fib_config(router.name, resilient, router.prefixes, source, protocol)
     unit = render_template(
         "fib/lbgen-router-fib.service.j2",
         header=header(source, "#"),
@@ -52,6 +59,8 @@ def render_router_fib(router: RouterPlan, source: str) -> dict[str, str]:
         config_dir=CONFIG_DIR,
         config_path=ROUTER_FIB_CONFIG,
         unit_name=ROUTER_FIB_UNIT_NAME,
+        follows="BIRD" if router.implementation == "bird" else "zebra",
+        daemon="bird" if router.implementation == "bird" else "frr",
         lease_ms=ROUTER_FIB_LEASE_MS,
     )
     return {

@@ -46,6 +46,9 @@ SYNTAX = {
     "keepalived": _SYNTAX_CHARACTERS,
     "frr": _SYNTAX_CHARACTERS,
     "exabgp": _SYNTAX_CHARACTERS,
+    "bird": _SYNTAX_CHARACTERS,
+    # an external router's README.md: its values are names and addresses, one token each
+    "external": _SYNTAX_CHARACTERS,
     "sysctl": _SYNTAX_CHARACTERS + "=",
     # a systemd unit: its specifiers (%) and variables ($) too
     "fib": _SYNTAX_CHARACTERS + "%$",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from lbgen.contract import AGENT_CONFIG_NAME, BOX_PASSWORDS_NAME, NODES_CONFIG_NAME
 from lbgen.plan import AgentConfig, BoxPasswords, NodesConfig, Plan, PodConfig
 from lbgen.render import k8s, sysctl
+from lbgen.render.bird import render_bird_conf
+from lbgen.render.external import render_contract
 from lbgen.render.fib import render_router_fib
 from lbgen.render.frr import (
     reflector_fds,
@@ -36,6 +38,12 @@ def _network(plan: Plan) -> Tree:
         if router.implementation == "frr":
             conf = render_frr_conf(router, src)
             tree.update(_frr(base, conf, router_passwords(router, src), src, staticd=True))
+        elif router.implementation == "bird":
+            tree[f"{base}/bird.conf"] = render_bird_conf(router, src)
+            tree.update(_passwords(base, router_passwords(router, src)))
+        elif router.implementation == "external":
+            tree.update({f"{base}/{n}": text for n, text in render_contract(router, src).items()})
+            continue
         else:
             tree[f"{base}/gobgpd.yaml"] = render_router_gobgpd(router, src)
             tree[f"{base}/zebra.conf"] = render_zebra_conf(router, src)
@@ -73,10 +81,14 @@ def _frr(
     `max_fds`: a reflector's open files), and passwords.json when its sessions have passwords
     (which file holds each; never one)."""
     daemons = render_frr_daemons(src, staticd=staticd, max_fds=max_fds)
-    files = {f"{base}/frr.conf": conf, f"{base}/daemons": daemons}
-    if passwords is not None:
-        files[f"{base}/{BOX_PASSWORDS_NAME}"] = passwords.model_dump_json(indent=2) + "\n"
-    return files
+    return {f"{base}/frr.conf": conf, f"{base}/daemons": daemons, **_passwords(base, passwords)}
+
+
+def _passwords(base: str, passwords: BoxPasswords | None) -> Tree:
+    """passwords.json when a box's sessions have passwords (which file holds each; never one)."""
+    if passwords is None:
+        return {}
+    return {f"{base}/{BOX_PASSWORDS_NAME}": passwords.model_dump_json(indent=2) + "\n"}
 
 
 def _agent_config(plan: Plan) -> str:

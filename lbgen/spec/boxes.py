@@ -165,11 +165,15 @@ class Router(Model):
         None,
         description="BGP router-id (32 bits, dotted); default the IPv4 address, else required.",
     )
-    implementation: Literal["frr", "gobgp"] = Field(
+    implementation: Literal["frr", "gobgp", "bird", "external"] = Field(
         "frr",
         description=(
             "frr: FRR bgpd + zebra (default, proven). gobgp: the paper's gobgpd + zebra pair; "
-            "gobgpd 3.10 panics against FRR 8.4's zebra (osrg/gobgp#2681)."
+            "gobgpd 3.10 panics against FRR 8.4's zebra (osrg/gobgp#2681). bird: BIRD 2 "
+            "(bird.conf: the same sessions, second wall and discard routes as frr). external: "
+            "a router lbgen does not configure (a ToR or border switch the network team owns): "
+            "out/ holds the contract it must meet (contract.json, README.md), and the "
+            "reflectors' side is rendered as for any router."
         ),
     )
     max_paths: Annotated[int, Field(ge=1, le=64)] = Field(

@@ -34,6 +34,9 @@ class TestbedBase:
     rootfs: Path | None = None
     # processes outlive this object (the CLI's `up`): handed to init, kept by PID only
     detached: bool = False
+    # routers[].implementation external: the BIRD config each one's owners wrote (router name
+    # → bird.conf), which the testbed runs in its place
+    external: dict[str, str] = field(default_factory=dict)
     # a kernel with IPVS (the testbed's VM): each LB pod runs all its containers and forwards
     # to the backends; else keepalived cannot run and a stand-in answers on its VIPs
     datapath: bool = field(init=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
@@ -22,17 +22,26 @@ API_PORT = 6443
 GOBGP_API = "127.0.0.1:50051"
 
 
-def preflight(plan: Plan, workdir: Path) -> None:
-    """What the testbed needs before it starts anything: the daemons, FRR routers (gobgpd 3.10
-    panics against FRR 8.4's zebra, osrg/gobgp#2681), and a work folder user frr can reach."""
-    for tool in ("gobgpd", "exabgp"):
+def preflight(plan: Plan, workdir: Path, external: Collection[str] = ()) -> None:
+    """What the testbed needs before it starts anything: the daemons, FRR or BIRD routers
+    (gobgpd 3.10 panics against FRR 8.4's zebra, osrg/gobgp#2681), a config for each external
+    router (`external`: the routers given one), and a work folder user frr can reach."""
+    tools = ["gobgpd", "exabgp"]
+    tools += ["bird"] if any(r.implementation in ("bird", "external") for r in plan.routers) else []
+    for tool in tools:
         if shutil.which(tool) is None:
             raise LbgenError(f"{tool} is not installed")
-    if any(r.implementation != "frr" for r in plan.routers):
+    if any(r.implementation == "gobgp" for r in plan.routers):
         raise LbgenError(
-            "the testbed runs FRR routers only: gobgpd 3.10 panics against "
+            "the testbed runs FRR and BIRD routers only: gobgpd 3.10 panics against "
             "FRR 8.4's zebra (osrg/gobgp#2681)"
         )
+    for router in plan.routers:
+        if router.implementation == "external" and router.name not in external:
+            raise LbgenError(
+                f"router {router.name} is external: lbgen renders nothing to run on it, so the "
+                "testbed needs the BIRD config its owners would write from its contract.json"
+            )
     (workdir / "log").mkdir(parents=True, exist_ok=True)
     # zebra and bgpd run as user frr and must reach their folders in here
     workdir.chmod(0o755)
@@ -52,6 +61,16 @@ def frr_argv(netns: str, daemon: str, folder: Path, config: str = "frr.conf") ->
         *("-u", "frr", "-g", "frr", "-f", str(folder / config)),
         *("-z", str(folder / "zserv.api"), "--vty_socket", str(folder)),
         *("-i", str(folder / f"{daemon}.pid")),
+    )
+
+
+def bird_argv(netns: str, conf: Path, folder: Path) -> list[str]:
+    """BIRD in the foreground on `conf`, with a control socket and pid file of its own."""
+    return inside(
+        netns,
+        "bird",
+        *("-f", "-c", str(conf)),
+        *("-s", str(folder / "bird.ctl"), "-P", str(folder / "bird.pid")),
     )
 
 

@@ -24,7 +24,7 @@ class Testbed(Faults):
     def up(self) -> None:
         if self.state.namespaces:
             raise LbgenError(f"a testbed is already up in {self.workdir}")
-        daemons.preflight(self.plan, self.workdir)
+        daemons.preflight(self.plan, self.workdir, self.external)
         self.state = State(self.prefix)
         self._save()
         secrets.lay_passwords(self.plan, self.tree, self.workdir)

@@ -16,6 +16,7 @@ from lbgen.contract import (
 )
 from lbgen.errors import LbgenError
 from lbgen.plan import AgentConfig
+from lbgen.render import sysctl
 from lbgen.render.k8s import FABRIC_DIR
 from lbgen.runtime.agent.routes import SERVICE_LABEL, Allowed
 from lbgen.runtime.agent.run import RouteTable
@@ -98,9 +99,34 @@ class Wiring(TestbedBase):
                 log.write(f"{box_netns}: {', '.join(skipped)} (host-only, not settable here)\n")
 
     def _routers(self) -> None:
+        kinds = {r.name: r for r in self.plan.routers}
         for box in self.layout.routers:
-            self._frr(box, f"routers/{box.name}")
+            router = kinds[box.name]
+            base = f"routers/{box.name}"
+            if router.implementation == "frr":
+                self._frr(box, base)
+            elif router.implementation == "bird":
+                listing = self.tree.get(f"{base}/{BOX_PASSWORDS_NAME}")
+                root = secrets.box_root(self.workdir, base)
+                compiled = self.tree[f"{base}/bird.conf"]
+                conf = with_passwords(compiled, listing, base, root, bird=True)
+                self._sysctl(box.netns, f"{base}/sysctl.conf")
+                self._bird(box, conf)
+            else:
+                # the network team's router: forwarding on, as theirs would be
+                settings = {s.key: s.value for s in sysctl.router(router.families)}
+                netns.apply_sysctls(box.netns, settings)
+                self._bird(box, self.external[box.name])
             self.start_router_fib(box.name)
+
+    def _bird(self, box: Box, conf: str) -> None:
+        """BIRD on a router's config (its passwords joined), in the router's namespace."""
+        folder = self.workdir / box.netns
+        folder.mkdir(exist_ok=True)
+        path = folder / "bird.conf"
+        path.touch(mode=0o600)
+        write_secret_file(path, conf)
+        self._spawn(f"{box.netns}-bird", daemons.bird_argv(box.netns, path, folder))
 
     def start_router_fib(self, router: str) -> None:
         """A router's `lbgen router-fib` on its compiled router-fib.json, as its systemd unit

@@ -1,6 +1,7 @@
 """Each router lbgen renders drops a service prefix that no LB announces (lbgen.render.frr's
 discard routes): read back from its frr.conf (or the gobgp flavour's staticd.conf), and its
-daemons file must start staticd, which installs them."""
+daemons file must start staticd, which installs them; a BIRD router's static unreachable routes
+must lose to BGP's."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from ipaddress import ip_network
 
 from lbgen.errors import Diagnostic, Position
 from lbgen.plan import Plan, RouterPlan
+from lbgen.verify.bird import BGP_PREFERENCE, bird_discards
 from lbgen.verify.finding import broken
 from lbgen.verify.frr import statements
 
@@ -27,8 +29,28 @@ def _discards(text: str) -> dict[str, int]:
     return found
 
 
+def _bird(router: RouterPlan, file: str, tree: dict[str, str]) -> Iterator[Diagnostic]:
+    routes = bird_discards(tree.get(file, ""))
+    for prefix in map(str, router.prefixes):
+        preference = routes.get(prefix)
+        if preference is None or preference >= BGP_PREFERENCE:
+            shown = "none" if preference is None else f"one at preference {preference}"
+            yield broken(
+                "LB212",
+                Position(file, 1, 1),
+                f"router {router.name} has {shown} for {prefix}: withdrawn, its traffic "
+                f"would follow the default route (want `unreachable` at a preference below "
+                f"BGP's {BGP_PREFERENCE})",
+            )
+
+
 def _router(router: RouterPlan, tree: dict[str, str]) -> Iterator[Diagnostic]:
     base = f"routers/{router.name}"
+    if router.implementation == "bird":
+        yield from _bird(router, f"{base}/bird.conf", tree)
+        return
+    if router.implementation == "external":
+        return  # its contract's discard list, checked with the contract (verify.external)
     file = f"{base}/frr.conf" if router.implementation == "frr" else f"{base}/staticd.conf"
     routes = _discards(tree.get(file, ""))
     for prefix in map(str, router.prefixes):

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lbgen.errors import Diagnostic, Position
-from lbgen.plan import Granting, Plan
+from lbgen.plan import Granting, Plan, RouterPlan
+from lbgen.render.external import CONTRACT_NAME
+from lbgen.verify.bird import check_bird_import_policy, read_bird
 from lbgen.verify.document import read_rendered
+from lbgen.verify.external import check_contract, contract_speaker, read_contract
 from lbgen.verify.finding import broken
 from lbgen.verify.frr import read_frr
 from lbgen.verify.frr_policy import check_frr_import_policy
@@ -32,27 +35,45 @@ class RenderedSpeaker:
     lb_range: Network | None = None  # reflectors: the LB peers' range
     as_path: str = "^$"  # the AS path its accepted routes carry: the fabric's AS across eBGP
 
+    daemon: str = ""  # frr | gobgp | bird | external
+
+    @property
+    def path(self) -> tuple[int, ...]:
+        """`as_path` as the AS numbers it matches."""
+        return tuple(int(a) for a in self.as_path.strip("^$").split())
+
+
+# the file each implementation's BGP settings are in
+CONFIG_FILE = {
+    "frr": "frr.conf",
+    "gobgp": "gobgpd.yaml",
+    "bird": "bird.conf",
+    "external": CONTRACT_NAME,
+}
+
 
 def _rendered(plan: Plan) -> list[RenderedSpeaker]:
     routers = [
         RenderedSpeaker(
-            f"routers/{r.name}/" + ("frr.conf" if r.implementation == "frr" else "gobgpd.yaml"),
+            f"routers/{r.name}/{CONFIG_FILE[r.implementation]}",
             "router",
             r.name,
             r.address,
             r,
             as_path=f"^{r.fabric_asn}$" if r.ebgp else "^$",
+            daemon=r.implementation,
         )
         for r in plan.routers
     ]
     reflectors = [
         RenderedSpeaker(
-            f"reflectors/{r.name}/" + ("frr.conf" if r.implementation == "frr" else "gobgpd.yaml"),
+            f"reflectors/{r.name}/{CONFIG_FILE[r.implementation]}",
             "reflector",
             r.name,
             r.address,
             r,
             r.pod_range,
+            daemon=r.implementation,
         )
         for r in plan.reflectors
     ]
@@ -69,7 +90,17 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
             found.append(broken("LB200", Position(file, 1, 1), f"{kind} {name} has no config"))
             continue
         try:
-            if file.endswith(".conf"):
+            if box.daemon == "bird":
+                ebgp = isinstance(box.box, RouterPlan) and box.box.ebgp
+                speakers.append(read_bird(text, file, name, box.address, ebgp))
+                found.extend(check_bird_import_policy(text, file, box.box, box.path))
+                continue
+            if box.daemon == "external":
+                contract = read_contract(text)
+                speakers.append(contract_speaker(contract, file, box.address))
+                found.extend(check_contract(contract, file, box.box, box.path))
+                continue
+            if box.daemon == "frr":
                 speakers.append(read_frr(text, file, name, box.address, kind))
                 found.extend(check_frr_import_policy(text, file, kind, box.box, box.as_path))
                 continue

@@ -1,8 +1,8 @@
 """Every rendered file is accepted by the program that consumes it, run for real.
 
 The dry runs that set an exit code here: `gobgpd -d -t yaml -f`, `vtysh -C -f` (not `bgpd -C`,
-which exits 0 on errors). sysctl keys must exist in this kernel's /proc/sys, except the few whose
-module is not loaded here (ALLOWED_ABSENT)."""
+which exits 0 on errors), `bird -p -c`. sysctl keys must exist in this kernel's /proc/sys,
+except the few whose module is not loaded here (ALLOWED_ABSENT)."""
 
 from __future__ import annotations
 
@@ -142,6 +142,50 @@ def test_every_sysctl_key_exists_in_this_kernel(label: str, path: str, text: str
             continue
         assert Path("/proc/sys", *key.split(".")).exists(), f"{label}:{line}: no sysctl {key}"
         assert value.lstrip("-").isdigit(), f"{label}:{line}: {key} = {value}"
+
+
+def _bird_parses(tmp_path: Path, path: str, text: str) -> subprocess.CompletedProcess[str]:
+    """BIRD's own parse check: `bird -p` reads the config and exits 1 on an error."""
+    return _run([require_tool("bird"), "-p", "-c", str(_write(tmp_path, path, text))])
+
+
+@pytest.mark.parametrize(
+    ("label", "path", "text"), _by_name("bird.conf"), ids=[f[0] for f in _by_name("bird.conf")]
+)
+def test_bird_accepts_every_bird_config(label: str, path: str, text: str, tmp_path: Path) -> None:
+    """A BIRD router's bird.conf, and an external router's worked example."""
+    done = _bird_parses(tmp_path, path, text)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _bird_with_passwords() -> list[tuple[str, str, str]]:
+    return [f for f in _by_name("/bird.conf") if _listing(f[0]) is not None]
+
+
+@pytest.mark.parametrize(
+    ("label", "path", "text"), _bird_with_passwords(), ids=[f[0] for f in _bird_with_passwords()]
+)
+def test_bird_accepts_every_bird_config_with_its_passwords_joined_on_the_box(
+    label: str, path: str, text: str, tmp_path: Path
+) -> None:
+    listing = _listing(label)
+    assert listing is not None
+    root = tmp_path / "box"
+    entries = BoxPasswords.model_validate_json(listing).passwords
+    for entry in entries:
+        _write(root, entry.file.lstrip("/"), "Pa55.word-" + entry.neighbor[-4:] + "\n")
+    joined = with_passwords(text, listing, "passwords.json", root, bird=True)
+    assert joined.count('  password "Pa55.word-') == len(entries) > 0
+    done = _bird_parses(tmp_path, path, joined)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_bird_parse_check_fails_on_a_broken_line(tmp_path: Path) -> None:
+    """A negative control: the BIRD check above can fail."""
+    _, path, text = _by_name("/bird.conf")[0]
+    broken = text.replace("add paths rx;", "add paths sideways;")
+    assert broken != text
+    assert _bird_parses(tmp_path, path, broken).returncode != 0
 
 
 def test_vtysh_dry_run_fails_on_a_broken_line(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ CONFIG = RouterFibConfig.model_validate(
         "rule_priority": 10042,
         "lease_ms": 1000,
         "pin_seconds": 10,
+        "route_protocol": 186,
         "prefixes": ["10.1.1.0/24", "10.1.2.0/24"],
         "prefixes6": [],
     }

@@ -5,6 +5,7 @@ fabric end to end, and expects the build to stop with exit 2 and the named findi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ DUAL = CASES / "valid/gobgp-router-two-reflectors/spec.yaml"
 EDGE = ROOT / "examples/edge.yaml"  # FRR reflectors
 IPV6 = ROOT / "examples/ipv6.yaml"  # IPv6-only: sessions over IPv6
 IPV6_EBGP = ROOT / "examples/ipv6-ebgp.yaml"  # and an eBGP router
+BYO = ROOT / "examples/byo-router.yaml"  # a BIRD router and an external one, dual-stack
 
 
 def replacing(old: str, new: str) -> Callable[[str], str]:
@@ -44,6 +46,23 @@ def editing(change: Callable[[Any], object]) -> Callable[[str], str]:
         return head + dump_yaml(data)
 
     return mutate
+
+
+def contract_editing(change: Callable[[Any], object]) -> Callable[[dict[str, str]], dict[str, str]]:
+    """Change an external router's rendered contract.json as data."""
+
+    def mutate(files: dict[str, str]) -> dict[str, str]:
+        data = json.loads(files["contract.json"])
+        before = json.dumps(data)
+        change(data)
+        assert json.dumps(data) != before, "the mutation no longer applies"
+        return {**files, "contract.json": json.dumps(data)}
+
+    return mutate
+
+
+def contract_text(mutate: Callable[[str], str]) -> Callable[[dict[str, str]], dict[str, str]]:
+    return lambda files: {**files, "contract.json": mutate(files["contract.json"])}
 
 
 BREAKAGES = {
@@ -391,6 +410,126 @@ BREAKAGES = {
         replacing(" reject 254", " blackhole 254"),
         DUAL,
         "LB212",
+    ),
+    "bird-without-add-paths": (
+        "render_bird_conf",
+        lambda text: text.replace("    add paths rx;\n", ""),
+        BYO,
+        "LB204",
+    ),
+    "bird-without-multipath": (
+        "render_bird_conf",
+        replacing("merge paths on limit 16", "merge paths on limit 1"),
+        BYO,
+        "LB205",
+    ),
+    "bird-imports-all": (
+        "render_bird_conf",
+        replacing("import filter lbgen_from_reflectors4;", "import all;"),
+        BYO,
+        "LB207",
+    ),
+    "bird-filter-takes-another-next-hop": (
+        "render_bird_conf",
+        replacing("192.168.70.12, 192.168.70.13 ];", "192.168.70.12, 192.168.70.13, 10.9.9.9 ];"),
+        BYO,
+        "LB207",
+    ),
+    "bird-filter-accepts-the-rest": (
+        "render_bird_conf",
+        replacing("  reject;\n}\n\nfilter", "  accept;\n}\n\nfilter"),
+        BYO,
+        "LB207",
+    ),
+    "bird-filter-keeps-attributes": (
+        "render_bird_conf",
+        lambda text: text.replace("{ lbgen_reset(); accept; }", "{ accept; }"),
+        BYO,
+        "LB207",
+    ),
+    "bird-filter-any-as-path": (
+        "render_bird_conf",
+        replacing("  if bgp_path.len != 0 then reject;\n", ""),
+        BYO,
+        "LB207",
+    ),
+    "bird-reset-keeps-med": (
+        "render_bird_conf",
+        replacing("  bgp_med = 0;\n", ""),
+        BYO,
+        "LB207",
+    ),
+    "bird-exports-to-the-reflectors": (
+        "render_bird_conf",
+        lambda text: text.replace("export none;", "export all;"),
+        BYO,
+        "LB207",
+    ),
+    "bird-without-gtsm": (
+        "render_bird_conf",
+        replacing("  ttl security on;\n", ""),
+        BYO,
+        "LB210",
+    ),
+    "bird-expects-another-as": (
+        "render_bird_conf",
+        replacing("neighbor 192.168.70.3 as 64700;", "neighbor 192.168.70.3 as 64701;"),
+        BYO,
+        "LB202",
+    ),
+    "bird-discard-above-bgp": (
+        "render_bird_conf",
+        lambda text: text.replace("preference 1;", "preference 200;"),
+        BYO,
+        "LB212",
+    ),
+    "bird-without-a-discard-route": (
+        "render_bird_conf",
+        replacing("  route 2001:db8:70::/64 unreachable;\n", ""),
+        BYO,
+        "LB212",
+    ),
+    "contract-takes-another-next-hop": (
+        "render_contract",
+        contract_editing(lambda d: d["accept"][0]["next_hops"].append("10.9.9.9")),
+        BYO,
+        "LB207",
+    ),
+    "contract-without-add-paths": (
+        "render_contract",
+        contract_editing(lambda d: d["sessions"][0].update(add_paths_receive=False)),
+        BYO,
+        "LB204",
+    ),
+    "contract-any-as-path": (
+        "render_contract",
+        contract_editing(lambda d: d.update(as_path=[])),
+        BYO,
+        "LB207",
+    ),
+    "contract-one-path": (
+        "render_contract",
+        contract_editing(lambda d: d.update(max_paths=1)),
+        BYO,
+        "LB205",
+    ),
+    "contract-without-a-discard": (
+        "render_contract",
+        contract_editing(lambda d: d["discard"].pop()),
+        BYO,
+        "LB212",
+    ),
+    "contract-with-gtsm-the-reflector-lacks": (
+        "render_contract",
+        contract_editing(lambda d: d["sessions"][0].update(ttl_security_hops=1)),
+        BYO,
+        "LB210",
+    ),
+    "contract-not-json": (
+        "render_contract",
+        contract_text(lambda text: text[:-5]),
+        BYO,
+        "LB200",
     ),
     "router-gobgpd-not-yaml": (
         "render_router_gobgpd",

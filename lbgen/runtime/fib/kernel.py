@@ -53,7 +53,9 @@ def zebra_listing(config: RouterFibConfig) -> list[dict[str, Any]]:
     return [
         route
         for family in _families(config)
-        for route in _listing(family, "route", "show", "table", "main", "proto", "bgp")
+        for route in _listing(
+            family, "route", "show", "table", "main", "proto", str(config.route_protocol)
+        )
     ]
 
 

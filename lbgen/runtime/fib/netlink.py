@@ -81,7 +81,13 @@ def _members(family: int, attributes: Mapping[int, bytes], devices: Devices) -> 
 
 
 def _route(
-    message: bytes, kind: int, flags: int, owned: Collection[Network], devices: Devices
+    message: bytes,
+    kind: int,
+    flags: int,
+    owned: Collection[Network],
+    devices: Devices,
+    *,
+    followed: int,
 ) -> tuple[Network, Route | None] | None:
     """One route message as (prefix, zebra's route or None), or None when it is not about a
     followed prefix's route in the main table. Raises ValueError when it cannot be read."""
@@ -103,16 +109,19 @@ def _route(
         # a next hop added to or deleted from a route the message does not show whole
         raise ValueError("a partial route")
     if kind == RTM_DELROUTE:
-        return (prefix, None) if protocol == RTPROT_BGP else None
-    if protocol != RTPROT_BGP or rtype != RTN_UNICAST:
+        return (prefix, None) if protocol == followed else None
+    if protocol != followed or rtype != RTN_UNICAST:
         # another route at zebra's metric has replaced zebra's (its reject route, say)
         return (prefix, Route(metric, ()))
     return prefix, Route(metric, _members(family, attributes, devices))
 
 
-def changes(data: bytes, owned: Collection[Network], devices: Devices) -> Changes:
+def changes(
+    data: bytes, owned: Collection[Network], devices: Devices, followed: int = RTPROT_BGP
+) -> Changes:
     """The followed prefixes' routes that one datagram of notifications reports (the last word
-    on each prefix wins)."""
+    on each prefix wins). `followed`: the protocol of the routes followed (zebra's bgp; BIRD's
+    routes are proto bird)."""
     found = Changes()
     start = 0
     while start + NLMSG_HEADER.size <= len(data):
@@ -127,7 +136,7 @@ def changes(data: bytes, owned: Collection[Network], devices: Devices) -> Change
         if kind not in (RTM_NEWROUTE, RTM_DELROUTE):
             continue
         try:
-            route = _route(body, kind, flags, owned, devices)
+            route = _route(body, kind, flags, owned, devices, followed=followed)
         except (ValueError, OSError, struct.error):
             found.relist = True
             continue

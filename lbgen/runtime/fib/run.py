@@ -148,7 +148,7 @@ class Inbox:
         return taken
 
 
-def _watch(sock: socket.socket, owned: frozenset[Network], inbox: Inbox) -> None:
+def _watch(sock: socket.socket, owned: frozenset[Network], followed: int, inbox: Inbox) -> None:
     """Hand each route change the kernel reports for a followed prefix to the loop."""
     with sock:
         while True:
@@ -159,7 +159,7 @@ def _watch(sock: socket.socket, owned: frozenset[Network], inbox: Inbox) -> None
                 inbox.put(Changes(relist=True))
                 time.sleep(0.05)  # never a busy loop, whatever the socket says
                 continue
-            inbox.put(changes(data, owned, socket.if_indextoname))
+            inbox.put(changes(data, owned, socket.if_indextoname, followed))
 
 
 def _heartbeat(config: RouterFibConfig, every: float, stopping: threading.Event) -> None:
@@ -187,7 +187,8 @@ def run_router_fib(config_path: Path) -> int:
     except OSError as error:
         raise LbgenError(f"cannot follow the kernel's route notifications: {error}") from error
     owned = frozenset(fib.owned.values())
-    threading.Thread(target=_watch, args=(sock, owned, inbox), daemon=True).start()
+    watching = (sock, owned, config.route_protocol, inbox)
+    threading.Thread(target=_watch, args=watching, daemon=True).start()
     try:
         kernel.rules(config)
         kernel.install_table(config)  # its maps before the groups fill them; no lease yet
