@@ -1,7 +1,9 @@
 """Failover seen side by side: on examples/edge.yaml an iBGP and an eBGP router (edge-a shares
 the fabric's AS, edge-b has its own); on examples/dualstack.yaml (`--fabric dualstack`) the
 IPv4 and the IPv6 route of one dual-stack service at one router (both over IPv4 sessions); on
-examples/ipv6.yaml (`--fabric ipv6`) an IPv6-only cluster's route, over IPv6 sessions; edge-a
+examples/ipv6.yaml (`--fabric ipv6`) an IPv6-only cluster's route, over IPv6 sessions; on
+examples/byo-router.yaml (`--fabric byo-router`) a BIRD router, an FRR one and an external one
+(BIRD on its worked example.bird.conf), side by side; edge-a
 forwards through lbgen router-fib's resilient groups, whose column is "edge-a group". Each
 number is the time from the action to each FIB showing it (polled every 10 ms), over several
 rounds on one LB: stopped gracefully (preStop withdraw, then SIGTERM), killed (SIGKILL), cut
@@ -9,7 +11,8 @@ off (its link down: only the hold time, 6 s in all, notices), its datapath broke
 keepalived killed: the announcer withdraws), its backend emptied (every LB of the service
 withdraws), and started again (after a withdrawal by the announcer, its hold-down applies).
 
-Run as root: .venv/bin/python -m bench.failover [--fabric edge|dualstack|ipv6] [--rounds N]
+Run as root: .venv/bin/python -m bench.failover [--fabric edge|dualstack|ipv6|byo-router]
+[--rounds N]
 (prints numbers; asserts nothing)"""
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ FABRICS = {
     "edge": ("examples/edge.yaml", "dns@n2"),
     "dualstack": ("examples/dualstack.yaml", "web@n2"),
     "ipv6": ("examples/ipv6.yaml", "web@n2"),
+    "byo-router": ("examples/byo-router.yaml", "web@n2"),
 }
 
 Column = Callable[[], bool]  # does this FIB hold the LB's node now?
@@ -52,10 +56,10 @@ def columns(bed: Testbed, fabric: str, lb: str) -> dict[str, Column]:
     def in_group(router: str, key: str, hop: object) -> Column:
         return lambda: hop in bed.router_groups(router)[key]
 
-    if fabric == "edge":
+    if fabric in ("edge", "byo-router"):
         found = {}
         for r in bed.plan.routers:
-            found[f"{r.name} ({'eBGP' if r.ebgp else 'iBGP'})"] = at(
+            found[f"{r.name} ({r.implementation}, {'eBGP' if r.ebgp else 'iBGP'})"] = at(
                 r.name, pod.service, pod.node_address
             )
             if r.resilient is not None and r.resilient.via == "agent":
@@ -99,7 +103,13 @@ def main() -> None:
     assert result.plan is not None
     assert result.tree is not None
     work = Path(tempfile.mkdtemp(prefix="lbgen-failover-"))
-    bed = Testbed(result.plan, result.tree, work, "lbfo-")
+    # an external router runs BIRD on its worked example (what lbgen renders for it in BIRD)
+    external = {
+        r.name: result.tree[f"routers/{r.name}/example.bird.conf"]
+        for r in result.plan.routers
+        if r.implementation == "external"
+    }
+    bed = Testbed(result.plan, result.tree, work, "lbfo-", external=external)
     times: dict[tuple[str, str], list[float]] = {}
     try:
         bed.up()

@@ -163,6 +163,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--rootfs", type=Path, help="run the LB pods' containers in this image root filesystem"
     )
     testbed.add_argument(
+        "--external",
+        action="append",
+        default=[],
+        metavar="ROUTER=BIRD_CONF",
+        help=(
+            "an external router's BIRD config, as its owners would write it from its "
+            "contract.json: the testbed runs BIRD on it in that router's place (up)"
+        ),
+    )
+    testbed.add_argument(
         "--kernel",
         choices=("host", "vm"),
         default="host",
@@ -172,15 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     box = commands.add_parser(
         "box-config",
-        help="On a router or reflector: its frr.conf from out/ with the passwords of its sessions.",
+        help=(
+            "On a router or reflector: its frr.conf (bird.conf) from out/ with the passwords "
+            "of its sessions."
+        ),
         description=(
-            "Read FOLDER/frr.conf (out/<fabric>/routers/<name> or reflectors/<name>) and the "
-            "password files its passwords.json names; write the frr.conf FRR reads (mode 0640)."
+            "Read FOLDER/frr.conf, or a BIRD router's FOLDER/bird.conf (out/<fabric>/routers/"
+            "<name> or reflectors/<name>), and the password files its passwords.json names; "
+            "write the config the daemon reads (mode 0640)."
         ),
     )
     box.add_argument("folder", type=Path, metavar="FOLDER")
     box.add_argument(
-        "-o", "--output", type=Path, required=True, help="e.g. /etc/frr/frr.conf; - for stdout"
+        "-o", "--output", type=Path, required=True, help="e.g. /etc/frr/frr.conf, /etc/bird/bird.conf; - for stdout"
     )
     box.add_argument(
         "--root",

@@ -26,6 +26,24 @@ from lbgen.testbed.run import Testbed
 HOST_TIMEOUT, VM_TIMEOUT = 60.0, 300.0
 
 
+def _external(plan: Plan, given: list[str]) -> dict[str, str]:
+    """--external ROUTER=BIRD_CONF, each: the config read, by router name."""
+    external = {r.name for r in plan.routers if r.implementation == "external"}
+    configs = {}
+    for item in given:
+        name, _, file = item.partition("=")
+        if name not in external or not file:
+            raise LbgenError(
+                f"--external {item}: want ROUTER=BIRD_CONF with ROUTER one of the spec's "
+                f"external routers ({', '.join(sorted(external)) or 'it has none'})"
+            )
+        try:
+            configs[name] = Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise LbgenError(f"{file}: cannot read router {name}'s BIRD config: {error}") from None
+    return configs
+
+
 def run_testbed(plan: Plan, tree: dict[str, str], args: argparse.Namespace) -> bool:
     """Carry out one action; False when a router's FIB is not what the live LBs announce, or
     (up) an LB pod is not ready by its own probes within the timeout, or (with IPVS) traffic to
@@ -34,7 +52,15 @@ def run_testbed(plan: Plan, tree: dict[str, str], args: argparse.Namespace) -> b
         return _in_vm(args)
     timeout = args.timeout or HOST_TIMEOUT
     work = (args.workdir or Path(".testbed") / plan.fabric).resolve()
-    bed = Testbed(plan, tree, work, f"lbt-{plan.fabric[:8]}-", rootfs=args.rootfs, detached=True)
+    bed = Testbed(
+        plan,
+        tree,
+        work,
+        f"lbt-{plan.fabric[:8]}-",
+        rootfs=args.rootfs,
+        detached=True,
+        external=_external(plan, args.external),
+    )
     if args.action == "down":
         start = time.monotonic()
         bed.down()

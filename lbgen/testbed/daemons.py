@@ -39,8 +39,9 @@ def preflight(plan: Plan, workdir: Path, external: Collection[str] = ()) -> None
     for router in plan.routers:
         if router.implementation == "external" and router.name not in external:
             raise LbgenError(
-                f"router {router.name} is external: lbgen renders nothing to run on it, so the "
-                "testbed needs the BIRD config its owners would write from its contract.json"
+                f"router {router.name} is external: lbgen renders nothing to run on it; give "
+                f"the testbed the BIRD config its owners would write from its contract.json "
+                f"(--external {router.name}=FILE)"
             )
     (workdir / "log").mkdir(parents=True, exist_ok=True)
     # zebra and bgpd run as user frr and must reach their folders in here

@@ -80,3 +80,18 @@ def router_paths(testbed: Testbed, prefix: str, router: int = 0) -> list[dict[st
     )
     paths: list[dict[str, Any]] = shown.get("paths", [])
     return paths
+
+
+def bird_routes(testbed: Testbed, router: str, prefix: str) -> str:
+    """What BIRD on a testbed router shows of `prefix`: every path, with its attributes."""
+    box = next(b for b in testbed.layout.routers if b.name == router)
+    return subprocess.run(
+        [
+            *("ip", "netns", "exec", box.netns, "birdc"),
+            *("-s", str(testbed.workdir / box.netns / "bird.ctl")),
+            *("show", "route", "for", prefix, "all"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout

@@ -7,18 +7,28 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from lbgen.compiler import compile_file
+from lbgen.plan import Plan
 from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.run import Testbed
 from tests.conftest import ROOT, require_root, require_tool
 
+# an external router's config, as its owners write it: (plan, tree, work folder) → bird.conf
+External = Callable[[Plan, dict[str, str], Path], str]
 
-def running(example: str, prefix: str, rootfs: Path, timeout: float = 60) -> Iterator[Testbed]:
+
+def running(
+    example: str,
+    prefix: str,
+    rootfs: Path,
+    timeout: float = 60,
+    external: dict[str, External] | None = None,
+) -> Iterator[Testbed]:
     """examples/<example>.yaml, its LB pods' containers from the image at `rootfs`; namespaces
-    named `<prefix><pid>-…`."""
+    named `<prefix><pid>-…`. `external`: by router name, how its BIRD config is written."""
     require_root("the testbed (network namespaces)")
     for tool in ("gobgpd", "exabgp", "vtysh"):
         require_tool(tool)
@@ -27,7 +37,17 @@ def running(example: str, prefix: str, rootfs: Path, timeout: float = 60) -> Ite
     assert result.tree is not None
     # not under pytest's own temp folder, which user frr (zebra, bgpd) cannot enter
     work = Path(tempfile.mkdtemp(prefix=f"lbgen-{example}-"))
-    bed = Testbed(result.plan, result.tree, work, f"{prefix}{os.getpid() % 10000}-", rootfs=rootfs)
+    configs = {
+        name: write(result.plan, result.tree, work) for name, write in (external or {}).items()
+    }
+    bed = Testbed(
+        result.plan,
+        result.tree,
+        work,
+        f"{prefix}{os.getpid() % 10000}-",
+        rootfs=rootfs,
+        external=configs,
+    )
     try:
         bed.up()
         wait_for(bed.converged, timeout=timeout, what="convergence")
