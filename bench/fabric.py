@@ -25,6 +25,11 @@ def scale_spec(services: int, nodes: int, name: str = "scale", *, ipv6: bool = T
         "  routers:",
         '    - {name: edge-a, address: 10.0.0.1, address6: "fd00:10::1", maxPaths: 64}',
         '    - {name: edge-b, address: 10.0.0.2, address6: "fd00:10::2", maxPaths: 64}',
+        # the routers lbgen does not run as FRR: BIRD, and one it only writes a contract for
+        '    - {name: edge-c, address: 10.0.0.5, address6: "fd00:10::5", maxPaths: 64,'
+        " implementation: bird}",
+        '    - {name: edge-d, address: 10.0.0.6, address6: "fd00:10::6", maxPaths: 64,'
+        " implementation: external}",
         "  reflectors:",
         "    - {name: rr-go, address: 10.0.0.3}",
         '    - {name: rr-frr, address: 10.0.0.4, address6: "fd00:10::4", implementation: frr}',

@@ -165,6 +165,24 @@ def test_box_config_without_passwords_is_the_compiled_file(
     )
 
 
+def test_box_config_puts_a_bird_routers_password_inside_its_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """BIRD takes a password only inside its protocol block: after the `neighbor` line."""
+    root = tmp_path / "box"
+    (root / "etc/lbgen/bgp").mkdir(parents=True)
+    (root / "etc/lbgen/bgp/bird.password").write_text("pw-bird\n")
+    folder = ROOT / "out/byo-router/routers/bird"
+    assert cli.main(["box-config", str(folder), "--root", str(root), "-o", "-"]) == 0
+    written = capsys.readouterr().out.splitlines()
+    compiled = (folder / "bird.conf").read_text().splitlines()
+    at = written.index("  neighbor 192.168.70.3 as 64700;")
+    assert written[at + 1] == '  password "pw-bird";'
+    assert written[: at + 1] + written[at + 2 :] == compiled
+    assert '"file": "/etc/lbgen/bgp/bird.password"' in (folder / "passwords.json").read_text()
+    assert "password" not in "".join(compiled)
+
+
 def test_out_names_password_files_and_secrets_never_a_password() -> None:
     tree, _ = _edge()
     listing = tree["reflectors/rr-b/passwords.json"]
