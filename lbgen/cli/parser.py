@@ -194,7 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     box.add_argument("folder", type=Path, metavar="FOLDER")
     box.add_argument(
-        "-o", "--output", type=Path, required=True, help="e.g. /etc/frr/frr.conf, /etc/bird/bird.conf; - for stdout"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="e.g. /etc/frr/frr.conf, /etc/bird/bird.conf; - for stdout",
     )
     box.add_argument(
         "--root",

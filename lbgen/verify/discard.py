@@ -5,7 +5,7 @@ must lose to BGP's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from ipaddress import ip_network
 
 from lbgen.errors import Diagnostic, Position
@@ -29,41 +29,53 @@ def _discards(text: str) -> dict[str, int]:
     return found
 
 
-def _bird(router: RouterPlan, file: str, tree: dict[str, str]) -> Iterator[Diagnostic]:
-    routes = bird_discards(tree.get(file, ""))
+def _missing(
+    router: RouterPlan,
+    file: str,
+    found: dict[str, int],
+    *,
+    below_bgp: Callable[[int], bool],
+    unit: str,
+    want: str,
+) -> Iterator[Diagnostic]:
+    """A finding per service prefix whose discard route is missing, or not `below_bgp` (by its
+    `unit`: FRR's distance, BIRD's preference)."""
     for prefix in map(str, router.prefixes):
-        preference = routes.get(prefix)
-        if preference is None or preference >= BGP_PREFERENCE:
-            shown = "none" if preference is None else f"one at preference {preference}"
+        value = found.get(prefix)
+        if value is None or not below_bgp(value):
+            shown = "none" if value is None else f"one at {unit} {value}"
             yield broken(
                 "LB212",
                 Position(file, 1, 1),
                 f"router {router.name} has {shown} for {prefix}: withdrawn, its traffic "
-                f"would follow the default route (want `unreachable` at a preference below "
-                f"BGP's {BGP_PREFERENCE})",
+                f"would follow the default route (want {want})",
             )
 
 
 def _router(router: RouterPlan, tree: dict[str, str]) -> Iterator[Diagnostic]:
     base = f"routers/{router.name}"
-    if router.implementation == "bird":
-        yield from _bird(router, f"{base}/bird.conf", tree)
-        return
     if router.implementation == "external":
         return  # its contract's discard list, checked with the contract (verify.external)
+    if router.implementation == "bird":
+        file = f"{base}/bird.conf"
+        yield from _missing(
+            router,
+            file,
+            bird_discards(tree.get(file, "")),
+            below_bgp=lambda preference: preference < BGP_PREFERENCE,
+            unit="preference",
+            want=f"`unreachable` at a preference below BGP's {BGP_PREFERENCE}",
+        )
+        return
     file = f"{base}/frr.conf" if router.implementation == "frr" else f"{base}/staticd.conf"
-    routes = _discards(tree.get(file, ""))
-    for prefix in map(str, router.prefixes):
-        distance = routes.get(prefix)
-        if distance is None or distance <= BGP_DISTANCE:
-            shown = "none" if distance is None else f"one at distance {distance}"
-            yield broken(
-                "LB212",
-                Position(file, 1, 1),
-                f"router {router.name} has {shown} for {prefix}: withdrawn, its traffic "
-                f"would follow the default route (want `reject` at a distance above "
-                f"{BGP_DISTANCE})",
-            )
+    yield from _missing(
+        router,
+        file,
+        _discards(tree.get(file, "")),
+        below_bgp=lambda distance: distance > BGP_DISTANCE,
+        unit="distance",
+        want=f"`reject` at a distance above {BGP_DISTANCE}",
+    )
     daemons = tree.get(f"{base}/daemons")
     if daemons is not None and "staticd=yes" not in daemons.splitlines():
         yield broken(
