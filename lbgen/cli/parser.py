@@ -140,7 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     fib = commands.add_parser(
         "router-fib",
-        help="On a router: forward service prefixes through resilient groups that follow zebra.",
+        help=(
+            "On a router: forward service prefixes through resilient groups that follow "
+            "zebra (or BIRD)."
+        ),
     )
     fib.add_argument(
         "--config",
