@@ -11,6 +11,7 @@ from lbgen.contract import (
     ROUTER_FIB_CONFIG,
     ROUTER_FIB_CONFIG_NAME,
     ROUTER_FIB_LEASE_MS,
+    ROUTER_FIB_NICE,
     ROUTER_FIB_RULE_PRIORITY,
     ROUTER_FIB_UNIT_NAME,
 )
@@ -62,6 +63,7 @@ def render_router_fib(router: RouterPlan, source: str) -> dict[str, str]:
         follows="BIRD" if router.implementation == "bird" else "zebra",
         daemon="bird" if router.implementation == "bird" else "frr",
         lease_ms=ROUTER_FIB_LEASE_MS,
+        nice=ROUTER_FIB_NICE,
     )
     return {
         ROUTER_FIB_CONFIG_NAME: config.model_dump_json(indent=2) + "\n",

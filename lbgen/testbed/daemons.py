@@ -11,6 +11,7 @@ from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
 
+from lbgen.contract import ROUTER_FIB_NICE
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan, ServicePlan
 from lbgen.testbed import slices
@@ -79,8 +80,13 @@ ROUTER_FIB = "router-fib"
 
 
 def router_fib_argv(netns: str, config: Path) -> list[str]:
-    """A router's `lbgen router-fib` (its systemd unit's ExecStart, in the router's namespace)."""
-    return inside(netns, sys.executable, "-m", "lbgen", "router-fib", "--config", str(config))
+    """A router's `lbgen router-fib` (its systemd unit's ExecStart and Nice=, in the router's
+    namespace)."""
+    return inside(
+        netns,
+        *("nice", "-n", str(ROUTER_FIB_NICE)),
+        *(sys.executable, "-m", "lbgen", "router-fib", "--config", str(config)),
+    )
 
 
 def gobgpd_argv(netns: str, conf: Path) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan
 from lbgen.runtime.fib.kernel import NFT_TABLE as FIB_NFT_TABLE
+from lbgen.runtime.fib.kernel import UNLEASED
 from lbgen.testbed.netns import inside
 from lbgen.testbed.shapes import url_host
 
@@ -126,8 +127,8 @@ def lease_alive(netns: str) -> bool:
     return '"elem"' in _fib_agent_set(netns, "lease")
 
 
-def marked_packets(netns: str) -> int:
-    """How many packets lbgen router-fib's rules marked in the namespace (their counters)."""
+def _counted(netns: str) -> list[tuple[str, int]]:
+    """Each counter of lbgen router-fib's prerouting rules: its rule's comment, its packets."""
     done = subprocess.run(
         inside(netns, "nft", "-j", "list", "chain", "inet", FIB_NFT_TABLE, "prerouting"),
         capture_output=True,
@@ -135,12 +136,25 @@ def marked_packets(netns: str) -> int:
         check=False,
     )
     if done.returncode != 0:
-        return 0
-    total = 0
-    for item in json.loads(done.stdout).get("nftables", []):
-        for expr in item.get("rule", {}).get("expr", []):
-            total += int(expr.get("counter", {}).get("packets", 0))
-    return total
+        return []
+    return [
+        (item["rule"].get("comment", ""), int(expression["counter"]["packets"]))
+        for item in json.loads(done.stdout).get("nftables", [])
+        if "rule" in item
+        for expression in item["rule"].get("expr", [])
+        if "counter" in expression
+    ]
+
+
+def marked_packets(netns: str) -> int:
+    """How many packets lbgen router-fib's rules marked in the namespace (their counters)."""
+    return sum(packets for comment, packets in _counted(netns) if comment != UNLEASED)
+
+
+def unleased_packets(netns: str) -> int:
+    """Packets to a service prefix that lbgen router-fib did not mark since its table was made
+    (no lease: zebra's route forwarded them)."""
+    return sum(packets for comment, packets in _counted(netns) if comment == UNLEASED)
 
 
 def route_choices(

@@ -22,7 +22,14 @@ from typing import Any
 import pytest
 
 from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.observe import Churn, Held, lease_alive, marked_packets, moved
+from lbgen.testbed.observe import (
+    Churn,
+    Held,
+    lease_alive,
+    marked_packets,
+    moved,
+    unleased_packets,
+)
 from lbgen.testbed.run import Testbed
 from tests.support.testbeds import running
 
@@ -168,7 +175,10 @@ def test_a_rollout_of_the_lb_deployment_costs_only_each_leaving_lbs_long_connect
     time drains and leaves, its replacement starts on the node it freed, the next goes once it
     is ready. Short connections made all through it, each living 4 s (the drain is 10 s), all
     end well; of 60 held across each step, only the leaving LB's may break (they outlive its
-    drain: the step waits for its replacement)."""
+    drain: the step waits for its replacement). The agent's lease held all through: zebra's
+    own route forwarded none of it."""
+    router = testbed.layout.routers[0].netns
+    unleased = unleased_packets(router)
     short = Churn(testbed.client().box.netns, VIP, 80, 20, lifetime=4)
     for name in ("web1@node4", "web1@node5", "web1@node6"):
         held = _held(testbed)
@@ -179,3 +189,4 @@ def test_a_rollout_of_the_lb_deployment_costs_only_each_leaving_lbs_long_connect
     made = short.finish()
     assert made["made"] >= 100
     assert made["broken"] == []
+    assert unleased_packets(router) == unleased

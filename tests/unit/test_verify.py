@@ -519,9 +519,9 @@ BREAKAGES = {
         BYO,
         "LB212",
     ),
-    "contract-with-gtsm-the-reflector-lacks": (
+    "contract-without-the-gtsm-the-reflector-expects": (
         "render_contract",
-        contract_editing(lambda d: d["sessions"][0].update(ttl_security_hops=1)),
+        contract_editing(lambda d: d["sessions"][0].update(ttl_security_hops=None)),
         BYO,
         "LB210",
     ),

@@ -22,7 +22,7 @@ from lbgen.testbed.run import Testbed
 from tests.conftest import ROOT
 
 if os.environ.get("LBGEN_IN_VM") != "1":
-    collect_ignore_glob = ["guest/test_*.py"]
+    collect_ignore_glob = ["guest/test_*.py", "rollout/test_*.py"]
 
 RESULTS = Path(os.environ.get("LBGEN_VM_RESULTS", "/tmp/lbgen-vm-results"))
 

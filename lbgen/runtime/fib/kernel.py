@@ -19,6 +19,7 @@ from lbgen.plan import RouterFibConfig
 from lbgen.runtime.fib.groups import PROTO
 
 NFT_TABLE = "lbgen_fib"
+UNLEASED = "unleased"  # the comment of the rules that count what no lease marked
 
 
 class KernelError(Exception):
@@ -150,6 +151,10 @@ def nft_script(config: RouterFibConfig) -> str:
         sets.append(f"  set {name} {{ type {kind}; flags interval;{elements} }}")
         to = f"meta nfproto @lease {ip} daddr @{name}"
         rules.append(f"    {to} counter {marking}")
+        # what zebra's own route forwards while the agent runs: a lease that lapsed (a starved
+        # heartbeat), or no lease yet (an anonymous counter: Linux 6.1 refuses a named one
+        # made in the transaction that replaces the table)
+        rules.append(f'    meta nfproto != @lease {ip} daddr @{name} counter comment "{UNLEASED}"')
         if config.pin_seconds:
             # then a flow's node in its mark, for the pins' rules: never a connection's first
             # packet (a client port used again finds its old conntrack entry and mark), and

@@ -1,0 +1,68 @@
+"""A rollout of web2's LB Deployment through real IPVS, in lbgen's VM (Debian's 6.1 kernel under
+QEMU): tests/vm/rollout/test_rollout.py, too long for the CI boot (6.5–8.5 min under software
+emulation). Prints the short connections made and broken (each broken one's LB, time and client
+port), the held connections broken per step, and the packets zebra's route forwarded because
+the agent's lease had lapsed.
+
+Run as root: .venv/bin/python -m bench.vm_rollout [--rootfs build/image/rootfs]
+(prints numbers; exits 1 when the test's assertions fail, with them)"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from lbgen.testbed import vm
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST = ROOT / "tests/vm/rollout/test_rollout.py"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rootfs", type=Path, default=ROOT / "build/image/rootfs")
+    args = parser.parse_args()
+    shares = [*vm.python_shares(), vm.Share(ROOT)]
+    if not args.rootfs.resolve().is_relative_to(ROOT):
+        shares.append(vm.Share(args.rootfs.resolve()))
+    with tempfile.TemporaryDirectory(prefix="lbgen-vm-rollout-") as folder:
+        work = Path(folder)
+        (work / "results").mkdir()
+        boot = vm.boot(
+            vm.prepare(),
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(TEST)],
+            work,
+            shares=shares,
+            env={
+                "LBGEN_IN_VM": "1",
+                "LBGEN_VM_ROOTFS": str(args.rootfs.resolve()),
+                "LBGEN_VM_RESULTS": "/share/results",
+            },
+            timeout=1800,
+        )
+        results = work / "results" / "results.json"
+        if not results.exists():
+            print(boot.console[-3000:])
+            return 1
+        found = json.loads(results.read_text())["connections_across_a_rollout"]
+    short = found["short"]
+    print(f"short connections: {short['made']} made, {len(short['broken'])} broken")
+    for broken in sorted(short["broken"], key=lambda b: b["opened"]):
+        print(f"  at {broken['opened']:7.2f} s  LB {broken['lb'] or '?':15}  port {broken['port']}")
+    for step, row in found["held_per_step"].items():
+        print(
+            f"held across {step}: {row['broken']} of {row['connections']} broken "
+            f"({row['on_removed_lb (minimum broken)']} on the leaving LB), "
+            f"survivors moved {row['survivors_moved_by_ecmp']}"
+        )
+    print(f"packets forwarded by zebra's route (the lease lapsed): {found['unleased_packets']}")
+    if boot.returncode != 0:
+        print(boot.console[-3000:])
+    return boot.returncode
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
