@@ -2,7 +2,7 @@
 QEMU): tests/vm/rollout/test_rollout.py, too long for the CI boot (6.5–8.5 min under software
 emulation). Prints the short connections made and broken (each broken one's LB, time and client
 port), the held connections broken per step, and the packets zebra's route forwarded because
-the agent's lease had lapsed.
+the agent's lease had lapsed; what the guest kept (the testbed's logs) stays in build/vm-rollout/.
 
 Run as root: .venv/bin/python -m bench.vm_rollout [--rootfs build/image/rootfs]
 (prints numbers; exits 1 when the test's assertions fail, with them)"""
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -19,6 +20,7 @@ from lbgen.testbed import vm
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST = ROOT / "tests/vm/rollout/test_rollout.py"
+KEPT = ROOT / "build" / "vm-rollout"
 
 
 def main() -> int:
@@ -43,7 +45,10 @@ def main() -> int:
             },
             timeout=1800,
         )
-        results = work / "results" / "results.json"
+        shutil.rmtree(KEPT, ignore_errors=True)
+        shutil.copytree(work / "results", KEPT)  # the testbed's logs too, to read afterwards
+        (KEPT / "console.log").write_text(boot.console)
+        results = KEPT / "results.json"
         if not results.exists():
             print(boot.console[-3000:])
             return 1
