@@ -132,6 +132,27 @@ def test_one_of_three_lbs_gone_moves_none_of_the_survivors_flows(
     assert moved(hashed_before, hashed_after, gone=LBS[0]) > survivors // 10
 
 
+def test_a_route_down_to_one_lb_keeps_its_flows_when_the_second_returns(
+    router: str, tmp_path: Path
+) -> None:
+    """A 2-LB service mid-rollout: its route has one LB for a while. The kernel forwards a
+    one-path route without hashing, so a group of one member would mark no bucket busy, and
+    the second LB's return would take half the flows that began meanwhile (the VM's rollout
+    resets); each LB is in its group twice (a twin), so that never happens."""
+    _zebra(router, LBS[0], LBS[1])
+    with agent(router, tmp_path / "router-fib.json"):
+        wait_for(lambda: _group_hops(router) == set(LBS[:2]), timeout=5, what="the group")
+        choices(router)  # flows on both LBs: every bucket busy
+        _zebra(router, LBS[0])
+        wait_for(lambda: _group_hops(router) == {LBS[0]}, timeout=5, what="one LB")
+        alone = choices(router)  # the flows that begin while it is alone: their buckets busy
+        _zebra(router, LBS[0], LBS[1])
+        wait_for(lambda: _group_hops(router) == set(LBS[:2]), timeout=5, what="two again")
+        after = choices(router)
+    assert set(alone.values()) == {LBS[0]}
+    assert moved(alone, after) == 0
+
+
 def test_an_lb_added_moves_no_active_flow(router: str, tmp_path: Path) -> None:
     with agent(router, tmp_path / "router-fib.json"):
         before = choices(router)  # every bucket these flows use is busy now

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ipaddress import ip_network
 
-from lbgen.runtime.fib.groups import GROUP_IDS, MEMBER_IDS, PROTO, Held, batch
+from lbgen.runtime.fib.groups import GROUP_IDS, MEMBER_IDS, PROTO, TWIN, Held, batch
 from lbgen.runtime.fib.pins import Pins, flow_mark, held_pins, left, pin_lines, pin_mark
 from tests.unit.test_router_fib_groups import ARGS, CONFIG
 
@@ -87,8 +87,8 @@ def test_only_its_own_rules_are_read_as_pins() -> None:
 def test_a_pinned_member_stays_though_no_group_has_it_and_goes_once_unpinned() -> None:
     _, now = batch(CONFIG, {P1: ((A, 1), (B, 1))}, Held())
     lines, after = batch(CONFIG, {P1: ((A, 1),)}, now, keep=[B])
-    assert lines == [f"nexthop replace id {G} group {M},1 {ARGS}"]
+    assert lines == [f"nexthop replace id {G} group {M},1/{M + TWIN},1 {ARGS}"]
     assert after.members == {A: M, B: M + 1}
     lines, after = batch(CONFIG, {P1: ((A, 1),)}, after, only=())
-    assert lines == [f"nexthop del id {M + 1}"]
+    assert lines == [f"nexthop del id {M + 1 + TWIN}", f"nexthop del id {M + 1}"]
     assert after.members == {A: M}

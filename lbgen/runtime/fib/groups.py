@@ -18,8 +18,13 @@ from lbgen.plan import RouterFibConfig
 
 # the routing protocol number of the agent's routes and nexthop objects
 PROTO = "250"
-# its nexthop ids: one object per (gateway, device), one group per prefix
-MEMBER_IDS = range(0x6C000000, 0x6C800000)
+# its nexthop ids: per (gateway, device) a member and its twin (the same next hop, id + TWIN),
+# both in every group it is in, so that no group is ever one path: the kernel forwards a route
+# of one path without hashing, so no bucket is marked busy, and when a second LB returns every
+# bucket looks idle and half the flows move with them (a 2-LB service mid-rollout); one group
+# per prefix
+MEMBER_IDS = range(0x6C000000, 0x6C400000)
+TWIN = 0x400000
 GROUP_IDS = range(0x6C800000, 0x6D000000)
 WEIGHTS = range(1, 257)  # what a kernel group takes
 
@@ -42,6 +47,7 @@ class Held:
     """What the kernel holds of the agent's: its member objects, its groups and its routes."""
 
     members: dict[Hop, int] = field(default_factory=dict)  # (gateway, device) → nexthop id
+    twins: set[int] = field(default_factory=set)  # the members whose twin exists
     groups: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)  # id → members
     settings: dict[int, tuple[int, int, int]] = field(default_factory=dict)  # id → its args
     routes: dict[Network, int] = field(default_factory=dict)  # prefix → group id
@@ -97,12 +103,15 @@ def held(
     """The agent's own objects in `ip -j nexthop show` and its table's `ip -j route show table T`
     (both families): only ids in its ranges with its protocol, routes of its prefixes."""
     state = Held()
+    twins: set[int] = set()
     for nh in nexthops:
         nid = nh.get("id")
         if str(nh.get("protocol")) != PROTO or not isinstance(nid, int):
             continue
         if nid in MEMBER_IDS and nh.get("gateway") and nh.get("dev"):
             state.members[(str(nh["gateway"]), str(nh["dev"]))] = nid
+        elif nid - TWIN in MEMBER_IDS:
+            twins.add(nid - TWIN)
         elif nid in GROUP_IDS and isinstance(nh.get("group"), list):
             state.groups[nid] = tuple((int(m["id"]), int(m.get("weight", 1))) for m in nh["group"])
             args = nh.get("resilient_args") or {}
@@ -118,7 +127,15 @@ def held(
         nhid = route.get("nhid")
         if isinstance(nhid, int) and nhid in state.groups:
             state.routes[prefix] = nhid
+    state.twins = twins & set(state.members.values())
     return state
+
+
+def twinned(group: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """A group's members with their twins, each with its member's weight."""
+    return tuple(
+        sorted(pair for nid, weight in group for pair in ((nid, weight), (nid + TWIN, weight)))
+    )
 
 
 def _free(ids: range, taken: Iterable[int]) -> Iterator[int]:
@@ -156,10 +173,16 @@ def batch(
     for hop in sorted(needed - members.keys()):
         members[hop] = next(fresh_members)
         lines.append(f"nexthop add id {members[hop]} via {hop[0]} dev {hop[1]} proto {PROTO}")
-    after = Held(members, dict(now.groups), dict(now.settings), dict(now.routes), now.pinned)
+    twins = set(now.twins)
+    for hop in sorted(needed):  # a member its twin (what an agent before twins left has none)
+        if members[hop] not in twins:
+            nid = members[hop] + TWIN
+            lines.append(f"nexthop add id {nid} via {hop[0]} dev {hop[1]} proto {PROTO}")
+            twins.add(members[hop])
+    after = Held(members, twins, dict(now.groups), dict(now.settings), dict(now.routes), now.pinned)
     fresh_groups = _free(GROUP_IDS, now.groups)
     for prefix in _by_family(considered & wanted.keys()):
-        group = tuple(sorted((members[hop], weight) for hop, weight in wanted[prefix]))
+        group = twinned((members[hop], weight) for hop, weight in wanted[prefix])
         spec = "/".join(f"{m},{w}" for m, w in group)
         gid = now.routes.get(prefix)
         if gid is not None and now.settings.get(gid) == settings:
@@ -185,6 +208,10 @@ def batch(
         for hop, nid in members.items()
         if hop not in needed and nid not in grouped and hop not in keep and nid not in now.pinned
     }
-    lines += [f"nexthop del id {nid}" for _, nid in sorted(unused.items())]
+    for _, nid in sorted(unused.items()):
+        if nid in twins:
+            lines.append(f"nexthop del id {nid + TWIN}")
+            twins.discard(nid)
+        lines.append(f"nexthop del id {nid}")
     after.members = {hop: nid for hop, nid in members.items() if hop not in unused}
     return lines, after
