@@ -79,6 +79,9 @@ DEFAULT_RESOURCES = {
 # packets keep using its table after its last heartbeat
 ROUTER_FIB_RULE_PRIORITY = 10042
 ROUTER_FIB_LEASE_MS = 1000
+# the kernel protocol of the routes the agent follows (/etc/iproute2/rt_protos): zebra's (FRR,
+# gobgpd + zebra) and BIRD's
+RTPROT_BGP, RTPROT_BIRD = 186, 12
 # the agent's niceness (its unit's Nice=, the testbed's `nice`): its lease must not lapse under
 # load (in the VM, at nice 0, 102 packets went by zebra's route during one rollout)
 ROUTER_FIB_NICE = -10

@@ -14,13 +14,11 @@ from lbgen.contract import (
     ROUTER_FIB_NICE,
     ROUTER_FIB_RULE_PRIORITY,
     ROUTER_FIB_UNIT_NAME,
+    RTPROT_BGP,
+    RTPROT_BIRD,
 )
 from lbgen.plan import ResilientPlan, RouterFibConfig, RouterPlan
 from lbgen.render.text import generated_by, header, render_template
-
-# the kernel protocol of the routes the agent follows, by the router's implementation (FRR's
-# and gobgpd's zebra: bgp; BIRD: bird, /etc/iproute2/rt_protos)
-RTPROT_BGP, RTPROT_BIRD = 186, 12
 
 
 def router_fib_config(

@@ -78,7 +78,6 @@ class _Bird:
     reset: dict[str, str] = field(default_factory=dict)
     merge: dict[str, int] = field(default_factory=dict)  # kernel channel → merge paths limit
     discards: dict[str, int] = field(default_factory=dict)  # prefix → its static preference
-    router_id: str = ""
     sets: dict[str, frozenset[Network] | None] = field(default_factory=dict)  # read once each
 
 
@@ -117,8 +116,6 @@ def _top_line(bird: _Bird, line: str, number: int) -> _Block | None:
     """A line outside any block: a set, the router id, or a block's start."""
     if (found := _DEFINE.fullmatch(line)) is not None:
         bird.defines[found[1]] = (found[2], number)
-    elif line.startswith("router id "):
-        bird.router_id = line.removeprefix("router id ").rstrip(";")
     elif (found := _BLOCK.fullmatch(line)) is not None:
         block = _Block(found[2] or found[1], found[3])
         if block.kind == "bgp":

@@ -33,14 +33,10 @@ class RenderedSpeaker:
     address: Address
     box: Granting  # what it may accept, per next hop
     lb_range: Network | None = None  # reflectors: the LB peers' range
-    as_path: str = "^$"  # the AS path its accepted routes carry: the fabric's AS across eBGP
+    # the AS path its accepted routes carry: empty, the fabric's AS across eBGP
+    as_path: tuple[int, ...] = ()
 
     daemon: str = ""  # frr | gobgp | bird | external
-
-    @property
-    def path(self) -> tuple[int, ...]:
-        """`as_path` as the AS numbers it matches."""
-        return tuple(int(a) for a in self.as_path.strip("^$").split())
 
 
 # the file each implementation's BGP settings are in
@@ -60,7 +56,7 @@ def _rendered(plan: Plan) -> list[RenderedSpeaker]:
             r.name,
             r.address,
             r,
-            as_path=f"^{r.fabric_asn}$" if r.ebgp else "^$",
+            as_path=(r.fabric_asn,) if r.ebgp else (),
             daemon=r.implementation,
         )
         for r in plan.routers
@@ -93,16 +89,20 @@ def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list
             if box.daemon == "bird":
                 ebgp = isinstance(box.box, RouterPlan) and box.box.ebgp
                 speakers.append(read_bird(text, file, name, box.address, ebgp))
-                found.extend(check_bird_import_policy(text, file, box.box, box.path))
+                found.extend(check_bird_import_policy(text, file, box.box, box.as_path))
                 continue
             if box.daemon == "external":
                 contract = read_contract(text)
                 speakers.append(contract_speaker(contract, file, box.address))
-                found.extend(check_contract(contract, file, box.box, box.path))
+                found.extend(check_contract(contract, file, box.box, box.as_path))
                 continue
             if box.daemon == "frr":
                 speakers.append(read_frr(text, file, name, box.address, kind))
-                found.extend(check_frr_import_policy(text, file, kind, box.box, box.as_path))
+                found.extend(
+                    check_frr_import_policy(
+                        text, file, kind, box.box, f"^{' '.join(map(str, box.as_path))}$"
+                    )
+                )
                 continue
             doc = read_rendered(text, file)
             if isinstance(doc, tuple):

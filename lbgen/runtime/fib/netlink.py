@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_network
 
+from lbgen.contract import RTPROT_BGP
 from lbgen.runtime.fib.groups import WEIGHTS, Hop, Members, Network, Route
 
 # linux/netlink.h, linux/rtnetlink.h
@@ -26,7 +27,7 @@ NLMSG_ERROR, NLMSG_OVERRUN = 2, 4
 RTM_NEWROUTE, RTM_DELROUTE = 24, 25
 NLM_F_APPEND = 0x800
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_MULTIPATH, RTA_TABLE = 1, 4, 5, 6, 9, 15
-RT_TABLE_MAIN, RTPROT_BGP, RTN_UNICAST = 254, 186, 1
+RT_TABLE_MAIN, RTN_UNICAST = 254, 1
 
 Devices = Callable[[int], str]  # ifindex → its name
 
