@@ -1,8 +1,8 @@
 """A rollout of web2's LB Deployment through real IPVS, in lbgen's VM (Debian's 6.1 kernel under
-QEMU): tests/vm/rollout/test_rollout.py, too long for the CI boot (6.5–8.5 min under software
-emulation). Prints the short connections made and broken (each broken one's LB, time and client
-port), the held connections broken per step, and the packets zebra's route forwarded because
-the agent's lease had lapsed; what the guest kept (the testbed's logs) stays in build/vm-rollout/.
+QEMU): tests/vm/guest/paper/test_rollout.py alone, 5 min (CI runs it within the VM suite).
+Prints the short connections made and broken (each broken one's LB, time and client port), the
+held connections broken per step, and the packets zebra's route forwarded because the agent's
+lease had lapsed; what the guest kept (the testbed's logs) stays in build/vm-rollout/.
 
 Run as root: .venv/bin/python -m bench.vm_rollout [--rootfs build/image/rootfs]
 (prints numbers; exits 1 when the test's assertions fail, with them)"""
@@ -19,7 +19,7 @@ from pathlib import Path
 from lbgen.testbed import vm
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST = ROOT / "tests/vm/rollout/test_rollout.py"
+TEST = ROOT / "tests/vm/guest/paper/test_rollout.py"
 KEPT = ROOT / "build" / "vm-rollout"
 
 

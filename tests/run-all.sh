@@ -46,4 +46,4 @@ for spec in examples/*.yaml; do .venv/bin/lbgen build "$spec" --check; done
 if [ "$(id -u)" -eq 0 ]; then
   timeout 600 .venv/bin/python -m bench.memory --check
 fi
-timeout 4500 .venv/bin/pytest "$@"
+timeout 4800 .venv/bin/pytest --durations=25 "$@"

@@ -1,12 +1,16 @@
 """Long-lived client connections across an event: open N keep-alive HTTP connections to a VIP,
 ask once on each (which LB and backend answered), wait for a line on stdin (the event happened),
 ask again on each, and print one JSON object: per connection, both answers or why it broke.
-Run inside a client's namespace: `python -m lbgen.testbed.flows VIP PORT N [--bind ADDRESS]`."""
+With `--every S` each connection also speaks every S seconds meanwhile, as an application's
+keep-alive ping does: a router's resilient group counts a flow as active only while its packets
+come within the group's idle timer. Run inside a client's namespace:
+`python -m lbgen.testbed.flows VIP PORT N [--bind ADDRESS] [--every S]`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import select
 import socket
 import sys
 from typing import Any
@@ -42,6 +46,21 @@ def fields(answer: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in answer.split()[1:] if "=" in part)
 
 
+def _wait(conns: list[socket.socket], every: float) -> dict[int, str]:
+    """Until a line comes on stdin, ask on each connection every `every` seconds (never, if 0);
+    the connections that broke meanwhile, and why."""
+    broken: dict[int, str] = {}
+    while not select.select([sys.stdin], [], [], every or None)[0]:
+        for index, conn in enumerate(conns):
+            if index not in broken:
+                try:
+                    ask(conn)
+                except OSError as error:
+                    broken[index] = type(error).__name__
+    sys.stdin.readline()
+    return broken
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("vip")
@@ -49,6 +68,7 @@ def main() -> None:
     parser.add_argument("count", type=int)
     parser.add_argument("--bind", default="")
     parser.add_argument("--timeout", type=float, default=5.0)
+    parser.add_argument("--every", type=float, default=0.0)
     args = parser.parse_args()
     conns: list[socket.socket] = []
     before: list[dict[str, str]] = []
@@ -60,10 +80,13 @@ def main() -> None:
         conns.append(conn)
     sys.stdout.write("open\n")
     sys.stdout.flush()
-    sys.stdin.readline()
+    broken = _wait(conns, args.every)
     results: list[dict[str, Any]] = []
-    for conn, first in zip(conns, before, strict=True):
+    for index, (conn, first) in enumerate(zip(conns, before, strict=True)):
         try:
+            if index in broken:
+                results.append({"before": first, "broken": broken[index]})
+                continue
             results.append({"before": first, "after": fields(ask(conn))})
         except OSError as error:
             results.append({"before": first, "broken": type(error).__name__})

@@ -244,10 +244,14 @@ class _AcrossEvent:
 
 class Held(_AcrossEvent):
     """Long-lived connections from a namespace to vip:port, held open across an event
-    (lbgen.testbed.flows): `finish()` asks on each again and says what each got."""
+    (lbgen.testbed.flows), each speaking every `every` seconds meanwhile (0: silent):
+    `finish()` asks on each again and says what each got."""
 
-    def __init__(self, netns: str, vip: str, port: int, count: int, bind: str = "") -> None:
+    def __init__(
+        self, netns: str, vip: str, port: int, count: int, *, bind: str = "", every: float = 0
+    ) -> None:
         argv = ["lbgen.testbed.flows", vip, str(port), str(count), "--bind", bind]
+        argv += ["--every", str(every)]
         super().__init__(netns, argv, f"{count} connections to {vip}:{port}")
 
     def finish(self) -> list[dict[str, Any]]:

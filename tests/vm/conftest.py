@@ -1,7 +1,9 @@
 """Every VM test is here: guest/ runs inside lbgen's VM (a Debian kernel with IPVS, under QEMU)
 and is collected only there (LBGEN_IN_VM=1); test_boot.py boots the VM and runs guest/ (what
 the guest measures goes to $LBGEN_VM_RESULTS/results.json for it to read); test_recipe.py
-checks the VM's recipe without booting it."""
+checks the VM's recipe without booting it. A testbed takes 200 s to come up under software
+emulation: guest/paper/ shares one for all its modules (its conftest), the dual-stack and
+IPv6-only fabrics get one per module here."""
 
 from __future__ import annotations
 
@@ -22,13 +24,14 @@ from lbgen.testbed.run import Testbed
 from tests.conftest import ROOT
 
 if os.environ.get("LBGEN_IN_VM") != "1":
-    collect_ignore_glob = ["guest/test_*.py", "rollout/test_*.py"]
+    collect_ignore = ["guest"]
 
+Record = Callable[[str, Any], None]  # the `record` fixture: keep a measured value by name
 RESULTS = Path(os.environ.get("LBGEN_VM_RESULTS", "/tmp/lbgen-vm-results"))
 
 
 @pytest.fixture(scope="session")
-def record() -> Callable[[str, Any], None]:
+def record() -> Record:
     """Keep a measured value for the host's report (the numbers in docs/ come from these)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "results.json"
@@ -51,25 +54,20 @@ def tally(answers: list[dict[str, str]]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def bed() -> Iterator[Testbed]:
-    """The paper's fabric with every LB pod whole: setup, keepalived (real IPVS), exabgp, hook,
-    from the LB image; backends answering HTTP; ready by the pods' own probes."""
-    yield from _testbed("paper", "v-")
-
-
-@pytest.fixture(scope="module")
 def dual() -> Iterator[Testbed]:
     """examples/dualstack.yaml, every LB pod whole."""
-    yield from _testbed("dualstack", "d-")
+    yield from testbed_of("dualstack", "d-")
 
 
 @pytest.fixture(scope="module")
 def six() -> Iterator[Testbed]:
     """examples/ipv6.yaml (an IPv6-only cluster), every LB pod whole."""
-    yield from _testbed("ipv6", "s-")
+    yield from testbed_of("ipv6", "s-")
 
 
-def _testbed(example: str, prefix: str) -> Iterator[Testbed]:
+def testbed_of(example: str, prefix: str) -> Iterator[Testbed]:
+    """An example's fabric with every LB pod whole: setup, keepalived (real IPVS), exabgp,
+    hook, from the LB image; backends answering HTTP; ready by the pods' own probes."""
     result = compile_file(ROOT / f"examples/{example}.yaml", f"examples/{example}.yaml")
     assert result.plan is not None
     assert result.tree is not None

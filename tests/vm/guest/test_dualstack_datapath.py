@@ -5,15 +5,11 @@ pod's address of that family: the masquerade), over several LBs (ECMP per family
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
 
 from lbgen.testbed.flows import fields
 from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.run import Testbed
-from tests.vm.conftest import tally
-
-Record = Callable[[str, Any], None]
+from tests.vm.conftest import Record, tally
 
 
 def test_both_vips_of_a_dual_stack_service_are_forwarded_to_backends_of_their_family(

@@ -5,16 +5,11 @@ address: the masquerade), over several LBs (ECMP)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from lbgen.testbed.flows import fields
 from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.observe import ask_udp
 from lbgen.testbed.run import Testbed
-from tests.vm.conftest import tally
-
-Record = Callable[[str, Any], None]
+from tests.vm.conftest import Record, tally
 
 
 def test_each_services_ipv6_vip_is_forwarded_to_its_ipv6_backends(

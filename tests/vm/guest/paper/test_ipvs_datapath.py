@@ -1,9 +1,8 @@
 """The paper's fabric on a kernel with IPVS (lbgen's VM): every LB pod runs its four containers
 as the compiled Deployment says, IPVS forwards client traffic to the backends, every LB of a
 service holds its pool in one kernel order whatever happened to it (so Maglev hashing picks the
-same backend for a flow on every LB), and what scale events do to long-lived connections.
-
-The tests run in order on one testbed; each says what it leaves behind."""
+same backend for a flow on every LB). The tests run in order on the package's testbed; each says
+what it leaves behind (web1 keeps its fifth backend, 172.16.1.50)."""
 
 from __future__ import annotations
 
@@ -11,11 +10,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from collections import Counter
-from collections.abc import Callable
 from ipaddress import IPv4Address
-from typing import Any
 
 from lbgen.contract import KEEPALIVED
 from lbgen.render.keepalived import RealServer
@@ -27,9 +22,9 @@ from lbgen.testbed.observe import Held, ask_from_ports
 from lbgen.testbed.pods import pod_spec
 from lbgen.testbed.run import Testbed
 from tests.support.ipvs_mh import choose, differing_ports, owners, table
-from tests.vm.conftest import tally
+from tests.vm.conftest import Record, tally
+from tests.vm.guest.paper.across import lbs_of
 
-Record = Callable[[str, Any], None]
 HTTP = ("http", "TCP")
 PORT = 8080  # the backends' target port
 
@@ -43,10 +38,6 @@ def in_pod(bed: Testbed, name: str, *argv: str, stdin: str | None = None) -> str
         check=True,
     )
     return done.stdout
-
-
-def lbs_of(bed: Testbed, service: str) -> list[str]:
-    return [lb.box.name for lb in bed.lbs if lb.service == service]
 
 
 def backends_of(bed: Testbed, service: str) -> list[IPv4Address]:
@@ -283,108 +274,3 @@ def test_a_keepalived_killed_or_stopped_and_restarted_rejoins_the_same_order(
     assert differing_slots(bed, "web1") == 0
     one_backend_per_flow(bed, IPv4Address("10.0.200.4"), list(range(42000, 42150)), wanted)
     record("mh.keepalived_restarts", {"signals": ["SIGKILL", "SIGTERM"], "ports_probed": 150})
-
-
-# ---- long-lived connections across scale events
-
-
-def _across(bed: Testbed, event: Callable[[], None], removed: str | None) -> dict[str, Any]:
-    """Hold 60 connections from the client behind the router to web2 across `event`."""
-    held = Held(bed.client().box.netns, "10.1.2.1", 80, 60)
-    event()
-    results = held.finish()
-    gone = str(bed.lb(removed).box.address) if removed else None
-    on_removed = sum(1 for r in results if r["before"]["peer"] == gone)
-    broken = [r for r in results if "broken" in r]
-    kept = [r for r in results if "broken" not in r]
-    # a connection that survives stays on its LB and its backend (there is no other way)
-    assert all(
-        (r["after"]["at"], r["after"]["peer"]) == (r["before"]["at"], r["before"]["peer"])
-        for r in kept
-    )
-    return {
-        "connections": len(results),
-        "by_lb_before": Counter(r["before"]["peer"] for r in results),
-        "on_removed_lb (minimum broken)": on_removed,
-        "broken": len(broken),
-        "survivors_moved_by_ecmp": sum(1 for r in broken if r["before"]["peer"] != gone),
-    }
-
-
-def _hops(bed: Testbed) -> int:
-    """web2's paths at the router: zebra's route, once the resilient group (lbgen router-fib,
-    routers[].resilientEcmp) holds the same; -1 while it does not yet."""
-    zebra = bed.router_nexthops("router")["web2"]
-    return len(zebra) if bed.router_groups("router")["web2"] == zebra else -1
-
-
-ADD, KILL, BACK = "add an LB (2 → 3)", "kill one (3 → 2; exabgp SIGKILL)", "start it again (2 → 3)"
-WITHIN = "remove one gracefully, connections end within the drain (3 → 2)"
-OUTLIVE = "remove one gracefully, connections outlive the drain (3 → 2)"
-ROUNDS = 1  # three take the VM past its time in CI (each event ~1 min under TCG)
-
-
-def _round(bed: Testbed) -> dict[str, dict[str, Any]]:
-    """One round of scale events on web2 (LBs on node4 and node5 before and after), each across
-    60 held connections."""
-    rows = {}
-
-    def add(node: str) -> Callable[[], None]:
-        def adding() -> None:
-            if node == "node6":
-                bed.add_lb("web2", node)
-            else:
-                bed.start_lb(f"web2@{node}")
-            wait_for(lambda: _hops(bed) == 3, timeout=180, what="the third path")
-
-        return adding
-
-    rows[ADD] = _across(bed, add("node6"), None)
-
-    def kill() -> None:
-        bed.stop_lb("web2@node5", signal.SIGKILL)
-        wait_for(lambda: _hops(bed) == 2, timeout=60, what="the path gone")
-        time.sleep(1)  # the killed LB's connections are asked after its route went
-
-    rows[KILL] = _across(bed, kill, "web2@node5")
-    rows[BACK] = _across(bed, add("node5"), None)
-
-    # preStop: it withdraws at once (the router pins: lbgen router-fib), so its node leaves
-    # the group and new flows go elsewhere; the held connections are asked 3 s into its
-    # drain, pinned to it, and end
-    def into_the_drain() -> None:
-        bed.stop_lb("web2@node5")
-        wait_for(lambda: _hops(bed) == 2, timeout=60, what="the path withdrawn")
-        time.sleep(3)
-
-    rows[WITHIN] = _across(bed, into_the_drain, "web2@node5")
-    time.sleep(bed.plan.kube.drain_seconds)  # the pin over, as its pod's end would be
-    bed.start_lb("web2@node5")
-    wait_for(lambda: _hops(bed) == 3, timeout=180, what="node5 back")
-
-    def remove() -> None:
-        bed.stop_lb("web2@node6")  # preStop: the withdrawal, then SIGTERM
-        wait_for(lambda: _hops(bed) == 2, timeout=60, what="the path withdrawn")
-        time.sleep(bed.plan.kube.drain_seconds + 2)  # the pin over (the agent looks every 1 s)
-
-    rows[OUTLIVE] = _across(bed, remove, "web2@node6")
-    bed.remove_lb("web2@node6")
-    return rows
-
-
-def test_long_lived_connections_across_adding_removing_and_killing_an_lb(
-    bed: Testbed, record: Record
-) -> None:
-    """The router forwards through resilient groups and pins a leaving LB's flows to it for its
-    drain: an LB that joins takes no established flow, one that leaves keeps its own while its
-    drain lasts (its exabgp killed, or stopped gracefully) and breaks only those once it is
-    over."""
-    rounds = [_round(bed) for _ in range(ROUNDS)]
-    record("connections_across_scale_events", {e: [r[e] for r in rounds] for e in rounds[0]})
-    for rows in rounds:
-        for event, row in rows.items():
-            assert row["survivors_moved_by_ecmp"] == 0, (event, row)
-        assert rows[ADD]["broken"] == rows[BACK]["broken"] == rows[WITHIN]["broken"] == 0, rows
-        # its announcer killed, its IPVS alive: the router pins its flows to it, so none of
-        # them breaks within the drain (a dead datapath would lose its own, and only those)
-        assert rows[KILL]["broken"] == 0, rows

@@ -12,9 +12,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from ipaddress import IPv4Address
-from typing import Any
 
 import pytest
 
@@ -24,8 +23,8 @@ from lbgen.testbed.flows import fields
 from lbgen.testbed.hookrig import wait_for
 from lbgen.testbed.netns import inside
 from lbgen.testbed.run import Testbed
+from tests.vm.conftest import Record
 
-Record = Callable[[str, Any], None]
 WEB1 = {IPv4Address(f"10.0.0.{h}") for h in (104, 105, 106)}
 WEB2 = {IPv4Address(f"10.0.0.{h}") for h in (104, 105)}
 
