@@ -85,3 +85,12 @@ def test_speaking_connections_ask_every_interval_and_a_closed_one_is_broken(
     results = _held(server.server_address[1], 2, every=0.2, seconds=1.0)
     assert [r.get("broken") for r in results] == ["ConnectionError", "ConnectionError"]
     assert len(_Answer.asked) == 4  # the first ask and one ping each; none after it broke
+
+
+def test_a_connection_closed_meanwhile_is_broken_and_not_asked_again(
+    server: http.server.ThreadingHTTPServer,
+) -> None:
+    _Answer.close_after = 2  # the server closes each connection after its first ping
+    results = _held(server.server_address[1], 2, every=0.2, seconds=1.0)
+    assert [r.get("broken") for r in results] == ["ConnectionError", "ConnectionError"]
+    assert len(_Answer.asked) == 4  # the first ask and one ping each; none after it broke
