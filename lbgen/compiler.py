@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from lbgen.checks import run_checks
-from lbgen.errors import Diagnostic, Related
+from lbgen.diagnostics import Diagnostic, locate
+from lbgen.implementations import render_boxes, rendered_boxes
 from lbgen.load import Loaded, load_fabric, load_fabric_text
 from lbgen.origin import safe_source, source_name
 from lbgen.plan import Plan
 from lbgen.plan.build import build_plan
 from lbgen.render.tree import Tree, render_tree
-from lbgen.source import Document
 from lbgen.verify import verify_tree
 
 
@@ -44,26 +44,12 @@ def compile_text(text: str, name: str) -> Compiled:
 def _compile(name: str, source: str, loaded: Loaded | list[Diagnostic]) -> Compiled:
     if not isinstance(loaded, Loaded):
         return Compiled(name, tuple(loaded))
-    findings = _located(loaded.document, run_checks(loaded.fabric))
+    findings = locate(run_checks(loaded.fabric), loaded.document)
     if any(d.is_error for d in findings):
         return Compiled(name, findings)
     plan = build_plan(loaded.fabric, source)
-    tree = render_tree(plan)
-    broken = tuple(verify_tree(plan, tree))
+    tree = render_tree(plan, render_boxes(plan))
+    broken = tuple(verify_tree(plan, tree, rendered_boxes(plan)))
     if broken:
         return Compiled(name, findings + broken, plan, internal=True)
     return Compiled(name, findings, plan, tree)
-
-
-def _located(document: Document, found: list[Diagnostic]) -> tuple[Diagnostic, ...]:
-    located = [
-        replace(
-            d,
-            position=d.position or document.position(d.path),
-            related=tuple(
-                Related(r.path, r.position or document.position(r.path)) for r in d.related
-            ),
-        )
-        for d in found
-    ]
-    return tuple(sorted(located, key=Diagnostic.sort_key))

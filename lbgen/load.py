@@ -11,8 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from lbgen.codes import finding
-from lbgen.errors import Diagnostic, SpecPath
+from lbgen.diagnostics import Diagnostic, SpecPath, finding, locate
 from lbgen.source import Document, parse_document, read_document
 from lbgen.spec import API_VERSION, Fabric
 from lbgen.spec.fields import NOT_TEXT, PATTERN_MEANING
@@ -48,7 +47,7 @@ def _validate(document: Document | Diagnostic) -> Loaded | list[Diagnostic]:
             # a list whose items failed is also reported "too short": the items say it better
             if not (detail["type"] == "too_short" and tuple(detail["loc"]) in failed_inside)
         ]
-        return sorted(found, key=Diagnostic.sort_key)
+        return list(locate(found, document))
     return Loaded(fabric, document)
 
 
@@ -76,7 +75,6 @@ def _diagnostic(document: Document, detail: ErrorDetails) -> Diagnostic:
         path,
         _join(_describe(detail["input"]), _message(detail)),
         _hint(path, detail),
-        position=document.position(path),
     )
 
 

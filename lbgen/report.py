@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lbgen.errors import Diagnostic, format_path
+from lbgen.diagnostics import Diagnostic, format_path
 from lbgen.origin import shown
 from lbgen.output import Mode, Synced
 

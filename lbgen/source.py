@@ -15,8 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from lbgen.codes import finding
-from lbgen.errors import Diagnostic, Position, SpecPath
+from lbgen.diagnostics import Diagnostic, Position, SpecPath, finding
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lbgen.codes import markdown_table
+from lbgen.diagnostics.codes import markdown_table
 from lbgen.schema import REFERENCE_PATH, render_reference
 from tests.conftest import ROOT
 

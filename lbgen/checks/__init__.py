@@ -13,7 +13,7 @@ from lbgen.checks import (
     services,
     special,
 )
-from lbgen.errors import Diagnostic
+from lbgen.diagnostics import Diagnostic
 from lbgen.spec import Fabric
 
 CHECKS = (

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
-from lbgen.codes import finding
-from lbgen.errors import Diagnostic, SpecPath, format_path
+from lbgen.diagnostics import Diagnostic, SpecPath, finding, format_path
 from lbgen.spec import Fabric
 from lbgen.spec.sessions import session_nodes, session_pods, session_version
 

@@ -3,13 +3,22 @@ implementations, the options each takes, and what each can secure."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from operator import attrgetter
+from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from lbgen.codes import finding
-from lbgen.errors import Diagnostic, Severity, SpecPath
+from lbgen.diagnostics import Diagnostic, Severity, SpecPath, finding
+from lbgen.implementations import REFLECTORS, ROUTERS
+from lbgen.implementations.description import Implementation, Refusal, Takes
 from lbgen.spec import Fabric, Router
+
+# gobgpd's zebra client settings: what takes.zebra_options allows
+ZEBRA_OPTIONS = ("zebra_version", "zebra_software", "zebra_socket")
+Able = Callable[[Takes], bool]
+SECURED: Able = attrgetter("secured")
+EBGP: Able = attrgetter("ebgp")
 
 RESERVED_ASNS = {0: "reserved", 23456: "AS_TRANS", 65535: "reserved", 4_294_967_295: "reserved"}
 PRIVATE_ASNS = ((64512, 65534), (4_200_000_000, 4_294_967_294))
@@ -111,87 +120,76 @@ def _ecmp_width(fabric: Fabric) -> Iterator[Diagnostic]:
                 )
 
 
-# options only gobgpd + zebra reads (the other implementations have no zebra API client)
-ZEBRA_OPTIONS = ("zebra_version", "zebra_software", "zebra_socket")
-
-
 def _options(index: int, router: Router) -> Iterator[Diagnostic]:
-    """What a router's implementation cannot take: zebra's settings off gobgp; resilientEcmp
-    on a router lbgen renders nothing for; zebra's own resilience knob, or GTSM beyond the
-    direct sessions it renders, on BIRD."""
+    """What a router's implementation cannot take (its description's `takes`): zebra's
+    settings off gobgp, resilientEcmp where nothing runs, via: zebra where there is no zebra,
+    GTSM beyond the hops its sessions allow."""
     path = ("spec", "routers", index)
-    kind = router.implementation
-    if kind in ("bird", "external"):
+    implementation = ROUTERS[router.implementation]
+    takes = implementation.takes
+    if not takes.zebra_options:
+        which = " or ".join(n for n, i in ROUTERS.items() if i.takes.zebra_options)
         for name in sorted(router.model_fields_set & set(ZEBRA_OPTIONS)):
             yield finding(
                 "LB133",
                 (*path, to_camel(name)),
-                f"router {router.name} {'runs BIRD' if kind == 'bird' else 'is external'}: "
-                f"{to_camel(name)} is a setting of gobgpd's zebra client, which only "
-                "implementation: gobgp has",
+                f"router {router.name} {implementation.described}: {to_camel(name)} is a "
+                f"setting of gobgpd's zebra client, which only implementation: {which} has",
                 f"remove {to_camel(name)}",
             )
     resilient = router.resilient_ecmp
-    if kind == "external" and resilient is not None:
-        yield finding(
-            "LB133",
-            (*path, "resilientEcmp"),
-            f"router {router.name} is external: lbgen renders nothing to run on it, so no "
-            "agent or zebra knob would make its groups resilient",
-            "remove resilientEcmp and turn on the vendor's resilient hashing on that router "
-            "(see its README.md in out/)",
-        )
-    if kind == "bird" and resilient is not None and resilient.via == "zebra":
-        yield finding(
-            "LB133",
-            (*path, "resilientEcmp", "via"),
-            f"router {router.name} runs BIRD, which has no zebra: via: zebra is FRR's knob",
-            "use via: agent (lbgen router-fib follows BIRD's kernel routes too)",
-        )
-    if kind == "bird" and (router.ttl_security_hops or 1) > 1:
+    if resilient is not None and takes.resilient is not None:
+        yield _refused("LB133", (*path, "resilientEcmp"), router, takes.resilient)
+    elif resilient is not None and resilient.via == "zebra" and takes.resilient_by_zebra:
+        yield _refused("LB133", (*path, "resilientEcmp", "via"), router, takes.resilient_by_zebra)
+    hops = router.ttl_security_hops or 1
+    if takes.gtsm_hops is not None and hops > takes.gtsm_hops and takes.gtsm_hops_refusal:
+        refusal = takes.gtsm_hops_refusal
         yield finding(
             "LB134",
             (*path, "ttlSecurityHops"),
-            f"router {router.name} runs BIRD with GTSM {router.ttl_security_hops} hops: lbgen "
-            "renders BIRD's sessions direct (its next hops, the nodes, on the same network), "
-            "and BIRD's GTSM beyond one hop needs multihop sessions",
-            "use ttlSecurityHops: 1 with the reflectors on the router's network",
+            f"router {router.name} {implementation.described} with GTSM {hops} hops: "
+            f"{refusal.why}",
+            refusal.fix,
         )
+
+
+def _refused(code: str, path: SpecPath, router: Router, refusal: Refusal) -> Diagnostic:
+    return finding(code, path, f"router {router.name} {refusal.why}", refusal.fix)
 
 
 def _implementations(fabric: Fabric) -> Iterator[Diagnostic]:
     for index, router in enumerate(fabric.spec.routers):
         yield from _options(index, router)
-        if router.implementation == "gobgp":
+        unproven = ROUTERS[router.implementation].takes.unproven
+        if unproven is not None:
             yield finding(
-                "LB130",
-                ("spec", "routers", index, "implementation"),
-                "gobgpd 3.10 panics against FRR 8.4's zebra (osrg/gobgp#2681); "
-                "this pair is rendered and dry-run checked but not proven to route",
-                "use implementation: frr unless your gobgpd and zebra are known to work together",
+                "LB130", ("spec", "routers", index, "implementation"), unproven.why, unproven.fix
             )
 
 
-GOBGP_CANNOT = (
-    "gobgpd 3.10 cannot authenticate dynamic neighbours (osrg/gobgp#2589), and lbgen "
-    "secures sessions on FRR only"
-)
-
-
-def _gobgp_ends(fabric: Fabric, router: Router) -> str | None:
-    """Which ends of `router`'s sessions with the reflectors run gobgpd, as a clause; None when
-    every one is FRR (what lbgen renders passwords, GTSM and eBGP for)."""
-    ends = [f"router {router.name} itself"] if router.implementation == "gobgp" else []
-    ends += [f"reflector {r.name}" for r in fabric.spec.reflectors if r.implementation == "gobgp"]
-    if not ends:
+def _ends_without(fabric: Fabric, router: Router, able: Able) -> str | None:
+    """Which ends of `router`'s sessions with the reflectors run an implementation that is not
+    `able` (lbgen renders no passwords, GTSM or eBGP for it), as a clause; None when none."""
+    found: list[tuple[str, Implementation[Any]]] = []
+    if not able(ROUTERS[router.implementation].takes):
+        found.append((f"router {router.name} itself", ROUTERS[router.implementation]))
+    for rr in fabric.spec.reflectors:
+        if not able(REFLECTORS[rr.implementation].takes):
+            found.append((f"reflector {rr.name}", REFLECTORS[rr.implementation]))
+    if not found:
         return None
-    return f"{', '.join(ends)} {'runs' if len(ends) == 1 else 'run'} gobgpd"
+    daemons = " and ".join(sorted({implementation.daemon for _, implementation in found}))
+    verb = "runs" if len(found) == 1 else "run"
+    return f"{', '.join(end for end, _ in found)} {verb} {daemons}"
 
 
-def _frr_hint(router: Router, which: str) -> str:
-    """What to change: the reflectors, and the router too when it runs gobgpd (a BIRD or an
-    external router is not one lbgen can make FRR)."""
-    ends = "every router and reflector" if router.implementation == "gobgp" else "every reflector"
+def _secured_hint(router: Router, which: str, able: Able) -> str:
+    """What to change: the reflectors, and the router too when its implementation is not
+    `able` (a BIRD or an external router is)."""
+    ends = "every reflector" if able(ROUTERS[router.implementation].takes) else (
+        "every router and reflector"
+    )
     return f"use implementation: frr on {ends} {which}".rstrip()
 
 
@@ -199,26 +197,27 @@ def _authentication(fabric: Fabric) -> Iterator[Diagnostic]:
     """Passwords and GTSM are rendered for FRR: every end of a secured session must be one."""
     spec = fabric.spec
     for index, rr in enumerate(spec.reflectors):
-        if rr.implementation == "gobgp" and rr.lb_password is not None:
+        refusal = REFLECTORS[rr.implementation].takes.lb_password
+        if refusal is not None and rr.lb_password is not None:
             yield finding(
                 "LB124",
                 ("spec", "reflectors", index, "lbPassword"),
-                f"reflector {rr.name} runs gobgpd: {GOBGP_CANNOT}",
-                "set implementation: frr on this reflector",
+                f"reflector {rr.name} {refusal.why}",
+                refusal.fix,
             )
     for index, router in enumerate(spec.routers):
-        gobgp = _gobgp_ends(fabric, router)
+        unsecured = _ends_without(fabric, router, SECURED)
         for field, what, value in (
             ("passwordFile", "a password", router.password_file),
             ("ttlSecurityHops", "GTSM", router.ttl_security_hops),
         ):
-            if value is not None and gobgp is not None:
+            if value is not None and unsecured is not None:
                 yield finding(
                     "LB124",
                     ("spec", "routers", index, field),
-                    f"{what} on router {router.name}'s sessions, but {gobgp}, for which lbgen "
+                    f"{what} on router {router.name}'s sessions, but {unsecured}, for which lbgen "
                     "renders none",
-                    _frr_hint(router, "of secured sessions"),
+                    _secured_hint(router, "of secured sessions", SECURED),
                 )
     secured = [r.name for r in spec.reflectors if r.lb_password is not None]
     for index, rr in enumerate(spec.reflectors):
@@ -238,12 +237,12 @@ def _ebgp(fabric: Fabric) -> Iterator[Diagnostic]:
     towards an eBGP peer."""
     spec = fabric.spec
     for index, router in enumerate(spec.routers):
-        gobgp = _gobgp_ends(fabric, router)
-        if router.asn not in (None, spec.asn) and gobgp is not None:
+        unsecured = _ends_without(fabric, router, EBGP)
+        if router.asn not in (None, spec.asn) and unsecured is not None:
             yield finding(
                 "LB126",
                 ("spec", "routers", index, "asn"),
                 f"router {router.name} is in AS {router.asn}, not the fabric's {spec.asn}: "
-                f"its sessions are eBGP, which lbgen renders for FRR only, and {gobgp}",
-                _frr_hint(router, "") + ", or leave out asn for an iBGP router",
+                f"its sessions are eBGP, which lbgen renders for FRR only, and {unsecured}",
+                _secured_hint(router, "", EBGP) + ", or leave out asn for an iBGP router",
             )

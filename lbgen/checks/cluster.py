@@ -6,8 +6,7 @@ import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from lbgen.codes import finding
-from lbgen.errors import Diagnostic, SpecPath
+from lbgen.diagnostics import Diagnostic, SpecPath, finding
 from lbgen.spec import Fabric
 
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 from pydantic.alias_generators import to_camel
 
-from lbgen.codes import finding
-from lbgen.errors import Diagnostic
+from lbgen.diagnostics import Diagnostic, finding
+from lbgen.implementations import REFLECTORS
 from lbgen.spec import Fabric, FabricSpec
 from lbgen.spec.selection import Eligibility
 from lbgen.spec.sessions import session_field, session_version
@@ -125,13 +125,14 @@ def _dual_stack_next_hops(spec: FabricSpec) -> Iterator[Diagnostic]:
     if not dual:
         return
     for index, reflector in enumerate(spec.reflectors):
-        if reflector.implementation == "frr" and reflector.address6 is None:
+        implementation = REFLECTORS[reflector.implementation]
+        needs = implementation.takes.address6
+        if needs is not None and reflector.address6 is None:
             yield finding(
                 "LB128",
                 ("spec", "reflectors", index, "address"),
-                f"FRR reflector {reflector.name} has no address6 but the fabric has dual-stack "
-                "services: FRR reflects an IPv6 path only when it resolves its next hop "
-                "(measured: it sent none)",
+                f"{implementation.daemon} reflector {reflector.name} has no address6 but the "
+                f"fabric has dual-stack services: {needs}",
                 "give the reflector's IPv6 address in networks.nodes6",
             )
     for index, router in enumerate(spec.routers):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from lbgen.codes import finding
-from lbgen.errors import Diagnostic, SpecPath, format_path
+from lbgen.diagnostics import Diagnostic, SpecPath, finding, format_path
 from lbgen.spec import Fabric
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lbgen.codes import finding
-from lbgen.errors import Diagnostic
+from lbgen.diagnostics import Diagnostic, finding
 from lbgen.spec import Fabric
 from lbgen.spec.selection import Eligibility
 

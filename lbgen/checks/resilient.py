@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lbgen.codes import finding
-from lbgen.errors import Diagnostic
+from lbgen.diagnostics import Diagnostic, finding
 from lbgen.spec import Fabric
 
 # the kernel's own tables: unspec (0), default (253), main (254), local (255)

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import TypeVar
 
-from lbgen.codes import finding
-from lbgen.errors import Diagnostic, SpecPath
+from lbgen.diagnostics import Diagnostic, SpecPath, finding
 from lbgen.spec import Fabric
 
 Address = IPv4Address | IPv6Address

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 
-from lbgen.codes import finding
-from lbgen.errors import Diagnostic, SpecPath
+from lbgen.diagnostics import Diagnostic, SpecPath, finding
 from lbgen.spec import Fabric
 
 SPECIAL: tuple[tuple[IPv4Network | IPv6Network, str], ...] = (

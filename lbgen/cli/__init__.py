@@ -183,7 +183,7 @@ def _router_fib(args: argparse.Namespace) -> int:
 
 
 def _box_config(args: argparse.Namespace) -> int:
-    from lbgen.runtime.box.config import box_config, write_secret_file  # noqa: PLC0415
+    from lbgen.boxconfig import box_config, write_secret_file  # noqa: PLC0415
 
     text = box_config(args.folder, args.root)
     if str(args.output) == "-":

@@ -4,6 +4,7 @@ router-fib.json, and the systemd unit that runs it beside FRR."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
 
 from lbgen.contract import (
@@ -19,6 +20,20 @@ from lbgen.contract import (
 )
 from lbgen.plan import ResilientPlan, RouterFibConfig, RouterPlan
 from lbgen.render.text import generated_by, header, render_template
+
+
+@dataclass(frozen=True)
+class Follows:
+    """The routes `lbgen router-fib` copies into its groups: those of one kernel route protocol,
+    which one daemon installs (its unit starts after that daemon's service)."""
+
+    protocol: int
+    daemon: str  # in words
+    service: str  # its systemd unit
+
+
+ZEBRA = Follows(RTPROT_BGP, "zebra", "frr")
+BIRD = Follows(RTPROT_BIRD, "BIRD", "bird")
 
 
 def router_fib_config(
@@ -43,13 +58,12 @@ def router_fib_config(
     )
 
 
-def render_router_fib(router: RouterPlan, source: str) -> dict[str, str]:
+def render_router_fib(router: RouterPlan, source: str, follows: Follows) -> dict[str, str]:
     """router-fib.json and the unit, by file name; nothing when the router needs no agent."""
     resilient = router.resilient
     if resilient is None or resilient.via != "agent":
         return {}
-    protocol = RTPROT_BIRD if router.implementation == "bird" else RTPROT_BGP
-    config = router_fib_config(router.name, resilient, router.prefixes, source, protocol)
+    config = router_fib_config(router.name, resilient, router.prefixes, source, follows.protocol)
     unit = render_template(
         "fib/lbgen-router-fib.service.j2",
         header=header(source, "#"),
@@ -58,8 +72,8 @@ def render_router_fib(router: RouterPlan, source: str) -> dict[str, str]:
         config_dir=CONFIG_DIR,
         config_path=ROUTER_FIB_CONFIG,
         unit_name=ROUTER_FIB_UNIT_NAME,
-        follows="BIRD" if router.implementation == "bird" else "zebra",
-        daemon="bird" if router.implementation == "bird" else "frr",
+        follows=follows.daemon,
+        daemon=follows.service,
         lease_ms=ROUTER_FIB_LEASE_MS,
         nice=ROUTER_FIB_NICE,
     )

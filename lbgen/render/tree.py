@@ -1,94 +1,31 @@
-"""The whole output of one fabric: which renderer writes which file."""
+"""The whole output of one fabric: which renderer writes which file (a router's and a
+reflector's: its implementation's description, lbgen.implementations)."""
 
 from __future__ import annotations
 
-from lbgen.contract import AGENT_CONFIG_NAME, BOX_PASSWORDS_NAME, NODES_CONFIG_NAME
-from lbgen.plan import AgentConfig, BoxPasswords, NodesConfig, Plan, PodConfig
+from lbgen.contract import AGENT_CONFIG_NAME, NODES_CONFIG_NAME
+from lbgen.plan import AgentConfig, NodesConfig, Plan, PodConfig
 from lbgen.render import k8s, sysctl
-from lbgen.render.bird import render_bird_conf
-from lbgen.render.external import render_contract
-from lbgen.render.fib import render_router_fib
-from lbgen.render.frr import (
-    reflector_fds,
-    reflector_passwords,
-    render_frr_conf,
-    render_frr_daemons,
-    render_reflector_frr,
-    render_staticd_conf,
-    render_zebra_conf,
-    router_passwords,
-)
-from lbgen.render.gobgp import render_reflector_gobgpd, render_router_gobgpd
 from lbgen.render.keepalived import render_keepalived
 from lbgen.render.text import generated_by
 
 Tree = dict[str, str]
 
 
-def render_tree(plan: Plan) -> Tree:
-    tree: Tree = {**_network(plan), **_cluster(plan)}
+def render_tree(plan: Plan, boxes: Tree) -> Tree:
+    """The whole fabric: `boxes` (every router's and reflector's files, as each one's
+    implementation writes them: lbgen.implementations), the nodes' and the cluster's."""
+    tree: Tree = {**boxes, **_nodes(plan), **_cluster(plan)}
     return dict(sorted(tree.items()))
 
 
-def _network(plan: Plan) -> Tree:
-    src = plan.source
+def _nodes(plan: Plan) -> Tree:
     tree: Tree = {}
-    for router in plan.routers:
-        base = f"routers/{router.name}"
-        if router.implementation == "frr":
-            conf = render_frr_conf(router, src)
-            tree.update(_frr(base, conf, router_passwords(router, src), src, staticd=True))
-        elif router.implementation == "bird":
-            tree[f"{base}/bird.conf"] = render_bird_conf(router, src)
-            tree.update(_passwords(base, router_passwords(router, src)))
-        elif router.implementation == "external":
-            tree.update({f"{base}/{n}": text for n, text in render_contract(router, src).items()})
-            continue
-        else:
-            tree[f"{base}/gobgpd.yaml"] = render_router_gobgpd(router, src)
-            tree[f"{base}/zebra.conf"] = render_zebra_conf(router, src)
-            tree[f"{base}/staticd.conf"] = render_staticd_conf(router, src)
-        tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.router(router.families))
-        tree.update(
-            {f"{base}/{name}": text for name, text in render_router_fib(router, src).items()}
-        )
-    for rr in plan.reflectors:
-        base = f"reflectors/{rr.name}"
-        if rr.implementation == "frr":
-            conf = render_reflector_frr(rr, src)
-            passwords = reflector_passwords(rr, src)
-            fds = reflector_fds(rr)
-            tree.update(_frr(base, conf, passwords, src, staticd=False, max_fds=fds))
-        else:
-            tree[f"{base}/gobgpd.yaml"] = render_reflector_gobgpd(rr, src)
-        tree[f"{base}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.REFLECTOR)
+    src = plan.source
     for node in plan.nodes:
         tree[f"nodes/{node.name}/sysctl.conf"] = sysctl.render_sysctl(src, sysctl.node(node))
         tree[f"nodes/{node.name}/modules-load.conf"] = sysctl.render_modules(src, node)
     return tree
-
-
-def _frr(
-    base: str,
-    conf: str,
-    passwords: BoxPasswords | None,
-    src: str,
-    *,
-    staticd: bool,
-    max_fds: int | None = None,
-) -> Tree:
-    """An FRR box's files: frr.conf, the daemons file (`staticd`: a router's discard routes;
-    `max_fds`: a reflector's open files), and passwords.json when its sessions have passwords
-    (which file holds each; never one)."""
-    daemons = render_frr_daemons(src, staticd=staticd, max_fds=max_fds)
-    return {f"{base}/frr.conf": conf, f"{base}/daemons": daemons, **_passwords(base, passwords)}
-
-
-def _passwords(base: str, passwords: BoxPasswords | None) -> Tree:
-    """passwords.json when a box's sessions have passwords (which file holds each; never one)."""
-    if passwords is None:
-        return {}
-    return {f"{base}/{BOX_PASSWORDS_NAME}": passwords.model_dump_json(indent=2) + "\n"}
 
 
 def _agent_config(plan: Plan) -> str:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from lbgen.errors import LbgenError
+from lbgen.implementations import of_router
 from lbgen.plan import Plan
 from lbgen.testbed.report import (
     announce_report,
@@ -28,7 +29,7 @@ HOST_TIMEOUT, VM_TIMEOUT = 60.0, 300.0
 
 def _external(plan: Plan, given: list[str]) -> dict[str, str]:
     """--external ROUTER=BIRD_CONF, each: the config read, by router name."""
-    external = {r.name for r in plan.routers if r.implementation == "external"}
+    external = {r.name for r in plan.routers if of_router(r).testbed.owners}
     configs = {}
     for item in given:
         name, _, file = item.partition("=")

@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from functools import partial
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
 
 from lbgen.contract import ROUTER_FIB_NICE
 from lbgen.errors import LbgenError
+from lbgen.implementations import of_reflector, of_router
+from lbgen.implementations.description import Implementation
 from lbgen.plan import Plan, ServicePlan
 from lbgen.testbed import slices
 from lbgen.testbed.netns import inside, reachable_by_everyone
@@ -24,26 +28,28 @@ GOBGP_API = "127.0.0.1:50051"
 
 
 def preflight(plan: Plan, workdir: Path, external: Collection[str] = ()) -> None:
-    """What the testbed needs before it starts anything: the daemons, FRR or BIRD routers
-    (gobgpd 3.10 panics against FRR 8.4's zebra, osrg/gobgp#2681), a config for each external
-    router (`external`: the routers given one), and a work folder user frr can reach."""
-    tools = ["gobgpd", "exabgp"]
-    tools += ["bird"] if any(r.implementation in ("bird", "external") for r in plan.routers) else []
-    for tool in tools:
-        if shutil.which(tool) is None:
-            raise LbgenError(f"{tool} is not installed")
-    if any(r.implementation == "gobgp" for r in plan.routers):
-        raise LbgenError(
-            "the testbed runs FRR and BIRD routers only: gobgpd 3.10 panics against "
-            "FRR 8.4's zebra (osrg/gobgp#2681)"
-        )
-    for router in plan.routers:
-        if router.implementation == "external" and router.name not in external:
+    """What the testbed needs before it starts anything: the daemons each router's and
+    reflector's implementation runs (and none the testbed cannot run), a config for each one
+    its owners configure (`external`: the routers given one), and a work folder user frr can
+    reach."""
+    boxes: list[tuple[str, str, Implementation[Any]]] = [
+        (f"router {r.name}", r.name, of_router(r)) for r in plan.routers
+    ]
+    boxes += [(f"reflector {r.name}", r.name, of_reflector(r)) for r in plan.reflectors]
+    for what, name, implementation in boxes:
+        run = implementation.testbed
+        if run.refused:
+            raise LbgenError(f"{what} ({implementation.name}): {run.refused}")
+        if run.owners and name not in external:
             raise LbgenError(
-                f"router {router.name} is external: lbgen renders nothing to run on it; give "
+                f"{what} {implementation.described}: lbgen renders nothing to run on it; give "
                 f"the testbed the BIRD config its owners would write from its contract.json "
-                f"(--external {router.name}=FILE)"
+                f"(--external {name}=FILE)"
             )
+    needed = {DAEMONS[d].program for _, _, i in boxes for d in i.testbed.daemons}
+    for tool in sorted({"exabgp", *needed}):
+        if shutil.which(tool) is None and not (FRR / tool).exists():
+            raise LbgenError(f"{tool} is not installed")
     (workdir / "log").mkdir(parents=True, exist_ok=True)
     # zebra and bgpd run as user frr and must reach their folders in here
     workdir.chmod(0o755)
@@ -52,6 +58,17 @@ def preflight(plan: Plan, workdir: Path, external: Collection[str] = ()) -> None
             f"{workdir}: a parent folder is not searchable by others; "
             "FRR's daemons (user frr) could not reach their files"
         )
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """How the testbed runs one daemon of a router or reflector, in the box's folder."""
+
+    program: str
+    config: str  # the file it reads, in the box's folder
+    argv: Callable[[str, Path], list[str]]  # (namespace, folder) → its command line
+    user: str | None = None  # who must own the folder and its config (and read nothing else)
+    ready: str | None = None  # a file in the folder that says the next daemon may start
 
 
 def frr_argv(netns: str, daemon: str, folder: Path, config: str = "frr.conf") -> list[str]:
@@ -93,6 +110,24 @@ def gobgpd_argv(netns: str, conf: Path) -> list[str]:
     return inside(
         netns, "gobgpd", "-t", "yaml", "-f", str(conf), "--api-hosts", GOBGP_API, "-l", "info"
     )
+
+
+def _frr(daemon: str, ready: str | None = None) -> Daemon:
+    return Daemon(daemon, "frr.conf", partial(_frr_in, daemon), user="frr", ready=ready)
+
+
+def _frr_in(daemon: str, netns: str, folder: Path) -> list[str]:
+    return frr_argv(netns, daemon, folder)
+
+
+# what an implementation's description names in `testbed.daemons`
+DAEMONS = {
+    "zebra": _frr("zebra", ready="zserv.api"),
+    "bgpd": _frr("bgpd"),
+    "staticd": _frr("staticd"),
+    "bird": Daemon("bird", "bird.conf", lambda ns, f: bird_argv(ns, f / "bird.conf", f)),
+    "gobgpd": Daemon("gobgpd", "gobgpd.yaml", lambda ns, f: gobgpd_argv(ns, f / "gobgpd.yaml")),
+}
 
 
 def responder_argv(netns: str, binds: list[str], ports: list[int], label: str) -> list[str]:

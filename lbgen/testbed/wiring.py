@@ -8,19 +8,24 @@ import subprocess
 import time
 import zlib
 from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Any
 
+from lbgen.boxconfig import with_passwords, write_secret_file
 from lbgen.contract import (
     AGENT_CONFIG_NAME,
     BOX_PASSWORDS_NAME,
     ROUTER_FIB_CONFIG_NAME,
 )
 from lbgen.errors import LbgenError
+from lbgen.implementations import of_reflector, of_router
+from lbgen.implementations.description import Implementation
 from lbgen.plan import AgentConfig
+from lbgen.plan.base import Family
 from lbgen.render import sysctl
 from lbgen.render.k8s import FABRIC_DIR
 from lbgen.runtime.agent.routes import SERVICE_LABEL, Allowed
 from lbgen.runtime.agent.run import RouteTable
-from lbgen.runtime.box.config import with_passwords, write_secret_file
 from lbgen.runtime.pod.datapath import local_routes
 from lbgen.testbed import daemons, netns, secrets
 from lbgen.testbed.base import TestbedBase
@@ -99,34 +104,57 @@ class Wiring(TestbedBase):
                 log.write(f"{box_netns}: {', '.join(skipped)} (host-only, not settable here)\n")
 
     def _routers(self) -> None:
-        kinds = {r.name: r for r in self.plan.routers}
+        by_name = {r.name: r for r in self.plan.routers}
         for box in self.layout.routers:
-            router = kinds[box.name]
-            base = f"routers/{box.name}"
-            if router.implementation == "frr":
-                self._frr(box, base)
-            elif router.implementation == "bird":
-                listing = self.tree.get(f"{base}/{BOX_PASSWORDS_NAME}")
-                root = secrets.box_root(self.workdir, base)
-                compiled = self.tree[f"{base}/bird.conf"]
-                conf = with_passwords(compiled, listing, base, root, bird=True)
-                self._sysctl(box.netns, f"{base}/sysctl.conf")
-                self._bird(box, conf)
-            else:
-                # the network team's router: forwarding on, as theirs would be
-                settings = {s.key: s.value for s in sysctl.router(router.families)}
-                netns.apply_sysctls(box.netns, settings)
-                self._bird(box, self.external[box.name])
+            router = by_name[box.name]
+            self._box(box, f"routers/{box.name}", of_router(router), router.families)
             self.start_router_fib(box.name)
 
-    def _bird(self, box: Box, conf: str) -> None:
-        """BIRD on a router's config (its passwords joined), in the router's namespace."""
+    def _reflectors(self) -> None:
+        by_name = {rr.name: rr for rr in self.plan.reflectors}
+        for box in self.layout.reflectors:
+            rr = by_name[box.name]
+            self._box(box, f"reflectors/{box.name}", of_reflector(rr), rr.families)
+
+    def _box(
+        self,
+        box: Box,
+        base: str,
+        implementation: Implementation[Any],
+        families: tuple[Family, ...],
+    ) -> None:
+        """A router or reflector as its implementation's description says the testbed runs it:
+        its daemons in order, on its config as `lbgen box-config` makes it on the box (the
+        compiled file and its passwords), or on the one its owners wrote."""
+        run = implementation.testbed
+        if run.owners:
+            conf = self.external[box.name]
+        else:
+            conf = self.tree[f"{base}/{implementation.config}"]
+            if implementation.joins is not None:
+                listing = self.tree.get(f"{base}/{BOX_PASSWORDS_NAME}")
+                root = secrets.box_root(self.workdir, base)
+                conf = with_passwords(conf, listing, base, root, implementation.joins)
+        if implementation.sysctl:
+            self._sysctl(box.netns, f"{base}/sysctl.conf")
+        else:
+            # the owners' router: forwarding on, as theirs would be
+            settings = {s.key: s.value for s in sysctl.router(families)}
+            netns.apply_sysctls(box.netns, settings)
         folder = self.workdir / box.netns
         folder.mkdir(exist_ok=True)
-        path = folder / "bird.conf"
-        path.touch(mode=0o600)
-        write_secret_file(path, conf)
-        self._spawn(f"{box.netns}-bird", daemons.bird_argv(box.netns, path, folder))
+        for name in run.daemons:
+            daemon = daemons.DAEMONS[name]
+            path = folder / daemon.config
+            if not path.exists():
+                path.touch(mode=0o640 if daemon.user else 0o600)
+                if daemon.user:
+                    shutil.chown(folder, daemon.user, daemon.user)
+                    shutil.chown(path, daemon.user, daemon.user)
+                write_secret_file(path, conf)
+            self._spawn(f"{box.netns}-{name}", daemon.argv(box.netns, folder))
+            if daemon.ready is not None:
+                _wait_for_file(folder / daemon.ready, f"{name} in {box.netns}")
 
     def start_router_fib(self, router: str) -> None:
         """A router's `lbgen router-fib` on its compiled router-fib.json, as its systemd unit
@@ -138,43 +166,6 @@ class Wiring(TestbedBase):
         path = self.workdir / f"{box.netns}.{ROUTER_FIB_CONFIG_NAME}"
         path.write_text(config)
         self._spawn(f"{box.netns}-{ROUTER_FIB}", daemons.router_fib_argv(box.netns, path))
-
-    def _reflectors(self) -> None:
-        by_name = {rr.name: rr for rr in self.plan.reflectors}
-        for box in self.layout.reflectors:
-            base = f"reflectors/{box.name}"
-            if by_name[box.name].implementation == "frr":
-                self._frr(box, base)
-                continue
-            conf = self.workdir / f"{box.netns}.gobgpd.yaml"
-            conf.write_text(self.tree[f"{base}/gobgpd.yaml"])
-            self._sysctl(box.netns, f"{base}/sysctl.conf")
-            self._spawn(box.netns, daemons.gobgpd_argv(box.netns, conf))
-
-    def _frr(self, box: Box, base: str) -> None:
-        """zebra and bgpd of a router or reflector, on its frr.conf as `lbgen box-config`
-        makes it on the box: the compiled file plus the passwords of its sessions."""
-        folder = self.workdir / box.netns
-        folder.mkdir(exist_ok=True)
-        shutil.chown(folder, "frr", "frr")
-        listing = self.tree.get(f"{base}/{BOX_PASSWORDS_NAME}")
-        conf = with_passwords(
-            self.tree[f"{base}/frr.conf"], listing, base, secrets.box_root(self.workdir, base)
-        )
-        (folder / "frr.conf").touch(mode=0o640)
-        shutil.chown(folder / "frr.conf", "frr", "frr")
-        write_secret_file(folder / "frr.conf", conf)
-        self._sysctl(box.netns, f"{base}/sysctl.conf")
-        self._spawn(f"{box.netns}-zebra", daemons.frr_argv(box.netns, "zebra", folder))
-        deadline = time.monotonic() + 10
-        while not (folder / "zserv.api").exists():
-            if time.monotonic() > deadline:
-                raise LbgenError(f"zebra in {box.netns} did not start")
-            time.sleep(0.05)
-        self._spawn(f"{box.netns}-bgpd", daemons.frr_argv(box.netns, "bgpd", folder))
-        if "staticd=yes" in self.tree.get(f"{base}/daemons", "").splitlines():
-            # a router's discard routes (its daemons file starts staticd, as FRR's init would)
-            self._spawn(f"{box.netns}-staticd", daemons.frr_argv(box.netns, "staticd", folder))
 
     def _nodes(self) -> None:
         for node in self.layout.nodes:
@@ -215,6 +206,14 @@ class Wiring(TestbedBase):
         netns.attach(lb.bridge_netns, lb.veth, lb.box, bridge="cni0")
         for route in local_routes(self.service(lb.service)):
             subprocess.run(netns.inside(lb.box.netns, *route), check=True)
+
+
+def _wait_for_file(path: Path, what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise LbgenError(f"{what} did not start")
+        time.sleep(0.05)
 
 
 def _link_name(name: str) -> str:

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from ipaddress import ip_address, ip_network
 
-from lbgen.errors import Diagnostic, Position
+from lbgen.diagnostics import Diagnostic, Position, broken
 from lbgen.plan import Granting
-from lbgen.verify.finding import broken
 from lbgen.verify.speaker import (
     FAMILIES,
     Accepted,

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from lbgen.errors import Position, SpecPath
+from lbgen.diagnostics import Position, SpecPath
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from functools import partial
 from ipaddress import ip_network
 
-from lbgen.errors import Diagnostic, Position
+from lbgen.diagnostics import Diagnostic, Position, broken
 from lbgen.plan import Granting, RouterContract
-from lbgen.verify.finding import broken
 from lbgen.verify.speaker import (
     Accepted,
     Address,

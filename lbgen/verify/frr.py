@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from ipaddress import ip_address, ip_network
 
-from lbgen.errors import Position
+from lbgen.diagnostics import Position
 from lbgen.verify.speaker import FAMILIES, Address, Neighbor, Network, Speaker
 
 

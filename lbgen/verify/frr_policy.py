@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 
-from lbgen.errors import Diagnostic, Position
+from lbgen.diagnostics import Diagnostic, Position, broken
 from lbgen.plan import Granting, RouteGrant
-from lbgen.verify.finding import broken
 from lbgen.verify.frr import statements
 from lbgen.verify.speaker import (
     Accepted,

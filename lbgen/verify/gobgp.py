@@ -7,10 +7,9 @@ from functools import partial
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any
 
-from lbgen.errors import Diagnostic, SpecPath
+from lbgen.diagnostics import Diagnostic, SpecPath, broken
 from lbgen.plan import Granting
 from lbgen.verify.document import Rendered
-from lbgen.verify.finding import broken
 from lbgen.verify.speaker import (
     FAMILIES,
     Accepted,

@@ -1,16 +1,19 @@
-"""Find each router's and reflector's rendered config in the tree and read its speaker."""
+"""What the verifier needs of a router's or reflector's rendered files, and the readers that
+turn each daemon's config back into a neutral speaker. Which reader reads which box is each
+implementation's description (lbgen.implementations); this module never asks a box's name of
+implementation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from lbgen.errors import Diagnostic, Position
-from lbgen.plan import Granting, Plan, RouterPlan
-from lbgen.render.external import CONTRACT_NAME
+from lbgen.diagnostics import Diagnostic, Position, broken
+from lbgen.plan import Granting
 from lbgen.verify.bird import check_bird_import_policy, read_bird
-from lbgen.verify.document import read_rendered
+from lbgen.verify.discard import DiscardRule
+from lbgen.verify.document import Rendered, read_rendered
 from lbgen.verify.external import check_contract, contract_speaker, read_contract
-from lbgen.verify.finding import broken
 from lbgen.verify.frr import read_frr
 from lbgen.verify.frr_policy import check_frr_import_policy
 from lbgen.verify.gobgp import (
@@ -19,106 +22,96 @@ from lbgen.verify.gobgp import (
     check_lbs_get_nothing,
     read_gobgp,
 )
-from lbgen.verify.sessions import families
 from lbgen.verify.speaker import Address, Network, Speaker
+
+# a box's config read back: its speaker (None when it cannot be read at all) and the findings
+# of its import policy
+Read = tuple[Speaker | None, list[Diagnostic]]
+Reader = Callable[[str, "RenderedBox"], Read]
 
 
 @dataclass(frozen=True)
-class RenderedSpeaker:
-    """Where a BGP speaker's config is in the tree, and what the plan says it must accept."""
+class RenderedBox:
+    """A router or reflector in the tree: where its files are, how its implementation's config
+    is read back and checked, and what the plan says it must accept."""
 
-    file: str
     kind: str  # router | reflector
     name: str
+    folder: str  # routers/<name> or reflectors/<name>
+    config: str  # the file its BGP settings are in, in `folder`
+    read: Reader
     address: Address
     box: Granting  # what it may accept, per next hop
+    families: tuple[str, ...]  # what every session carries (gobgpd's names)
     lb_range: Network | None = None  # reflectors: the LB peers' range
     # the AS path its accepted routes carry: empty, the fabric's AS across eBGP
     as_path: tuple[int, ...] = ()
+    discards: DiscardRule | None = None  # routers: its discard routes, where and how
+    sysctl: bool = True  # lbgen writes its sysctl.conf
 
-    daemon: str = ""  # frr | gobgp | bird | external
-
-
-# the file each implementation's BGP settings are in
-CONFIG_FILE = {
-    "frr": "frr.conf",
-    "gobgp": "gobgpd.yaml",
-    "bird": "bird.conf",
-    "external": CONTRACT_NAME,
-}
+    @property
+    def file(self) -> str:
+        return f"{self.folder}/{self.config}"
 
 
-def _rendered(plan: Plan) -> list[RenderedSpeaker]:
-    routers = [
-        RenderedSpeaker(
-            f"routers/{r.name}/{CONFIG_FILE[r.implementation]}",
-            "router",
-            r.name,
-            r.address,
-            r,
-            as_path=(r.fabric_asn,) if r.ebgp else (),
-            daemon=r.implementation,
-        )
-        for r in plan.routers
-    ]
-    reflectors = [
-        RenderedSpeaker(
-            f"reflectors/{r.name}/{CONFIG_FILE[r.implementation]}",
-            "reflector",
-            r.name,
-            r.address,
-            r,
-            r.pod_range,
-            daemon=r.implementation,
-        )
-        for r in plan.reflectors
-    ]
-    return routers + reflectors
-
-
-def read_speakers(plan: Plan, tree: dict[str, str]) -> tuple[list[Speaker], list[Diagnostic]]:
+def read_speakers(
+    boxes: Sequence[RenderedBox], tree: dict[str, str]
+) -> tuple[list[Speaker], list[Diagnostic]]:
     speakers: list[Speaker] = []
     found: list[Diagnostic] = []
-    for box in _rendered(plan):
-        file, kind, name = box.file, box.kind, box.name
-        text = tree.get(file)
+    for box in boxes:
+        text = tree.get(box.file)
         if text is None:
-            found.append(broken("LB200", Position(file, 1, 1), f"{kind} {name} has no config"))
+            where = Position(box.file, 1, 1)
+            found.append(broken("LB200", where, f"{box.kind} {box.name} has no config"))
             continue
         try:
-            if box.daemon == "bird":
-                ebgp = isinstance(box.box, RouterPlan) and box.box.ebgp
-                speakers.append(read_bird(text, file, name, box.address, ebgp))
-                found.extend(check_bird_import_policy(text, file, box.box, box.as_path))
-                continue
-            if box.daemon == "external":
-                contract = read_contract(text)
-                speakers.append(contract_speaker(contract, file, box.address))
-                found.extend(check_contract(contract, file, box.box, box.as_path))
-                continue
-            if box.daemon == "frr":
-                speakers.append(read_frr(text, file, name, box.address, kind))
-                found.extend(
-                    check_frr_import_policy(
-                        text, file, kind, box.box, f"^{' '.join(map(str, box.as_path))}$"
-                    )
-                )
-                continue
-            doc = read_rendered(text, file)
-            if isinstance(doc, tuple):
-                where, problem = doc
-                found.append(broken("LB200", where, f"not valid YAML: {problem}"))
-                continue
-            speakers.append(read_gobgp(doc, kind, name, box.address))
-            found.extend(check_families(doc, families(plan)))
-            found.extend(check_import_policy(doc, box.box, box.lb_range))
-            found.extend(check_lbs_get_nothing(doc, box.lb_range))
+            speaker, findings = box.read(text, box)
         except (ValueError, TypeError, AttributeError) as error:
             found.append(
                 broken(
                     "LB200",
-                    Position(file, 1, 1),
-                    f"cannot read {kind} {name}'s BGP settings back: {error}",
+                    Position(box.file, 1, 1),
+                    f"cannot read {box.kind} {box.name}'s BGP settings back: {error}",
                 )
             )
+            continue
+        speakers += [speaker] if speaker is not None else []
+        found += findings
     return speakers, found
+
+
+def read_frr_box(text: str, box: RenderedBox) -> Read:
+    """An FRR frr.conf: its speaker, and each session's import route map against the grants."""
+    as_path = f"^{' '.join(map(str, box.as_path))}$"
+    speaker = read_frr(text, box.file, box.name, box.address, box.kind)
+    return speaker, list(check_frr_import_policy(text, box.file, box.kind, box.box, as_path))
+
+
+def read_bird_box(text: str, box: RenderedBox) -> Read:
+    """A BIRD router's bird.conf: its speaker, and its filters against the grants."""
+    speaker = read_bird(text, box.file, box.name, box.address, ebgp=bool(box.as_path))
+    return speaker, list(check_bird_import_policy(text, box.file, box.box, box.as_path))
+
+
+def read_contract_box(text: str, box: RenderedBox) -> Read:
+    """An external router's contract.json: the speaker it describes, and what it accepts."""
+    contract = read_contract(text)
+    speaker = contract_speaker(contract, box.file, box.address)
+    return speaker, list(check_contract(contract, box.file, box.box, box.as_path))
+
+
+def read_gobgp_box(text: str, box: RenderedBox) -> Read:
+    """A gobgpd.yaml: its speaker, its families, its import policy, and nothing sent to LBs."""
+    doc = read_rendered(text, box.file)
+    if isinstance(doc, tuple):
+        where, problem = doc
+        return None, [broken("LB200", where, f"not valid YAML: {problem}")]
+    speaker = read_gobgp(doc, box.kind, box.name, box.address)
+    return speaker, list(_gobgp_findings(doc, box))
+
+
+def _gobgp_findings(doc: Rendered, box: RenderedBox) -> Iterator[Diagnostic]:
+    yield from check_families(doc, box.families)
+    yield from check_import_policy(doc, box.box, box.lb_range)
+    yield from check_lbs_get_nothing(doc, box.lb_range)

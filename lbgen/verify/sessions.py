@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
-from lbgen.errors import Diagnostic
+from lbgen.diagnostics import Diagnostic, broken
 from lbgen.plan import Plan
-from lbgen.verify.finding import broken
 from lbgen.verify.speaker import FAMILIES, Neighbor, Speaker
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 
-from lbgen.errors import Position
+from lbgen.diagnostics import Position
 from lbgen.plan import PrefixGroup, RouteGrant
 
 # the plan's families by the name both daemons' readers give them (gobgpd's afi-safi-name)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from lbgen.errors import Diagnostic, Position
+from lbgen.diagnostics import Diagnostic, Position, broken
 from lbgen.plan import Plan
-from lbgen.verify.finding import broken
 
 REQUIRED = {
     "routers": {"net.ipv4.ip_forward": "1", "net.ipv4.fib_multipath_hash_policy": "1"},
@@ -36,14 +35,13 @@ def read_sysctl(text: str) -> dict[str, tuple[str, int]]:
     return settings
 
 
-def check_sysctl(plan: Plan, tree: dict[str, str]) -> Iterator[Diagnostic]:
-    boxes = (
-        # an external router's settings are the network team's (its README.md says them)
-        [("routers", r.name) for r in plan.routers if r.implementation != "external"]
-        + [("reflectors", r.name) for r in plan.reflectors]
-        + [("nodes", n.name) for n in plan.nodes]
-    )
-    for group, name in boxes:
+def check_sysctl(
+    plan: Plan, tree: dict[str, str], boxes: Iterable[tuple[str, str]]
+) -> Iterator[Diagnostic]:
+    """`boxes`: the routers and reflectors lbgen writes a sysctl.conf for, as (kind, name) (an
+    external router's settings are the network team's: its README.md says them); every node."""
+    checked = [(f"{kind}s", name) for kind, name in boxes] + [("nodes", n.name) for n in plan.nodes]
+    for group, name in checked:
         file = f"{group}/{name}/sysctl.conf"
         if file not in tree:
             yield broken("LB200", Position(file, 1, 1), f"{group[:-1]} {name} has no sysctl.conf")

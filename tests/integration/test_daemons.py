@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from lbgen.boxconfig import with_passwords
 from lbgen.compiler import compile_file
+from lbgen.implementations import JOINS
 from lbgen.plan import BoxPasswords
-from lbgen.runtime.box.config import with_passwords
 from lbgen.source import Document, parse_document
 from lbgen.verify.gobgp import check_families
 from lbgen.verify.sysctl import read_sysctl
@@ -115,7 +116,7 @@ def test_the_daemon_accepts_every_config_with_its_passwords_joined_on_the_box(
     entries = BoxPasswords.model_validate_json(listing).passwords
     for entry in entries:
         _write(root, entry.file.lstrip("/"), "Pa55.word-" + entry.neighbor[-4:] + "\n")
-    joined = with_passwords(text, listing, "passwords.json", root, bird=bird)
+    joined = with_passwords(text, listing, "passwords.json", root, JOINS[Path(path).name])
     assert joined.count(' password "Pa55.word-' if bird else " password Pa55.word-") == len(entries)
     if bird:
         done = _bird_parses(tmp_path, path, joined)

@@ -160,7 +160,7 @@ def test_box_config_without_passwords_is_the_compiled_file(
     assert cli.main(["box-config", str(folder), "-o", "-"]) == 0
     assert capsys.readouterr().out == (folder / "frr.conf").read_text()
     assert cli.main(["box-config", str(ROOT / "out/paper/reflectors/rr"), "-o", "-"]) == 2
-    assert "give the out/ folder of a router or reflector whose implementation is frr" in (
+    assert "give the out/ folder of a router or reflector whose implementation is frr or bird" in (
         capsys.readouterr().err
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lbgen.errors import Position
+from lbgen.diagnostics import Position
 from lbgen.verify.document import Rendered, read_rendered
 
 TEXT = """\

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lbgen.cli import FORMAT_NAMES
-from lbgen.errors import Diagnostic, Position, Related, Severity
+from lbgen.diagnostics import Diagnostic, Position, Related, Severity
 from lbgen.report import FORMATS, Said, format_github, format_text
 
 FINDING = Diagnostic(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lbgen import source
-from lbgen.errors import Diagnostic, Position
+from lbgen.diagnostics import Diagnostic, Position
 from lbgen.source import Document, parse_document, read_document
 
 TEXT = """\

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from lbgen import cli
+from lbgen import cli, implementations
 from lbgen.compiler import compile_file
-from lbgen.render import tree as tree_module
+from lbgen.render import sysctl
 from lbgen.render.yamldoc import dump_yaml
 from tests.conftest import CASES, ROOT
 
@@ -66,7 +66,7 @@ def contract_text(mutate: Callable[[str], str]) -> Callable[[dict[str, str]], di
 
 
 BREAKAGES = {
-    # name: (renderer in lbgen.render.tree, its mutation, spec, the code expected)
+    # name: (renderer an implementation's description calls, its mutation, spec, the code)
     "frr-without-multipath": (
         "render_frr_conf",
         replacing("maximum-paths ibgp 16", "maximum-paths ibgp 1"),
@@ -540,11 +540,27 @@ BREAKAGES = {
 }
 
 
+DESCRIPTIONS = (
+    implementations.frr,
+    implementations.bird,
+    implementations.gobgp,
+    implementations.external,
+)
+
+
+def breaking(monkeypatch: pytest.MonkeyPatch, renderer: str, mutate: Callable[[Any], Any]) -> None:
+    """Every implementation's description that calls `renderer` gets its output mutated."""
+    found = [module for module in DESCRIPTIONS if hasattr(module, renderer)]
+    assert found, f"no implementation renders with {renderer}"
+    for module in found:
+        real = getattr(module, renderer)
+        monkeypatch.setattr(module, renderer, lambda *a, _r=real, **k: mutate(_r(*a, **k)))
+
+
 @pytest.mark.parametrize("name", sorted(BREAKAGES))
 def test_a_broken_renderer_stops_the_build(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     renderer, mutate, spec, code = BREAKAGES[name]
-    real = getattr(tree_module, renderer)
-    monkeypatch.setattr(tree_module, renderer, lambda *a, **k: mutate(real(*a, **k)))
+    breaking(monkeypatch, renderer, mutate)
     result = compile_file(spec, "spec.yaml")
     assert result.internal
     assert result.tree is None
@@ -552,7 +568,6 @@ def test_a_broken_renderer_stops_the_build(name: str, monkeypatch: pytest.Monkey
 
 
 def test_passive_ends_on_both_sides_are_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_frr, real_rr = tree_module.render_frr_conf, tree_module.render_reflector_gobgpd
     passive_router = replacing(
         " neighbor 10.0.0.109 timers connect 5\n",
         " neighbor 10.0.0.109 timers connect 5\n neighbor 10.0.0.109 passive\n",
@@ -560,16 +575,16 @@ def test_passive_ends_on_both_sides_are_caught(monkeypatch: pytest.MonkeyPatch) 
     passive_rr = editing(
         lambda d: d["neighbors"][0].update({"transport": {"config": {"passive-mode": True}}})
     )
-    monkeypatch.setattr(tree_module, "render_frr_conf", lambda *a: passive_router(real_frr(*a)))
-    monkeypatch.setattr(tree_module, "render_reflector_gobgpd", lambda *a: passive_rr(real_rr(*a)))
+    breaking(monkeypatch, "render_frr_conf", passive_router)
+    breaking(monkeypatch, "render_reflector_gobgpd", passive_rr)
     result = compile_file(PAPER, "spec.yaml")
     assert {d.code for d in result.diagnostics} == {"LB203"}
 
 
 def test_a_sysctl_without_the_multipath_hash_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = tree_module.sysctl.render_sysctl
+    real = sysctl.render_sysctl
     monkeypatch.setattr(
-        tree_module.sysctl,
+        sysctl,
         "render_sysctl",
         lambda *a: real(*a).replace(
             "net.ipv4.fib_multipath_hash_policy = 1", "net.ipv4.fib_multipath_hash_policy = 0"
@@ -582,12 +597,7 @@ def test_a_sysctl_without_the_multipath_hash_is_caught(monkeypatch: pytest.Monke
 def test_the_cli_exits_2_and_writes_nothing_when_its_own_output_is_broken(
     monkeypatch: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real = tree_module.render_frr_conf
-    monkeypatch.setattr(
-        tree_module,
-        "render_frr_conf",
-        lambda *a: real(*a).replace("remote-as 65021", "remote-as 1"),
-    )
+    breaking(monkeypatch, "render_frr_conf", replacing("remote-as 65021", "remote-as 1"))
     monkeypatch.chdir(str(tmp_path))
     assert cli.main(["build", str(PAPER)]) == 2
     said = capsys.readouterr().out

@@ -1,13 +1,14 @@
 """Every diagnostic code lbgen gives, once: its severity and its one-line meaning. Checks make
-findings through `finding(code, …)`, which takes the severity from here; docs/codes.md's table
-is this table (a test compares them); the case-coverage test iterates it."""
+findings through `lbgen.diagnostics.finding(code, …)`, which takes the severity from here;
+docs/codes.md's table is this table (a test compares them); the case-coverage test iterates
+it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
 
-from lbgen.errors import Diagnostic, Position, Related, Severity, SpecPath
+from lbgen.diagnostics.model import Severity
 
 
 class Stage(Enum):
@@ -151,33 +152,6 @@ CODES: dict[str, Code] = {
         Code("LB213", E, "a reflector would send its LB pods routes", OUT),
     )
 }
-
-
-def finding(
-    code: str,
-    path: SpecPath,
-    message: str,
-    hint: str,
-    *related: SpecPath,
-    severity: Severity | None = None,
-    position: Position | None = None,
-) -> Diagnostic:
-    """A finding whose severity is its code's; codes that can be either say which. The only
-    place a Diagnostic is built (a test holds every other module to it). `position`: where, for
-    findings made before a spec path means anything (reading the file, parsing it)."""
-    known = CODES[code].severity
-    chosen = severity or known
-    if chosen is None or (known is not None and severity not in (None, known)):
-        raise ValueError(f"{code}: give the severity its table allows")
-    return Diagnostic(
-        code,
-        chosen,
-        path,
-        message,
-        hint,
-        position,
-        related=tuple(Related(p, None) for p in related),
-    )
 
 
 def markdown_table() -> str:

@@ -1,1 +1,0 @@
-"""On a router's or reflector's box: its frr.conf from out/, with the secrets only it holds."""
