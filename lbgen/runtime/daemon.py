@@ -1,6 +1,8 @@
-"""One way to be a daemon for the runtime's long-running commands (`lbgen hook`, `lbgen agent`):
-JSON-lines logs, SIGTERM and SIGINT ending the loop, and the API client from a flag or the
-pod's service account."""
+"""One way to be a daemon for the runtime's long-running commands (`lbgen hook`, `lbgen agent`,
+`lbgen router-fib`): JSON-lines logs, SIGTERM and SIGINT ending the loop, worker threads
+supervised alike (one that dies fails /healthz where there is one and ends the daemon with exit
+1, so the kubelet or systemd starts it again), and the API client from a flag or the pod's
+service account."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from types import FrameType
 from typing import Any
 
 from lbgen.runtime.kube.client import KubeClient
+
+log = logging.getLogger(__name__)
 
 
 class JsonLines(logging.Formatter):
@@ -64,3 +68,50 @@ def until_signalled(
             return
         if tick is not None:
             tick()
+
+
+class Supervised:
+    """A daemon's worker threads. One that raises, or returns while the daemon is not
+    stopping, is logged once as critical, makes `problem()` say so (its /healthz then fails)
+    and sets `stopping`: the daemon's loop ends and it exits with `exit_code` 1, instead of a
+    daemon that answers 200 while nothing is done any more."""
+
+    def __init__(self, stopping: threading.Event) -> None:
+        self.stopping = stopping
+        self.threads: dict[str, threading.Thread] = {}
+        self.died: dict[str, str] = {}
+
+    def start(self, name: str, target: Callable[[], None]) -> None:
+        def run() -> None:
+            try:
+                target()
+            except BaseException as error:  # noqa: BLE001 -- any death is reported, then ends the daemon
+                self._died(name, f"{type(error).__name__}: {error}", error)
+                return
+            if not self.stopping.is_set():
+                self._died(name, "returned", None)
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        self.threads[name] = thread
+        thread.start()
+
+    def _died(self, name: str, why: str, error: BaseException | None) -> None:
+        self.died[name] = why
+        log.critical("the %s thread died: %s; stopping", name, why, exc_info=error)
+        self.stopping.set()
+
+    def join(self, name: str, timeout: float) -> None:
+        self.threads[name].join(timeout=timeout)
+
+    def problem(self) -> str | None:
+        if self.died:
+            return "; ".join(f"the {n} thread died ({why})" for n, why in sorted(self.died.items()))
+        gone = [n for n, t in self.threads.items() if not t.is_alive()]
+        if gone and not self.stopping.is_set():
+            return f"the {', '.join(gone)} thread(s) stopped"
+        return None
+
+    @property
+    def exit_code(self) -> int:
+        """What the daemon exits with once its loop ended: 1 when a thread died."""
+        return 1 if self.died else 0

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lbgen.runtime.daemon import JsonLines, until_signalled
+from lbgen.runtime.daemon import JsonLines, Supervised, until_signalled
 
 
 @pytest.fixture
@@ -49,3 +49,44 @@ def test_sigterm_ends_the_loop_after_the_ticks_so_far() -> None:
     until_signalled(stopping, 0.01, tick)
     assert stopping.is_set()
     assert len(ticks) == 3
+
+
+@pytest.mark.usefixtures("handlers_kept")
+def test_a_thread_that_dies_ends_the_loop_and_the_daemon_exits_1() -> None:
+    stopping = threading.Event()
+    threads = Supervised(stopping)
+
+    def bug() -> None:
+        raise RuntimeError("a bug")
+
+    threads.start("worker", bug)
+    until_signalled(stopping, 0.01)
+    assert threads.problem() == "the worker thread died (RuntimeError: a bug)"
+    assert threads.exit_code == 1
+
+
+@pytest.mark.usefixtures("handlers_kept")
+def test_a_thread_that_returns_while_the_daemon_runs_is_a_death_too() -> None:
+    stopping = threading.Event()
+    threads = Supervised(stopping)
+    threads.start("worker", lambda: None)
+    until_signalled(stopping, 0.01)
+    assert threads.problem() == "the worker thread died (returned)"
+    assert threads.exit_code == 1
+
+
+@pytest.mark.usefixtures("handlers_kept")
+def test_threads_that_end_because_the_daemon_stops_are_no_problem() -> None:
+    stopping = threading.Event()
+    threads = Supervised(stopping)
+    threads.start("worker", stopping.wait)
+    ticks: list[int] = []
+
+    def tick() -> None:
+        ticks.append(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    until_signalled(stopping, 0.01, tick)
+    threads.join("worker", timeout=5)
+    assert threads.problem() is None
+    assert threads.exit_code == 0

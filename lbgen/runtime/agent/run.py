@@ -24,7 +24,7 @@ from lbgen.runtime.agent.routes import (
     route_commands,
 )
 from lbgen.runtime.config import read_config
-from lbgen.runtime.daemon import api_client, log_json_lines, until_signalled
+from lbgen.runtime.daemon import Supervised, api_client, log_json_lines, until_signalled
 from lbgen.runtime.kube.serving import serve_probes
 from lbgen.runtime.kube.watch import Follower, Objects
 
@@ -117,21 +117,17 @@ def run_agent(
         label_selector=f"lbgen.io/fabric={config.fabric},app.kubernetes.io/component=load-balancer",
         field_selector=f"spec.nodeName={node}",
     )
-    thread = threading.Thread(target=follower.run, name="follow-pods", daemon=True)
-
-    def health() -> str | None:
-        return None if thread.is_alive() or follower.stop.is_set() else "the pod watch stopped"
-
+    threads = Supervised(follower.stop)
     host = os.environ.get("NODE_IP") or "127.0.0.1"
-    serve_probes(metrics.registry, health, metrics.reconciled.is_set, AGENT_PORT, host)
+    serve_probes(metrics.registry, threads.problem, metrics.reconciled.is_set, AGENT_PORT, host)
 
     def resync_routes() -> None:
         with lock:
             if "pods" in latest:
                 table.reconcile(latest["pods"], node)
 
-    thread.start()
+    threads.start("follow-pods", follower.run)
     # a route someone removed by hand comes back within `resync` seconds
     until_signalled(follower.stop, resync, resync_routes)
-    thread.join(timeout=5)
-    return 0
+    threads.join("follow-pods", timeout=5)
+    return threads.exit_code

@@ -17,7 +17,7 @@ from pathlib import Path
 from lbgen.errors import LbgenError
 from lbgen.plan import RouterFibConfig
 from lbgen.runtime.config import read_config
-from lbgen.runtime.daemon import log_json_lines, until_signalled
+from lbgen.runtime.daemon import Supervised, log_json_lines, until_signalled
 from lbgen.runtime.fib import kernel
 from lbgen.runtime.fib.groups import (
     Held,
@@ -187,8 +187,8 @@ def run_router_fib(config_path: Path) -> int:
     except OSError as error:
         raise LbgenError(f"cannot follow the kernel's route notifications: {error}") from error
     owned = frozenset(fib.owned.values())
-    watching = (sock, owned, config.route_protocol, inbox)
-    threading.Thread(target=_watch, args=watching, daemon=True).start()
+    threads = Supervised(stopping)
+    threads.start("watch", lambda: _watch(sock, owned, config.route_protocol, inbox))
     try:
         kernel.rules(config)
         kernel.install_table(config)  # its maps before the groups fill them; no lease yet
@@ -202,8 +202,7 @@ def run_router_fib(config_path: Path) -> int:
         extra={"outcome": "started"},
     )
     heartbeat = config.lease_ms / 5000
-    beating = threading.Thread(target=_heartbeat, args=(config, heartbeat, stopping), daemon=True)
-    beating.start()
+    threads.start("heartbeat", lambda: _heartbeat(config, heartbeat, stopping))
     reconciled = time.monotonic()
 
     def tick() -> None:
@@ -222,7 +221,7 @@ def run_router_fib(config_path: Path) -> int:
             fib.reconcile(reported)
 
     until_signalled(stopping, every=1.0, tick=tick, wake=inbox.wake)
-    beating.join(timeout=5)  # no renewal after the end of the lease
+    threads.join("heartbeat", timeout=5)  # no renewal after the end of the lease
     kernel.end_lease()
     log.info("stopped: forwarding is zebra's own again", extra={"outcome": "stopped"})
-    return 0
+    return threads.exit_code

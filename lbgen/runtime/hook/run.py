@@ -16,7 +16,7 @@ from lbgen.contract import ANNOUNCE_STATUS, HOOK_STATUS
 from lbgen.errors import LbgenError
 from lbgen.plan import PodConfig
 from lbgen.render.keepalived import Pools, render_keepalived
-from lbgen.runtime.daemon import api_client, log_json_lines, until_signalled
+from lbgen.runtime.daemon import Supervised, api_client, log_json_lines, until_signalled
 from lbgen.runtime.hook.coalesce import Coalescer, RetryLaterError
 from lbgen.runtime.hook.heartbeat import beat
 from lbgen.runtime.hook.metrics import AnnouncerMetrics, HookMetrics, serve_metrics
@@ -250,44 +250,6 @@ class Hook:
             raise LbgenError(f"cannot write {self.settings.keepalived_conf}") from error
 
 
-class Supervised:
-    """The hook's worker threads. One that dies, or returns while the hook is not stopping,
-    makes `problem()` say so: /healthz then fails and the kubelet restarts the container, instead
-    of a hook that answers 200 while nothing is applied any more."""
-
-    def __init__(self, stopping: threading.Event) -> None:
-        self.stopping = stopping
-        self.threads: dict[str, threading.Thread] = {}
-        self.died: dict[str, str] = {}
-
-    def start(self, name: str, target: Callable[[], None]) -> None:
-        def run() -> None:
-            try:
-                target()
-            except BaseException as error:
-                self.died[name] = f"{type(error).__name__}: {error}"
-                log.critical("the %s thread died: %s", name, self.died[name], exc_info=error)
-                return
-            if not self.stopping.is_set():
-                self.died[name] = "returned"
-                log.critical("the %s thread returned while the hook runs", name)
-
-        thread = threading.Thread(target=run, name=name, daemon=True)
-        self.threads[name] = thread
-        thread.start()
-
-    def join(self, name: str, timeout: float) -> None:
-        self.threads[name].join(timeout=timeout)
-
-    def problem(self) -> str | None:
-        if self.died:
-            return "; ".join(f"the {n} thread died ({why})" for n, why in sorted(self.died.items()))
-        gone = [n for n, t in self.threads.items() if not t.is_alive()]
-        if gone and not self.stopping.is_set():
-            return f"the {', '.join(gone)} thread(s) stopped"
-        return None
-
-
 def run_hook_command(given: dict[str, Any]) -> int:
     """`lbgen hook`: settings from the environment and flags, then run (or apply once)."""
     once = bool(given.pop("once", False))
@@ -307,7 +269,7 @@ def run_hook(pod: PodConfig, settings: HookSettings, api: KubeClient) -> int:
         anywhere = "0.0.0.0" if pod.service.session_version == 4 else "::"  # noqa: S104
         serve_metrics(hook.metrics, settings.metrics_port, settings.metrics_bind or anywhere)
     hook.start()
-    until_signalled(threading.Event())
+    until_signalled(hook.coalescer.stop)
     hook.stop()
     log.info("stopped", extra={"service": pod.service.name})
-    return 0
+    return hook.threads.exit_code
