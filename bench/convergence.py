@@ -10,7 +10,7 @@ stopped gracefully (SIGTERM: the session closes), killed with SIGKILL (the kerne
 socket), or cut off (its link down: only the hold time notices). Where the router forwards
 through lbgen router-fib's resilient groups (the paper's does), an LB counts as in the FIB when
 both zebra's route and the group hold it, out when neither does; there a graceful stop
-withdraws at once and the agent pins the LB's flows to it (drainSeconds as the example sets it),
+withdraws at once and router-fib pins the LB's flows to it (drainSeconds as the example sets it),
 so the number is the FIB's with the pins in place. Without resilientEcmp the LBs withdraw at
 once too."""
 
@@ -57,7 +57,7 @@ def _views(bed: Testbed, lb: str) -> Callable[[], list[bool]]:
     target = next(x for x in bed.layout.lbs if x.box.name == lb)
     router = bed.plan.routers[0]
     key = target.service if target.node_address.version == 4 else f"{target.service}/6"
-    grouped = router.resilient is not None and router.resilient.via == "agent"
+    grouped = router.resilient is not None and router.resilient.via == "router-fib"
 
     def views() -> list[bool]:
         seen = [target.node_address in bed.router_nexthops(router.name)[key]]

@@ -62,7 +62,7 @@ def columns(bed: Testbed, fabric: str, lb: str) -> dict[str, Column]:
             found[f"{r.name} ({r.implementation}, {'eBGP' if r.ebgp else 'iBGP'})"] = at(
                 r.name, pod.service, pod.node_address
             )
-            if r.resilient is not None and r.resilient.via == "agent":
+            if r.resilient is not None and r.resilient.via == "router-fib":
                 # what its forwarding uses: lbgen router-fib's resilient group
                 found[f"{r.name} group"] = in_group(r.name, pod.service, pod.node_address)
         return found

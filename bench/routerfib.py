@@ -1,13 +1,13 @@
 """How fast `lbgen router-fib` follows zebra, and what it costs, on this kernel: in a namespace
 of its own, routes made as zebra makes them (a nexthop object per LB node, a group per set of
-nodes, each service prefix's route on its group, protocol bgp) stand for zebra's; the agent
+nodes, each service prefix's route on its group, protocol bgp) stand for zebra's; router-fib
 copies them into resilient groups.
 
 Run as root: .venv/bin/python -m bench.routerfib [--prefixes N] [--trials N]
 (prints numbers; asserts nothing)
-Each latency is from zebra's change (one `ip -batch`) to the agent's group showing it, polled:
+Each latency is from zebra's change (one `ip -batch`) to router-fib's group showing it, polled:
 one LB leaving one service's route; every route losing one node (a node down, N routes at
-once); and the agent's start until every group exists. Its CPU is read from /proc."""
+once); and router-fib's start until every group exists. Its CPU is read from /proc."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def zebra(prefixes: list[IPv4Network], hops: list[int]) -> None:
 
 
 def groups(prefix: str | None = None) -> dict[str, set[str]]:
-    """The agent's table (or its route for one prefix): prefix → its group's gateways."""
+    """Router-fib's table (or its route for one prefix): prefix → its group's gateways."""
     found: dict[str, set[str]] = {}
     shown = subprocess.run(
         [
@@ -69,7 +69,7 @@ def groups(prefix: str | None = None) -> dict[str, set[str]]:
         ],
         capture_output=True,
         text=True,
-        check=False,  # no such table until the agent's first route
+        check=False,  # no such table until router-fib's first route
     )
     for route in json.loads(shown.stdout if shown.returncode == 0 else "[]"):
         found[route["dst"]] = {h["gateway"] for h in route.get("nexthops") or [route]}
@@ -80,7 +80,7 @@ def until(done: Callable[[], bool], timeout: float = 30.0) -> float:
     start = time.monotonic()
     while not done():
         if time.monotonic() - start > timeout:
-            raise TimeoutError("the agent did not follow")
+            raise TimeoutError("router-fib did not follow")
         time.sleep(0.002)
     return time.monotonic() - start
 
@@ -100,7 +100,7 @@ def _all_are(hops: set[str]) -> bool:
 
 def flows(prefix: IPv4Network) -> None:
     """The router's choice for 2,000 5-tuples (`ip route get … sport S`) across an LB killed (the
-    first of 3: under hash-threshold the costly one) and one added (2 → 3): through the agent's
+    first of 3: under hash-threshold the costly one) and one added (2 → 3): through router-fib's
     group (marked, as its nftables rule marks a forwarded packet) and through zebra's route."""
     vip, ports = str(prefix.network_address + 1), list(range(20000, 22000))
     for label, mark in (("resilient group", 0x4C42), ("zebra's hash-threshold route", None)):
@@ -124,7 +124,7 @@ def flows(prefix: IPv4Network) -> None:
 
 
 def measure(prefixes: list[IPv4Network], trials: int, log: Path, pid: int) -> None:
-    """One route changed, then every route at once; the agent's own timings; its idle CPU."""
+    """One route changed, then every route at once; router-fib's own timings; its idle CPU."""
     one = [prefixes[0]]
     latencies = []
     for trial in range(trials):
@@ -149,10 +149,10 @@ def measure(prefixes: list[IPv4Network], trials: int, log: Path, pid: int) -> No
     )
     took = [json.loads(line).get("seconds") for line in log.open()]
     took = sorted(t for t in took if t is not None)
-    print(f"agent's reconcile with a change: p50 {statistics.median(took) * 1000:.1f} ms")
+    print(f"router-fib's reconcile with a change: p50 {statistics.median(took) * 1000:.1f} ms")
     before = cpu_seconds(pid)
     time.sleep(10)
-    print(f"agent CPU while idle: {(cpu_seconds(pid) - before) / 10 * 100:.1f} %")
+    print(f"router-fib CPU while idle: {(cpu_seconds(pid) - before) / 10 * 100:.1f} %")
 
 
 def main() -> None:
@@ -165,7 +165,7 @@ def main() -> None:
     config = fib_config(prefixes)
     (work / "router-fib.json").write_text(config.model_dump_json())
     subprocess.run(["ip", "netns", "add", NETNS], check=True)
-    agent = None
+    fib = None
     try:
         ip("link", "add", "v0", "type", "veth", "peer", "name", "p0")
         ip("link", "set", "v0", "up")
@@ -191,17 +191,17 @@ def main() -> None:
             str(work / "router-fib.json"),
         ]
         start = time.monotonic()
-        with (work / "agent.log").open("wb") as log:
-            agent = subprocess.Popen(["ip", "netns", "exec", NETNS, *argv], stdout=log, stderr=log)
+        with (work / "router-fib.log").open("wb") as log:
+            fib = subprocess.Popen(["ip", "netns", "exec", NETNS, *argv], stdout=log, stderr=log)
         until(lambda: len(groups()) == len(prefixes), timeout=120)
         print(f"prefixes: {len(prefixes)}")
-        print(f"agent start → every group: {time.monotonic() - start:.2f} s")
+        print(f"router-fib start → every group: {time.monotonic() - start:.2f} s")
         flows(prefixes[-1])
-        measure(prefixes, args.trials, work / "agent.log", agent.pid)
+        measure(prefixes, args.trials, work / "router-fib.log", fib.pid)
     finally:
-        if agent is not None:
-            agent.kill()
-            agent.wait()
+        if fib is not None:
+            fib.kill()
+            fib.wait()
         subprocess.run(["ip", "netns", "del", NETNS], check=False)
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,7 +1,7 @@
 """A rollout of web2's LB Deployment through real IPVS, in lbgen's VM (Debian's 6.1 kernel under
 QEMU): tests/vm/guest/paper/test_rollout.py alone, 5 min (CI runs it within the VM suite).
 Prints the short connections made and broken (each broken one's LB, time and client port), the
-held connections broken per step, and the packets zebra's route forwarded because the agent's
+held connections broken per step, and the packets zebra's route forwarded because router-fib's
 lease had lapsed; what the guest kept (the testbed's logs) stays in build/vm-rollout/.
 
 Run as root: .venv/bin/python -m bench.vm_rollout [--rootfs build/image/rootfs]

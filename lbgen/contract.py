@@ -14,7 +14,7 @@ KEEPALIVED_CONF_NAME = "keepalived.conf"
 LB_CONFIG = CONFIG_DIR / LB_CONFIG_NAME
 AGENT_CONFIG_NAME = "node-agent.json"
 AGENT_CONFIG = CONFIG_DIR / AGENT_CONFIG_NAME
-# on a router with resilientEcmp via the agent: lbgen router-fib's config, and its systemd unit
+# on a router with resilientEcmp via router-fib: lbgen router-fib's config, and its systemd unit
 ROUTER_FIB_CONFIG_NAME = "router-fib.json"
 ROUTER_FIB_CONFIG = CONFIG_DIR / ROUTER_FIB_CONFIG_NAME
 ROUTER_FIB_UNIT_NAME = "lbgen-router-fib.service"
@@ -79,9 +79,9 @@ DEFAULT_RESOURCES = {
 # packets keep using its table after its last heartbeat
 ROUTER_FIB_RULE_PRIORITY = 10042
 ROUTER_FIB_LEASE_MS = 1000
-# the kernel protocol of the routes the agent follows (/etc/iproute2/rt_protos): zebra's (FRR,
+# the kernel protocol of the routes router-fib follows (/etc/iproute2/rt_protos): zebra's (FRR,
 # gobgpd + zebra) and BIRD's
 RTPROT_BGP, RTPROT_BIRD = 186, 12
-# the agent's niceness (its unit's Nice=, the testbed's `nice`): its lease must not lapse under
+# router-fib's niceness (its unit's Nice=, the testbed's `nice`): its lease must not lapse under
 # load (in the VM, at nice 0, 102 packets went by zebra's route during one rollout)
 ROUTER_FIB_NICE = -10

@@ -23,7 +23,7 @@ RULE = (
 
 class Password(str):
     """A password read from its file: whatever refuses it names where it was going, never
-    what it is (render/text.py's second wall too)."""
+    what it is (render/text.py's refusal of unsafe values too)."""
 
     __slots__ = ()
 

@@ -1,5 +1,5 @@
-"""LB131–LB132: resilient ECMP on a router (routers[].resilientEcmp): a table the agent may own,
-and settings zebra's own knob takes."""
+"""LB131–LB132, LB135: resilient ECMP on a router (routers[].resilientEcmp): a table router-fib
+may own, settings zebra's own knob takes, and router-fib by its old name."""
 
 from __future__ import annotations
 
@@ -21,7 +21,15 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
         if resilient is None:
             continue
         at = ("spec", "routers", index, "resilientEcmp")
-        if resilient.via == "agent" and resilient.table in KERNEL_TABLES:
+        if resilient.via == "agent":
+            yield finding(
+                "LB135",
+                (*at, "via"),
+                "via: agent is the old name of via: router-fib (the node agent is another "
+                "program)",
+                "write via: router-fib, or leave via out (it is the default)",
+            )
+        if resilient.by_router_fib and resilient.table in KERNEL_TABLES:
             yield finding(
                 "LB131",
                 (*at, "table"),
@@ -37,13 +45,13 @@ def check(fabric: Fabric) -> Iterator[Diagnostic]:
                 (*at, "buckets"),
                 f"{resilient.buckets} buckets: zebra's resilient groups take at most "
                 f"{ZEBRA_MOST_BUCKETS}",
-                f"lower resilientEcmp.buckets to {ZEBRA_MOST_BUCKETS}, or use via: agent",
+                f"lower resilientEcmp.buckets to {ZEBRA_MOST_BUCKETS}, or use via: router-fib",
             )
         if resilient.unbalanced_timer == 0:
             yield finding(
                 "LB132",
                 (*at, "unbalancedTimer"),
                 "zebra's knob takes an unbalanced-timer of 1 s or more; 0 (never force a "
-                "rebalance) is the agent's alone",
-                "set resilientEcmp.unbalancedTimer (e.g. 86400), or use via: agent",
+                "rebalance) is router-fib's alone",
+                "set resilientEcmp.unbalancedTimer (e.g. 86400), or use via: router-fib",
             )

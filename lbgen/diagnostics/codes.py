@@ -106,6 +106,7 @@ CODES: dict[str, Code] = {
             "resilientEcmp on an external router or through zebra on BIRD)",
         ),
         Code("LB134", E, "GTSM beyond one hop on a BIRD router (its direct sessions)"),
+        Code("LB135", W, "`resilientEcmp.via: agent`, router-fib's old name"),
         Code("LB140", E, "`path` or `status` on a tcp health check"),
         Code("LB141", E, "HTTP check path does not start with /"),
         Code("LB142", E, "HTTP health check on a service with only UDP ports"),

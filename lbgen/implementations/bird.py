@@ -50,7 +50,7 @@ ROUTER = Implementation[RouterPlan](
     takes=Takes(
         resilient_by_zebra=Refusal(
             "runs BIRD, which has no zebra: via: zebra is FRR's knob",
-            "use via: agent (lbgen router-fib follows BIRD's kernel routes too)",
+            "use via: router-fib (it follows BIRD's kernel routes too)",
         ),
         gtsm_hops=1,
         gtsm_hops_refusal=Refusal(

@@ -28,8 +28,8 @@ ROUTER = Implementation[RouterPlan](
     sysctl=False,
     takes=Takes(
         resilient=Refusal(
-            "is external: lbgen renders nothing to run on it, so no agent or zebra knob would "
-            "make its groups resilient",
+            "is external: lbgen renders nothing to run on it, so neither router-fib nor zebra's "
+            "knob would make its groups resilient",
             "remove resilientEcmp and turn on the vendor's resilient hashing on that router "
             "(see its README.md in out/)",
         ),

@@ -111,13 +111,13 @@ class ResilientPlan(Frozen):
     """How a router's kernel forwards its service prefixes: through resilient nexthop groups
     that follow zebra's routes (spec: routers[].resilientEcmp)."""
 
-    via: Literal["agent", "zebra"]
+    via: Literal["router-fib", "zebra"]
     buckets: int
     idle_timer: int
     unbalanced_timer: int
     table: int
     fwmark: int
-    # via agent: how long a leaving LB keeps the flows it had (the LB pods' drainSeconds)
+    # via router-fib: how long a leaving LB keeps the flows it had (the LB pods' drainSeconds)
     pin_seconds: int
 
 

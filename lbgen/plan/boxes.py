@@ -90,16 +90,17 @@ def bgp_boxes(
 
 def pins(given: ResilientEcmp | None) -> bool:
     """The router pins a leaving LB's flows to it (only lbgen router-fib can)."""
-    return given is not None and given.via == "agent"
+    return given is not None and given.by_router_fib
 
 
 def resilient_plan(given: ResilientEcmp | None, drain_seconds: int) -> ResilientPlan | None:
-    """A router's resilientEcmp as planned: the same fields, and through the agent, a leaving
-    LB's flows pinned to it for as long as its pod drains."""
+    """A router's resilientEcmp as planned: the same fields (`via` by its current name), and
+    through router-fib, a leaving LB's flows pinned to it for as long as its pod drains."""
     if given is None:
         return None
     pin = drain_seconds if pins(given) else 0
-    return ResilientPlan.model_validate({**given.model_dump(), "pin_seconds": pin})
+    via = "router-fib" if given.by_router_fib else given.via
+    return ResilientPlan.model_validate({**given.model_dump(), "via": via, "pin_seconds": pin})
 
 
 def at(spec: FabricSpec, box: Router | Reflector) -> IPv4Address | IPv6Address:

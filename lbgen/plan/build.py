@@ -95,7 +95,7 @@ def build_plan(fabric: Fabric, source: str) -> Plan:
 
 def _withdraw_after(spec: FabricSpec) -> int:
     """How long a leaving LB keeps announcing. Where every router pins a leaving LB's flows to
-    it (resilientEcmp via the agent), not at all: it withdraws at once, gets no new flow, and
+    it (resilientEcmp via router-fib), not at all: it withdraws at once, gets no new flow, and
     keeps its own through the drain. Where every router is resilient but some cannot pin (FRR's
     own knob), through the drain: the router keeps sending it its buckets' flows, new ones too,
     and those end in their time. Elsewhere not at all, as before."""

@@ -239,7 +239,7 @@ class RouterFibConfig(Frozen):
     table: int
     fwmark: int
     rule_priority: int  # its `ip rule`s, before the main table's (32766)
-    # how long marked packets keep using its table after its last heartbeat: a dead agent's
+    # how long marked packets keep using its table after its last heartbeat: a dead router-fib's
     # groups are left behind and forwarding falls back to zebra's route
     lease_ms: int
     # how long a member that left a route keeps the flows it had (0: no pins, no conntrack)

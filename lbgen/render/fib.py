@@ -1,4 +1,4 @@
-"""A router's `lbgen router-fib` files (routers[].resilientEcmp via the agent): its config,
+"""A router's `lbgen router-fib` files (routers[].resilientEcmp via router-fib): its config,
 router-fib.json, and the systemd unit that runs it beside FRR."""
 
 from __future__ import annotations
@@ -59,9 +59,9 @@ def router_fib_config(
 
 
 def render_router_fib(router: RouterPlan, source: str, follows: Follows) -> dict[str, str]:
-    """router-fib.json and the unit, by file name; nothing when the router needs no agent."""
+    """router-fib.json and the unit, by file name; nothing when the router runs no router-fib."""
     resilient = router.resilient
-    if resilient is None or resilient.via != "agent":
+    if resilient is None or resilient.via != "router-fib":
         return {}
     config = router_fib_config(router.name, resilient, router.prefixes, source, follows.protocol)
     unit = render_template(

@@ -79,7 +79,7 @@ def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
 
 def refuse_unsafe(target: str, context: Mapping[str, Any]) -> None:
     """Every string that reaches a `target` config must be one token of it: the schema allows
-    no other, and this second wall refuses to render if one got through anyway."""
+    no other, and the renderer refuses to render if one got through anyway."""
     unsafe = _UNSAFE[target]
     for where, text in (f for key, value in context.items() for f in _strings(value, key)):
         found = unsafe.search(text)

@@ -1,4 +1,4 @@
-"""One way to be a daemon for the runtime's long-running commands (`lbgen hook`, `lbgen agent`,
+"""One way to be a daemon for the runtime's long-running commands (`lbgen hook`, `lbgen node-agent`,
 `lbgen router-fib`): JSON-lines logs, SIGTERM and SIGINT ending the loop, worker threads
 supervised alike (one that dies fails /healthz where there is one and ends the daemon with exit
 1, so the kubelet or systemd starts it again), and the API client from a flag or the pod's

@@ -94,16 +94,18 @@ class ResilientEcmp(Model):
     the LB pods a moved flow is a broken connection. zebra stays the authority on which LBs are
     in a route; the group follows it."""
 
-    via: Literal["agent", "zebra"] = Field(
-        "agent",
+    via: Literal["router-fib", "zebra", "agent"] = Field(
+        "router-fib",
         description=(
-            "agent: `lbgen router-fib` beside zebra (any FRR, gobgpd + zebra; needs nftables) "
-            "copies each zebra route of a service prefix into a resilient group in its own "
-            "table, which marked packets use, and pins a leaving LB's flows to it for "
-            "drainSeconds (conntrack marks), so LBs withdraw at once and drain without new "
-            "flows; a dead agent's lease runs out and forwarding falls back to zebra's route. "
-            "zebra: FRR's own `zebra nexthop-group resilience` (FRR master since June 2026; "
-            "FRR 8.4 refuses it): lbgen renders that line instead, and LBs drain announcing."
+            "router-fib: `lbgen router-fib` beside the router's BGP daemon (FRR, BIRD, "
+            "gobgpd + zebra; needs nftables) copies each kernel route of a service prefix into "
+            "a resilient group in its own table, which marked packets use, and pins a leaving "
+            "LB's flows to it for drainSeconds (conntrack marks), so LBs withdraw at once and "
+            "drain without new flows; if router-fib dies its lease runs out and forwarding "
+            "falls back to the daemon's route. zebra: FRR's own `zebra nexthop-group "
+            "resilience` (FRR master since June 2026; FRR 8.4 refuses it): lbgen renders that "
+            "line instead, and LBs drain announcing. agent: router-fib's old name, still read "
+            "(warning LB135)."
         ),
     )
     buckets: Annotated[int, Field(ge=2, le=4096)] = Field(
@@ -129,16 +131,22 @@ class ResilientEcmp(Model):
         ),
     )
     table: Annotated[int, Field(ge=1, le=2**31 - 1)] = Field(
-        4242, description="The kernel routing table the agent's routes live in (via: agent)."
+        4242,
+        description="The kernel routing table router-fib's routes live in (via: router-fib).",
     )
     fwmark: Annotated[int, Field(ge=1, le=2**31 - 1)] = Field(
         0x4C42,
         description=(
-            "The mark bits the agent's nftables rule sets on packets to a service prefix, "
-            "which its `ip rule` sends to its table (via: agent); keep them clear of other "
-            "marks on the router."
+            "The mark bits router-fib's nftables rule sets on packets to a service prefix, "
+            "which its `ip rule` sends to its table (via: router-fib); keep them clear of "
+            "other marks on the router."
         ),
     )
+
+    @property
+    def by_router_fib(self) -> bool:
+        """`lbgen router-fib` makes the groups (`agent` is its old name)."""
+        return self.via != "zebra"
 
 
 class Router(Model):

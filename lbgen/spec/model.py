@@ -75,7 +75,7 @@ class Kubernetes(Model):
         10,
         description=(
             "After the route is withdrawn, how long IPVS keeps serving open flows, and how "
-            "long routers with resilientEcmp via the agent keep sending a leaving LB its own."
+            "long routers with resilientEcmp via router-fib keep sending a leaving LB its own."
         ),
     )
     resources: Resources = Field(default_factory=Resources)

@@ -110,7 +110,7 @@ def ask(client_netns: str, vip: str, port: int, connections: int) -> list[str]:
     return _requests(client_netns, "", vip, port, [0] * connections)
 
 
-def _fib_agent_set(netns: str, name: str) -> str:
+def _router_fib_set(netns: str, name: str) -> str:
     """`nft -j list set` of lbgen router-fib's table in a namespace ("" when it has none)."""
     done = subprocess.run(
         inside(netns, "nft", "-j", "list", "set", "inet", FIB_NFT_TABLE, name),
@@ -124,7 +124,7 @@ def _fib_agent_set(netns: str, name: str) -> str:
 def lease_alive(netns: str) -> bool:
     """lbgen router-fib's lease holds in the namespace: its rule marks packets to a service
     prefix, which its table then routes."""
-    return '"elem"' in _fib_agent_set(netns, "lease")
+    return '"elem"' in _router_fib_set(netns, "lease")
 
 
 def _counted(netns: str) -> list[tuple[str, int]]:

@@ -158,7 +158,7 @@ class Wiring(TestbedBase):
 
     def start_router_fib(self, router: str) -> None:
         """A router's `lbgen router-fib` on its compiled router-fib.json, as its systemd unit
-        runs it (none when the spec gives it no resilientEcmp via the agent)."""
+        runs it (none when the spec gives it no resilientEcmp via router-fib)."""
         config = self.tree.get(f"routers/{router}/{ROUTER_FIB_CONFIG_NAME}")
         if config is None:
             return
@@ -188,7 +188,7 @@ class Wiring(TestbedBase):
             }
             for lb in self.lbs
         }
-        # what the agent reads: the compiled node-agent.json
+        # what the node agent reads: the compiled node-agent.json
         config = AgentConfig.model_validate_json(
             self.tree[f"cluster/{FABRIC_DIR}/{AGENT_CONFIG_NAME}"]
         )

@@ -1,6 +1,6 @@
 """`lbgen router-fib` for real in a namespace of the test's own: the kernel routes a `proto bgp`
-route stands for zebra's, the agent copies each into a resilient nexthop group, and the router's
-choice for 2,000 5-tuples (`ip route get … sport S`, as the agent's nftables rule marks a
+route stands for zebra's, router-fib copies each into a resilient nexthop group, and the router's
+choice for 2,000 5-tuples (`ip route get … sport S`, as router-fib's nftables rule marks a
 forwarded packet while its lease lives) shows which flows change next hop when the route does."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _zebra(netns: str, *hops: str) -> None:
 
 
 def _group_hops(netns: str) -> set[str]:
-    """The gateways of the agent's group for PREFIX (its table's route)."""
+    """The gateways of router-fib's group for PREFIX (its table's route)."""
     routes = json.loads(_ip(netns, "-j", "route", "show", "table", str(CONFIG.table)) or "[]")
     for route in routes:
         if route["dst"] == PREFIX:
@@ -83,13 +83,13 @@ def router(netns: str, tmp_path: Path) -> str:
 
 
 @contextmanager
-def agent(netns: str, config: Path) -> Iterator[subprocess.Popen[bytes]]:
+def router_fib(netns: str, config: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`lbgen router-fib` running in the namespace until the block ends (SIGKILL then)."""
     argv = inside(netns, sys.executable, "-m", "lbgen", "router-fib", "--config", str(config))
     with (config.parent / "router-fib.log").open("ab") as log:
         process = subprocess.Popen(argv, stdout=log, stderr=log)
     try:
-        wait_for(lambda: lease_alive(netns), timeout=20, what="the agent's lease")
+        wait_for(lambda: lease_alive(netns), timeout=20, what="router-fib's lease")
         yield process
     finally:
         if process.poll() is None:
@@ -100,7 +100,7 @@ def agent(netns: str, config: Path) -> Iterator[subprocess.Popen[bytes]]:
 def test_the_agent_copies_zebras_route_into_a_resilient_group_and_marks_its_prefixes(
     router: str, tmp_path: Path
 ) -> None:
-    with agent(router, tmp_path / "router-fib.json"):
+    with router_fib(router, tmp_path / "router-fib.json"):
         assert _group_hops(router) == set(LBS[:3])
         ours = [g for g in json.loads(_ip(router, "-j", "nexthop", "show")) if g.get("group")]
         assert [(g["type"], g["protocol"]) for g in ours] == [("resilient", PROTO)]
@@ -115,7 +115,7 @@ def test_the_agent_copies_zebras_route_into_a_resilient_group_and_marks_its_pref
 def test_one_of_three_lbs_gone_moves_none_of_the_survivors_flows(
     router: str, tmp_path: Path
 ) -> None:
-    with agent(router, tmp_path / "router-fib.json"):
+    with router_fib(router, tmp_path / "router-fib.json"):
         before = choices(router)
         assert set(before.values()) == set(LBS[:3])
         _zebra(router, LBS[1], LBS[2])  # the first: under hash-threshold, the costly one
@@ -140,7 +140,7 @@ def test_a_route_down_to_one_lb_keeps_its_flows_when_the_second_returns(
     the second LB's return would take half the flows that began meanwhile (the VM's rollout
     resets); each LB is in its group twice (a twin), so that never happens."""
     _zebra(router, LBS[0], LBS[1])
-    with agent(router, tmp_path / "router-fib.json"):
+    with router_fib(router, tmp_path / "router-fib.json"):
         wait_for(lambda: _group_hops(router) == set(LBS[:2]), timeout=5, what="the group")
         choices(router)  # flows on both LBs: every bucket busy
         _zebra(router, LBS[0])
@@ -154,7 +154,7 @@ def test_a_route_down_to_one_lb_keeps_its_flows_when_the_second_returns(
 
 
 def test_an_lb_added_moves_no_active_flow(router: str, tmp_path: Path) -> None:
-    with agent(router, tmp_path / "router-fib.json"):
+    with router_fib(router, tmp_path / "router-fib.json"):
         before = choices(router)  # every bucket these flows use is busy now
         _zebra(router, *LBS)
         wait_for(lambda: _group_hops(router) == set(LBS), timeout=5, what="the group")
@@ -164,11 +164,11 @@ def test_an_lb_added_moves_no_active_flow(router: str, tmp_path: Path) -> None:
 
 def test_the_agent_killed_and_restarted_moves_no_flow(router: str, tmp_path: Path) -> None:
     config = tmp_path / "router-fib.json"
-    with agent(router, config) as first:
+    with router_fib(router, config) as first:
         before = choices(router)
         first.send_signal(signal.SIGKILL)
         first.wait()
-    with agent(router, config):  # back within the lease (as systemd's Restart= brings it)
+    with router_fib(router, config):  # back within the lease (as systemd's Restart= brings it)
         after = choices(router)
         assert _group_hops(router) == set(LBS[:3])
     assert moved(before, after) == 0
@@ -178,15 +178,15 @@ def test_a_dead_agent_pins_nothing_its_lease_runs_out_and_zebras_route_forwards(
     router: str, tmp_path: Path
 ) -> None:
     config = tmp_path / "router-fib.json"
-    with agent(router, config) as running:
+    with router_fib(router, config) as running:
         running.send_signal(signal.SIGKILL)
         running.wait()
         wait_for(lambda: not lease_alive(router), timeout=3, what="the lease to run out")
-        # an LB dies while the agent is dead: its group still holds it, nothing uses the group
+        # an LB dies while router-fib is dead: its group still holds it, nothing uses the group
         _zebra(router, LBS[1], LBS[2])
         assert LBS[0] in _group_hops(router)
         assert LBS[0] not in set(choices(router).values())
-    with agent(router, config):  # restarted: it reconciles the group with zebra
+    with router_fib(router, config):  # restarted: it reconciles the group with zebra
         wait_for(lambda: _group_hops(router) == {LBS[1], LBS[2]}, timeout=5, what="the group")
         assert LBS[0] not in set(choices(router).values())
 
@@ -194,7 +194,7 @@ def test_a_dead_agent_pins_nothing_its_lease_runs_out_and_zebras_route_forwards(
 def test_a_graceful_stop_ends_the_lease_at_once_and_the_last_lb_gone_removes_the_group(
     router: str, tmp_path: Path
 ) -> None:
-    with agent(router, tmp_path / "router-fib.json") as running:
+    with router_fib(router, tmp_path / "router-fib.json") as running:
         _zebra(router)  # every LB withdrawn: zebra's route goes (the reject route takes over)
         wait_for(lambda: not _group_hops(router), timeout=5, what="the group removed")
         running.send_signal(signal.SIGTERM)

@@ -83,7 +83,7 @@ def test_each_service_is_forwarded_through_a_group_equal_to_zebras_route(
     counted = marked_packets(_router(testbed))
     answers = testbed.ask(VIP, 80, 60)
     assert {a.split()[1] for a in answers} == {"lb=web1@node4", "lb=web1@node5", "lb=web1@node6"}
-    # the client's packets were marked, so they took the agent's table
+    # the client's packets were marked, so they took router-fib's table
     assert marked_packets(_router(testbed)) >= counted + 60
 
 
@@ -138,9 +138,9 @@ def test_with_the_agent_dead_an_lb_killed_still_leaves_the_routers_forwarding(
 def test_an_lb_stopped_gracefully_gets_no_new_flow_and_keeps_its_own_through_the_drain(
     testbed: Testbed,
 ) -> None:
-    """Its preStop withdraws at once (the router pins: every router here runs the agent): its
+    """Its preStop withdraws at once (the router pins: every router here runs router-fib): its
     node leaves web1's group, so new flows go to the others, while the flows it had are pinned
-    to it (their conntrack mark, a rule of the agent's) until the drain ends."""
+    to it (their conntrack mark, a rule of router-fib's) until the drain ends."""
     held = _held(testbed)
     testbed.stop_lb("web1@node4")
     _groups_follow_zebra(testbed, _a(105, 106))
@@ -158,7 +158,7 @@ def test_a_pin_ends_with_the_drain(testbed: Testbed) -> None:
     held = _held(testbed)
     testbed.stop_lb("web1@node5")
     _groups_follow_zebra(testbed, _a(104, 106))
-    time.sleep(12)  # the 10 s drain, and the agent's 1 s look for pins that ended
+    time.sleep(12)  # the 10 s drain, and router-fib's 1 s look for pins that ended
     results = held.finish()
     assert _broken(results, gone="web1@node5") == 0
     on_it = [r for r in results if r["before"]["lb"] == "web1@node5"]
@@ -175,7 +175,7 @@ def test_a_rollout_of_the_lb_deployment_costs_only_each_leaving_lbs_long_connect
     time drains and leaves, its replacement starts on the node it freed, the next goes once it
     is ready. Short connections made all through it, each living 4 s (the drain is 10 s), all
     end well; of 60 held across each step, only the leaving LB's may break (they outlive its
-    drain: the step waits for its replacement). The agent's lease held all through: zebra's
+    drain: the step waits for its replacement). Router-fib's lease held all through: zebra's
     own route forwarded none of it."""
     router = testbed.layout.routers[0].netns
     unleased = unleased_packets(router)

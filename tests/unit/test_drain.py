@@ -34,7 +34,7 @@ def _pre_stops(example: str | Path, service: str) -> dict[str, list[str]]:
 
 
 def test_where_routers_pin_an_lb_withdraws_at_once_and_ipvs_serves_its_flows() -> None:
-    hooks = _pre_stops("paper", "web1")  # its router: resilientEcmp via the agent
+    hooks = _pre_stops("paper", "web1")  # its router: resilientEcmp via router-fib
     assert "--after" not in hooks["exabgp"]
     assert hooks["keepalived"][-2:] == ["--seconds", "10"]
 

@@ -1,5 +1,5 @@
 """What `lbgen router-fib` decides from what the kernel lists (pure): zebra's routes of the
-plan's prefixes only, the agent's own objects only, and the fewest `ip` lines between them."""
+plan's prefixes only, router-fib's own objects only, and the fewest `ip` lines between them."""
 
 from __future__ import annotations
 

@@ -99,7 +99,7 @@ def test_a_single_path_route_and_an_ipv6_one() -> None:
 def test_other_tables_prefixes_and_more_specific_routes_are_not_its_business() -> None:
     hop = [("10.0.0.104", 3, 1)]
     found, relist = _read(
-        _route("10.1.1.0/24", hop, table=4242),  # the agent's own table
+        _route("10.1.1.0/24", hop, table=4242),  # router-fib's own table
         _route("10.1.1.0/25", hop),
         _route("0.0.0.0/0", hop),
     )

@@ -59,7 +59,7 @@ def test_a_pin_is_a_route_to_its_member_in_a_table_of_its_own_and_a_rule_for_its
 
 
 def test_every_members_marks_are_its_own_with_the_agents_bits_or_without() -> None:
-    """A flow's mark carries its member's index in the bits the agent's fwmark leaves clear:
+    """A flow's mark carries its member's index in the bits router-fib's fwmark leaves clear:
     once those bits are added (every marked packet has them), no two members look alike (with
     the member id itself, node 0x…02 | 0x4c42 was node 0x…00's)."""
     for fwmark in (0x4C42, 0x1, 0xFFFF, 0x7FFF0000):

@@ -2,7 +2,7 @@
 the `ip -batch` lines between the two (pure).
 
 zebra stays the authority: a service prefix's group has exactly the next hops (and weights) of
-zebra's route for it in the main table. The agent owns only nexthop objects of its protocol and
+zebra's route for it in the main table. Router-fib owns only nexthop objects of its protocol and
 id ranges and the routes of its own table, so zebra's objects and any other table are never
 touched. A group is changed in place (`nexthop replace`), which is what keeps flows: the kernel
 moves only the buckets of a next hop that left (or, for a newcomer, buckets that were idle)."""
@@ -16,7 +16,7 @@ from typing import Any
 
 from lbgen.plan import RouterFibConfig
 
-# the routing protocol number of the agent's routes and nexthop objects
+# the routing protocol number of router-fib's routes and nexthop objects
 PROTO = "250"
 # its nexthop ids: per (gateway, device) a member and its twin (the same next hop, id + TWIN),
 # both in every group it is in, so that no group is ever one path: the kernel forwards a route
@@ -44,7 +44,7 @@ class Route:
 
 @dataclass
 class Held:
-    """What the kernel holds of the agent's: its member objects, its groups and its routes."""
+    """What the kernel holds of router-fib's: its member objects, its groups and its routes."""
 
     members: dict[Hop, int] = field(default_factory=dict)  # (gateway, device) → nexthop id
     twins: set[int] = field(default_factory=set)  # the members whose twin exists
@@ -100,7 +100,7 @@ def held(
     routes: Iterable[Mapping[str, Any]],
     owned: Mapping[str, Network],
 ) -> Held:
-    """The agent's own objects in `ip -j nexthop show` and its table's `ip -j route show table T`
+    """Router-fib's own objects in `ip -j nexthop show` and its table's `ip -j route show table T`
     (both families): only ids in its ranges with its protocol, routes of its prefixes."""
     state = Held()
     twins: set[int] = set()
@@ -155,8 +155,8 @@ def batch(
     keep: Collection[Hop] = (),
 ) -> tuple[list[str], Held]:
     """The `ip -batch` lines that make `now` hold one resilient group per prefix of `wanted`,
-    with its members and weights, routed in the agent's table (none when they agree), and what
-    the kernel holds of the agent's once they are applied. `only`: the prefixes a reported
+    with its members and weights, routed in router-fib's table (none when they agree), and what
+    the kernel holds of router-fib's once they are applied. `only`: the prefixes a reported
     change names, so that its cost grows with the change (None: every prefix, a full round);
     `keep`: members to keep though no group has them (pinned ones).
     New objects first, then the groups and routes, then what is no longer used."""
@@ -174,7 +174,7 @@ def batch(
         members[hop] = next(fresh_members)
         lines.append(f"nexthop add id {members[hop]} via {hop[0]} dev {hop[1]} proto {PROTO}")
     twins = set(now.twins)
-    for hop in sorted(needed):  # a member its twin (what an agent before twins left has none)
+    for hop in sorted(needed):  # a member its twin (what a router-fib before twins left has none)
         if members[hop] not in twins:
             nid = members[hop] + TWIN
             lines.append(f"nexthop add id {nid} via {hop[0]} dev {hop[1]} proto {PROTO}")

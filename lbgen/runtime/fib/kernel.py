@@ -1,10 +1,10 @@
-"""The router-fib agent's kernel edge, through iproute2 and nftables (what every Linux router
-has, and what its operator reads): zebra's routes and the agent's own objects, the `ip -batch`
+"""Router-fib's kernel edge, through iproute2 and nftables (what every Linux router
+has, and what its operator reads): zebra's routes and router-fib's own objects, the `ip -batch`
 that changes them, its `ip rule`s, and the nftables table whose lease marks packets for its
-table while the agent lives.
+table while router-fib lives.
 
-The lease: a set element with a timeout, renewed by the agent's heartbeat. Marked packets use
-the agent's table; when the agent dies (even SIGKILL) the element times out, nothing is marked,
+The lease: a set element with a timeout, renewed by router-fib's heartbeat. Marked packets use
+router-fib's table; when router-fib dies (even SIGKILL) the element times out, nothing is marked,
 and forwarding is zebra's own route again, so the groups it leaves behind can never pin traffic
 to a dead LB."""
 
@@ -70,13 +70,13 @@ def _table(family: str, table: int) -> list[dict[str, Any]]:
 
 
 def own_listing(config: RouterFibConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The agent's nexthop objects, and the routes of its table (of each family it follows)."""
+    """Router-fib's nexthop objects, and the routes of its table (of each family it follows)."""
     routes = [route for family in _families(config) for route in _table(family, config.table)]
     return _listing("nexthop", "show", "protocol", PROTO), routes
 
 
 def rule_listing() -> list[dict[str, Any]]:
-    """Every `ip rule` of both families (the agent's pins among them)."""
+    """Every `ip rule` of both families (router-fib's pins among them)."""
     return [*_listing("-4", "rule", "show"), *_listing("-6", "rule", "show")]
 
 
@@ -117,7 +117,7 @@ def _lease_lines(config: RouterFibConfig) -> list[str]:
 
 
 def _pinning(config: RouterFibConfig) -> list[str]:
-    """Where leaving LBs are pinned (pins.py): each LB node's mark by its address (the agent
+    """Where leaving LBs are pinned (pins.py): each LB node's mark by its address (router-fib
     fills these maps), and each flow's conntrack entry marked with the node its first packet
     went to; a connection's first packet marks it anew (its client port may have served another
     connection before, whose entry conntrack takes up again)."""
@@ -151,7 +151,7 @@ def nft_script(config: RouterFibConfig) -> str:
         sets.append(f"  set {name} {{ type {kind}; flags interval;{elements} }}")
         to = f"meta nfproto @lease {ip} daddr @{name}"
         rules.append(f"    {to} counter {marking}")
-        # what zebra's own route forwards while the agent runs: a lease that lapsed (a starved
+        # what zebra's own route forwards while router-fib runs: a lease that lapsed (a starved
         # heartbeat), or no lease yet (an anonymous counter: Linux 6.1 refuses a named one
         # made in the transaction that replaces the table)
         rules.append(f'    meta nfproto != @lease {ip} daddr @{name} counter comment "{UNLEASED}"')
@@ -215,7 +215,7 @@ class Lease:
             self.nft = subprocess.Popen(
                 ["nft", "-i"],
                 stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,  # its errors go to the agent's log (stderr)
+                stdout=subprocess.DEVNULL,  # its errors go to router-fib's log (stderr)
                 text=True,
             )
         assert self.nft.stdin is not None

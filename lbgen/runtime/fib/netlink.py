@@ -1,7 +1,7 @@
 """zebra's route changes read from the kernel's rtnetlink notifications (pure): each
 RTM_NEWROUTE carries the whole route (with `net.ipv4.nexthop_compat_mode`, Linux's default, a
 route on a nexthop object carries its next hops expanded, and a group replaced in place is
-reported as its routes), so a change costs the agent the message, not a listing of every route.
+reported as its routes), so a change costs router-fib the message, not a listing of every route.
 
 Only what is certain is taken: a message it cannot read in full, or one whose meaning depends on
 state it does not hold (an IPv6 next hop deleted alone, a route appended), asks for a listing
@@ -147,7 +147,7 @@ def changes(
 
 
 def follow(zebra: dict[Network, Route], reported: Mapping[Network, Route | None]) -> None:
-    """zebra's routes as the agent knows them, updated by what was reported: a route another
+    """zebra's routes as router-fib knows them, updated by what was reported: a route another
     one replaced at its own metric is gone, one at another metric leaves zebra's in place."""
     for prefix, route in reported.items():
         known = zebra.get(prefix)

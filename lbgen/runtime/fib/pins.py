@@ -2,11 +2,11 @@
 it already had keep going to it for `pin_seconds` (its drain), so a graceful leave breaks none
 of the connections that end within the drain, however late in it they began.
 
-How: the agent's nftables table gives each forwarded flow's conntrack entry the mark of the
-member its first packet went to, and marks every later packet with it (beside the agent's own
+How: router-fib's nftables table gives each forwarded flow's conntrack entry the mark of the
+member its first packet went to, and marks every later packet with it (beside router-fib's own
 bits). A member that left a route is *pinned*: an `ip rule` sends packets carrying its mark to
 a table of its own, whose one route is that member. Nothing else changes, and a pin is only a
-rule: when the agent dies its lease ends, nothing is marked, and the rule matches nothing."""
+rule: when router-fib dies its lease ends, nothing is marked, and the rule matches nothing."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from lbgen.runtime.fib.groups import MEMBER_IDS, PROTO, Hop, Members, Network
 
 def flow_mark(config: RouterFibConfig, member: int) -> int:
     """The conntrack mark of a flow that began on `member`: its index (from 1: 0 is a flow not
-    marked yet) spread over the bits the agent's fwmark leaves clear, so that no two members'
+    marked yet) spread over the bits router-fib's fwmark leaves clear, so that no two members'
     marks are alike once those bits are added."""
     index, mark = member - MEMBER_IDS.start + 1, 0
     for bit in range(32):
@@ -33,12 +33,12 @@ def flow_mark(config: RouterFibConfig, member: int) -> int:
 
 
 def pin_mark(config: RouterFibConfig, member: int) -> int:
-    """The packet mark of a flow that began on `member`: its flow mark and the agent's bits."""
+    """The packet mark of a flow that began on `member`: its flow mark and router-fib's bits."""
     return flow_mark(config, member) | config.fwmark
 
 
 def flow_marks(config: RouterFibConfig, members: Mapping[Hop, int]) -> dict[str, int]:
-    """Each member's gateway → its flow mark: what the agent's nftables maps hold."""
+    """Each member's gateway → its flow mark: what router-fib's nftables maps hold."""
     return {gateway: flow_mark(config, nid) for (gateway, _), nid in members.items()}
 
 
@@ -60,7 +60,7 @@ def left(
 
 @dataclass
 class Pins:
-    """The members pinned now, and when each pin ends (the agent's monotonic clock)."""
+    """The members pinned now, and when each pin ends (router-fib's monotonic clock)."""
 
     until: dict[Hop, float] = field(default_factory=dict)
 

@@ -1,4 +1,4 @@
-"""The router-fib agent's loop: follow zebra's routes of the plan's prefixes from the kernel's
+"""Router-fib's loop: follow zebra's routes of the plan's prefixes from the kernel's
 route notifications (each carries the whole route), copy them into resilient groups, renew the
 lease on a heartbeat, and reconcile everything from listings every few seconds whatever was
 reported."""
@@ -44,12 +44,12 @@ class RouterFib:
     owned: dict[str, IPv4Network | IPv6Network] = field(init=False)
     # zebra's routes of the plan's prefixes as last listed and then reported
     zebra: dict[Network, Route] | None = None
-    # what the kernel holds of the agent's after its last batch: a reported change reads
-    # nothing; a full round lists zebra's routes and the agent's own objects again
+    # what the kernel holds of router-fib's after its last batch: a reported change reads
+    # nothing; a full round lists zebra's routes and router-fib's own objects again
     cache: Held | None = None
     pins: Pins = field(default_factory=Pins)
     lbs: dict[Hop, int] | None = None  # what its nftables maps hold (None: not known)
-    adopted: bool = False  # a restarted agent keeps the pins it finds, for a drain from now
+    adopted: bool = False  # a restarted router-fib keeps the pins it finds, for a drain from now
 
     def __post_init__(self) -> None:
         self.owned = owned_by_text([*self.config.prefixes, *self.config.prefixes6])
@@ -57,7 +57,7 @@ class RouterFib:
     def reconcile(self, reported: Changes | None = None) -> None:
         """The groups equal to zebra's routes, from what was `reported` (None: a full round
         from listings), and the members that left them pinned; a failure is logged and retried
-        on the next change or round (the lease still falls back if the agent is stuck)."""
+        on the next change or round (the lease still falls back if router-fib is stuck)."""
         started = time.monotonic()
         try:
             only: Collection[Network] | None = None  # the prefixes to compare: all
@@ -135,7 +135,7 @@ class Inbox:
 
     def put(self, reported: Changes) -> None:
         if not reported.routes and not reported.relist:
-            return  # another table's route (the agent's own), another prefix
+            return  # another table's route (router-fib's own), another prefix
         with self.lock:
             self.pending.routes.update(reported.routes)
             self.pending.relist |= reported.relist

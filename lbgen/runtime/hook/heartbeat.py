@@ -1,6 +1,7 @@
 """The hook's heartbeat: every second, while its worker threads run, it writes what it has
-configured to /run/lbgen/runtime/hook.json. The announcer and the readiness probe read it there
-(lbgen.runtime.pod.health): a hook that is frozen or dead stops beating, and its LB withdraws."""
+configured to /run/lbgen/hook.json (contract.HOOK_STATUS). The announcer and the readiness probe
+read it there (lbgen.runtime.pod.health): a hook that is frozen or dead stops beating, and its LB
+withdraws."""
 
 from __future__ import annotations
 

@@ -17,8 +17,8 @@ def test_a_rollout_of_the_lb_deployment_breaks_no_connection_shorter_than_the_dr
     once the drain is over and the next goes once that one is ready. Short connections made
     all through it (10 at a time, each living 4 s; the drain is 10 s) all end well; of 60 held
     across each step only the leaving LB's break (they outlive its drain), no survivor's. What
-    zebra's route forwarded while the agent's lease had lapsed is recorded, not asserted here:
-    under software emulation the agent's 200 ms renewals can stall past the 1 s lease (1 packet
+    zebra's route forwarded while router-fib's lease had lapsed is recorded, not asserted here:
+    under software emulation router-fib's 200 ms renewals can stall past the 1 s lease (1 packet
     in one of three runs, while its reconciles took 1.4 s instead of 0.2 s); the host testbed's
     rollout asserts none, and what a lapse could cost is what the assertions count."""
     router = bed.layout.routers[0].netns

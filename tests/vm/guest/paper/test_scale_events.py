@@ -45,7 +45,7 @@ def _drain(bed: Testbed, leaving: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """An LB stopped gracefully (preStop: it withdraws at once, then SIGTERM; its IPVS serves
     on through the drain), across two sets of 60 connections held from before: the first asked
     3 s into its drain (pinned to it by the router, they end well), the second once the pin is
-    over (the agent looks every 1 s), as its pod's end would be."""
+    over (router-fib looks every 1 s), as its pod's end would be."""
     since = time.monotonic()
     within, outliving = hold(bed), hold(bed)
     bed.stop_lb(leaving)
