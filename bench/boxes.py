@@ -28,8 +28,8 @@ from pathlib import Path
 from bench.daemons import GOBGP_PORT, frr_boot, gobgp, peak_rss_mb, stop, vtysh, wait
 from bench.fabric import scale_spec
 from lbgen.compiler import compile_text
-from lbgen.testbed.netns import add_netns, delete_netns, inside, ip
-from lbgen.testbed.processes import spawn
+from lbgen.testbed.host.netns import add_netns, delete_netns, inside, ip
+from lbgen.testbed.host.processes import spawn
 
 FRR_RELOAD = Path("/usr/lib/frr/frr-reload.py")
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from lbgen.compiler import compile_text
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
 POLL = 0.01
@@ -60,9 +60,9 @@ def _views(bed: Testbed, lb: str) -> Callable[[], list[bool]]:
     grouped = router.resilient is not None and router.resilient.via == "router-fib"
 
     def views() -> list[bool]:
-        seen = [target.node_address in bed.router_nexthops(router.name)[key]]
+        seen = [target.node_address in bed.see.router_nexthops(router.name)[key]]
         if grouped:
-            seen.append(target.node_address in bed.router_groups(router.name)[key])
+            seen.append(target.node_address in bed.see.router_groups(router.name)[key])
         return seen
 
     return views
@@ -81,7 +81,7 @@ def lacks(bed: Testbed, lb: str) -> Callable[[], bool]:
 def spread(bed: Testbed, service: str, flows: int) -> Counter[str]:
     """Which LB answered each of `flows` new connections to the service's first VIP."""
     vip = bed.service(service).all_vips[0]
-    return Counter(answer.split()[1] for answer in bed.ask(str(vip), 80, flows))
+    return Counter(answer.split()[1] for answer in bed.see.ask(str(vip), 80, flows))
 
 
 def fast_timers(path: Path, resilient: bool = True) -> str:
@@ -116,18 +116,18 @@ def main() -> None:
     samples: dict[str, list[float]] = {k: [] for k in ("add", "graceful", "kill -9", "link cut")}
     try:
         bed.up()
-        while not bed.converged():
+        while not bed.see.converged():
             time.sleep(POLL)
         lbs = [lb.box.name for lb in bed.layout.lbs]
         running = set(lbs)
         for _ in range(3):  # silent failures first: each costs a hold time
             lb = rng.choice(sorted(running))
             samples["link cut"].append(
-                timed(bed, partial(bed.set_lb_link, lb, up=False), lacks(bed, lb))
+                timed(bed, partial(bed.faults.set_lb_link, lb, up=False), lacks(bed, lb))
             )
-            bed.set_lb_link(lb, up=True)
-            bed.stop_lb(lb, signal.SIGKILL)
-            bed.start_lb(lb)
+            bed.faults.set_lb_link(lb, up=True)
+            bed.faults.stop_lb(lb, signal.SIGKILL)
+            bed.workloads.start_lb(lb)
             while not has(bed, lb)():
                 time.sleep(POLL)
         for _ in range(100):  # random add/remove events, as the paper's 20 h run
@@ -135,14 +135,16 @@ def main() -> None:
             if lb in running and len(running) > 1:
                 kind = rng.choice(["graceful", "kill -9"])
                 sig = signal.SIGTERM if kind == "graceful" else signal.SIGKILL
-                samples[kind].append(timed(bed, partial(bed.stop_lb, lb, sig), lacks(bed, lb)))
+                samples[kind].append(
+                    timed(bed, partial(bed.faults.stop_lb, lb, sig), lacks(bed, lb))
+                )
                 running.discard(lb)
             elif lb not in running:
-                samples["add"].append(timed(bed, partial(bed.start_lb, lb), has(bed, lb)))
+                samples["add"].append(timed(bed, partial(bed.workloads.start_lb, lb), has(bed, lb)))
                 running.add(lb)
         for lb in sorted(set(lbs) - running):
-            bed.start_lb(lb)
-        while not bed.converged():
+            bed.workloads.start_lb(lb)
+        while not bed.see.converged():
             time.sleep(POLL)
         counts = spread(bed, measured, 3000)
     finally:

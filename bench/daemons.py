@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lbgen.testbed.daemons import frr_argv
-from lbgen.testbed.netns import inside
-from lbgen.testbed.processes import spawn
+from lbgen.testbed.host.netns import inside
+from lbgen.testbed.host.processes import spawn
+from lbgen.testbed.model.daemons import frr_argv
 
 GOBGP_PORT = "50151"
 TIMEOUT = 600.0

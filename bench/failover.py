@@ -30,7 +30,7 @@ from pathlib import Path
 
 from lbgen.compiler import compile_file
 from lbgen.contract import KEEPALIVED
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
 POLL = 0.01
@@ -51,10 +51,10 @@ def columns(bed: Testbed, fabric: str, lb: str) -> dict[str, Column]:
     pod = bed.lb(lb)
 
     def at(router: str, key: str, hop: object) -> Column:
-        return lambda: hop in bed.router_nexthops(router)[key]
+        return lambda: hop in bed.see.router_nexthops(router)[key]
 
     def in_group(router: str, key: str, hop: object) -> Column:
-        return lambda: hop in bed.router_groups(router)[key]
+        return lambda: hop in bed.see.router_groups(router)[key]
 
     if fabric in ("edge", "byo-router"):
         found = {}
@@ -113,7 +113,7 @@ def main() -> None:
     times: dict[tuple[str, str], list[float]] = {}
     try:
         bed.up()
-        if not bed.wait_converged(90):
+        if not bed.see.wait_converged(90):
             raise SystemExit("the testbed did not converge")
         watched = columns(bed, args.fabric, lb)
         service = bed.lb(lb).service
@@ -126,23 +126,27 @@ def main() -> None:
         def endpoints(full: bool) -> None:
             for version, addresses in backends.items():
                 if addresses:
-                    bed.set_endpoints(service, addresses if full else [], version)
+                    bed.workloads.set_endpoints(service, addresses if full else [], version)
 
         def keepalived_killed() -> None:
             os.kill(bed.processes()[f"{bed.lb(lb).box.netns}-{KEEPALIVED}"], signal.SIGKILL)
 
         kinds: list[tuple[str, Callable[[], None], Callable[[], None]]] = [
-            ("graceful stop", lambda: bed.stop_lb(lb), lambda: bed.start_lb(lb)),
-            ("kill -9", lambda: bed.stop_lb(lb, signal.SIGKILL), lambda: bed.start_lb(lb)),
+            ("graceful stop", lambda: bed.faults.stop_lb(lb), lambda: bed.workloads.start_lb(lb)),
+            (
+                "kill -9",
+                lambda: bed.faults.stop_lb(lb, signal.SIGKILL),
+                lambda: bed.workloads.start_lb(lb),
+            ),
             (
                 "link cut (hold time)",
-                lambda: bed.set_lb_link(lb, up=False),
-                lambda: bed.set_lb_link(lb, up=True),
+                lambda: bed.faults.set_lb_link(lb, up=False),
+                lambda: bed.faults.set_lb_link(lb, up=True),
             ),
             (
                 "datapath broken (keepalived -9)",
                 keepalived_killed,
-                lambda: bed.restart(lb, KEEPALIVED),
+                lambda: bed.faults.restart(lb, KEEPALIVED),
             ),
             ("endpoints empty", lambda: endpoints(full=False), lambda: endpoints(full=True)),
         ]

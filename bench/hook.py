@@ -2,7 +2,7 @@
 and how many reloads a rollout of 100 backend pods costs.
 
 Run: .venv/bin/python -m bench.hook   (prints numbers; asserts nothing)
-The hook runs against lbgen/testbed/apiserver.py serving the real list/watch wire protocol over
+The hook runs against the testbed's stand-in API server serving the real list/watch protocol over
 loopback from a process of its own (as a real API server is elsewhere), checks every config with the
 real `keepalived -t`, and signals a stand-in keepalived that records when each SIGHUP arrived.
 Latency = SIGHUP arrival − the moment the change was handed to the API server."""
@@ -24,9 +24,10 @@ from lbgen.render.keepalived import render_keepalived
 from lbgen.runtime.hook.run import Hook
 from lbgen.runtime.hook.settings import HookSettings
 from lbgen.runtime.kube.client import KubeClient
-from lbgen.testbed.apiserver import FakeApi, serve
-from lbgen.testbed.hookrig import paper_pod, sighups, start_standin, wait_for
-from lbgen.testbed.slices import endpoint, endpoint_slice
+from lbgen.testbed.model.slices import endpoint, endpoint_slice
+from lbgen.testbed.standins.apiserver import FakeApi, serve
+from tests.support.hookrig import paper_pod, sighups, start_standin
+from tests.support.waiting import wait_for
 
 SIZES = (10, 100, 1000)
 EVENTS = 60

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from lbgen.compiler import compile_file
 from lbgen.testbed import vm
-from lbgen.testbed.netns import inside
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
+from lbgen.testbed.host.netns import inside
 
 ROOT = Path(__file__).resolve().parent.parent
 ROOTFS = ROOT / "build" / "image" / "rootfs"
@@ -59,7 +59,7 @@ def in_vm(runs: int, seconds: int) -> dict[str, list[dict[str, float]]]:
     measured: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
     try:
         bed.up()
-        if not bed.wait_converged(300) or any(bed.wait_ready(300).values()):
+        if not bed.see.wait_converged(300) or any(bed.see.wait_ready(300).values()):
             raise SystemExit("the testbed did not come up")
         backends = [b for b in bed.layout.backends if b.service == "web1"]
         for backend in backends:
@@ -69,7 +69,9 @@ def in_vm(runs: int, seconds: int) -> dict[str, list[dict[str, float]]]:
             conf.write_text(
                 NGINX.format(folder=folder, address=backend.box.address, name=backend.box.name)
             )
-            bed.replace_backend(backend.box.name, ["nginx", "-c", str(conf), "-p", str(folder)])
+            bed.workloads.replace_backend(
+                backend.box.name, ["nginx", "-c", str(conf), "-p", str(folder)]
+            )
         direct = backends[0]
         node = next(n.address for n in bed.layout.nodes if n.netns == direct.bridge_netns)
         router = bed.layout.routers[0].netns
@@ -77,7 +79,7 @@ def in_vm(runs: int, seconds: int) -> dict[str, list[dict[str, float]]]:
             ["ip", "-n", router, "route", "replace", str(direct.box.network), "via", str(node)],
             check=True,
         )
-        client = bed.client().box.netns
+        client = bed.see.client().box.netns
         urls = {"vip": "http://10.1.1.1/", "direct": f"http://{direct.box.address}:8080/"}
         for _ in range(runs):
             for kind, extra in KINDS.items():

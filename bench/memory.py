@@ -39,8 +39,9 @@ from pathlib import Path
 from bench.hook import addresses, slices
 from lbgen.contract import DEFAULT_RESOURCES, EXABGP, HOOK, KEEPALIVED, NODE_AGENT, SETUP
 from lbgen.render.keepalived import RealServer, render_keepalived
-from lbgen.testbed.apiserver import served_apart
-from lbgen.testbed.hookrig import paper_pod, wait_for
+from lbgen.testbed.standins.apiserver import served_apart
+from tests.support.hookrig import paper_pod
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 LB_JSON = ROOT / "out/paper/cluster/services/web1/lb.json"

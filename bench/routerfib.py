@@ -26,8 +26,8 @@ from functools import partial
 from ipaddress import IPv4Network
 from pathlib import Path
 
-from lbgen.testbed.fibrig import fib_config
-from lbgen.testbed.observe import moved, route_choices
+from lbgen.testbed.host.routes import moved, route_choices
+from tests.support.fibrig import fib_config
 
 NETNS = f"lbgen-bench-fib-{os.getpid()}"
 NODES = [f"10.9.{i // 250}.{i % 250 + 2}" for i in range(8)]

@@ -36,9 +36,9 @@ from bench.daemons import GOBGP_PORT, frr_boot, gobgp, peak_rss_mb, stop, vtysh,
 from bench.fabric import scale_spec
 from lbgen.compiler import compile_text
 from lbgen.plan import Plan
-from lbgen.testbed.netns import add_bridge, add_netns, attach, delete_netns, inside
-from lbgen.testbed.processes import spawn
-from lbgen.testbed.shapes import Box
+from lbgen.testbed.host.netns import add_bridge, add_netns, attach, delete_netns, inside
+from lbgen.testbed.host.processes import spawn
+from lbgen.testbed.model.shapes import Box
 
 SPEAKERS = IPv4Address("10.0.255.250")  # the speakers' own address on the node network
 POLL = 0.5

@@ -13,7 +13,7 @@ from lbgen.diagnostics.model import Severity
 
 class Stage(Enum):
     """Where a code comes from: the spec (a case in tests/cases shows it) or lbgen's own output
-    (a bug in lbgen: tests/unit/test_verify.py breaks each renderer to show it)."""
+    (a bug in lbgen: tests/unit/verify/test_verify.py breaks each renderer to show it)."""
 
     SPEC = "spec"
     OUTPUT = "output"

@@ -10,7 +10,7 @@ from lbgen.implementations.description import (
     Join,
     Refusal,
     Takes,
-    Testbed,
+    TestbedRun,
     linux_router,
     passwords_file,
 )
@@ -59,5 +59,5 @@ ROUTER = Implementation[RouterPlan](
             "use ttlSecurityHops: 1 with the reflectors on the router's network",
         ),
     ),
-    testbed=Testbed(("bird",)),
+    testbed=TestbedRun(("bird",)),
 )

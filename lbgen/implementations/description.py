@@ -62,7 +62,7 @@ class Takes:
 
 
 @dataclass(frozen=True)
-class Testbed:
+class TestbedRun:
     """How the testbed runs the box: these daemons in order, on the config lbgen writes for it
     (its passwords joined) or, `owners`, on one its owners wrote from its contract."""
 
@@ -79,7 +79,7 @@ class Implementation(Generic[Box]):
     config: str  # the file its BGP settings are in (read back by `read`)
     render: Callable[[Box, str], Tree]  # every file lbgen writes for it, by name in its folder
     read: Reader
-    testbed: Testbed
+    testbed: TestbedRun
     takes: Takes = Takes()
     discards: DiscardRule | None = None  # routers: where its discard routes are
     joins: Join | None = None  # what box-config joins the passwords into

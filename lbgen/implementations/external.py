@@ -4,7 +4,7 @@ owners' (the contract lists them). The testbed runs BIRD on a config its owners 
 
 from __future__ import annotations
 
-from lbgen.implementations.description import Implementation, Refusal, Takes, Testbed
+from lbgen.implementations.description import Implementation, Refusal, Takes, TestbedRun
 from lbgen.plan import RouterPlan
 from lbgen.render.external import CONTRACT_NAME, render_contract
 from lbgen.render.tree import Tree
@@ -34,5 +34,5 @@ ROUTER = Implementation[RouterPlan](
             "(see its README.md in out/)",
         ),
     ),
-    testbed=Testbed(("bird",), owners=True),
+    testbed=TestbedRun(("bird",), owners=True),
 )

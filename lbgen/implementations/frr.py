@@ -9,7 +9,7 @@ from lbgen.implementations.description import (
     Implementation,
     Join,
     Takes,
-    Testbed,
+    TestbedRun,
     linux_router,
     passwords_file,
 )
@@ -66,7 +66,7 @@ ROUTER = Implementation[RouterPlan](
     read=read_frr_box,
     discards=frr_rejects(CONFIG, daemons="daemons"),
     joins=Join(CONFIG, join),
-    testbed=Testbed(("zebra", "bgpd", "staticd")),
+    testbed=TestbedRun(("zebra", "bgpd", "staticd")),
 )
 
 REFLECTOR = Implementation[ReflectorPlan](
@@ -82,5 +82,5 @@ REFLECTOR = Implementation[ReflectorPlan](
             "FRR reflects an IPv6 path only when it resolves its next hop (measured: it sent none)"
         ),
     ),
-    testbed=Testbed(("zebra", "bgpd")),
+    testbed=TestbedRun(("zebra", "bgpd")),
 )

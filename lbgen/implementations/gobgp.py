@@ -8,7 +8,7 @@ from lbgen.implementations.description import (
     Implementation,
     Refusal,
     Takes,
-    Testbed,
+    TestbedRun,
     linux_router,
 )
 from lbgen.plan import ReflectorPlan, RouterPlan
@@ -63,7 +63,7 @@ ROUTER = Implementation[RouterPlan](
             "use implementation: frr unless your gobgpd and zebra are known to work together",
         ),
     ),
-    testbed=Testbed((), refused=f"the testbed runs FRR and BIRD routers only: {PANICS}"),
+    testbed=TestbedRun((), refused=f"the testbed runs FRR and BIRD routers only: {PANICS}"),
 )
 
 REFLECTOR = Implementation[ReflectorPlan](
@@ -80,5 +80,5 @@ REFLECTOR = Implementation[ReflectorPlan](
             f"runs gobgpd: {CANNOT_AUTHENTICATE}", "set implementation: frr on this reflector"
         ),
     ),
-    testbed=Testbed(("gobgpd",)),
+    testbed=TestbedRun(("gobgpd",)),
 )

@@ -15,6 +15,7 @@ from pathlib import Path
 from lbgen.errors import LbgenError
 from lbgen.implementations import of_router
 from lbgen.plan import Plan
+from lbgen.testbed.bed import Testbed
 from lbgen.testbed.report import (
     announce_report,
     fib_report,
@@ -22,7 +23,6 @@ from lbgen.testbed.report import (
     readiness_report,
     traffic_report,
 )
-from lbgen.testbed.run import Testbed
 
 HOST_TIMEOUT, VM_TIMEOUT = 60.0, 300.0
 
@@ -71,29 +71,29 @@ def run_testbed(plan: Plan, tree: dict[str, str], args: argparse.Namespace) -> b
     if args.action == "up":
         start = time.monotonic()
         bed.up()
-        bed.wait_converged(timeout)
+        bed.see.wait_converged(timeout)
         left = max(timeout - (time.monotonic() - start), 5.0)
-        problems = bed.wait_ready(left)
+        problems = bed.see.wait_ready(left)
         sys.stdout.write(readiness_report(problems))
         # what a client sees, not only the FIB: every VIP answers before `up` returns
-        silent = bed.wait_answering(max(timeout - (time.monotonic() - start), 5.0))
+        silent = bed.see.wait_answering(max(timeout - (time.monotonic() - start), 5.0))
         for what in silent:
             sys.stdout.write(f"not answering: {what}\n")
         ready = not any(problems.values()) and not silent
-    converged = bed.converged()
-    sys.stdout.write(fib_report(bed.nexthops(), bed.expected(), ipvs=bed.datapath))
+    converged = bed.see.converged()
+    sys.stdout.write(fib_report(bed.see.nexthops(), bed.see.expected(), ipvs=bed.datapath))
     forwarded = True
     if bed.datapath:
-        text, forwarded = traffic_report(*bed.traffic())
+        text, forwarded = traffic_report(*bed.see.traffic())
         sys.stdout.write(text)
     if args.action == "status":
         sys.stdout.write(
-            readiness_report({lb.box.name: bed.lb_problems(lb.box.name) for lb in bed.lbs})
+            readiness_report({lb.box.name: bed.see.lb_problems(lb.box.name) for lb in bed.lbs})
         )
         sys.stdout.write(
-            announce_report({lb.box.name: bed.announced(lb.box.name) for lb in bed.lbs})
+            announce_report({lb.box.name: bed.see.announced(lb.box.name) for lb in bed.lbs})
         )
-        sys.stdout.write(reach_report({r.name: bed.reach(r.name) for r in bed.layout.routers}))
+        sys.stdout.write(reach_report({r.name: bed.see.reach(r.name) for r in bed.layout.routers}))
         return True
     return converged and ready and forwarded
 

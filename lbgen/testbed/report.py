@@ -7,7 +7,7 @@ from collections import Counter
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
-from lbgen.testbed.flows import fields
+from lbgen.testbed.clients.flows import fields
 
 DATAPATH_NOTE = (
     "datapath: traffic is routed router → ECMP → node → LB pod and answered there; "

@@ -15,16 +15,11 @@ import pytest
 
 from lbgen.compiler import compile_file
 from lbgen.contract import AGENT_PORT
-from lbgen.testbed.apiserver import served_apart
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.pods import (
-    Container,
-    agent_pod_spec,
-    image_script,
-    pod_spec,
-    write_configmaps,
-)
+from lbgen.testbed.host.containers import image_script, write_configmaps
+from lbgen.testbed.model.pods import Container, agent_pod_spec, pod_spec
+from lbgen.testbed.standins.apiserver import served_apart
 from tests.conftest import ROOT
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.artifacts
 

@@ -17,8 +17,8 @@ import pytest
 
 from lbgen.runtime.pod.facts import read_pod_config
 from lbgen.runtime.pod.steps import exabgp_conf
-from lbgen.testbed.apiserver import served_apart
-from lbgen.testbed.slices import endpoint, endpoint_slice
+from lbgen.testbed.model.slices import endpoint, endpoint_slice
+from lbgen.testbed.standins.apiserver import served_apart
 from tests.artifacts.conftest import Installed, tree_of
 from tests.conftest import ROOT, require_tool
 
@@ -29,7 +29,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 TEMPLATES = sorted(
     [
         *(p.relative_to(ROOT).as_posix() for p in (ROOT / "lbgen/render/templates").rglob("*.j2")),
-        "lbgen/testbed/vm-init.sh",
+        "lbgen/testbed/vm/vm-init.sh",
     ]
 )
 

@@ -12,7 +12,7 @@ from lbgen.compiler import compile_file
 from lbgen.runtime.agent.run import RouteTable
 from lbgen.runtime.pod.datapath import local_routes, nft_ruleset
 from tests.conftest import ROOT, require_tool
-from tests.unit.test_agent_routes import ALLOWED, pod
+from tests.unit.runtime.agent.test_routes import ALLOWED, pod
 
 pytestmark = pytest.mark.daemons
 

@@ -23,10 +23,11 @@ from lbgen.render.keepalived import render_keepalived
 from lbgen.runtime.hook.metrics import serve_metrics
 from lbgen.runtime.hook.run import Hook
 from lbgen.runtime.hook.settings import HookSettings
-from lbgen.testbed.apiserver import FakeApi, serve
-from lbgen.testbed.hookrig import paper_pod, sighups, start_standin, wait_for
-from lbgen.testbed.slices import endpoint, endpoint_slice
+from lbgen.testbed.model.slices import endpoint, endpoint_slice
+from lbgen.testbed.standins.apiserver import FakeApi, serve
 from tests.conftest import ROOT, require_tool
+from tests.support.hookrig import paper_pod, sighups, start_standin
+from tests.support.waiting import stays, wait_for
 
 pytestmark = pytest.mark.daemons
 
@@ -152,7 +153,7 @@ def test_410_gone_mid_stream_relists_without_a_spurious_reload(rig: Rig) -> None
     lists = rig.api.lists
     rig.api.compact()
     wait_for(lambda: rig.api.lists > lists, what="a new list")
-    time.sleep(QUIET)
+    stays(lambda: rig.reloads() == 1, for_=QUIET, what="no reload after the relist")
     rig.expect("three-ready", reloads=1)
     rig.api.put(endpoint_slice("nginx1-abc", [*THREE, endpoint("172.16.4.2")]))
     rig.expect("four-ready", reloads=2)
@@ -163,7 +164,7 @@ def test_a_dropped_stream_and_an_api_down_for_a_while_never_empty_the_pool(rig: 
     rig.api.failing_lists = 6
     rig.api.drop()
     wait_for(lambda: rig.api.failing_lists == 0, what="the failing lists to be tried")
-    time.sleep(QUIET)
+    stays(lambda: rig.reloads() == 1, for_=QUIET, what="no reload while the API is down")
     rig.expect("three-ready", reloads=1)
     rig.api.put(endpoint_slice("nginx1-abc", [*THREE, endpoint("172.16.4.2")]))
     rig.expect("four-ready", reloads=2)
@@ -174,7 +175,7 @@ def test_a_malformed_event_is_survived(rig: Rig) -> None:
     lists = rig.api.lists
     rig.api.garbage()
     wait_for(lambda: rig.api.lists > lists, what="a list after the bad event")
-    time.sleep(QUIET)
+    stays(lambda: rig.reloads() == 1, for_=QUIET, what="no reload after the bad event")
     rig.expect("three-ready", reloads=1)
 
 
@@ -197,7 +198,7 @@ def test_a_config_keepalived_refuses_is_kept_aside_and_the_old_one_serves(rig: R
 
 def test_the_service_status_shows_the_vips_and_is_set_once(rig: Rig) -> None:
     wait_for(lambda: rig.api.services["web1"]["status"] != {}, what="the status patch")
-    time.sleep(QUIET)
+    stays(lambda: rig.api.status_patches == 1, for_=QUIET, what="one status patch")
     assert rig.api.services["web1"]["status"] == {
         "loadBalancer": {"ingress": [{"ip": "10.1.1.1", "ipMode": "Proxy"}]}
     }
@@ -258,7 +259,8 @@ def test_kill_9_mid_stream_then_restart_converges_without_an_empty_reload(tmp_pa
             first.wait(timeout=10)
             second = subprocess.Popen(argv, env=env, stderr=subprocess.DEVNULL)
             wait_for(lambda: "172.16.4.2" in conf.read_text(), what="convergence")
-            time.sleep(QUIET)
+            wait_for(lambda: len(sighups(hups)) == 2, what="the restarted hook's reload")
+            stays(lambda: len(sighups(hups)) == 2, for_=QUIET, what="no second reload")
             contents.append(conf.read_text())
             second.send_signal(signal.SIGTERM)
             assert second.wait(timeout=10) == 0

@@ -18,11 +18,11 @@ import pytest
 
 from lbgen.contract import ROUTER_FIB_RULE_PRIORITY
 from lbgen.runtime.fib.groups import PROTO
-from lbgen.testbed.fibrig import fib_config
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.netns import inside
-from lbgen.testbed.observe import forwarding_choices, lease_alive, moved, route_choices
+from lbgen.testbed.host.netns import inside
+from lbgen.testbed.host.routes import forwarding_choices, lease_alive, moved, route_choices
 from tests.conftest import require_tool
+from tests.support.fibrig import fib_config
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.daemons
 

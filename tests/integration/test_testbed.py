@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from lbgen.contract import NON_ROOT_UID
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
 from tests.support.rogue import rogue_speaker, router_paths
 from tests.support.testbeds import running
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.daemons
 
@@ -37,14 +37,17 @@ def _a(*hosts: int) -> set[IPv4Address]:
 
 def test_each_service_has_one_next_hop_per_node_running_one_of_its_lbs(testbed: Testbed) -> None:
     # the paper's Fig. 12 (c): two services sharing nodes, three and two LBs
-    assert testbed.router_nexthops("router") == {"web1": _a(104, 105, 106), "web2": _a(104, 105)}
+    assert testbed.see.router_nexthops("router") == {
+        "web1": _a(104, 105, 106),
+        "web2": _a(104, 105),
+    }
 
 
 def test_scaling_out_to_another_node_and_back_in(testbed: Testbed) -> None:
-    added = testbed.add_lb("web2", "node6")
+    added = testbed.workloads.add_lb("web2", "node6")
     try:
         wait_for(
-            lambda: testbed.router_nexthops("router")["web2"] == _a(104, 105, 106),
+            lambda: testbed.see.router_nexthops("router")["web2"] == _a(104, 105, 106),
             timeout=30,
             what="the new LB's path",
         )
@@ -55,44 +58,47 @@ def test_scaling_out_to_another_node_and_back_in(testbed: Testbed) -> None:
             what="the new LB's pool",
         )
     finally:
-        testbed.remove_lb(added)
+        testbed.workloads.remove_lb(added)
     wait_for(
-        lambda: testbed.router_nexthops("router")["web2"] == _a(104, 105),
+        lambda: testbed.see.router_nexthops("router")["web2"] == _a(104, 105),
         timeout=30,
         what="scale in",
     )
 
 
 def test_a_cut_link_is_noticed_by_the_hold_time_and_healed(testbed: Testbed) -> None:
-    testbed.set_lb_link("web2@node4", up=False)
+    testbed.faults.set_lb_link("web2@node4", up=False)
     try:
         wait_for(
-            lambda: testbed.router_nexthops("router")["web2"] == _a(105),
+            lambda: testbed.see.router_nexthops("router")["web2"] == _a(105),
             timeout=30,
             what="hold expiry",
         )
     finally:
-        testbed.set_lb_link("web2@node4", up=True)
+        testbed.faults.set_lb_link("web2@node4", up=True)
     wait_for(
-        lambda: testbed.router_nexthops("router")["web2"] == _a(104, 105),
+        lambda: testbed.see.router_nexthops("router")["web2"] == _a(104, 105),
         timeout=60,
         what="recovery",
     )
 
 
 def test_a_node_cut_off_loses_the_paths_of_every_lb_on_it(testbed: Testbed) -> None:
-    testbed.set_node_link("node5", up=False)
+    testbed.faults.set_node_link("node5", up=False)
     try:
         wait_for(
-            lambda: testbed.router_nexthops("router") == {"web1": _a(104, 106), "web2": _a(104)},
+            lambda: (
+                testbed.see.router_nexthops("router") == {"web1": _a(104, 106), "web2": _a(104)}
+            ),
             timeout=30,
             what="hold expiry of both LBs on node5",
         )
     finally:
-        testbed.set_node_link("node5", up=True)
+        testbed.faults.set_node_link("node5", up=True)
     wait_for(
         lambda: (
-            testbed.router_nexthops("router") == {"web1": _a(104, 105, 106), "web2": _a(104, 105)}
+            testbed.see.router_nexthops("router")
+            == {"web1": _a(104, 105, 106), "web2": _a(104, 105)}
         ),
         timeout=60,
         what="recovery",
@@ -119,16 +125,16 @@ def test_the_kubelets_probes_run_inside_the_image(testbed: Testbed) -> None:
     (a session, and the stand-in's IPVS table holds what the hook configured); keepalived's
     stand-in is alive. Without any IPVS table the pod is not ready, and says why."""
     lb = testbed.layout.lbs[0].box.name
-    probes = testbed.container_hooks(lb, "exabgp")
-    alive = testbed.exec_in(lb, "exabgp", probes["livenessProbe"])
+    probes = testbed.workloads.container_hooks(lb, "exabgp")
+    alive = testbed.workloads.exec_in(lb, "exabgp", probes["livenessProbe"])
     assert alive.returncode == 0, alive.stderr
-    ready = testbed.exec_in(lb, "exabgp", probes["readinessProbe"])
+    ready = testbed.workloads.exec_in(lb, "exabgp", probes["readinessProbe"])
     assert ready.returncode == 0, ready.stderr
-    keepalived_alive = testbed.exec_in(
-        lb, "keepalived", testbed.container_hooks(lb, "keepalived")["livenessProbe"]
+    keepalived_alive = testbed.workloads.exec_in(
+        lb, "keepalived", testbed.workloads.container_hooks(lb, "keepalived")["livenessProbe"]
     )
     assert keepalived_alive.returncode == 0, keepalived_alive.stderr
-    no_table = testbed.pods.run(
+    no_table = testbed.core.pods.run(
         testbed.lb(lb), "exabgp", probes["readinessProbe"], env={"LBGEN_IPVS_TABLE": "/nowhere"}
     )
     assert no_table.returncode == 1
@@ -155,7 +161,8 @@ def test_lbgen_hook_in_each_lb_pod_fills_its_pool_from_the_api(testbed: Testbed)
         "print(json.load(u.urlopen(sys.argv[1], timeout=5))['status'])"
     )
     for service in testbed.plan.services:
-        url = f"{testbed.api_url}/api/v1/namespaces/{service.namespace}/services/{service.name}"
+        api = testbed.workloads.api_url
+        url = f"{api}/api/v1/namespaces/{service.namespace}/services/{service.name}"
         status = subprocess.run(
             [
                 "ip",
@@ -175,12 +182,12 @@ def test_lbgen_hook_in_each_lb_pod_fills_its_pool_from_the_api(testbed: Testbed)
 
 
 def test_a_client_reaches_every_vip_through_ecmp_and_the_flows_spread(testbed: Testbed) -> None:
-    answers = testbed.ask("10.1.1.1", 80, 60)
+    answers = testbed.see.ask("10.1.1.1", 80, 60)
     assert all("ipvs=not-in-kernel" in a for a in answers)
     lbs = {a.split()[1] for a in answers}
     assert lbs <= {"lb=web1@node4", "lb=web1@node5", "lb=web1@node6"}
     assert len(lbs) >= 2  # 5-tuple hashing (fib_multipath_hash_policy=1) spreads new flows
-    assert {a.split()[1] for a in testbed.ask("10.1.2.1", 80, 20)} <= {
+    assert {a.split()[1] for a in testbed.see.ask("10.1.2.1", 80, 20)} <= {
         "lb=web2@node4",
         "lb=web2@node5",
     }
@@ -190,16 +197,16 @@ def test_a_client_reaches_every_vip_through_ecmp_and_the_flows_spread(testbed: T
 def test_the_fib_follows_an_lb_that_stops_and_comes_back(
     testbed: Testbed, sig: signal.Signals
 ) -> None:
-    testbed.stop_lb("web1@node5", sig)
+    testbed.faults.stop_lb("web1@node5", sig)
     wait_for(
-        lambda: testbed.router_nexthops("router")["web1"] == _a(104, 106),
+        lambda: testbed.see.router_nexthops("router")["web1"] == _a(104, 106),
         timeout=30,
         what="withdraw",
     )
-    assert testbed.router_nexthops("router")["web2"] == _a(104, 105)
-    testbed.start_lb("web1@node5")
+    assert testbed.see.router_nexthops("router")["web2"] == _a(104, 105)
+    testbed.workloads.start_lb("web1@node5")
     wait_for(
-        lambda: testbed.router_nexthops("router")["web1"] == _a(104, 105, 106),
+        lambda: testbed.see.router_nexthops("router")["web1"] == _a(104, 105, 106),
         timeout=30,
         what="re-announce",
     )
@@ -236,7 +243,7 @@ def _router_fib(testbed: Testbed) -> str:
 def test_the_reflector_refuses_what_no_lb_may_announce(
     testbed: Testbed, tmp_path: Path, route: str, shown: str
 ) -> None:
-    before, fib = testbed.router_nexthops("router"), _router_fib(testbed)
+    before, fib = testbed.see.router_nexthops("router"), _router_fib(testbed)
     with rogue_speaker(testbed, [route], tmp_path, "node1") as address:
         # the route arrived at the reflector (adj-in, before policy) ...
         wait_for(
@@ -247,7 +254,7 @@ def test_the_reflector_refuses_what_no_lb_may_announce(
         time.sleep(1)
         # ... and went no further
         assert shown not in _gobgp(testbed, "global", "rib")
-        assert testbed.router_nexthops("router") == before
+        assert testbed.see.router_nexthops("router") == before
         assert _router_fib(testbed) == fib
 
 
@@ -276,7 +283,7 @@ def test_no_speaker_in_the_pod_network_can_take_a_services_traffic(
     """The reflector accepts a service prefix only via a node that may run one of its LBs,
     from a pod on that node, with an empty AS path, and resets LOCAL_PREF, MED and
     communities: the router's multipath keeps every LB."""
-    before = testbed.router_nexthops("router")
+    before = testbed.see.router_nexthops("router")
     with rogue_speaker(testbed, [route], tmp_path, node=node) as address:
         wait_for(
             lambda: "10.1.1.0/24" in _gobgp(testbed, "neighbor", address, "adj-in"),
@@ -287,16 +294,16 @@ def test_no_speaker_in_the_pod_network_can_take_a_services_traffic(
         rib = json.loads(_gobgp(testbed, "global", "rib", "10.1.1.0/24", "-j") or "{}")
         senders = {p.get("neighbor-ip") for paths in rib.values() for p in paths}
         assert (address in senders) is accepted, senders
-        assert testbed.router_nexthops("router") == before
+        assert testbed.see.router_nexthops("router") == before
         paths = router_paths(testbed, "10.1.1.0/24")
         assert {p.get("locPrf") for p in paths} == {100}, paths
         assert not any("community" in p for p in paths), paths
 
 
 def test_ten_thousand_junk_prefixes_trip_the_prefix_limit(testbed: Testbed, tmp_path: Path) -> None:
-    before, fib = testbed.router_nexthops("router"), _router_fib(testbed)
+    before, fib = testbed.see.router_nexthops("router"), _router_fib(testbed)
     junk = [f"100.{64 + i // 256}.{i % 256}.0/24 next-hop 10.0.0.101" for i in range(10000)]
-    rr_log = testbed.workdir / "log" / f"{testbed.layout.reflectors[0].netns}.log"
+    rr_log = testbed.workdir / "log" / f"{testbed.layout.reflectors[0].netns}-gobgpd.log"
     with rogue_speaker(testbed, junk, tmp_path, "node1"):
         wait_for(
             lambda: "prefix limit" in rr_log.read_text().lower(),
@@ -304,5 +311,5 @@ def test_ten_thousand_junk_prefixes_trip_the_prefix_limit(testbed: Testbed, tmp_
             what="the prefix limit to trip",
         )
         assert "100.64." not in _gobgp(testbed, "global", "rib")
-        assert testbed.router_nexthops("router") == before
+        assert testbed.see.router_nexthops("router") == before
         assert _router_fib(testbed) == fib

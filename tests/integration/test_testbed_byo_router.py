@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 
 from lbgen.plan import Plan
-from lbgen.testbed import secrets
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.observe import fib_nexthops, moved
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
+from lbgen.testbed.host import secrets
+from lbgen.testbed.host.routes import fib_nexthops, moved
 from tests.conftest import require_tool
 from tests.support.contract_bird import contract_to_bird
 from tests.support.rogue import bird_routes, rogue_speaker
 from tests.support.testbeds import running
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.daemons
 
@@ -56,7 +56,7 @@ def test_every_router_holds_one_route_per_service_and_family_over_its_lbs_nodes(
     bed: Testbed,
 ) -> None:
     wanted = {"web": set(V4.values()), "web/6": set(V6.values()), "dns": {V4[1], V4[2]}}
-    assert bed.nexthops() == dict.fromkeys(ROUTERS, wanted)
+    assert bed.see.nexthops() == dict.fromkeys(ROUTERS, wanted)
 
 
 def test_bird_routes_come_through_the_authenticated_gtsm_session_with_attributes_reset(
@@ -70,7 +70,7 @@ def test_bird_routes_come_through_the_authenticated_gtsm_session_with_attributes
 
 def test_router_fib_forwards_birds_routes_through_resilient_groups(bed: Testbed) -> None:
     wait_for(
-        lambda: bed.router_groups("bird") == bed.router_nexthops("bird"),
+        lambda: bed.see.router_groups("bird") == bed.see.router_nexthops("bird"),
         timeout=10,
         what="the groups equal to BIRD's routes",
     )
@@ -84,24 +84,24 @@ def test_an_lb_killed_moves_none_of_the_survivors_flows_at_bird_and_a_quarter_at
     LB killed is the last of three next hops: a middle one moves nothing even under
     hash-threshold (its neighbours' ranges just grow over it)."""
     vip, gone = "203.0.113.97", V4[3]
-    before = {r: bed.router_choices(r, vip, TUPLES) for r in ("bird", "frr")}
-    bed.stop_lb("web@n3", signal.SIGKILL)
+    before = {r: bed.see.router_choices(r, vip, TUPLES) for r in ("bird", "frr")}
+    bed.faults.stop_lb("web@n3", signal.SIGKILL)
     try:
         wait_for(
             lambda: (
-                all(gone not in bed.router_nexthops(r)["web"] for r in ("bird", "frr"))
-                and gone not in bed.router_groups("bird")["web"]
+                all(gone not in bed.see.router_nexthops(r)["web"] for r in ("bird", "frr"))
+                and gone not in bed.see.router_groups("bird")["web"]
             ),
             timeout=30,
             what="n3 gone from both routers and bird's group",
         )
-        after = {r: bed.router_choices(r, vip, TUPLES) for r in ("bird", "frr")}
+        after = {r: bed.see.router_choices(r, vip, TUPLES) for r in ("bird", "frr")}
     finally:
-        bed.start_lb("web@n3")
+        bed.workloads.start_lb("web@n3")
     survivors = sum(1 for hop in before["bird"].values() if hop != str(gone))
     assert moved(before["bird"], after["bird"], gone=str(gone)) == 0
     assert moved(before["frr"], after["frr"], gone=str(gone)) > survivors // 10
-    wait_for(bed.converged, timeout=60, what="n3 back at every router")
+    wait_for(bed.see.converged, timeout=60, what="n3 back at every router")
 
 
 @pytest.mark.parametrize("router", ROUTERS)
@@ -110,27 +110,27 @@ def test_clients_behind_each_router_reach_the_vips_of_both_families(
 ) -> None:
     lbs = {"lb=web@n1", "lb=web@n2", "lb=web@n3"}
     for vip in ("203.0.113.97", "2001:db8:70::80"):
-        answers = bed.ask(vip, 80, 24, router)
+        answers = bed.see.ask(vip, 80, 24, router)
         assert len(answers) == 24
         assert {a.split()[1] for a in answers} <= lbs, answers
         assert len({a.split()[1] for a in answers}) >= 2  # ECMP, per family
 
 
 def test_a_stopped_lb_leaves_every_router_in_both_families_and_returns(bed: Testbed) -> None:
-    bed.stop_lb("web@n2")
+    bed.faults.stop_lb("web@n2")
     try:
         wait_for(
             lambda: all(
-                bed.router_nexthops(r)["web/6"] == {V6[1], V6[3]}
-                and bed.router_nexthops(r)["web"] == {V4[1], V4[3]}
+                bed.see.router_nexthops(r)["web/6"] == {V6[1], V6[3]}
+                and bed.see.router_nexthops(r)["web"] == {V4[1], V4[3]}
                 for r in ROUTERS
             ),
             timeout=30,
             what="n2's paths withdrawn at every router",
         )
     finally:
-        bed.start_lb("web@n2")
-    wait_for(bed.converged, timeout=60, what="n2 back at every router")
+        bed.workloads.start_lb("web@n2")
+    wait_for(bed.see.converged, timeout=60, what="n2 back at every router")
 
 
 @pytest.mark.parametrize(
@@ -151,4 +151,4 @@ def test_what_a_rogue_pod_announces_past_its_grants_reaches_no_router(
             assert ip_network(hop) not in {
                 ip_network(h) for h in fib_nexthops(box.netns, ip_network(prefix))
             }, box.name
-    assert bed.converged()
+    assert bed.see.converged()

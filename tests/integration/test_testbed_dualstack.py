@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
 from tests.support.rogue import router_paths
 from tests.support.testbeds import running, virtual_server_written
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.daemons
 
@@ -30,7 +30,7 @@ def bed(lb_image: Path) -> Iterator[Testbed]:
 
 
 def test_each_family_has_one_next_hop_per_node_running_one_of_its_lbs(bed: Testbed) -> None:
-    assert bed.router_nexthops("gw") == {
+    assert bed.see.router_nexthops("gw") == {
         "web": set(V4.values()),
         "web/6": set(V6.values()),
         "dns": {V4[1], V4[2]},
@@ -38,7 +38,7 @@ def test_each_family_has_one_next_hop_per_node_running_one_of_its_lbs(bed: Testb
 
 
 def test_every_lb_pod_is_ready_by_its_own_probes(bed: Testbed) -> None:
-    assert bed.wait_ready(60) == {lb.box.name: [] for lb in bed.lbs}
+    assert bed.see.wait_ready(60) == {lb.box.name: [] for lb in bed.lbs}
 
 
 def test_both_reflectors_send_every_ipv6_path_with_the_lbs_nodes_as_next_hops(bed: Testbed) -> None:
@@ -52,7 +52,7 @@ def test_both_reflectors_send_every_ipv6_path_with_the_lbs_nodes_as_next_hops(be
 def test_clients_reach_the_vips_of_both_families_through_the_router(bed: Testbed) -> None:
     lbs = {"lb=web@n1", "lb=web@n2", "lb=web@n3"}
     for vip in ("203.0.113.65", "2001:db8:64::80"):
-        answers = bed.ask(vip, 80, 24)
+        answers = bed.see.ask(vip, 80, 24)
         assert len(answers) == 24
         assert {a.split()[1] for a in answers} <= lbs, answers
         assert len({a.split()[1] for a in answers}) >= 2  # ECMP, per family
@@ -70,14 +70,14 @@ def test_the_hook_fills_a_pool_per_family_from_the_slices_of_each(bed: Testbed) 
 
 
 def test_a_stopped_lb_leaves_the_route_of_each_family_and_returns_to_both(bed: Testbed) -> None:
-    bed.stop_lb("web@n2")
+    bed.faults.stop_lb("web@n2")
     try:
         wait_for(
-            lambda: bed.router_nexthops("gw")["web/6"] == {V6[1], V6[3]},
+            lambda: bed.see.router_nexthops("gw")["web/6"] == {V6[1], V6[3]},
             timeout=30,
             what="n2's IPv6 path withdrawn",
         )
-        assert bed.router_nexthops("gw")["web"] == {V4[1], V4[3]}
+        assert bed.see.router_nexthops("gw")["web"] == {V4[1], V4[3]}
     finally:
-        bed.start_lb("web@n2")
-    wait_for(bed.converged, timeout=60, what="n2 back in both families")
+        bed.workloads.start_lb("web@n2")
+    wait_for(bed.see.converged, timeout=60, what="n2 back in both families")

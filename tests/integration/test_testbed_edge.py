@@ -20,11 +20,11 @@ import pytest
 
 from lbgen import cli
 from lbgen.compiler import compile_file
-from lbgen.testbed import processes, secrets
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
+from lbgen.testbed.host import processes, secrets
 from tests.conftest import ROOT, require_root, require_tool
 from tests.support.rogue import rogue_speaker, router_paths, vtysh_json
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.daemons
 
@@ -70,9 +70,9 @@ def test_up_returned_with_every_pool_filled_and_every_router_converged(
     for lb in bed.lbs:
         conf = (work / lb.box.netns / "run/keepalived.conf").read_text()
         assert "real_server" in conf, lb.box.name
-        assert bed.lb_problems(lb.box.name) == []
+        assert bed.see.lb_problems(lb.box.name) == []
     wanted = {"dns": _a(11, 12, 13), "api": _a(14, 15)}
-    assert bed.nexthops() == {"edge-a": wanted, "edge-b": wanted}
+    assert bed.see.nexthops() == {"edge-a": wanted, "edge-b": wanted}
     capsys.readouterr()
 
 
@@ -83,16 +83,18 @@ def test_check_reads_every_router_and_fails_when_the_second_loses_its_routes(
     bed = _bed(work, lb_image)
     capsys.readouterr()
     assert cli.main(["testbed", "check", *args]) == 0
-    bed.set_router_link("edge-b", up=False)
+    bed.faults.set_router_link("edge-b", up=False)
     try:
-        wait_for(lambda: not bed.router_nexthops("edge-b")["dns"], timeout=30, what="edge-b's loss")
+        wait_for(
+            lambda: not bed.see.router_nexthops("edge-b")["dns"], timeout=30, what="edge-b's loss"
+        )
         assert cli.main(["testbed", "check", *args]) == 1
         said = capsys.readouterr().out
         assert "router edge-a:\n  api: ok" in said
         assert "router edge-b:\n  api: MISMATCH  next hops -" in said
     finally:
-        bed.set_router_link("edge-b", up=True)
-    wait_for(bed.converged, timeout=60, what="edge-b's recovery")
+        bed.faults.set_router_link("edge-b", up=True)
+    wait_for(bed.see.converged, timeout=60, what="edge-b's recovery")
     assert cli.main(["testbed", "check", *args]) == 0
 
 
@@ -109,9 +111,9 @@ def test_status_says_how_to_reach_each_vip_from_behind_each_router(
         assert f"ip netns exec lbt-edge-c-{router} nc -u 198.51.100.53 53" in said
     bed = _bed(work, lb_image)
     for router in ("edge-a", "edge-b"):
-        answers = bed.ask("203.0.113.1", 80, 10, router=router)
+        answers = bed.see.ask("203.0.113.1", 80, 10, router=router)
         assert {a.split()[1] for a in answers} <= {"lb=api@n4", "lb=api@n5"}, answers
-        dns = bed.ask("198.51.100.53", 53, 3, router=router)
+        dns = bed.see.ask("198.51.100.53", 53, 3, router=router)
         assert {a.split()[1] for a in dns} <= {"lb=dns@n1", "lb=dns@n2", "lb=dns@n3"}, dns
 
 
@@ -133,18 +135,18 @@ def test_the_ebgp_router_gets_every_lbs_path_with_its_node_as_next_hop(
     paths = router_paths(bed, "198.51.100.53/32", router=1)
     assert {p["aspath"]["string"] for p in paths} == {"4200000100"}
     assert {h["ip"] for p in paths for h in p["nexthops"]} == {str(a) for a in _a(11, 12, 13)}
-    assert bed.router_nexthops("edge-b") == bed.router_nexthops("edge-a")
-    bed.stop_lb("dns@n2")
+    assert bed.see.router_nexthops("edge-b") == bed.see.router_nexthops("edge-a")
+    bed.faults.stop_lb("dns@n2")
     try:
         for router in ("edge-a", "edge-b"):
             wait_for(
-                lambda r=router: bed.router_nexthops(r)["dns"] == _a(11, 13),  # type: ignore[misc]
+                lambda r=router: bed.see.router_nexthops(r)["dns"] == _a(11, 13),  # type: ignore[misc]
                 timeout=30,
                 what=f"{router} to drop dns@n2",
             )
     finally:
-        bed.start_lb("dns@n2")
-    wait_for(bed.converged, timeout=60, what="dns@n2 back on both routers")
+        bed.workloads.start_lb("dns@n2")
+    wait_for(bed.see.converged, timeout=60, what="dns@n2 back on both routers")
 
 
 def _reflector(bed: Testbed, command: str) -> Any:
@@ -178,7 +180,7 @@ def test_a_speaker_without_the_password_gets_no_session(
             "10.20.0.3",
             "10.20.0.4",
         }
-    assert bed.converged()
+    assert bed.see.converged()
 
 
 @pytest.mark.parametrize(
@@ -209,7 +211,7 @@ def test_with_the_password_the_frr_reflector_grants_only_what_the_plan_does(
     path, LOCAL_PREF, MED and communities reset; the routers' multipath keeps every LB."""
     work, _ = edge
     bed = _bed(work, lb_image)
-    before = bed.nexthops()
+    before = bed.see.nexthops()
     prefix = route.split(maxsplit=1)[0]
     with rogue_speaker(bed, [route], tmp_path, "n1", password=_lb_password(work)) as address:
         wait_for(lambda: _established(bed, address), timeout=30, what="the rogue's session")
@@ -226,7 +228,7 @@ def test_with_the_password_the_frr_reflector_grants_only_what_the_plan_does(
         time.sleep(1.5)
         paths = _reflector(bed, f"show bgp ipv4 unicast {prefix} json").get("paths", [])
         assert (address in {p["peer"]["peerId"] for p in paths}) is accepted, paths
-        assert bed.nexthops() == before
+        assert bed.see.nexthops() == before
         shown = router_paths(bed, "198.51.100.53/32")
         assert {p.get("locPrf") for p in shown} == {100}, shown
         assert not any("community" in p for p in shown), shown
@@ -241,7 +243,7 @@ def test_ten_thousand_junk_prefixes_are_refused_unstored(
     second accepted prefix."""
     work, _ = edge
     bed = _bed(work, lb_image)
-    before = bed.nexthops()
+    before = bed.see.nexthops()
     junk = [f"100.{100 + i // 256}.{i % 256}.0/24 next-hop 10.20.0.11" for i in range(10000)]
     with rogue_speaker(bed, junk, tmp_path, "n1", password=_lb_password(work)) as address:
         wait_for(lambda: _established(bed, address), timeout=30, what="the rogue's session")
@@ -251,7 +253,7 @@ def test_ten_thousand_junk_prefixes_are_refused_unstored(
         assert peer["addressFamilyInfo"]["ipv4Unicast"]["acceptedPrefixCounter"] == 0
         table = _reflector(bed, "show bgp ipv4 unicast json")["routes"]
         assert sorted(table) == ["198.51.100.53/32", "203.0.113.0/28"]
-        assert bed.nexthops() == before
+        assert bed.see.nexthops() == before
 
 
 def _updates(bed: Testbed, address: str) -> int:
@@ -309,7 +311,7 @@ def test_down_ends_every_process_it_started_and_every_namespace(lb_image: Path) 
     bed = Testbed(result.plan, result.tree, work, "lbtdown-", rootfs=lb_image, detached=True)
     bed.up()
     try:
-        wait_for(bed.converged, timeout=60, what="convergence")
+        wait_for(bed.see.converged, timeout=60, what="convergence")
         started = bed.processes()
     finally:
         bed.down()

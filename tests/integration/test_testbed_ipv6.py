@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from lbgen.render.exabgp import router_id
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
 from tests.support.rogue import router_paths, vtysh_json
 from tests.support.testbeds import running, virtual_server_written
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.daemons
 
@@ -44,7 +44,7 @@ def test_no_box_or_pod_has_an_ipv4_address(bed: Testbed) -> None:
 
 
 def test_each_service_has_one_next_hop_per_node_running_one_of_its_lbs(bed: Testbed) -> None:
-    assert bed.router_nexthops("gw") == {
+    assert bed.see.router_nexthops("gw") == {
         "web/6": set(NODE.values()),
         "dns/6": {NODE[1], NODE[2]},
     }
@@ -89,7 +89,7 @@ def test_each_lb_pod_speaks_from_its_ipv6_address_with_a_router_id_folded_from_i
 def test_every_lb_pod_is_ready_by_its_own_probes(bed: Testbed) -> None:
     """The exabgp probe reads its IPv6 session from /proc/net/tcp6; the hook serves /readyz on
     the pod's IPv6 address, where the kubelet asks."""
-    assert bed.wait_ready(60) == {lb.box.name: [] for lb in bed.lbs}
+    assert bed.see.wait_ready(60) == {lb.box.name: [] for lb in bed.lbs}
 
 
 def test_the_node_agent_routes_each_prefix_to_the_lb_pods_ipv6_address(bed: Testbed) -> None:
@@ -106,7 +106,7 @@ def test_the_node_agent_routes_each_prefix_to_the_lb_pods_ipv6_address(bed: Test
 
 
 def test_clients_reach_the_vips_over_several_lbs(bed: Testbed) -> None:
-    answers, _ = bed.traffic(24)
+    answers, _ = bed.see.traffic(24)
     assert set(answers) == {"web [2001:db8:70::80]:80", "dns [2001:db8:71::1]:53"}
     for key, got in answers.items():
         service = key.split()[0]
@@ -126,16 +126,16 @@ def test_the_hook_fills_the_ipv6_pool_from_the_ipv6_slice(bed: Testbed) -> None:
 
 
 def test_a_stopped_lb_leaves_the_route_and_returns(bed: Testbed) -> None:
-    bed.stop_lb("web@n2")
+    bed.faults.stop_lb("web@n2")
     try:
         wait_for(
-            lambda: bed.router_nexthops("gw")["web/6"] == {NODE[1], NODE[3]},
+            lambda: bed.see.router_nexthops("gw")["web/6"] == {NODE[1], NODE[3]},
             timeout=30,
             what="n2's path withdrawn",
         )
     finally:
-        bed.start_lb("web@n2")
-    wait_for(bed.converged, timeout=60, what="n2 back")
+        bed.workloads.start_lb("web@n2")
+    wait_for(bed.see.converged, timeout=60, what="n2 back")
 
 
 @pytest.fixture(scope="module")
@@ -151,11 +151,11 @@ def test_an_ebgp_router_over_ipv6_installs_the_nodes_not_the_reflectors(ebgp: Te
     before lbgen set `ipv6 next-hop prefer-global`: the FIB held the reflectors' fe80:: hops
     and every request timed out)."""
     nodes = {IPv6Address(f"fd00:72::{10 + n}") for n in (1, 2, 3)}
-    assert ebgp.router_nexthops("edge") == {"web/6": nodes}
+    assert ebgp.see.router_nexthops("edge") == {"web/6": nodes}
     summary = vtysh_json(ebgp, ebgp.layout.routers[0].netns, "show bgp ipv6 unicast summary json")
     assert {p["remoteAs"] for p in summary["peers"].values()} == {64710}
     assert summary["as"] == 64720
-    answers, _ = ebgp.traffic(24)
+    answers, _ = ebgp.see.traffic(24)
     served = {a.split()[1] for a in answers["web [2001:db8:72::1]:80"]}
     assert served <= {"lb=web@n1", "lb=web@n2", "lb=web@n3"}
     assert len(served) >= 2  # ECMP over the nodes

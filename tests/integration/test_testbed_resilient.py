@@ -21,17 +21,11 @@ from typing import Any
 
 import pytest
 
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.observe import (
-    Churn,
-    Held,
-    lease_alive,
-    marked_packets,
-    moved,
-    unleased_packets,
-)
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
+from lbgen.testbed.clients.asking import Churn, Held
+from lbgen.testbed.host.routes import lease_alive, marked_packets, moved, unleased_packets
 from tests.support.testbeds import running
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.daemons
 
@@ -54,7 +48,7 @@ def _router(testbed: Testbed) -> str:
 
 
 def _held(testbed: Testbed) -> Held:
-    return Held(testbed.client().box.netns, VIP, 80, CONNECTIONS)
+    return Held(testbed.see.client().box.netns, VIP, 80, CONNECTIONS)
 
 
 def _broken(results: list[dict[str, Any]], gone: str = "") -> int:
@@ -68,8 +62,8 @@ def _broken(results: list[dict[str, Any]], gone: str = "") -> int:
 
 def _groups_follow_zebra(testbed: Testbed, web1: set[IPv4Address]) -> None:
     def agreed() -> bool:
-        groups = testbed.router_groups("router")
-        return groups["web1"] == web1 and groups == testbed.router_nexthops("router")
+        groups = testbed.see.router_groups("router")
+        return groups["web1"] == web1 and groups == testbed.see.router_nexthops("router")
 
     wait_for(agreed, timeout=30, what=f"web1's group over {sorted(map(str, web1))}")
 
@@ -77,61 +71,61 @@ def _groups_follow_zebra(testbed: Testbed, web1: set[IPv4Address]) -> None:
 def test_each_service_is_forwarded_through_a_group_equal_to_zebras_route(
     testbed: Testbed,
 ) -> None:
-    assert testbed.router_groups("router") == {"web1": _a(104, 105, 106), "web2": _a(104, 105)}
-    assert testbed.router_groups("router") == testbed.router_nexthops("router")
+    assert testbed.see.router_groups("router") == {"web1": _a(104, 105, 106), "web2": _a(104, 105)}
+    assert testbed.see.router_groups("router") == testbed.see.router_nexthops("router")
     assert lease_alive(_router(testbed))
     counted = marked_packets(_router(testbed))
-    answers = testbed.ask(VIP, 80, 60)
+    answers = testbed.see.ask(VIP, 80, 60)
     assert {a.split()[1] for a in answers} == {"lb=web1@node4", "lb=web1@node5", "lb=web1@node6"}
     # the client's packets were marked, so they took router-fib's table
     assert marked_packets(_router(testbed)) >= counted + 60
 
 
 def test_an_lb_killed_breaks_only_its_own_connections(testbed: Testbed) -> None:
-    held, tuples = _held(testbed), testbed.router_choices("router", VIP, TUPLES)
-    testbed.stop_lb("web1@node5", signal.SIGKILL)
+    held, tuples = _held(testbed), testbed.see.router_choices("router", VIP, TUPLES)
+    testbed.faults.stop_lb("web1@node5", signal.SIGKILL)
     _groups_follow_zebra(testbed, _a(104, 106))
     results = held.finish()
-    assert moved(tuples, testbed.router_choices("router", VIP, TUPLES), gone="10.0.0.105") == 0
+    assert moved(tuples, testbed.see.router_choices("router", VIP, TUPLES), gone="10.0.0.105") == 0
     assert _broken(results, gone="web1@node5") == 0
     assert any(r["before"]["lb"] == "web1@node5" for r in results)  # it had some
 
 
 def test_an_lb_added_breaks_no_connection(testbed: Testbed) -> None:
-    held, tuples = _held(testbed), testbed.router_choices("router", VIP, TUPLES)
-    testbed.start_lb("web1@node5")
+    held, tuples = _held(testbed), testbed.see.router_choices("router", VIP, TUPLES)
+    testbed.workloads.start_lb("web1@node5")
     _groups_follow_zebra(testbed, _a(104, 105, 106))
     # the buckets these flows use are busy (idleTimer 120 s): none moves to the LB back
     assert _broken(held.finish()) == 0
-    assert moved(tuples, testbed.router_choices("router", VIP, TUPLES)) == 0
+    assert moved(tuples, testbed.see.router_choices("router", VIP, TUPLES)) == 0
 
 
 def test_the_agent_killed_and_restarted_breaks_no_connection(testbed: Testbed) -> None:
-    held, tuples = _held(testbed), testbed.router_choices("router", VIP, TUPLES)
-    testbed.stop_router_fib("router", signal.SIGKILL)
-    testbed.start_router_fib("router")  # as systemd's Restart= does, within the lease
+    held, tuples = _held(testbed), testbed.see.router_choices("router", VIP, TUPLES)
+    testbed.faults.stop_router_fib("router", signal.SIGKILL)
+    testbed.net.start_router_fib("router")  # as systemd's Restart= does, within the lease
     wait_for(lambda: lease_alive(_router(testbed)), timeout=20, what="the lease renewed")
     assert _broken(held.finish()) == 0
-    assert moved(tuples, testbed.router_choices("router", VIP, TUPLES)) == 0
+    assert moved(tuples, testbed.see.router_choices("router", VIP, TUPLES)) == 0
 
 
 def test_with_the_agent_dead_an_lb_killed_still_leaves_the_routers_forwarding(
     testbed: Testbed,
 ) -> None:
-    testbed.stop_router_fib("router", signal.SIGKILL)
+    testbed.faults.stop_router_fib("router", signal.SIGKILL)
     wait_for(lambda: not lease_alive(_router(testbed)), timeout=3, what="the lease to run out")
-    testbed.stop_lb("web1@node6", signal.SIGKILL)
+    testbed.faults.stop_lb("web1@node6", signal.SIGKILL)
     wait_for(
-        lambda: testbed.router_nexthops("router")["web1"] == _a(104, 105),
+        lambda: testbed.see.router_nexthops("router")["web1"] == _a(104, 105),
         timeout=30,
         what="zebra's route without node6",
     )
     # its stale group still names node6, and nothing uses it
-    assert testbed.router_groups("router")["web1"] == _a(104, 105, 106)
-    assert "lb=web1@node6" not in {a.split()[1] for a in testbed.ask(VIP, 80, 60)}
-    testbed.start_router_fib("router")
+    assert testbed.see.router_groups("router")["web1"] == _a(104, 105, 106)
+    assert "lb=web1@node6" not in {a.split()[1] for a in testbed.see.ask(VIP, 80, 60)}
+    testbed.net.start_router_fib("router")
     _groups_follow_zebra(testbed, _a(104, 105))
-    testbed.start_lb("web1@node6")
+    testbed.workloads.start_lb("web1@node6")
     _groups_follow_zebra(testbed, _a(104, 105, 106))
 
 
@@ -142,13 +136,13 @@ def test_an_lb_stopped_gracefully_gets_no_new_flow_and_keeps_its_own_through_the
     node leaves web1's group, so new flows go to the others, while the flows it had are pinned
     to it (their conntrack mark, a rule of router-fib's) until the drain ends."""
     held = _held(testbed)
-    testbed.stop_lb("web1@node4")
+    testbed.faults.stop_lb("web1@node4")
     _groups_follow_zebra(testbed, _a(105, 106))
-    assert "lb=web1@node4" not in {a.split()[1] for a in testbed.ask(VIP, 80, 30)}
+    assert "lb=web1@node4" not in {a.split()[1] for a in testbed.see.ask(VIP, 80, 30)}
     results = held.finish()  # well within the 10 s drain
     assert _broken(results) == 0
     assert any(r["before"]["lb"] == "web1@node4" for r in results)
-    testbed.start_lb("web1@node4")
+    testbed.workloads.start_lb("web1@node4")
     _groups_follow_zebra(testbed, _a(104, 105, 106))
 
 
@@ -156,7 +150,7 @@ def test_a_pin_ends_with_the_drain(testbed: Testbed) -> None:
     """After drainSeconds a leaving LB's flows are routed by its group again: a connection that
     outlives the drain reaches another LB (in a real pod, IPVS has stopped serving it)."""
     held = _held(testbed)
-    testbed.stop_lb("web1@node5")
+    testbed.faults.stop_lb("web1@node5")
     _groups_follow_zebra(testbed, _a(104, 106))
     time.sleep(12)  # the 10 s drain, and router-fib's 1 s look for pins that ended
     results = held.finish()
@@ -164,7 +158,7 @@ def test_a_pin_ends_with_the_drain(testbed: Testbed) -> None:
     on_it = [r for r in results if r["before"]["lb"] == "web1@node5"]
     assert on_it
     assert all("broken" in r or r["after"]["lb"] != "web1@node5" for r in on_it)
-    testbed.start_lb("web1@node5")
+    testbed.workloads.start_lb("web1@node5")
     _groups_follow_zebra(testbed, _a(104, 105, 106))
 
 
@@ -179,10 +173,10 @@ def test_a_rollout_of_the_lb_deployment_costs_only_each_leaving_lbs_long_connect
     own route forwarded none of it."""
     router = testbed.layout.routers[0].netns
     unleased = unleased_packets(router)
-    short = Churn(testbed.client().box.netns, VIP, 80, 20, lifetime=4)
+    short = Churn(testbed.see.client().box.netns, VIP, 80, 20, lifetime=4)
     for name in ("web1@node4", "web1@node5", "web1@node6"):
         held = _held(testbed)
-        testbed.replace_lb(name)
+        testbed.faults.replace_lb(name)
         _groups_follow_zebra(testbed, _a(104, 105, 106))
         # no other LB's connection moved, and the replacement took none
         assert _broken(held.finish(), gone=name) == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lbgen.runtime.pod.steps import exabgp_env
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
 
 ROGUE_HOST = 99  # its address in the node's pod subnet
 
@@ -42,7 +42,7 @@ def rogue_speaker(
     process = None
     rogue = f"{testbed.prefix}rogue"
     try:
-        testbed.add_pod("rogue", node, address)
+        testbed.net.add_pod("rogue", node, address)
         with (folder / "rogue.log").open("wb") as log:
             process = subprocess.Popen(
                 ["ip", "netns", "exec", rogue, "exabgp", str(conf)],
@@ -55,7 +55,7 @@ def rogue_speaker(
         if process is not None:
             process.kill()
             process.wait()
-        testbed.remove_pod(rogue)
+        testbed.net.remove_pod(rogue)
 
 
 def vtysh_json(testbed: Testbed, netns: str, command: str) -> Any:

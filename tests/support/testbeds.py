@@ -12,9 +12,9 @@ from pathlib import Path
 
 from lbgen.compiler import compile_file
 from lbgen.plan import Plan
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
 from tests.conftest import ROOT, require_root, require_tool
+from tests.support.waiting import wait_for
 
 # an external router's config, as its owners write it: (plan, tree, work folder) → bird.conf
 External = Callable[[Plan, dict[str, str], Path], str]
@@ -50,7 +50,7 @@ def running(
     )
     try:
         bed.up()
-        wait_for(bed.converged, timeout=timeout, what="convergence")
+        wait_for(bed.see.converged, timeout=timeout, what="convergence")
         yield bed
     finally:
         bed.down()

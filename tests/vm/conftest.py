@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from lbgen.compiler import compile_file
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
 from tests.conftest import ROOT
+from tests.support.waiting import wait_for
 
 if os.environ.get("LBGEN_IN_VM") != "1":
     collect_ignore = ["guest"]
@@ -77,8 +77,8 @@ def testbed_of(example: str, prefix: str) -> Iterator[Testbed]:
     assert testbed.datapath, "no IPVS in this kernel: these tests run in lbgen's VM"
     try:
         testbed.up()
-        wait_for(testbed.converged, timeout=180, what="convergence")
-        problems = testbed.wait_ready(240)
+        wait_for(testbed.see.converged, timeout=180, what="convergence")
+        problems = testbed.see.wait_ready(240)
         assert not any(problems.values()), problems
         yield testbed
     finally:

@@ -5,10 +5,10 @@ address: the masquerade), over several LBs (ECMP)."""
 
 from __future__ import annotations
 
-from lbgen.testbed.flows import fields
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.observe import ask_udp
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
+from lbgen.testbed.clients.asking import ask_udp
+from lbgen.testbed.clients.flows import fields
+from tests.support.waiting import wait_for
 from tests.vm.conftest import Record, tally
 
 
@@ -20,7 +20,7 @@ def test_each_services_ipv6_vip_is_forwarded_to_its_ipv6_backends(
         lbs = {str(lb.box.address6) for lb in six.lbs if lb.service == service.name}
         (vip,) = service.vips6
         port = next(p.port for p in service.ports if p.protocol == "TCP")
-        answers = [fields(a) for a in six.ask(str(vip), port, 30)]
+        answers = [fields(a) for a in six.see.ask(str(vip), port, 30)]
         assert len(answers) == 30
         assert {a["at"] for a in answers} == backends
         assert {a["peer"] for a in answers} <= lbs
@@ -32,7 +32,7 @@ def test_every_lb_holds_only_ipv6_virtual_servers_in_one_order(six: Testbed) -> 
     for service in six.plan.services:
         orders = []
         for lb in (x for x in six.lbs if x.service == service.name):
-            held = six.ipvs(lb.box.name)
+            held = six.see.ipvs(lb.box.name)
             assert held, lb.box.name
             assert {key[1].version for key in held} == {6}
             orders.append({key: [d for d, _w in dests] for key, dests in held.items()})
@@ -48,12 +48,12 @@ def test_a_udp_service_is_forwarded_by_ipvs_and_withdrawn_with_its_backend(
     (vip,) = dns.vips6
     udp = next(p.port for p in dns.ports if p.protocol == "UDP")
     backends = [a for b in six.layout.backends if b.service == "dns" and (a := b.box.address6)]
-    answers = [fields(a) for a in ask_udp(six.client().box.netns, str(vip), udp, 30)]
+    answers = [fields(a) for a in ask_udp(six.see.client().box.netns, str(vip), udp, 30)]
     assert {a.get("at") for a in answers} == {str(b) for b in backends}, answers
     record("ipv6.dns_udp", tally(answers))
-    six.set_endpoints("dns", [], version=6)
+    six.workloads.set_endpoints("dns", [], version=6)
     try:
-        wait_for(lambda: not six.router_nexthops("gw")["dns/6"], 90, "dns withdrawn")
+        wait_for(lambda: not six.see.router_nexthops("gw")["dns/6"], 90, "dns withdrawn")
     finally:
-        six.set_endpoints("dns", backends, version=6)
-    wait_for(lambda: len(six.router_nexthops("gw")["dns/6"]) == 2, 180, "dns announced again")
+        six.workloads.set_endpoints("dns", backends, version=6)
+    wait_for(lambda: len(six.see.router_nexthops("gw")["dns/6"]) == 2, 180, "dns announced again")

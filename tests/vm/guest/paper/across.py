@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from lbgen.testbed.observe import Held
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
+from lbgen.testbed.clients.asking import Held
 
 WEB2_VIP = "10.1.2.1"
 PING_SECONDS = 30  # well within the paper's idleTimer (120 s)
@@ -28,7 +28,7 @@ def lbs_of(bed: Testbed, service: str) -> list[str]:
 
 def hold(bed: Testbed) -> Held:
     """60 connections to web2's VIP, open from now on, each speaking every PING_SECONDS."""
-    return Held(bed.client().box.netns, WEB2_VIP, 80, 60, every=PING_SECONDS)
+    return Held(bed.see.client().box.netns, WEB2_VIP, 80, 60, every=PING_SECONDS)
 
 
 def outcome(bed: Testbed, held: Held, removed: str | None, since: float) -> dict[str, Any]:
@@ -64,5 +64,5 @@ def across(bed: Testbed, event: Callable[[], None], removed: str | None) -> dict
 def web2_paths(bed: Testbed) -> int:
     """web2's paths at the router: zebra's route, once the resilient group (lbgen router-fib,
     routers[].resilientEcmp) holds the same; -1 while it does not yet."""
-    zebra = bed.router_nexthops("router")["web2"]
-    return len(zebra) if bed.router_groups("router")["web2"] == zebra else -1
+    zebra = bed.see.router_nexthops("router")["web2"]
+    return len(zebra) if bed.see.router_groups("router")["web2"] == zebra else -1

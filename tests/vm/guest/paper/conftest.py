@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
 from tests.vm.conftest import testbed_of
 
 

@@ -15,13 +15,13 @@ from ipaddress import IPv4Address
 from lbgen.contract import KEEPALIVED
 from lbgen.render.keepalived import RealServer
 from lbgen.runtime.hook.order import wanted_orders
-from lbgen.testbed.flows import fields
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.netns import inside
-from lbgen.testbed.observe import Held, ask_from_ports
-from lbgen.testbed.pods import pod_spec
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
+from lbgen.testbed.clients.asking import Held, ask_from_ports
+from lbgen.testbed.clients.flows import fields
+from lbgen.testbed.host.netns import inside
+from lbgen.testbed.model.pods import pod_spec
 from tests.support.ipvs_mh import choose, differing_ports, owners, table
+from tests.support.waiting import wait_for
 from tests.vm.conftest import Record, tally
 from tests.vm.guest.paper.across import lbs_of
 
@@ -46,7 +46,7 @@ def backends_of(bed: Testbed, service: str) -> list[IPv4Address]:
 
 def order(bed: Testbed, lb: str, vip: str, port: int = 80) -> tuple[IPv4Address, ...]:
     """The kernel's list of a virtual server's real servers (head first)."""
-    held = bed.ipvs(lb).get(("TCP", IPv4Address(vip), port), ())
+    held = bed.see.ipvs(lb).get(("TCP", IPv4Address(vip), port), ())
     return tuple(a for (a, _port), _weight in held if isinstance(a, IPv4Address))
 
 
@@ -95,7 +95,7 @@ def differing_slots(bed: Testbed, service: str) -> int:
     of the service differs from the first."""
     vip = bed.service(service).vips[0]
     tables = [
-        owners([(a, p, w) for (a, p), w in bed.ipvs(name)[("TCP", vip, 80)] if a.version == 4])
+        owners([(a, p, w) for (a, p), w in bed.see.ipvs(name)[("TCP", vip, 80)] if a.version == 4])
         for name in lbs_of(bed, service)
     ]
     return sum(1 for slots in zip(*tables, strict=True) if len(set(slots)) > 1)
@@ -123,7 +123,7 @@ def test_every_service_is_forwarded_by_ipvs_to_its_own_backends(
     bed: Testbed, record: Record
 ) -> None:
     for service in bed.plan.services:
-        answers = [fields(a) for a in bed.ask(str(service.vips[0]), 80, 40)]
+        answers = [fields(a) for a in bed.see.ask(str(service.vips[0]), 80, 40)]
         lb_addresses = {str(bed.lb(n).box.address) for n in lbs_of(bed, service.name)}
         assert {a["at"] for a in answers} == {str(b) for b in backends_of(bed, service.name)}
         # masqueraded: the backend saw an LB pod of this service, and ECMP used several
@@ -143,7 +143,7 @@ def test_each_lb_pod_set_its_datapath_up_as_its_deployment_says(bed: Testbed) ->
             bed, lb.box.name, "ip", "route", "show", "table", "local"
         )
         service = bed.service(lb.service)
-        held = bed.ipvs(lb.box.name)
+        held = bed.see.ipvs(lb.box.name)
         for vip in service.vips:
             for port in service.ports:
                 assert len(held[(port.protocol, vip, port.port)]) == 2
@@ -174,15 +174,15 @@ def test_an_endpoint_added_out_of_order_is_put_in_order_on_every_lb_cutting_no_c
     incremental = (NEW_BACKEND, *fresh_order(bed, "web1", old))
     wanted = fresh_order(bed, "web1", [*old, NEW_BACKEND])
     assert incremental != wanted
-    probe = bed.add_probe("probe", IPv4Address("10.0.200.1"))
+    probe = bed.net.add_probe("probe", IPv4Address("10.0.200.1"))
     first = bed.lb(lbs[0])
     subprocess.run(
         ["ip", "-n", probe, "route", "replace", "10.1.1.0/24", "via", str(first.node_address)],
         check=True,
     )
     held = Held(probe, "10.1.1.1", 80, 16, bind="10.0.200.1")
-    bed.add_backend("web1", "node1", NEW_BACKEND)
-    bed.set_endpoints("web1", [*old, NEW_BACKEND])
+    bed.workloads.add_backend("web1", "node1", NEW_BACKEND)
+    bed.workloads.set_endpoints("web1", [*old, NEW_BACKEND])
     wait_for(
         lambda: all(order(bed, n, "10.1.1.1") == wanted for n in lbs),
         timeout=120,
@@ -240,7 +240,7 @@ def test_a_health_flap_seen_by_one_lb_only_leaves_every_lb_in_one_order(
     in_pod(bed, lbs[1], "nft", "-f", "-", stdin=rule)
 
     def weight(of: IPv4Address) -> int:
-        held = bed.ipvs(lbs[1])[("TCP", IPv4Address("10.1.1.1"), 80)]
+        held = bed.see.ipvs(lbs[1])[("TCP", IPv4Address("10.1.1.1"), 80)]
         return next(w for (address, _p), w in held if address == of)
 
     try:
@@ -265,7 +265,7 @@ def test_a_keepalived_killed_or_stopped_and_restarted_rejoins_the_same_order(
     lbs = lbs_of(bed, "web1")
     wanted = fresh_order(bed, "web1", [*backends_of(bed, "web1"), NEW_BACKEND])
     for sig in (signal.SIGKILL, signal.SIGTERM):
-        bed.restart(lbs[2], KEEPALIVED, sig)
+        bed.faults.restart(lbs[2], KEEPALIVED, sig)
         wait_for(
             lambda: order(bed, lbs[2], "10.1.1.1") == wanted,
             timeout=90,

@@ -1,12 +1,18 @@
-"""A rollout of web2's LB Deployment through real IPVS (3 min under software emulation; alone, on
-demand: `python -m bench.vm_rollout`). It leaves web2 on node4 and node5, each LB new."""
+"""A rollout of web2's LB Deployment through real IPVS (2–3 min under software emulation): on
+demand, `python -m bench.vm_events` (CI runs the host testbed's rollout,
+tests/integration/test_testbed_resilient.py). It leaves web2 on node4 and node5, each LB new."""
 
 from __future__ import annotations
 
-from lbgen.testbed.observe import Churn, unleased_packets
-from lbgen.testbed.run import Testbed
+import pytest
+
+from lbgen.testbed.bed import Testbed
+from lbgen.testbed.clients.asking import Churn
+from lbgen.testbed.host.routes import unleased_packets
 from tests.vm.conftest import Record
 from tests.vm.guest.paper.across import WEB2_VIP, across, lbs_of
+
+pytestmark = pytest.mark.on_demand
 
 
 def test_a_rollout_of_the_lb_deployment_breaks_no_connection_shorter_than_the_drain(
@@ -23,10 +29,10 @@ def test_a_rollout_of_the_lb_deployment_breaks_no_connection_shorter_than_the_dr
     rollout asserts none, and what a lapse could cost is what the assertions count."""
     router = bed.layout.routers[0].netns
     unleased = unleased_packets(router)
-    short = Churn(bed.client().box.netns, WEB2_VIP, 80, 10, lifetime=4)
+    short = Churn(bed.see.client().box.netns, WEB2_VIP, 80, 10, lifetime=4)
     steps = {}
     for name in lbs_of(bed, "web2"):
-        steps[name] = across(bed, lambda name=name: bed.replace_lb(name, timeout=180), name)
+        steps[name] = across(bed, lambda name=name: bed.faults.replace_lb(name, timeout=180), name)
     made = short.finish()
     lapsed = unleased_packets(router) - unleased
     record(

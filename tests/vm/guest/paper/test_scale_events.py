@@ -1,24 +1,26 @@
 """What scale events of web2's LBs do to its long-lived connections through real IPVS, behind a
 router that forwards through resilient groups and pins a leaving LB's flows to it for its drain
-(lbgen router-fib): three rounds, each event across 60 held connections. It leaves web2 on
-node4 and node5, as it found it."""
+(lbgen router-fib): each event across 60 held connections, one round in CI and as many as
+LBGEN_VM_ROUNDS says on demand (`python -m bench.vm_events` runs three). It leaves web2 on node4
+and node5, as it found it."""
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Callable
 from typing import Any
 
-from lbgen.testbed.hookrig import wait_for
-from lbgen.testbed.run import Testbed
+from lbgen.testbed.bed import Testbed
+from tests.support.waiting import wait_for
 from tests.vm.conftest import Record
 from tests.vm.guest.paper.across import across, hold, outcome, web2_paths
 
 ADD, KILL, BACK = "add an LB (2 → 3)", "kill one (3 → 2; exabgp SIGKILL)", "start it again (2 → 3)"
 WITHIN = "remove one gracefully, connections end within the drain (3 → 2)"
 OUTLIVE = "remove one gracefully, connections outlive the drain (3 → 2)"
-ROUNDS = 3
+ROUNDS = int(os.environ.get("LBGEN_VM_ROUNDS", "1"))
 
 
 def _joining(bed: Testbed, node: str) -> Callable[[], None]:
@@ -27,16 +29,16 @@ def _joining(bed: Testbed, node: str) -> Callable[[], None]:
 
     def join() -> None:
         if node == "node6":
-            bed.add_lb("web2", node)
+            bed.workloads.add_lb("web2", node)
         else:
-            bed.start_lb(f"web2@{node}")
+            bed.workloads.start_lb(f"web2@{node}")
         wait_for(lambda: web2_paths(bed) == 3, timeout=180, what="the third path")
 
     return join
 
 
 def _kill(bed: Testbed) -> None:
-    bed.stop_lb("web2@node5", signal.SIGKILL)
+    bed.faults.stop_lb("web2@node5", signal.SIGKILL)
     wait_for(lambda: web2_paths(bed) == 2, timeout=60, what="the path gone")
     time.sleep(1)  # the killed LB's connections are asked after its route went
 
@@ -48,7 +50,7 @@ def _drain(bed: Testbed, leaving: str) -> tuple[dict[str, Any], dict[str, Any]]:
     over (router-fib looks every 1 s), as its pod's end would be."""
     since = time.monotonic()
     within, outliving = hold(bed), hold(bed)
-    bed.stop_lb(leaving)
+    bed.faults.stop_lb(leaving)
     wait_for(lambda: web2_paths(bed) == 2, timeout=60, what="the path withdrawn")
     withdrawn = time.monotonic()
     time.sleep(3)
@@ -63,7 +65,7 @@ def _round(bed: Testbed) -> dict[str, dict[str, Any]]:
     rows[KILL] = across(bed, lambda: _kill(bed), "web2@node5")
     rows[BACK] = across(bed, _joining(bed, "node5"), None)
     rows[WITHIN], rows[OUTLIVE] = _drain(bed, "web2@node6")
-    bed.remove_lb("web2@node6")
+    bed.workloads.remove_lb("web2@node6")
     return rows
 
 
