@@ -11,7 +11,7 @@ PREFIXES_PER_LB = 1
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 Family = Literal["ipv4", "ipv6"]

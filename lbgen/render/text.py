@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from functools import cache
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path
 from typing import Any
 
@@ -62,28 +63,36 @@ class UnsafeValueError(LbgenError):
     """A value would change the syntax of the config it is written into."""
 
 
-def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
+# what holds no string to refuse: skipped without a look inside (a pool's thousand real
+# servers are addresses and numbers, walked on every reload the hook renders)
+_ATOMS = (int, float, IPv4Address, IPv6Address, IPv4Network, IPv6Network, type(None))
+
+
+def _strings(value: Any, where: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Each string inside `value`, with where it is (its path, formatted only when found)."""
     if isinstance(value, str):
         yield where, value
     elif isinstance(value, BaseModel):
         for key in type(value).model_fields:
-            yield from _strings(getattr(value, key), f"{where}.{key}")
+            yield from _strings(getattr(value, key), (*where, f".{key}"))
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _strings(key, f"{where}[{key!r}]")
-            yield from _strings(item, f"{where}[{key!r}]")
+            yield from _strings(key, (*where, f"[{key!r}]"))
+            yield from _strings(item, (*where, f"[{key!r}]"))
     elif isinstance(value, tuple | list):
         for index, item in enumerate(value):
-            yield from _strings(item, f"{where}[{index}]")
+            if not isinstance(item, _ATOMS):
+                yield from _strings(item, (*where, f"[{index}]"))
 
 
 def refuse_unsafe(target: str, context: Mapping[str, Any]) -> None:
     """Every string that reaches a `target` config must be one token of it: the schema allows
     no other, and the renderer refuses to render if one got through anyway."""
     unsafe = _UNSAFE[target]
-    for where, text in (f for key, value in context.items() for f in _strings(value, key)):
+    for path, text in (f for key, value in context.items() for f in _strings(value, (key,))):
         found = unsafe.search(text)
         if found:
+            where = "".join(path)
             shown = "(a password, not shown)" if isinstance(text, Password) else repr(text[:60])
             raise UnsafeValueError(
                 f"refusing to render {target} config: {where} = {shown} holds "
