@@ -10,13 +10,16 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from lbgen.errors import LbgenError
 from lbgen.plan import Plan
 from lbgen.testbed.host.netns import in_netns, inside
 from lbgen.testbed.model.shapes import url_host
+
+# one flow's exchange on its socket: (the socket, its position among the flows) → the answer
+Exchange = Callable[[socket.socket, int], str]
 
 
 def reach_commands(plan: Plan, client_netns: str) -> list[str]:
@@ -31,57 +34,50 @@ def reach_commands(plan: Plan, client_netns: str) -> list[str]:
     ]
 
 
-def _family(vip: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in vip else socket.AF_INET
+def _flows(count: int, kind: socket.SocketKind, vip: str, exchange: Exchange) -> list[str]:
+    """`count` flows to `vip`, each on a socket of its own: what `exchange` got on each (its
+    position among them given), or "error <kind>" where it failed."""
+    got = []
+    for n in range(count):
+        conn = socket.socket(socket.AF_INET6 if ":" in vip else socket.AF_INET, kind)
+        try:
+            got.append(exchange(conn, n))
+        except OSError as error:
+            got.append(f"error {type(error).__name__}")
+        finally:
+            conn.close()
+    return got
 
 
 def _requests(netns: str, bind: str, vip: str, port: int, source_ports: list[int]) -> list[str]:
     """One HTTP/1.0 request a connection from inside `netns`, from each source port in turn
     (0: any): each answer's body, or "error <kind>" where the connection failed."""
 
-    def each() -> list[str]:
-        got = []
-        for sport in source_ports:
-            conn = socket.socket(_family(vip))
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            conn.settimeout(5)
-            answer = b""
-            try:
-                if bind or sport:
-                    conn.bind((bind, sport))
-                conn.connect((vip, port))
-                conn.sendall(b"GET / HTTP/1.0\r\nHost: vip\r\n\r\n")
-                while chunk := conn.recv(4096):
-                    answer += chunk
-                got.append(answer.partition(b"\r\n\r\n")[2].decode().strip())
-            except OSError as error:
-                got.append(f"error {type(error).__name__}")
-            finally:
-                conn.close()
-        return got
+    def request(conn: socket.socket, n: int) -> str:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        conn.settimeout(5)
+        if bind or source_ports[n]:
+            conn.bind((bind, source_ports[n]))
+        conn.connect((vip, port))
+        conn.sendall(b"GET / HTTP/1.0\r\nHost: vip\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(4096):
+            answer += chunk
+        return answer.partition(b"\r\n\r\n")[2].decode().strip()
 
-    return in_netns(netns, each)
+    return in_netns(netns, lambda: _flows(len(source_ports), socket.SOCK_STREAM, vip, request))
 
 
 def ask_udp(client_netns: str, vip: str, port: int, datagrams: int) -> list[str]:
     """The answers to `datagrams` UDP datagrams to vip:port, each its own flow (a socket of
     its own), "error <kind>" after 3 s without one."""
 
-    def each() -> list[str]:
-        got = []
-        for _ in range(datagrams):
-            conn = socket.socket(_family(vip), socket.SOCK_DGRAM)
-            conn.settimeout(3)
-            try:
-                conn.sendto(b"hello", (vip, port))
-                got.append(conn.recv(2048).decode().strip())
-            except OSError as error:
-                got.append(f"error {type(error).__name__}")
-            finally:
-                conn.close()
-        return got
+    def datagram(conn: socket.socket, _n: int) -> str:
+        conn.settimeout(3)
+        conn.sendto(b"hello", (vip, port))
+        return conn.recv(2048).decode().strip()
 
-    return in_netns(client_netns, each)
+    return in_netns(client_netns, lambda: _flows(datagrams, socket.SOCK_DGRAM, vip, datagram))
 
 
 def http(
