@@ -143,8 +143,8 @@ def _options(index: int, router: Router) -> Iterator[Diagnostic]:
     elif resilient is not None and resilient.via == "zebra" and takes.resilient_by_zebra:
         yield _refused("LB133", (*path, "resilientEcmp", "via"), router, takes.resilient_by_zebra)
     hops = router.ttl_security_hops or 1
-    if takes.gtsm_hops is not None and hops > takes.gtsm_hops and takes.gtsm_hops_refusal:
-        refusal = takes.gtsm_hops_refusal
+    most, refusal = takes.gtsm or (hops, None)
+    if refusal is not None and hops > most:
         yield finding(
             "LB134",
             (*path, "ttlSecurityHops"),
@@ -187,9 +187,8 @@ def _ends_without(fabric: Fabric, router: Router, able: Able) -> str | None:
 def _secured_hint(router: Router, which: str, able: Able) -> str:
     """What to change: the reflectors, and the router too when its implementation is not
     `able` (a BIRD or an external router is)."""
-    ends = "every reflector" if able(ROUTERS[router.implementation].takes) else (
-        "every router and reflector"
-    )
+    router_too = not able(ROUTERS[router.implementation].takes)
+    ends = "every router and reflector" if router_too else "every reflector"
     return f"use implementation: frr on {ends} {which}".rstrip()
 
 

@@ -52,11 +52,13 @@ ROUTER = Implementation[RouterPlan](
             "runs BIRD, which has no zebra: via: zebra is FRR's knob",
             "use via: router-fib (it follows BIRD's kernel routes too)",
         ),
-        gtsm_hops=1,
-        gtsm_hops_refusal=Refusal(
-            "lbgen renders BIRD's sessions direct (its next hops, the nodes, on the same "
-            "network), and BIRD's GTSM beyond one hop needs multihop sessions",
-            "use ttlSecurityHops: 1 with the reflectors on the router's network",
+        gtsm=(
+            1,
+            Refusal(
+                "lbgen renders BIRD's sessions direct (its next hops, the nodes, on the same "
+                "network), and BIRD's GTSM beyond one hop needs multihop sessions",
+                "use ttlSecurityHops: 1 with the reflectors on the router's network",
+            ),
         ),
     ),
     testbed=TestbedRun(("bird",)),

@@ -46,9 +46,8 @@ class Takes:
     # the router: resilientEcmp at all, and via zebra
     resilient: Refusal | None = None
     resilient_by_zebra: Refusal | None = None
-    # GTSM beyond this many hops (None: any the spec allows)
-    gtsm_hops: int | None = None
-    gtsm_hops_refusal: Refusal | None = None
+    # GTSM on its sessions: at most this many hops, and why no more (None: any the spec allows)
+    gtsm: tuple[int, Refusal] | None = None
     # passwords and GTSM on its sessions with the other side, and eBGP routers beyond it:
     # lbgen renders them for it
     secured: bool = True
@@ -65,6 +64,8 @@ class Takes:
 class TestbedRun:
     """How the testbed runs the box: these daemons in order, on the config lbgen writes for it
     (its passwords joined) or, `owners`, on one its owners wrote from its contract."""
+
+    __test__ = False  # not a pytest test class, despite the name
 
     daemons: tuple[str, ...]
     owners: bool = False
