@@ -78,7 +78,6 @@ def _rendered(
     return RenderedBox(
         kind,
         box.name,
-        f"{kind}s/{box.name}",
         implementation.config,
         implementation.read,
         box.address,

@@ -37,8 +37,7 @@ class RenderedBox:
 
     kind: str  # router | reflector
     name: str
-    folder: str  # routers/<name> or reflectors/<name>
-    config: str  # the file its BGP settings are in, in `folder`
+    config: str  # the file its BGP settings are in, in its folder
     read: Reader
     address: Address
     box: Granting  # what it may accept, per next hop
@@ -48,6 +47,11 @@ class RenderedBox:
     as_path: tuple[int, ...] = ()
     discards: DiscardRule | None = None  # routers: its discard routes, where and how
     sysctl: bool = True  # lbgen writes its sysctl.conf
+
+    @property
+    def folder(self) -> str:
+        """routers/<name> or reflectors/<name>"""
+        return f"{self.kind}s/{self.name}"
 
     @property
     def file(self) -> str:
